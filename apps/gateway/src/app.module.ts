@@ -1,0 +1,29 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { ConfigModule, HealthModule, LoggerModule, NatsModule, type Logger } from '@app/common';
+import type { GatewayConfig } from './config.js';
+import { ApiExceptionFilter } from './http/api-exception.filter.js';
+import { AuthModule } from './auth/auth.module.js';
+import { DataPlaneModule } from './data-plane/data-plane.module.js';
+import { ManagementModule } from './management/management.module.js';
+import { AdminModule } from './admin/admin.module.js';
+
+@Module({})
+export class GatewayModule {
+  static forRoot(config: GatewayConfig, logger: Logger): DynamicModule {
+    return {
+      module: GatewayModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggerModule.forRoot(logger),
+        HealthModule,
+        NatsModule.forRoot({ url: config.natsUrl, subjectPrefix: config.subjectPrefix, name: 'gateway' }),
+        AuthModule,
+        DataPlaneModule,
+        ManagementModule,
+        AdminModule,
+      ],
+      providers: [{ provide: APP_FILTER, useClass: ApiExceptionFilter }],
+    };
+  }
+}

@@ -1,0 +1,18 @@
+import { ERROR_STATUS, type ErrorBody, type ErrorCode } from '@app/contracts';
+
+/** An error the caller is meant to see: a contract error code and a human-readable message. */
+export class ApiError extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.status = ERROR_STATUS[code];
+  }
+
+  toBody(): ErrorBody {
+    return { code: this.code, message: this.message };
+  }
+}

@@ -1,0 +1,63 @@
+import { z } from 'zod';
+
+export class ConfigError extends Error {}
+
+/**
+ * Validates the environment once at start-up. A missing or malformed variable
+ * stops the process with a message naming it.
+ */
+export function loadConfig<Schema extends z.ZodType>(schema: Schema, env: NodeJS.ProcessEnv = process.env): z.infer<Schema> {
+  const parsed = schema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`);
+  throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+}
+
+const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
+
+export const env = {
+  url: (fallback: string, protocols: string[]) =>
+    z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .default(fallback)
+        .refine((value) => {
+          try {
+            return protocols.includes(new URL(value).protocol);
+          } catch {
+            return false;
+          }
+        }, `must be a URL (${protocols.join(' or ')})`),
+    ),
+  port: (fallback: number) => z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).default(fallback)),
+  positiveInt: (fallback: number) => z.preprocess(emptyAsUndefined, z.coerce.number().int().positive().default(fallback)),
+  optionalString: () => z.preprocess(emptyAsUndefined, z.string().optional()),
+  subjectPrefix: () =>
+    z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be dot-separated NATS tokens')
+        .optional(),
+    ),
+  logLevel: () =>
+    z.preprocess(emptyAsUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+};
+
+/** What every service reads: where the bus is and how to log. */
+export const BaseEnvSchema = z.object({
+  NATS_URL: env.url('nats://127.0.0.1:4222', ['nats:', 'tls:']),
+  NATS_SUBJECT_PREFIX: env.subjectPrefix(),
+  LOG_LEVEL: env.logLevel(),
+});
+
+export interface BaseConfig {
+  natsUrl: string;
+  subjectPrefix: string | undefined;
+  logLevel: string;
+}
+
+export function baseConfig(parsed: z.infer<typeof BaseEnvSchema>): BaseConfig {
+  return { natsUrl: parsed.NATS_URL, subjectPrefix: parsed.NATS_SUBJECT_PREFIX, logLevel: parsed.LOG_LEVEL };
+}

@@ -1,0 +1,199 @@
+import { connect, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import {
+  EventSchemas,
+  RpcSchemas,
+  Subjects,
+  type EventMap,
+  type EventSubject,
+  type RpcMap,
+  type RpcResult,
+  type RpcSubject,
+} from '@app/contracts';
+import { ApiError } from './api-error.js';
+import type { Logger } from './logger.js';
+
+export interface NatsBusOptions {
+  url: string;
+  /** NATS_SUBJECT_PREFIX: `staging` turns `auth.verify` into `staging.auth.verify`. */
+  subjectPrefix?: string;
+  /** Connection name shown by the server, e.g. the service name. */
+  name: string;
+  logger: Logger;
+}
+
+type RpcHandler<S extends RpcSubject> = (request: RpcMap[S]['request']) => Promise<RpcMap[S]['reply']> | RpcMap[S]['reply'];
+type EventHandler<S extends EventSubject> = (event: EventMap[S]) => void | Promise<void>;
+
+const DEFAULT_TIMEOUT_MS = 2000;
+
+/**
+ * The one way services talk over NATS: subjects come from the typed map, payloads
+ * are validated where they enter, and the subject prefix is applied in one place.
+ */
+export class NatsBus {
+  private constructor(
+    readonly connection: NatsConnection,
+    private readonly prefix: string,
+    private readonly logger: Logger,
+  ) {}
+
+  static async connect(options: NatsBusOptions): Promise<NatsBus> {
+    const connection = await connect({
+      servers: options.url,
+      name: options.name,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      pingInterval: 10_000,
+    });
+    const bus = new NatsBus(connection, options.subjectPrefix ? `${options.subjectPrefix}.` : '', options.logger);
+    bus.watchStatus();
+    return bus;
+  }
+
+  subject(name: keyof typeof Subjects): string {
+    return this.prefix + Subjects[name];
+  }
+
+  /** A raw subject (e.g. a wildcard) with the prefix applied. */
+  prefixed(subject: string): string {
+    return this.prefix + subject;
+  }
+
+  get connected(): boolean {
+    return !this.connection.isClosed() && !this.connection.isDraining() && this.reachable;
+  }
+  private reachable = true;
+
+  /** Internal request-reply: unwraps the result, turning a remote error back into an ApiError. */
+  async request<S extends RpcSubject>(subject: S, payload: RpcMap[S]['request'], timeoutMs = DEFAULT_TIMEOUT_MS): Promise<RpcMap[S]['reply']> {
+    const result = await this.requestRaw<RpcResult<RpcMap[S]['reply']>>(this.subject(subject), payload, timeoutMs);
+    if (!result.ok) throw new ApiError(result.error.code, result.error.message);
+    return result.data;
+  }
+
+  /** `auth.verify` answers its bare reply (contract section 9), without the internal envelope. */
+  verify(payload: RpcMap['authVerify']['request'], timeoutMs = DEFAULT_TIMEOUT_MS): Promise<RpcMap['authVerify']['reply']> {
+    return this.requestRaw(this.subject('authVerify'), payload, timeoutMs);
+  }
+
+  private async requestRaw<T>(subject: string, payload: unknown, timeoutMs: number): Promise<T> {
+    let reply: Msg;
+    try {
+      reply = await this.connection.request(subject, JSON.stringify(payload), { timeout: timeoutMs });
+    } catch (error) {
+      throw new BusUnavailableError(subject, error);
+    }
+    return reply.json<T>();
+  }
+
+  /**
+   * Answers requests on a subject within a queue group: one replica answers each.
+   * Bad payloads get `invalid_request`; unexpected failures are logged and answered
+   * `service_unavailable`, never left to crash the subscription.
+   */
+  serve<S extends RpcSubject>(subject: S, queue: string, handler: RpcHandler<S>): Subscription {
+    const schema = RpcSchemas[subject];
+    const bare = subject === 'authVerify';
+    return this.connection.subscribe(this.subject(subject), {
+      queue,
+      callback: (error, msg) => {
+        if (error) return this.logger.error({ err: error, subject }, 'subscription failed');
+        void this.answer(msg, subject, schema, bare, handler);
+      },
+    });
+  }
+
+  private async answer<S extends RpcSubject>(
+    msg: Msg,
+    subject: S,
+    schema: (typeof RpcSchemas)[S],
+    bare: boolean,
+    handler: RpcHandler<S>,
+  ): Promise<void> {
+    let result: RpcResult<unknown>;
+    try {
+      const parsed = schema.safeParse(parseJson(msg));
+      if (!parsed.success) throw new ApiError('invalid_request', describeIssues(parsed.error.issues));
+      result = { ok: true, data: await handler(parsed.data as RpcMap[S]['request']) };
+    } catch (error) {
+      if (!(error instanceof ApiError)) this.logger.error({ err: error, subject }, 'request handler failed');
+      const apiError =
+        error instanceof ApiError ? error : new ApiError('service_unavailable', 'the service could not answer');
+      result = { ok: false, error: apiError.toBody() };
+    }
+    if (!msg.reply) return;
+    if (!bare) return void msg.respond(JSON.stringify(result));
+    if (result.ok) return void msg.respond(JSON.stringify(result.data));
+    // A verifier that cannot decide answers invalid: callers fail closed.
+    const code = result.error.code === 'invalid_request' ? 'invalid_api_key' : 'auth_unavailable';
+    msg.respond(JSON.stringify({ valid: false, code }));
+  }
+
+  publish<S extends EventSubject>(subject: S, event: EventMap[S]): void {
+    this.connection.publish(this.subject(subject), JSON.stringify(event));
+  }
+
+  /** Every replica gets every event (no queue group). Bad events are logged and dropped. */
+  on<S extends EventSubject>(subject: S, handler: EventHandler<S>): Subscription {
+    const schema = EventSchemas[subject];
+    return this.connection.subscribe(this.subject(subject), {
+      callback: (error, msg) => {
+        if (error) return this.logger.error({ err: error, subject }, 'subscription failed');
+        const parsed = schema.safeParse(parseJson(msg));
+        if (!parsed.success) {
+          return this.logger.warn({ subject, problem: describeIssues(parsed.error.issues) }, 'dropped a malformed event');
+        }
+        Promise.resolve(handler(parsed.data as EventMap[S])).catch((err) =>
+          this.logger.error({ err, subject }, 'event handler failed'),
+        );
+      },
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.connection.isClosed()) return;
+    try {
+      await this.connection.drain();
+    } catch {
+      await this.connection.close();
+    }
+  }
+
+  private watchStatus(): void {
+    void (async () => {
+      for await (const status of this.connection.status()) {
+        if (status.type === 'disconnect') {
+          this.reachable = false;
+          this.logger.warn({ server: status.server }, 'NATS disconnected');
+        } else if (status.type === 'reconnect') {
+          this.reachable = true;
+          this.logger.info({ server: status.server }, 'NATS reconnected');
+        }
+      }
+    })();
+  }
+}
+
+export class BusUnavailableError extends Error {
+  constructor(
+    readonly subject: string,
+    cause: unknown,
+  ) {
+    super(`no answer on ${subject}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+function parseJson(msg: Msg): unknown {
+  try {
+    return msg.json();
+  } catch {
+    return undefined;
+  }
+}
+
+export function describeIssues(issues: { path: PropertyKey[]; message: string }[]): string {
+  return issues
+    .slice(0, 5)
+    .map((issue) => (issue.path.length ? `${issue.path.map(String).join('.')}: ${issue.message}` : issue.message))
+    .join('; ');
+}

@@ -1,0 +1,3 @@
+/** Injection tokens shared by every app. */
+export const LOGGER = Symbol('LOGGER');
+export const CONFIG = Symbol('CONFIG');

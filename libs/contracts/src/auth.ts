@@ -1,0 +1,56 @@
+import { z } from 'zod';
+
+/** `auth.verify` request: carries a presented key to the verifier; never stored, never logged. */
+export const VerifyRequestSchema = z.object({
+  key: z.string().min(1).max(256),
+  chatbotId: z.string().min(1).max(64).optional(),
+});
+export type VerifyRequest = z.infer<typeof VerifyRequestSchema>;
+
+export type VerifiedKey = {
+  keyId: string;
+  type: 'chatbot' | 'user';
+  accountId: string;
+  /** The chatbot the request targets (a chatbot key's own chatbot); null on account routes. */
+  chatbotId: string | null;
+  /** The key's holder for user-level keys; null for chatbot keys, which act for no user. */
+  userId: string | null;
+};
+
+export type VerifyReply =
+  | ({ valid: true; allowed: true } & VerifiedKey)
+  | ({ valid: true; allowed: false; code: 'insufficient_scope' | 'plan_not_eligible' } & VerifiedKey)
+  | { valid: false; code: 'invalid_api_key' }
+  /** The verifier could not decide (key-management unreachable): callers fail closed. */
+  | { valid: false; code: 'auth_unavailable' };
+
+/** What key-management knows about an active key, as the verifier caches it (by hash). */
+export const KeyRecordSchema = z.object({
+  keyId: z.string(),
+  type: z.enum(['chatbot', 'user']),
+  accountId: z.string(),
+  chatbotId: z.string().nullable(),
+  userId: z.string().nullable(),
+});
+export type KeyRecord = z.infer<typeof KeyRecordSchema>;
+
+export const LookupKeyRequestSchema = z.object({ keyHash: z.string().regex(/^[0-9a-f]{64}$/) });
+export type LookupKeyRequest = z.infer<typeof LookupKeyRequestSchema>;
+/** null: unknown or revoked (one answer for both). */
+export type LookupKeyReply = KeyRecord | null;
+
+export const LookupAccountRequestSchema = z.object({ accountId: z.string().min(1).max(64) });
+export type LookupAccountRequest = z.infer<typeof LookupAccountRequestSchema>;
+export type LookupAccountReply = { accountId: string; plan: Plan } | null;
+
+export const LookupChatbotRequestSchema = z.object({ chatbotId: z.string().min(1).max(64) });
+export type LookupChatbotRequest = z.infer<typeof LookupChatbotRequestSchema>;
+/** null: unknown or deleted. */
+export type LookupChatbotReply = { chatbotId: string; accountId: string } | null;
+
+export const PLANS = ['free', 'entry', 'standard', 'professional'] as const;
+export type Plan = (typeof PLANS)[number];
+export const CHATBOT_KEY_PLANS: readonly Plan[] = ['entry', 'standard', 'professional'];
+
+export const ROLES = ['owner', 'admin', 'member'] as const;
+export type Role = (typeof ROLES)[number];

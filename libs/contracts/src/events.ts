@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { PLANS } from './auth.js';
+
+export const KeyCreatedEventSchema = z.object({ keyId: z.string(), keyHash: z.string(), accountId: z.string() });
+export const KeyRevokedEventSchema = z.object({
+  keyId: z.string(),
+  keyHash: z.string(),
+  accountId: z.string(),
+  chatbotId: z.string().nullable(),
+});
+export const KeyRenamedEventSchema = z.object({ keyId: z.string(), accountId: z.string() });
+export const PlanChangedEventSchema = z.object({ accountId: z.string(), plan: z.enum(PLANS) });
+export const ChatbotDeletedEventSchema = z.object({ chatbotId: z.string(), accountId: z.string() });
+export const AssignmentsChangedEventSchema = z.object({
+  userId: z.string(),
+  accountId: z.string(),
+  chatbotIds: z.array(z.string()),
+});
+
+export type KeyCreatedEvent = z.infer<typeof KeyCreatedEventSchema>;
+export type KeyRevokedEvent = z.infer<typeof KeyRevokedEventSchema>;
+export type KeyRenamedEvent = z.infer<typeof KeyRenamedEventSchema>;
+export type PlanChangedEvent = z.infer<typeof PlanChangedEventSchema>;
+export type ChatbotDeletedEvent = z.infer<typeof ChatbotDeletedEventSchema>;
+export type AssignmentsChangedEvent = z.infer<typeof AssignmentsChangedEventSchema>;
+
+/** `key.used` (JetStream): one message per forwarded request, or `count` uses at once. */
+export const KeyUsedEventSchema = z.object({
+  keyId: z.string().min(1),
+  accountId: z.string().min(1),
+  chatbotId: z.string().nullable(),
+  at: z.string().datetime({ offset: true }),
+  count: z.number().int().positive().max(1_000_000).optional(),
+});
+export type KeyUsedEvent = z.infer<typeof KeyUsedEventSchema>;

@@ -1,0 +1,51 @@
+/**
+ * Every NATS subject the system uses. `auth.verify` and `key.used` are public
+ * (contract section 9); the rest are internal. Apply NATS_SUBJECT_PREFIX through
+ * `NatsBus`, never by hand.
+ */
+export const Subjects = {
+  authVerify: 'auth.verify',
+  keyUsed: 'key.used',
+
+  /** auth-verifier → key-management on a cache miss. */
+  lookupKey: 'keys.lookup.key',
+  lookupAccount: 'keys.lookup.account',
+  lookupChatbot: 'keys.lookup.chatbot',
+
+  /** gateway → key-management: the admin API. */
+  adminCreateAccount: 'keys.admin.account.create',
+  adminUpdateAccount: 'keys.admin.account.update',
+  adminCreateChatbot: 'keys.admin.chatbot.create',
+  adminDeleteChatbot: 'keys.admin.chatbot.delete',
+  adminCreateUser: 'keys.admin.user.create',
+  adminSetUserChatbots: 'keys.admin.user.set-chatbots',
+  adminCreateUserKey: 'keys.admin.user.create-key',
+  adminImportLegacyKey: 'keys.admin.user.import-legacy-key',
+
+  /** gateway → key-management: the management API, on behalf of an authenticated caller. */
+  listChatbots: 'keys.manage.chatbots.list',
+  createKey: 'keys.manage.key.create',
+  listKeys: 'keys.manage.key.list',
+  getKey: 'keys.manage.key.get',
+  renameKey: 'keys.manage.key.rename',
+  revokeKey: 'keys.manage.key.revoke',
+
+  /** key-management → every gateway and verifier replica (plain pub/sub, not queued). */
+  keyCreated: 'keys.events.key-created',
+  keyRevoked: 'keys.events.key-revoked',
+  keyRenamed: 'keys.events.key-renamed',
+  planChanged: 'keys.events.plan-changed',
+  chatbotDeleted: 'keys.events.chatbot-deleted',
+  assignmentsChanged: 'keys.events.assignments-changed',
+} as const;
+
+export type SubjectName = keyof typeof Subjects;
+
+/** Subjects whose messages every replica must see; subscribe to all of them with this wildcard. */
+export const KEY_EVENTS_WILDCARD = 'keys.events.>';
+
+/** Queue groups: one replica of a group answers each request. */
+export const QueueGroups = {
+  authVerifier: 'auth-verifier',
+  keyManagement: 'key-management',
+} as const;
