@@ -15,7 +15,6 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     fastify: {
       genReqId: requestIdFor,
       bodyLimit: config.bodyLimitBytes,
-      disableRequestLogging: true,
       return503OnClosing: true,
       // Dot segments and encoded separators are judged by the data plane itself, on the raw path.
       routerOptions: { ignoreDuplicateSlashes: false },

@@ -8,3 +8,4 @@ export * from './logger.module.js';
 export * from './nats-bus.js';
 export * from './nats.module.js';
 export * from './tokens.js';
+export * from './usage-stream.js';

@@ -5,3 +5,4 @@ export * from './events.js';
 export * from './management.js';
 export * from './subject-map.js';
 export * from './subjects.js';
+export * from './usage.js';

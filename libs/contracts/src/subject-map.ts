@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import * as auth from './auth.js';
 import * as events from './events.js';
 import * as mgmt from './management.js';
+import * as usage from './usage.js';
 import type { ErrorBody } from './error-codes.js';
 import type { Subjects } from './subjects.js';
 
@@ -31,6 +32,8 @@ export const RpcSchemas = {
   getKey: mgmt.KeyRefSchema,
   renameKey: mgmt.RenameKeySchema,
   revokeKey: mgmt.KeyRefSchema,
+  usageQuery: usage.UsageQuerySchema,
+  usageLastUsed: usage.LastUsedQuerySchema,
 } as const;
 
 export interface RpcMap {
@@ -52,6 +55,8 @@ export interface RpcMap {
   getKey: Rpc<typeof mgmt.KeyRefSchema, mgmt.KeyView>;
   renameKey: Rpc<typeof mgmt.RenameKeySchema, mgmt.KeyView>;
   revokeKey: Rpc<typeof mgmt.KeyRefSchema, null>;
+  usageQuery: Rpc<typeof usage.UsageQuerySchema, usage.UsageSeries>;
+  usageLastUsed: Rpc<typeof usage.LastUsedQuerySchema, usage.LastUsedReply>;
 }
 export type RpcSubject = keyof RpcMap & keyof typeof Subjects;
 

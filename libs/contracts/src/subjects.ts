@@ -37,6 +37,10 @@ export const Subjects = {
   planChanged: 'keys.events.plan-changed',
   chatbotDeleted: 'keys.events.chatbot-deleted',
   assignmentsChanged: 'keys.events.assignments-changed',
+
+  /** gateway → usage-tracker: usage series and last-used times, read from the tracker's own tables. */
+  usageQuery: 'usage.query.key',
+  usageLastUsed: 'usage.query.last-used',
 } as const;
 
 export type SubjectName = keyof typeof Subjects;
@@ -48,4 +52,5 @@ export const KEY_EVENTS_WILDCARD = 'keys.events.>';
 export const QueueGroups = {
   authVerifier: 'auth-verifier',
   keyManagement: 'key-management',
+  usageTracker: 'usage-tracker',
 } as const;

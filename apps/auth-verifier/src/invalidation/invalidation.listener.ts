@@ -1,0 +1,25 @@
+import type { OnModuleInit } from '@nestjs/common';
+import type { NatsBus } from '@app/common';
+import type { InvalidationService } from './invalidation.service.js';
+
+/**
+ * Subscribes to key-management's change events without a queue group: every verifier
+ * replica gets every event, since each keeps its own memory of recent changes.
+ */
+export class InvalidationListener implements OnModuleInit {
+  constructor(
+    private readonly bus: NatsBus,
+    private readonly invalidation: InvalidationService,
+  ) {}
+
+  onModuleInit(): void {
+    // The subscriptions end with the connection, which NatsModule drains at shutdown.
+    const on = this.invalidation;
+    this.bus.on('keyRevoked', (event) => on.keyRevoked(event));
+    this.bus.on('keyCreated', (event) => on.keyCreated(event));
+    this.bus.on('planChanged', (event) => on.planChanged(event));
+    this.bus.on('chatbotDeleted', (event) => on.chatbotDeleted(event));
+    this.bus.on('keyRenamed', (event) => on.keyRenamed(event));
+    this.bus.on('assignmentsChanged', (event) => on.assignmentsChanged(event));
+  }
+}

@@ -1,0 +1,54 @@
+import type { CacheRead } from '../cache/cache-read.js';
+import type { EntryKind, RecentChanges } from '../invalidation/recent-changes.js';
+import type { VerifyMetrics } from './verify.metrics.js';
+
+export interface CachedLookupOptions<T> {
+  kind: EntryKind;
+  read: (id: string) => Promise<CacheRead<T>>;
+  write: (id: string, value: T | null) => void;
+  /** Asks key-management; null means it knows of no such thing. Rejects when it cannot be asked. */
+  fetch: (id: string) => Promise<T | null>;
+  changes: RecentChanges;
+  metrics: VerifyMetrics;
+  /** At most this many lookups are shared at once; past it each miss asks on its own. */
+  maxInFlight: number;
+}
+
+/**
+ * Read-through cache of one kind of entry. Concurrent misses for the same entry share one
+ * key-management lookup, and a lookup that an event overtook neither writes its answer to
+ * Redis nor is joined by later misses: they ask again.
+ */
+export class CachedLookup<T> {
+  private readonly inFlight = new Map<string, { answer: Promise<T | null>; startedAt: number }>();
+
+  constructor(private readonly options: CachedLookupOptions<T>) {}
+
+  async get(id: string): Promise<T | null> {
+    const cached = await this.options.read(id);
+    this.options.metrics.cacheRead(this.options.kind, cached);
+    if (cached.state === 'hit') return cached.value;
+    return this.fetchShared(id);
+  }
+
+  private fetchShared(id: string): Promise<T | null> {
+    const { kind, changes } = this.options;
+    const running = this.inFlight.get(id);
+    if (running && !changes.changedSince(kind, id, running.startedAt)) return running.answer;
+
+    const startedAt = changes.current();
+    const answer = this.options.fetch(id).then((value) => {
+      // No await between this check and the write: an event handled after it writes after it.
+      if (!changes.changedSince(kind, id, startedAt)) this.options.write(id, value);
+      return value;
+    });
+    if (this.inFlight.size < this.options.maxInFlight || running) {
+      this.inFlight.set(id, { answer, startedAt });
+      const forget = () => {
+        if (this.inFlight.get(id)?.answer === answer) this.inFlight.delete(id);
+      };
+      answer.then(forget, forget);
+    }
+    return answer;
+  }
+}

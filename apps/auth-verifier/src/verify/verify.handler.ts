@@ -1,0 +1,35 @@
+import type { OnModuleInit } from '@nestjs/common';
+import type { NatsBus } from '@app/common';
+import { QueueGroups, type VerifyReply, type VerifyRequest } from '@app/contracts';
+import type { VerifyService } from './verify.service.js';
+import { outcomeOf, type VerifyMetrics } from './verify.metrics.js';
+
+/**
+ * Serves `auth.verify` in the verifiers' queue group: one replica answers each request.
+ * A verify that throws is answered `{valid:false, code:'auth_unavailable'}` by NatsBus.
+ */
+export class VerifyHandler implements OnModuleInit {
+  constructor(
+    private readonly bus: NatsBus,
+    private readonly verifier: VerifyService,
+    private readonly metrics: VerifyMetrics,
+  ) {}
+
+  onModuleInit(): void {
+    // The subscription ends with the connection, which NatsModule drains at shutdown.
+    this.bus.serve('authVerify', QueueGroups.authVerifier, (request) => this.verify(request));
+  }
+
+  async verify(request: VerifyRequest): Promise<VerifyReply> {
+    const started = process.hrtime.bigint();
+    const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+    try {
+      const reply = await this.verifier.verify(request);
+      this.metrics.verified(outcomeOf(reply), seconds());
+      return reply;
+    } catch (error) {
+      this.metrics.verified('auth_unavailable', seconds());
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,319 @@
+import { describe, expect, it, jest, beforeEach } from '@jest/globals';
+import { Registry } from 'prom-client';
+import { ApiError } from '@app/common';
+import { generateApiKey, hashApiKey, type KeyRecord, type Plan } from '@app/contracts';
+import { MISS, UNAVAILABLE, hit, type CacheRead } from '../cache/cache-read.js';
+import { RecentChanges } from '../invalidation/recent-changes.js';
+import { VerifyMetrics } from './verify.metrics.js';
+import { VerifyService, type AuthCache, type KeyLookups } from './verify.service.js';
+
+const ACCOUNT = 'acc-1';
+const OTHER_ACCOUNT = 'acc-2';
+const CHATBOT = 'bot-1';
+const OTHER_CHATBOT = 'bot-2';
+
+const chatbotRecord: KeyRecord = { keyId: 'key-c', type: 'chatbot', accountId: ACCOUNT, chatbotId: CHATBOT, userId: null };
+const userRecord: KeyRecord = { keyId: 'key-u', type: 'user', accountId: ACCOUNT, chatbotId: null, userId: 'user-1' };
+
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+describe('VerifyService', () => {
+  let cache: { [K in keyof AuthCache]: jest.Mock<AuthCache[K]> };
+  let keyManagement: { [K in keyof KeyLookups]: jest.Mock<KeyLookups[K]> };
+  let changes: RecentChanges;
+  let sut: VerifyService;
+  const chatbotKey = generateApiKey('chatbot');
+  const userKey = generateApiKey('user');
+  const records = new Map<string, KeyRecord>([
+    [hashApiKey(chatbotKey), chatbotRecord],
+    [hashApiKey(userKey), userRecord],
+  ]);
+  let plan: Plan;
+
+  beforeEach(() => {
+    plan = 'standard';
+    cache = {
+      getKeyRecord: jest.fn<AuthCache['getKeyRecord']>().mockResolvedValue(MISS),
+      setKeyRecord: jest.fn(),
+      getPlan: jest.fn<AuthCache['getPlan']>().mockResolvedValue(MISS),
+      setPlan: jest.fn(),
+      getChatbotOwner: jest.fn<AuthCache['getChatbotOwner']>().mockResolvedValue(MISS),
+      setChatbotOwner: jest.fn(),
+    };
+    keyManagement = {
+      lookupKey: jest.fn<KeyLookups['lookupKey']>(async (hash) => records.get(hash) ?? null),
+      lookupAccount: jest.fn<KeyLookups['lookupAccount']>(async (accountId) =>
+        accountId === ACCOUNT ? { accountId, plan } : { accountId, plan: 'professional' },
+      ),
+      lookupChatbot: jest.fn<KeyLookups['lookupChatbot']>(async (chatbotId) =>
+        chatbotId === CHATBOT ? { chatbotId, accountId: ACCOUNT } : chatbotId === OTHER_CHATBOT ? { chatbotId, accountId: OTHER_ACCOUNT } : null,
+      ),
+    };
+    changes = new RecentChanges({ rememberMs: 120_000, planOverrideMs: 60_000, maxEntries: 1000 });
+    sut = new VerifyService(cache, keyManagement, changes, new VerifyMetrics(new Registry()));
+  });
+
+  describe('decision rules', () => {
+    it('refuses a malformed key without any lookup', async () => {
+      const broken = chatbotKey.slice(0, -1) + (chatbotKey.endsWith('A') ? 'B' : 'A');
+
+      await expect(sut.verify({ key: broken, chatbotId: CHATBOT })).resolves.toEqual({ valid: false, code: 'invalid_api_key' });
+      await expect(sut.verify({ key: 'short' })).resolves.toEqual({ valid: false, code: 'invalid_api_key' });
+      expect(cache.getKeyRecord).not.toHaveBeenCalled();
+      expect(keyManagement.lookupKey).not.toHaveBeenCalled();
+    });
+
+    it('refuses an unknown key and caches that answer by hash', async () => {
+      const unknown = generateApiKey('chatbot');
+
+      await expect(sut.verify({ key: unknown, chatbotId: CHATBOT })).resolves.toEqual({ valid: false, code: 'invalid_api_key' });
+      expect(keyManagement.lookupKey).toHaveBeenCalledWith(hashApiKey(unknown));
+      expect(cache.setKeyRecord).toHaveBeenCalledWith(hashApiKey(unknown), null);
+    });
+
+    it('allows a chatbot key on its own chatbot and caches the record and the plan', async () => {
+      await expect(sut.verify({ key: chatbotKey, chatbotId: CHATBOT })).resolves.toEqual({
+        valid: true,
+        allowed: true,
+        keyId: 'key-c',
+        type: 'chatbot',
+        accountId: ACCOUNT,
+        chatbotId: CHATBOT,
+        userId: null,
+      });
+      expect(cache.setKeyRecord).toHaveBeenCalledWith(hashApiKey(chatbotKey), chatbotRecord);
+      expect(cache.setPlan).toHaveBeenCalledWith(ACCOUNT, 'standard');
+    });
+
+    it('gives a chatbot key insufficient_scope on another chatbot and on account routes', async () => {
+      await expect(sut.verify({ key: chatbotKey, chatbotId: OTHER_CHATBOT })).resolves.toMatchObject({
+        valid: true,
+        allowed: false,
+        code: 'insufficient_scope',
+        chatbotId: OTHER_CHATBOT,
+      });
+      await expect(sut.verify({ key: chatbotKey })).resolves.toMatchObject({
+        valid: true,
+        allowed: false,
+        code: 'insufficient_scope',
+        chatbotId: null,
+      });
+      expect(keyManagement.lookupAccount).not.toHaveBeenCalled();
+    });
+
+    it('gives a chatbot key plan_not_eligible while its account is on the free plan', async () => {
+      plan = 'free';
+
+      await expect(sut.verify({ key: chatbotKey, chatbotId: CHATBOT })).resolves.toMatchObject({
+        valid: true,
+        allowed: false,
+        code: 'plan_not_eligible',
+        keyId: 'key-c',
+      });
+    });
+
+    it('allows a user-level key on account routes and on its own account’s chatbots', async () => {
+      const expected = { valid: true, allowed: true, keyId: 'key-u', type: 'user', accountId: ACCOUNT, userId: 'user-1' };
+
+      await expect(sut.verify({ key: userKey })).resolves.toEqual({ ...expected, chatbotId: null });
+      expect(keyManagement.lookupChatbot).not.toHaveBeenCalled();
+      await expect(sut.verify({ key: userKey, chatbotId: CHATBOT })).resolves.toEqual({ ...expected, chatbotId: CHATBOT });
+    });
+
+    it('does not check the plan for a user-level key', async () => {
+      plan = 'free';
+
+      await expect(sut.verify({ key: userKey, chatbotId: CHATBOT })).resolves.toMatchObject({ allowed: true });
+      expect(keyManagement.lookupAccount).not.toHaveBeenCalled();
+    });
+
+    it.each([
+      ['another account’s chatbot', OTHER_CHATBOT],
+      ['an unknown chatbot', 'bot-unknown'],
+    ])('gives a user-level key insufficient_scope on %s', async (_case, chatbotId) => {
+      await expect(sut.verify({ key: userKey, chatbotId })).resolves.toMatchObject({
+        valid: true,
+        allowed: false,
+        code: 'insufficient_scope',
+        chatbotId,
+      });
+    });
+
+    it('refuses a key whose record has the other type than its prefix says', async () => {
+      records.set(hashApiKey(userKey), { ...userRecord, type: 'chatbot', chatbotId: CHATBOT });
+      try {
+        await expect(sut.verify({ key: userKey, chatbotId: CHATBOT })).resolves.toEqual({ valid: false, code: 'invalid_api_key' });
+      } finally {
+        records.set(hashApiKey(userKey), userRecord);
+      }
+    });
+
+    it('accepts a legacy key of any shape when key-management knows its hash', async () => {
+      const legacy = 'legacy-Key_0123456789-abcdef';
+      records.set(hashApiKey(legacy), userRecord);
+
+      await expect(sut.verify({ key: legacy })).resolves.toMatchObject({ valid: true, allowed: true, keyId: 'key-u' });
+    });
+  });
+
+  describe('cache', () => {
+    it('answers from cached entries without asking key-management', async () => {
+      cache.getKeyRecord.mockResolvedValue(hit(chatbotRecord));
+      cache.getPlan.mockResolvedValue(hit<Plan>('entry'));
+
+      await expect(sut.verify({ key: chatbotKey, chatbotId: CHATBOT })).resolves.toMatchObject({ allowed: true });
+      expect(keyManagement.lookupKey).not.toHaveBeenCalled();
+      expect(keyManagement.lookupAccount).not.toHaveBeenCalled();
+      expect(cache.getKeyRecord).toHaveBeenCalledWith(hashApiKey(chatbotKey));
+    });
+
+    it('believes a cached negative answer', async () => {
+      cache.getKeyRecord.mockResolvedValue(hit<KeyRecord>(null));
+
+      await expect(sut.verify({ key: chatbotKey, chatbotId: CHATBOT })).resolves.toEqual({ valid: false, code: 'invalid_api_key' });
+      expect(keyManagement.lookupKey).not.toHaveBeenCalled();
+    });
+
+    it('falls back to key-management when Redis is unavailable', async () => {
+      cache.getKeyRecord.mockResolvedValue(UNAVAILABLE);
+      cache.getPlan.mockResolvedValue(UNAVAILABLE);
+      cache.getChatbotOwner.mockResolvedValue(UNAVAILABLE);
+
+      await expect(sut.verify({ key: chatbotKey, chatbotId: CHATBOT })).resolves.toMatchObject({ allowed: true });
+      expect(keyManagement.lookupKey).toHaveBeenCalledTimes(1);
+    });
+
+    it('fails (closed) when key-management cannot be asked and nothing is cached', async () => {
+      keyManagement.lookupKey.mockRejectedValue(new ApiError('auth_unavailable', 'key-management could not be asked'));
+
+      await expect(sut.verify({ key: chatbotKey, chatbotId: CHATBOT })).rejects.toMatchObject({ code: 'auth_unavailable' });
+      expect(cache.setKeyRecord).not.toHaveBeenCalled();
+    });
+
+    it('still answers from the cache while key-management is down', async () => {
+      keyManagement.lookupKey.mockRejectedValue(new ApiError('auth_unavailable', 'down'));
+      keyManagement.lookupAccount.mockRejectedValue(new ApiError('auth_unavailable', 'down'));
+      cache.getKeyRecord.mockResolvedValue(hit(chatbotRecord));
+      cache.getPlan.mockResolvedValue(hit<Plan>('standard'));
+
+      await expect(sut.verify({ key: chatbotKey, chatbotId: CHATBOT })).resolves.toMatchObject({ allowed: true });
+    });
+  });
+
+  describe('coalescing', () => {
+    it('shares one key-management lookup among concurrent misses for the same key', async () => {
+      const lookup = deferred<KeyRecord | null>();
+      keyManagement.lookupKey.mockReturnValue(lookup.promise);
+
+      const answers = Array.from({ length: 5 }, () => sut.verify({ key: chatbotKey, chatbotId: CHATBOT }));
+      await new Promise((resolve) => setImmediate(resolve));
+      lookup.resolve(chatbotRecord);
+
+      for (const answer of await Promise.all(answers)) expect(answer).toMatchObject({ allowed: true });
+      expect(keyManagement.lookupKey).toHaveBeenCalledTimes(1);
+      expect(keyManagement.lookupAccount).toHaveBeenCalledTimes(1);
+    });
+
+    it('does not share lookups between different keys', async () => {
+      await Promise.all([sut.verify({ key: chatbotKey, chatbotId: CHATBOT }), sut.verify({ key: userKey })]);
+
+      expect(keyManagement.lookupKey).toHaveBeenCalledTimes(2);
+    });
+
+    it('asks again after a shared lookup failed', async () => {
+      keyManagement.lookupKey.mockRejectedValueOnce(new ApiError('auth_unavailable', 'down'));
+
+      await expect(sut.verify({ key: chatbotKey, chatbotId: CHATBOT })).rejects.toBeInstanceOf(ApiError);
+      await expect(sut.verify({ key: chatbotKey, chatbotId: CHATBOT })).resolves.toMatchObject({ allowed: true });
+      expect(keyManagement.lookupKey).toHaveBeenCalledTimes(2);
+    });
+  });
+
+  describe('races with change events', () => {
+    it('refuses, and does not cache, a record read just before its key was revoked', async () => {
+      const lookup = deferred<KeyRecord | null>();
+      keyManagement.lookupKey.mockReturnValueOnce(lookup.promise);
+
+      const answer = sut.verify({ key: chatbotKey, chatbotId: CHATBOT });
+      await new Promise((resolve) => setImmediate(resolve));
+      changes.keyRevoked('key-c', hashApiKey(chatbotKey));
+      lookup.resolve(chatbotRecord);
+
+      await expect(answer).resolves.toEqual({ valid: false, code: 'invalid_api_key' });
+      expect(cache.setKeyRecord).not.toHaveBeenCalled();
+    });
+
+    it('refuses a revoked key whose record another replica still cached', async () => {
+      changes.keyRevoked('key-c', hashApiKey(chatbotKey));
+      cache.getKeyRecord.mockResolvedValue(hit(chatbotRecord));
+      cache.getPlan.mockResolvedValue(hit<Plan>('standard'));
+
+      await expect(sut.verify({ key: chatbotKey, chatbotId: CHATBOT })).resolves.toEqual({ valid: false, code: 'invalid_api_key' });
+    });
+
+    it('does not join a lookup that a key creation overtook, nor cache its negative answer', async () => {
+      const stale = deferred<KeyRecord | null>();
+      keyManagement.lookupKey.mockReturnValueOnce(stale.promise);
+
+      const before = sut.verify({ key: userKey });
+      await new Promise((resolve) => setImmediate(resolve));
+      changes.keyCreated(hashApiKey(userKey));
+      const after = sut.verify({ key: userKey });
+      stale.resolve(null);
+
+      await expect(before).resolves.toEqual({ valid: false, code: 'invalid_api_key' });
+      await expect(after).resolves.toMatchObject({ valid: true, allowed: true });
+      expect(keyManagement.lookupKey).toHaveBeenCalledTimes(2);
+      expect(cache.setKeyRecord).not.toHaveBeenCalledWith(hashApiKey(userKey), null);
+      expect(cache.setKeyRecord).toHaveBeenCalledWith(hashApiKey(userKey), userRecord);
+    });
+
+    it('applies a plan change over a lookup that read the old plan', async () => {
+      const stalePlan = deferred<{ accountId: string; plan: Plan } | null>();
+      keyManagement.lookupAccount.mockReturnValueOnce(stalePlan.promise);
+
+      const answer = sut.verify({ key: chatbotKey, chatbotId: CHATBOT });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(keyManagement.lookupAccount).toHaveBeenCalled();
+      changes.planChanged(ACCOUNT, 'free');
+      stalePlan.resolve({ accountId: ACCOUNT, plan: 'standard' });
+
+      await expect(answer).resolves.toMatchObject({ allowed: false, code: 'plan_not_eligible' });
+      expect(cache.setPlan).not.toHaveBeenCalled();
+    });
+
+    it('prefers a plan change it has seen to what Redis still says', async () => {
+      cache.getKeyRecord.mockResolvedValue(hit(chatbotRecord));
+      cache.getPlan.mockResolvedValue(hit<Plan>('free'));
+      changes.planChanged(ACCOUNT, 'professional');
+
+      await expect(sut.verify({ key: chatbotKey, chatbotId: CHATBOT })).resolves.toMatchObject({ allowed: true });
+    });
+
+    it('refuses a cached chatbot key once its chatbot was deleted', async () => {
+      cache.getKeyRecord.mockResolvedValue(hit(chatbotRecord));
+      changes.chatbotDeleted(CHATBOT);
+
+      await expect(sut.verify({ key: chatbotKey, chatbotId: CHATBOT })).resolves.toEqual({ valid: false, code: 'invalid_api_key' });
+    });
+
+    it('refuses a cached chatbot key when Redis marks its chatbot as gone', async () => {
+      cache.getKeyRecord.mockResolvedValue(hit(chatbotRecord));
+      cache.getChatbotOwner.mockImplementation(async (chatbotId): Promise<CacheRead<string>> => (chatbotId === CHATBOT ? hit<string>(null) : MISS));
+
+      await expect(sut.verify({ key: chatbotKey, chatbotId: CHATBOT })).resolves.toEqual({ valid: false, code: 'invalid_api_key' });
+    });
+
+    it('gives a user-level key insufficient_scope on a chatbot deleted while its owner was cached', async () => {
+      cache.getKeyRecord.mockResolvedValue(hit(userRecord));
+      cache.getChatbotOwner.mockResolvedValue(hit(ACCOUNT));
+      changes.chatbotDeleted(CHATBOT);
+
+      await expect(sut.verify({ key: userKey, chatbotId: CHATBOT })).resolves.toMatchObject({ allowed: false, code: 'insufficient_scope' });
+    });
+  });
+});

@@ -1,0 +1,126 @@
+import {
+  classifyApiKey,
+  hashApiKey,
+  type KeyRecord,
+  type Plan,
+  type VerifiedKey,
+  type VerifyReply,
+  type VerifyRequest,
+} from '@app/contracts';
+import type { AuthCacheRepository } from '../cache/auth-cache.repository.js';
+import type { KeyManagementClient } from '../key-management/key-management.client.js';
+import type { RecentChanges } from '../invalidation/recent-changes.js';
+import type { VerifyMetrics } from './verify.metrics.js';
+import { CachedLookup } from './cached-lookup.js';
+
+export type AuthCache = Pick<
+  AuthCacheRepository,
+  'getKeyRecord' | 'setKeyRecord' | 'getPlan' | 'setPlan' | 'getChatbotOwner' | 'setChatbotOwner'
+>;
+export type KeyLookups = Pick<KeyManagementClient, 'lookupKey' | 'lookupAccount' | 'lookupChatbot'>;
+
+const INVALID: VerifyReply = { valid: false, code: 'invalid_api_key' };
+const MAX_IN_FLIGHT = 10_000;
+
+/**
+ * Decides `auth.verify`: is the key live, and does it reach the requested chatbot?
+ * Answers come from Redis or, on a miss, from key-management; when neither can answer
+ * the verify throws and the caller fails closed.
+ */
+export class VerifyService {
+  private readonly keys: CachedLookup<KeyRecord>;
+  private readonly plans: CachedLookup<Plan>;
+  private readonly chatbotOwners: CachedLookup<string>;
+
+  constructor(
+    private readonly cache: AuthCache,
+    keyManagement: KeyLookups,
+    private readonly changes: RecentChanges,
+    metrics: VerifyMetrics,
+  ) {
+    const shared = { changes, metrics, maxInFlight: MAX_IN_FLIGHT };
+    this.keys = new CachedLookup<KeyRecord>({
+      ...shared,
+      kind: 'key',
+      read: (hash) => cache.getKeyRecord(hash),
+      write: (hash, record) => cache.setKeyRecord(hash, record),
+      fetch: (hash) => keyManagement.lookupKey(hash),
+    });
+    this.plans = new CachedLookup<Plan>({
+      ...shared,
+      kind: 'account',
+      read: (accountId) => cache.getPlan(accountId),
+      write: (accountId, plan) => cache.setPlan(accountId, plan),
+      fetch: async (accountId) => (await keyManagement.lookupAccount(accountId))?.plan ?? null,
+    });
+    this.chatbotOwners = new CachedLookup<string>({
+      ...shared,
+      kind: 'chatbot',
+      read: (chatbotId) => cache.getChatbotOwner(chatbotId),
+      write: (chatbotId, accountId) => cache.setChatbotOwner(chatbotId, accountId),
+      fetch: async (chatbotId) => (await keyManagement.lookupChatbot(chatbotId))?.accountId ?? null,
+    });
+  }
+
+  async verify(request: VerifyRequest): Promise<VerifyReply> {
+    // A malformed key is refused before any lookup: it costs neither Redis nor key-management.
+    const shape = classifyApiKey(request.key);
+    if (shape === 'malformed') return INVALID;
+    const record = await this.keys.get(hashApiKey(request.key));
+    if (!record || this.changes.isRevoked(record.keyId)) return INVALID;
+    // A prefixed key always has its own type; anything else is not the key it claims to be.
+    if ((shape === 'chatbot' || shape === 'user') && shape !== record.type) return INVALID;
+    if (shape === 'legacy' && record.type !== 'user') return INVALID;
+
+    const verified: VerifiedKey = {
+      keyId: record.keyId,
+      type: record.type,
+      accountId: record.accountId,
+      chatbotId: request.chatbotId ?? null,
+      userId: record.type === 'user' ? record.userId : null,
+    };
+    return record.type === 'chatbot' ? this.decideChatbotKey(record, verified) : this.decideUserKey(record, verified);
+  }
+
+  /** A chatbot key reaches its own chatbot only, and only while the account's plan allows chatbot keys. */
+  private async decideChatbotKey(record: KeyRecord, verified: VerifiedKey): Promise<VerifyReply> {
+    // Deleting a chatbot revokes its keys: a record cached before that is no longer a live key.
+    if (record.chatbotId === null || this.changes.isChatbotDeleted(record.chatbotId)) return INVALID;
+    if (verified.chatbotId !== record.chatbotId) return deny(verified, 'insufficient_scope');
+    const [plan, chatbotGone] = await Promise.all([this.plan(record.accountId), this.knownGone(record.chatbotId)]);
+    if (chatbotGone || plan === null) return INVALID;
+    if (plan === 'free') return deny(verified, 'plan_not_eligible');
+    return { valid: true, allowed: true, ...verified };
+  }
+
+  /** A user-level key reaches the account-level API and every live chatbot of its own account. */
+  private async decideUserKey(record: KeyRecord, verified: VerifiedKey): Promise<VerifyReply> {
+    if (verified.chatbotId === null) return { valid: true, allowed: true, ...verified };
+    const target = verified.chatbotId;
+    const owner = this.changes.isChatbotDeleted(target) ? null : await this.chatbotOwners.get(target);
+    // Unknown, deleted or another account's chatbot: the same answer, so existence is not revealed.
+    if (owner !== record.accountId || this.changes.isChatbotDeleted(target)) return deny(verified, 'insufficient_scope');
+    return { valid: true, allowed: true, ...verified };
+  }
+
+  /** A plan change this replica has seen beats whatever Redis or a racing lookup says. */
+  private async plan(accountId: string): Promise<Plan | null> {
+    const override = this.changes.planOverride(accountId);
+    if (override) return override;
+    const plan = await this.plans.get(accountId);
+    return this.changes.planOverride(accountId) ?? plan;
+  }
+
+  /**
+   * Whether Redis says the chatbot is gone, without asking key-management: a replica that
+   * started after a chatbot was deleted still refuses key records cached before that.
+   */
+  private async knownGone(chatbotId: string): Promise<boolean> {
+    const cached = await this.cache.getChatbotOwner(chatbotId);
+    return cached.state === 'hit' && cached.value === null;
+  }
+}
+
+function deny(verified: VerifiedKey, code: 'insufficient_scope' | 'plan_not_eligible'): VerifyReply {
+  return { valid: true, allowed: false, code, ...verified };
+}

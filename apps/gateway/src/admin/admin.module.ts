@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { AdminAccountsController } from './admin-accounts.controller.js';
+import { AdminChatbotsController } from './admin-chatbots.controller.js';
+import { AdminService } from './admin.service.js';
+import { AdminTokenGuard } from './admin-token.guard.js';
+import { AdminUsersController } from './admin-users.controller.js';
+
+/** The provisioning API under `/admin/v1` (contract section 6), for the platform that owns accounts. */
+@Module({
+  controllers: [AdminAccountsController, AdminChatbotsController, AdminUsersController],
+  providers: [AdminTokenGuard, AdminService],
+})
+export class AdminModule {}

@@ -1,0 +1,31 @@
+import { Counter, Histogram, register } from 'prom-client';
+
+function singleton<T>(name: string, create: () => T): T {
+  return (register.getSingleMetric(name) as T | undefined) ?? create();
+}
+
+export const authCacheLookups = singleton(
+  'gateway_auth_cache_lookups_total',
+  () =>
+    new Counter({
+      name: 'gateway_auth_cache_lookups_total',
+      help: 'Key verifications by cache outcome: hit, miss (asked auth.verify) or coalesced (joined a pending ask)',
+      labelNames: ['result'] as const,
+    }),
+);
+
+export const verifyDuration = singleton(
+  'gateway_auth_verify_duration_seconds',
+  () =>
+    new Histogram({
+      name: 'gateway_auth_verify_duration_seconds',
+      help: 'Round trip of auth.verify requests, by outcome',
+      labelNames: ['outcome'] as const,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    }),
+);
+
+export const authThrottled = singleton(
+  'gateway_auth_throttled_total',
+  () => new Counter({ name: 'gateway_auth_throttled_total', help: 'Requests refused 429 after too many invalid keys' }),
+);

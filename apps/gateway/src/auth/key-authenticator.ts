@@ -1,0 +1,150 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import type { Subscription } from '@nats-io/transport-node';
+import { ApiError, CONFIG, NatsBus } from '@app/common';
+import { classifyApiKey, hashApiKey, type VerifiedKey, type VerifyReply } from '@app/contracts';
+import type { GatewayConfig } from '../config.js';
+import { authCacheLookups, authThrottled, verifyDuration } from './auth-metrics.js';
+import { FailureThrottle } from './failure-throttle.js';
+import { InvalidationLog } from './invalidation-log.js';
+import { subscribeToKeyEvents, type Invalidation } from './key-events.js';
+import { RateLimitedError } from './rate-limited-error.js';
+import { cacheKeyFor, VerifyCache } from './verify-cache.js';
+import { INVALID_REPLY, UNAVAILABLE_REPLY, parseVerifyReply } from './verify-reply.js';
+
+const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
+
+/**
+ * Decides whether a presented API key may reach a target chatbot (or, with `null`, the
+ * account-level routes). Malformed keys never leave the process; the rest are asked of
+ * `auth.verify` once and cached by hash until their TTL or an event invalidates them.
+ * When the verifier cannot be asked, the answer is 503: fail closed, never open.
+ */
+@Injectable()
+export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
+  private readonly cache: VerifyCache;
+  private readonly changes = new InvalidationLog();
+  private readonly throttle = new FailureThrottle();
+  private readonly inFlight = new Map<string, Promise<VerifyReply>>();
+  private subscriptions: Subscription[] = [];
+
+  constructor(
+    @Inject(NatsBus) private readonly bus: NatsBus,
+    @Inject(CONFIG) private readonly config: GatewayConfig,
+  ) {
+    this.cache = new VerifyCache(config.authCache);
+  }
+
+  onModuleInit(): void {
+    this.subscriptions = subscribeToKeyEvents(this.bus, (change) => this.invalidate(change));
+  }
+
+  onModuleDestroy(): void {
+    for (const subscription of this.subscriptions) subscription.unsubscribe();
+    this.subscriptions = [];
+  }
+
+  /** `Authorization: Bearer …` or `X-API-Key`; keys in the query string are never accepted. */
+  presentedKey(headers: IncomingHttpHeaders): string | null {
+    const authorization = headers.authorization;
+    if (typeof authorization === 'string') {
+      const bearer = BEARER.exec(authorization);
+      if (bearer) return bearer[1];
+    }
+    const apiKey = headers['x-api-key'];
+    const value = Array.isArray(apiKey) ? apiKey[0] : apiKey;
+    return value !== undefined && value.trim() !== '' ? value.trim() : null;
+  }
+
+  /**
+   * Resolves for an allowed key; otherwise throws ApiError with `invalid_api_key`,
+   * `insufficient_scope`, `plan_not_eligible`, `auth_unavailable` or `rate_limited`
+   * (a RateLimitedError carrying its Retry-After).
+   */
+  async authenticate(presentedKey: string, chatbotId: string | null, clientAddress: string): Promise<VerifiedKey> {
+    if (classifyApiKey(presentedKey) === 'malformed') return this.refuseInvalid(clientAddress);
+    const keyHash = hashApiKey(presentedKey);
+    const cacheKey = cacheKeyFor(keyHash, chatbotId);
+    const cached = this.cache.get(cacheKey, Date.now());
+    if (cached) {
+      authCacheLookups.inc({ result: 'hit' });
+      return this.decide(cached, chatbotId, clientAddress);
+    }
+    this.refuseThrottled(clientAddress);
+    let pending = this.inFlight.get(cacheKey);
+    if (pending) {
+      authCacheLookups.inc({ result: 'coalesced' });
+    } else {
+      authCacheLookups.inc({ result: 'miss' });
+      pending = this.verifyRemotely(presentedKey, keyHash, cacheKey, chatbotId).finally(() => this.inFlight.delete(cacheKey));
+      this.inFlight.set(cacheKey, pending);
+    }
+    return this.decide(await pending, chatbotId, clientAddress);
+  }
+
+  private async verifyRemotely(key: string, keyHash: string, cacheKey: string, chatbotId: string | null): Promise<VerifyReply> {
+    const epoch = this.changes.epoch;
+    const stopTimer = verifyDuration.startTimer();
+    let reply: VerifyReply;
+    try {
+      const raw = await this.bus.verify(chatbotId === null ? { key } : { key, chatbotId }, this.config.verifyTimeoutMs);
+      reply = parseVerifyReply(raw);
+    } catch {
+      // BusUnavailableError (no responder, timeout, connection down) or an unreadable reply.
+      reply = UNAVAILABLE_REPLY;
+    }
+    const now = Date.now();
+    if (reply.valid && this.changes.isRevoked(reply.keyId, now)) reply = INVALID_REPLY;
+    stopTimer({ outcome: outcomeOf(reply) });
+    const keyId = reply.valid ? reply.keyId : null;
+    const accountId = reply.valid ? reply.accountId : null;
+    if (epoch === this.changes.epoch && this.changes.settled(keyHash, keyId, accountId, now)) {
+      this.cache.set(cacheKey, keyHash, reply, now);
+    }
+    return reply;
+  }
+
+  private decide(reply: VerifyReply, chatbotId: string | null, clientAddress: string): VerifiedKey {
+    if (reply.valid) {
+      if (this.changes.isRevoked(reply.keyId, Date.now())) return this.refuseInvalid(clientAddress);
+      if (!reply.allowed) throw new ApiError(reply.code, REFUSALS[reply.code]);
+      return { keyId: reply.keyId, type: reply.type, accountId: reply.accountId, chatbotId, userId: reply.userId };
+    }
+    if (reply.code === 'auth_unavailable') throw new ApiError('auth_unavailable', REFUSALS.auth_unavailable);
+    return this.refuseInvalid(clientAddress);
+  }
+
+  private refuseInvalid(clientAddress: string): never {
+    this.refuseThrottled(clientAddress);
+    this.throttle.recordFailure(clientAddress, Date.now());
+    throw new ApiError('invalid_api_key', REFUSALS.invalid_api_key);
+  }
+
+  private refuseThrottled(clientAddress: string): void {
+    const waitMs = this.throttle.retryAfterMs(clientAddress, Date.now());
+    if (waitMs === 0) return;
+    authThrottled.inc();
+    throw new RateLimitedError(Math.ceil(waitMs / 1000));
+  }
+
+  private invalidate(change: Invalidation): void {
+    const now = Date.now();
+    if (change.revoked && change.keyId) this.changes.markRevoked(change.keyId, now);
+    this.changes.touched(change, now);
+    if (change.keyHash) this.cache.dropKeyHash(change.keyHash);
+    if (change.keyId) this.cache.dropKeyId(change.keyId);
+    if (change.accountId && !change.keyHash) this.cache.dropAccount(change.accountId);
+  }
+}
+
+const REFUSALS = {
+  invalid_api_key: 'the API key is not valid',
+  insufficient_scope: 'the API key does not reach this resource',
+  plan_not_eligible: "the account's plan does not allow chatbot keys",
+  auth_unavailable: 'the API key could not be verified; retry shortly',
+} as const;
+
+function outcomeOf(reply: VerifyReply): string {
+  if (reply.valid) return reply.allowed ? 'allowed' : reply.code;
+  return reply.code;
+}

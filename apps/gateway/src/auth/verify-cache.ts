@@ -1,0 +1,109 @@
+import type { VerifyReply } from '@app/contracts';
+
+interface Entry {
+  reply: VerifyReply;
+  expiresAt: number;
+  keyHash: string;
+  accountId: string | null;
+}
+
+export interface VerifyCacheOptions {
+  maxEntries: number;
+  ttlMs: number;
+  negativeTtlMs: number;
+}
+
+/** One entry per key hash and target chatbot; the hash is fixed-length, so the concatenation is unambiguous. */
+export function cacheKeyFor(keyHash: string, chatbotId: string | null): string {
+  return chatbotId === null ? keyHash : `${keyHash}:${chatbotId}`;
+}
+
+/**
+ * Bounded, least-recently-used cache of `auth.verify` replies, keyed by key hash (never the key).
+ * Negative answers live in their own, smaller store: a flood of random keys cannot push
+ * the valid keys out. Indexes by hash, key id and account let an event drop exactly what it touches.
+ */
+export class VerifyCache {
+  private readonly positive = new Map<string, Entry>();
+  private readonly negative = new Map<string, Entry>();
+  private readonly byHash = new Map<string, Set<string>>();
+  private readonly byAccount = new Map<string, Set<string>>();
+  private readonly hashByKeyId = new Map<string, string>();
+  private readonly maxNegative: number;
+
+  constructor(private readonly options: VerifyCacheOptions) {
+    this.maxNegative = Math.max(1, Math.ceil(options.maxEntries / 10));
+  }
+
+  get size(): number {
+    return this.positive.size + this.negative.size;
+  }
+
+  get(cacheKey: string, now: number): VerifyReply | undefined {
+    const store = this.positive.has(cacheKey) ? this.positive : this.negative;
+    const entry = store.get(cacheKey);
+    if (!entry) return undefined;
+    if (entry.expiresAt <= now) {
+      this.delete(cacheKey);
+      return undefined;
+    }
+    store.delete(cacheKey);
+    store.set(cacheKey, entry);
+    return entry.reply;
+  }
+
+  /** Answers "could not verify" are never cached: the next request asks again. */
+  set(cacheKey: string, keyHash: string, reply: VerifyReply, now: number): void {
+    if (!reply.valid && reply.code === 'auth_unavailable') return;
+    this.delete(cacheKey);
+    const store = reply.valid ? this.positive : this.negative;
+    const ttl = reply.valid ? this.options.ttlMs : this.options.negativeTtlMs;
+    const accountId = reply.valid ? reply.accountId : null;
+    store.set(cacheKey, { reply, expiresAt: now + ttl, keyHash, accountId });
+    addTo(this.byHash, keyHash, cacheKey);
+    if (accountId !== null) addTo(this.byAccount, accountId, cacheKey);
+    if (reply.valid) this.hashByKeyId.set(reply.keyId, keyHash);
+    const bound = reply.valid ? this.options.maxEntries : this.maxNegative;
+    while (store.size > bound) this.delete(store.keys().next().value as string);
+  }
+
+  dropKeyHash(keyHash: string): void {
+    for (const cacheKey of [...(this.byHash.get(keyHash) ?? [])]) this.delete(cacheKey);
+  }
+
+  dropKeyId(keyId: string): void {
+    const keyHash = this.hashByKeyId.get(keyId);
+    if (keyHash !== undefined) this.dropKeyHash(keyHash);
+  }
+
+  dropAccount(accountId: string): void {
+    for (const cacheKey of [...(this.byAccount.get(accountId) ?? [])]) this.delete(cacheKey);
+  }
+
+  clear(): void {
+    for (const map of [this.positive, this.negative, this.byHash, this.byAccount, this.hashByKeyId]) map.clear();
+  }
+
+  private delete(cacheKey: string): void {
+    const entry = this.positive.get(cacheKey) ?? this.negative.get(cacheKey);
+    if (!entry) return;
+    this.positive.delete(cacheKey);
+    this.negative.delete(cacheKey);
+    removeFrom(this.byHash, entry.keyHash, cacheKey);
+    if (entry.accountId !== null) removeFrom(this.byAccount, entry.accountId, cacheKey);
+    if (entry.reply.valid && !this.byHash.has(entry.keyHash)) this.hashByKeyId.delete(entry.reply.keyId);
+  }
+}
+
+function addTo(index: Map<string, Set<string>>, name: string, cacheKey: string): void {
+  const set = index.get(name);
+  if (set) set.add(cacheKey);
+  else index.set(name, new Set([cacheKey]));
+}
+
+function removeFrom(index: Map<string, Set<string>>, name: string, cacheKey: string): void {
+  const set = index.get(name);
+  if (!set) return;
+  set.delete(cacheKey);
+  if (set.size === 0) index.delete(name);
+}

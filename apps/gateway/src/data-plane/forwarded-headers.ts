@@ -1,0 +1,61 @@
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { VerifiedKey } from '@app/contracts';
+
+/** Connection-level headers (RFC 9110 §7.6.1): never forwarded, either way. */
+const HOP_BY_HOP = [
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+];
+
+/** The credential, and identity headers only the gateway may set: a client's own are dropped. */
+const IDENTITY = ['authorization', 'x-api-key', 'x-account-id', 'x-chatbot-id', 'x-api-key-id', 'x-api-key-type', 'x-user-id'];
+
+/** `host` is the upstream's; `expect: 100-continue` is answered here, not relayed. */
+const NOT_FORWARDED = new Set([...HOP_BY_HOP, ...IDENTITY, 'x-request-id', 'host', 'expect']);
+const NOT_RETURNED = new Set(HOP_BY_HOP);
+
+/** Request headers for the upstream: end-to-end ones unchanged, identity set from the verified key. */
+export function upstreamRequestHeaders(
+  incoming: IncomingHttpHeaders,
+  key: VerifiedKey,
+  requestId: string,
+): Record<string, string | string[]> {
+  const listed = connectionListed(incoming.connection);
+  const headers: Record<string, string | string[]> = {};
+  for (const name in incoming) {
+    const value = incoming[name];
+    if (value !== undefined && !NOT_FORWARDED.has(name) && !listed?.has(name)) headers[name] = value;
+  }
+  headers['x-request-id'] = requestId;
+  headers['x-account-id'] = key.accountId;
+  headers['x-api-key-id'] = key.keyId;
+  headers['x-api-key-type'] = key.type;
+  if (key.chatbotId !== null) headers['x-chatbot-id'] = key.chatbotId;
+  if (key.userId !== null) headers['x-user-id'] = key.userId;
+  return headers;
+}
+
+/** Response headers for the client: the upstream's, minus hop-by-hop; X-Request-Id is the gateway's. */
+export function clientResponseHeaders(upstream: IncomingHttpHeaders, requestId: string): OutgoingHttpHeaders {
+  const listed = connectionListed(upstream.connection);
+  const headers: OutgoingHttpHeaders = {};
+  for (const name in upstream) {
+    const value = upstream[name];
+    if (value !== undefined && !NOT_RETURNED.has(name) && !listed?.has(name)) headers[name] = value;
+  }
+  headers['x-request-id'] = requestId;
+  return headers;
+}
+
+function connectionListed(connection: string | string[] | undefined): Set<string> | undefined {
+  if (connection === undefined) return undefined;
+  const tokens = (Array.isArray(connection) ? connection.join(',') : connection).split(',');
+  return new Set(tokens.map((token) => token.trim().toLowerCase()).filter(Boolean));
+}

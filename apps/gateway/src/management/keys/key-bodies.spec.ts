@@ -1,0 +1,54 @@
+import { describe, it, expect } from '@jest/globals';
+import { ApiError } from '@app/common';
+import { ZodPipe } from '../validation/zod-body.pipe.js';
+import { ListChatbotsQuerySchema } from '../chatbots/list-chatbots.query.js';
+import { CreateKeyBodySchema, RenameKeyBodySchema } from './key-bodies.js';
+
+function rejection(run: () => unknown): ApiError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ApiError) return error;
+    throw error;
+  }
+  throw new Error('the value was accepted');
+}
+
+describe('management bodies through ZodPipe', () => {
+  const create = new ZodPipe(CreateKeyBodySchema);
+  const rename = new ZodPipe(RenameKeyBodySchema);
+
+  it('accepts a missing body or a body without name on creation', () => {
+    expect(create.transform(undefined)).toBeUndefined();
+    expect(create.transform({})).toEqual({});
+  });
+
+  it('trims names and counts 1–64 characters after trimming', () => {
+    expect(create.transform({ name: '  Zapier  ' })).toEqual({ name: 'Zapier' });
+    expect(rename.transform({ name: ` ${'x'.repeat(64)} ` })).toEqual({ name: 'x'.repeat(64) });
+    for (const name of ['', '    ', 'x'.repeat(65)]) {
+      expect(rejection(() => rename.transform({ name }))).toMatchObject({ code: 'invalid_request', status: 400 });
+      expect(rejection(() => create.transform({ name }))).toMatchObject({ code: 'invalid_request' });
+    }
+  });
+
+  it('refuses unknown fields, wrong types and non-object bodies, naming the field', () => {
+    const unknown = rejection(() => create.transform({ name: 'ok', chatbotId: 'other' }));
+    expect(unknown.code).toBe('invalid_request');
+    expect(unknown.message).toContain('chatbotId');
+    expect(rejection(() => rename.transform({ name: 42 })).message).toContain('name');
+    expect(rejection(() => rename.transform({})).code).toBe('invalid_request');
+    for (const body of [null, 'Zapier', ['Zapier'], 7]) {
+      expect(rejection(() => create.transform(body)).code).toBe('invalid_request');
+    }
+  });
+
+  it('defaults ?limit to 50 and holds it within 1–200', () => {
+    const query = new ZodPipe(ListChatbotsQuerySchema);
+    expect(query.transform({})).toEqual({ limit: 50 });
+    expect(query.transform({ limit: '200', cursor: 'abc' })).toEqual({ limit: 200, cursor: 'abc' });
+    for (const limit of ['0', '201', '1.5', 'ten', '-3']) {
+      expect(rejection(() => query.transform({ limit })).code).toBe('invalid_request');
+    }
+  });
+});

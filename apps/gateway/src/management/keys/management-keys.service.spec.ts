@@ -1,0 +1,86 @@
+import { jest, describe, it, expect } from '@jest/globals';
+import { ApiError, type NatsBus } from '@app/common';
+import { classifyApiKey, hashApiKey, type KeyView } from '@app/contracts';
+import { ManagementKeysService } from './management-keys.service.js';
+
+const actor = { userId: 'user-1' };
+
+function keyView(overrides: Partial<KeyView> = {}): KeyView {
+  return {
+    id: 'key-1',
+    type: 'chatbot',
+    name: 'Zapier',
+    prefix: 'cbk_abcdefgh',
+    chatbotId: 'bot-1',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    createdBy: 'user-1',
+    lastUsedAt: null,
+    ...overrides,
+  };
+}
+
+function setup(reply: unknown) {
+  const request = jest.fn(async (_subject: string, _payload: Record<string, unknown>) => reply);
+  const sut = new ManagementKeysService({ request } as unknown as NatsBus);
+  return { sut, request };
+}
+
+describe('ManagementKeysService', () => {
+  it('makes a chatbot key, sends only its hash and prefix, and answers the plaintext once', async () => {
+    const { sut, request } = setup(keyView());
+
+    const created = await sut.create(actor, 'bot-1', 'Zapier');
+
+    expect(classifyApiKey(created.key)).toBe('chatbot');
+    const [subject, payload] = request.mock.calls[0];
+    expect(subject).toBe('createKey');
+    expect(payload).toEqual({
+      actor,
+      chatbotId: 'bot-1',
+      name: 'Zapier',
+      keyHash: hashApiKey(created.key),
+      prefix: created.key.slice(0, 12),
+    });
+    expect(JSON.stringify(payload)).not.toContain(created.key);
+    expect(created).toEqual({ ...keyView(), key: created.key });
+  });
+
+  it('makes a user-level key for the account when no chatbot is named, with the default name', async () => {
+    const { sut, request } = setup(keyView({ type: 'user', chatbotId: null }));
+
+    const created = await sut.create(actor, null, undefined);
+
+    expect(classifyApiKey(created.key)).toBe('user');
+    expect(request.mock.calls[0][1]).toMatchObject({ chatbotId: null, name: 'Untitled key' });
+  });
+
+  it('makes a different key every time', async () => {
+    const { sut } = setup(keyView());
+    const first = await sut.create(actor, 'bot-1', undefined);
+    const second = await sut.create(actor, 'bot-1', undefined);
+    expect(first.key).not.toBe(second.key);
+  });
+
+  it('passes key-management refusals through unchanged', async () => {
+    const request = jest.fn(async () => {
+      throw new ApiError('key_limit_reached', 'this chatbot already has 10 active keys');
+    });
+    const sut = new ManagementKeysService({ request } as unknown as NatsBus);
+
+    await expect(sut.create(actor, 'bot-1', undefined)).rejects.toMatchObject({ code: 'key_limit_reached' });
+  });
+
+  it('lists, renames and revokes on behalf of the actor, within the chatbot or the account', async () => {
+    const { sut, request } = setup(null);
+
+    await sut.list(actor, 'bot-1');
+    await sut.rename(actor, null, 'key-2', 'CI');
+    await sut.revoke(actor, 'bot-1', 'key-1');
+
+    expect(request.mock.calls).toEqual([
+      ['listKeys', { actor, chatbotId: 'bot-1' }],
+      ['renameKey', { actor, chatbotId: null, keyId: 'key-2', name: 'CI' }],
+      ['revokeKey', { actor, chatbotId: 'bot-1', keyId: 'key-1' }],
+    ]);
+  });
+});

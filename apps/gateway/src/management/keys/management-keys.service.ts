@@ -1,0 +1,35 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { NatsBus } from '@app/common';
+import { DEFAULT_KEY_NAME, type Actor, type KeyView } from '@app/contracts';
+import { issueKey } from './key-issuer.js';
+
+/** A created key as the caller sees it once: the key object plus the key itself. */
+export type CreatedKey = KeyView & { key: string };
+
+/**
+ * The management API's key operations, on behalf of an authenticated actor. `chatbotId`
+ * null means the account's user-level keys. key-management decides what the actor may
+ * see and do (role, assignments, plan, the 10-key limit) on every call.
+ */
+@Injectable()
+export class ManagementKeysService {
+  constructor(@Inject(NatsBus) private readonly bus: NatsBus) {}
+
+  async create(actor: Actor, chatbotId: string | null, name: string | undefined): Promise<CreatedKey> {
+    const { key, keyHash, prefix } = issueKey(chatbotId === null ? 'user' : 'chatbot');
+    const view = await this.bus.request('createKey', { actor, chatbotId, name: name ?? DEFAULT_KEY_NAME, keyHash, prefix });
+    return { ...view, key };
+  }
+
+  list(actor: Actor, chatbotId: string | null): Promise<{ data: KeyView[] }> {
+    return this.bus.request('listKeys', { actor, chatbotId });
+  }
+
+  rename(actor: Actor, chatbotId: string | null, keyId: string, name: string): Promise<KeyView> {
+    return this.bus.request('renameKey', { actor, chatbotId, keyId, name });
+  }
+
+  async revoke(actor: Actor, chatbotId: string | null, keyId: string): Promise<void> {
+    await this.bus.request('revokeKey', { actor, chatbotId, keyId });
+  }
+}

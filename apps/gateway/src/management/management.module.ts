@@ -1,0 +1,19 @@
+import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module.js';
+import { ManagementAuthGuard } from './caller/management-auth.guard.js';
+import { SsoTokenVerifier } from './caller/sso-token-verifier.js';
+import { ChatbotsController } from './chatbots/chatbots.controller.js';
+import { ChatbotKeysController } from './keys/chatbot-keys.controller.js';
+import { ManagementKeysService } from './keys/management-keys.service.js';
+import { UserKeysController } from './keys/user-keys.controller.js';
+
+/**
+ * The management API under `/v1` (contract section 5). Usage routes (`…/usage`) come
+ * with the usage tracker and are not registered here yet.
+ */
+@Module({
+  imports: [AuthModule],
+  controllers: [ChatbotsController, ChatbotKeysController, UserKeysController],
+  providers: [ManagementAuthGuard, SsoTokenVerifier, ManagementKeysService],
+})
+export class ManagementModule {}

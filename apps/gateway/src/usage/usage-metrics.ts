@@ -1,0 +1,45 @@
+import { Counter, Gauge, register } from 'prom-client';
+
+function singleton<T>(name: string, create: () => T): T {
+  return (register.getSingleMetric(name) as T | undefined) ?? create();
+}
+
+export const usesRecorded = singleton(
+  'gateway_usage_uses_recorded_total',
+  () => new Counter({ name: 'gateway_usage_uses_recorded_total', help: 'Key uses handed to the usage publisher' }),
+);
+
+export const usesPublished = singleton(
+  'gateway_usage_uses_published_total',
+  () => new Counter({ name: 'gateway_usage_uses_published_total', help: 'Key uses stored in the key.used stream (publish acked)' }),
+);
+
+/** Every use that will never reach the stream is counted here (and logged): nothing is dropped silently. */
+export const usesUndelivered = singleton(
+  'gateway_usage_uses_undelivered_total',
+  () =>
+    new Counter({
+      name: 'gateway_usage_uses_undelivered_total',
+      help: 'Key uses given up on: queue_full (pending bound reached while NATS was slow or down) or shutdown',
+      labelNames: ['reason'] as const,
+    }),
+);
+
+export const publishFailures = singleton(
+  'gateway_usage_publish_failures_total',
+  () =>
+    new Counter({
+      name: 'gateway_usage_publish_failures_total',
+      help: 'key.used publish attempts that failed and were queued for retry',
+    }),
+);
+
+export const pendingMessages = singleton(
+  'gateway_usage_pending_messages',
+  () => new Gauge({ name: 'gateway_usage_pending_messages', help: 'key.used messages held in memory (open, queued or in flight)' }),
+);
+
+export const pendingUses = singleton(
+  'gateway_usage_pending_uses',
+  () => new Gauge({ name: 'gateway_usage_pending_uses', help: 'Key uses held in memory, not yet acked by the stream' }),
+);

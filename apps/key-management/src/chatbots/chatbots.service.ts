@@ -1,0 +1,52 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ApiError } from '@app/common';
+import type { AdminCreateChatbot, ChatbotView } from '@app/contracts';
+import { AccountsRepository } from '../accounts/accounts.repository.js';
+import { Transactions } from '../database/transactions.js';
+import { EventPublisher } from '../events/event-publisher.js';
+import { KeysRepository } from '../keys/keys.repository.js';
+import { ChatbotsRepository } from './chatbots.repository.js';
+
+/** Provisioning of chatbots (admin API). */
+@Injectable()
+export class ChatbotsService {
+  constructor(
+    @Inject(ChatbotsRepository) private readonly chatbots: ChatbotsRepository,
+    @Inject(AccountsRepository) private readonly accounts: AccountsRepository,
+    @Inject(KeysRepository) private readonly keys: KeysRepository,
+    @Inject(Transactions) private readonly transactions: Transactions,
+    @Inject(EventPublisher) private readonly events: EventPublisher,
+  ) {}
+
+  async create(request: AdminCreateChatbot): Promise<ChatbotView> {
+    const account = await this.accounts.findById(request.accountId);
+    if (!account) throw new ApiError('account_not_found', 'no such account');
+    const chatbot = await this.chatbots.create({ accountId: account.id, name: request.name });
+    return { id: chatbot.id, accountId: chatbot.accountId, name: chatbot.name };
+  }
+
+  /**
+   * Soft-deletes the chatbot and revokes all its active keys in one transaction (the row
+   * lock keeps a concurrent key creation from slipping in), then announces every revoked
+   * key and the deletion.
+   */
+  async delete(chatbotId: string): Promise<null> {
+    const { chatbot, revoked } = await this.transactions.run(async (tx) => {
+      const chatbot = await this.chatbots.lockLive(tx, chatbotId);
+      if (!chatbot) throw new ApiError('chatbot_not_found', 'no such chatbot');
+      const now = new Date();
+      await this.chatbots.markDeleted(tx, chatbot.id, now);
+      return { chatbot, revoked: await this.keys.revokeAllForChatbot(tx, chatbot.id, now) };
+    });
+    for (const key of revoked) {
+      this.events.publish('keyRevoked', {
+        keyId: key.id,
+        keyHash: key.keyHash,
+        accountId: key.accountId,
+        chatbotId: key.chatbotId,
+      });
+    }
+    this.events.publish('chatbotDeleted', { chatbotId: chatbot.id, accountId: chatbot.accountId });
+    return null;
+  }
+}

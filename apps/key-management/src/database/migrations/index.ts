@@ -1,0 +1,4 @@
+import { InitialSchema1767225600000 } from './1767225600000-initial-schema.js';
+
+/** Every migration, oldest first. A new migration is added here as a class, never found by a glob. */
+export const KEY_MANAGEMENT_MIGRATIONS = [InitialSchema1767225600000];

@@ -1,0 +1,17 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EventMap, EventSubject } from '@app/contracts';
+import { NatsBus } from '@app/common';
+
+/**
+ * Tells every gateway and verifier replica about a committed change. Callers publish
+ * only after their transaction has committed, so no replica acts on a change that
+ * was rolled back.
+ */
+@Injectable()
+export class EventPublisher {
+  constructor(@Inject(NatsBus) private readonly bus: NatsBus) {}
+
+  publish<S extends EventSubject>(subject: S, event: EventMap[S]): void {
+    this.bus.publish(subject, event);
+  }
+}

@@ -1,0 +1,53 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ApiError } from '@app/common';
+import type { AdminCreateUserKey, AdminImportLegacyKey, KeyView } from '@app/contracts';
+import { Transactions } from '../database/transactions.js';
+import type { UserEntity } from '../database/entities/index.js';
+import { EventPublisher } from '../events/event-publisher.js';
+import { UsersRepository } from '../users/users.repository.js';
+import { DuplicateKeyHashError, KeysRepository, type NewApiKey } from './keys.repository.js';
+import { toKeyView } from './key-view.js';
+
+const LEGACY_KEY_NAME = 'Imported key';
+
+/** User-level keys provisioned through the admin API, for owners and admins only. */
+@Injectable()
+export class UserKeysService {
+  constructor(
+    @Inject(UsersRepository) private readonly users: UsersRepository,
+    @Inject(KeysRepository) private readonly keys: KeysRepository,
+    @Inject(Transactions) private readonly transactions: Transactions,
+    @Inject(EventPublisher) private readonly events: EventPublisher,
+  ) {}
+
+  async create(request: AdminCreateUserKey): Promise<KeyView> {
+    const holder = await this.requireKeyHolder(request.userId);
+    return this.store(holder, { name: request.name, prefix: request.prefix, keyHash: request.keyHash, legacy: false });
+  }
+
+  /** An existing key from the platform's previous system keeps working unchanged: only its hash comes in. */
+  async importLegacy(request: AdminImportLegacyKey): Promise<KeyView> {
+    const holder = await this.requireKeyHolder(request.userId);
+    return this.store(holder, { name: LEGACY_KEY_NAME, prefix: request.prefix, keyHash: request.keyHash, legacy: true });
+  }
+
+  private async requireKeyHolder(userId: string): Promise<UserEntity> {
+    const user = await this.users.findById(userId);
+    if (!user) throw new ApiError('user_not_found', 'no such user');
+    if (user.role === 'member') throw new ApiError('forbidden', 'only owners and admins hold user-level keys');
+    return user;
+  }
+
+  private async store(holder: UserEntity, fields: Pick<NewApiKey, 'name' | 'prefix' | 'keyHash' | 'legacy'>): Promise<KeyView> {
+    const key = await this.transactions
+      .run((tx) =>
+        this.keys.insert(tx, { ...fields, type: 'user', accountId: holder.accountId, chatbotId: null, userId: holder.id, createdBy: holder.id }),
+      )
+      .catch((error: unknown) => {
+        if (error instanceof DuplicateKeyHashError) throw new ApiError('conflict', 'a key with this hash exists');
+        throw error;
+      });
+    this.events.publish('keyCreated', { keyId: key.id, keyHash: key.keyHash, accountId: key.accountId });
+    return toKeyView(key);
+  }
+}

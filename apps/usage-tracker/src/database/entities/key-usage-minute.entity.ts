@@ -1,0 +1,16 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { USAGE_SCHEMA } from '../usage-schema.js';
+
+/** Uses of one key in one UTC minute; hour and day series are summed from these. */
+@Entity({ name: 'key_usage_minutes', schema: USAGE_SCHEMA })
+export class KeyUsageMinuteEntity {
+  /** Key ids belong to key-management; no foreign key crosses into its tables. */
+  @PrimaryColumn({ name: 'key_id', type: 'varchar', length: 64, primaryKeyConstraintName: 'key_usage_minutes_pkey' })
+  keyId: string;
+
+  @PrimaryColumn({ name: 'minute', type: 'timestamptz', primaryKeyConstraintName: 'key_usage_minutes_pkey' })
+  minute: Date;
+
+  @Column({ name: 'count', type: 'bigint' })
+  count: string;
+}

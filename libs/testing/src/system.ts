@@ -1,0 +1,102 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { Redis } from 'ioredis';
+import { freePort, migrate, SERVICES, startSystem, type RunningSystem } from '../../../scripts/system.mjs';
+import { testEnvironment, type TestEnvironment } from './environment.js';
+
+export interface TestSystem {
+  env: TestEnvironment;
+  gatewayUrl: string;
+  upstreamUrl: string;
+  adminToken: string;
+  databaseUrl: string;
+  running: RunningSystem;
+  /** Everything every service has logged so far. */
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole system as a client meets it: every service built in dist/ running as its own
+ * process, on free ports, in a namespace of its own (database, Redis prefix, subject prefix).
+ */
+export async function startTestSystem(extraEnv: NodeJS.ProcessEnv = {}): Promise<TestSystem> {
+  const env = testEnvironment();
+  const database = new URL(env.postgresUrl);
+  database.pathname = `/${env.runId}`;
+  const logDir = mkdtempSync(join(tmpdir(), `${env.runId}-logs-`));
+  const adminToken = randomBytes(24).toString('hex');
+  const ports: Record<string, number> = {};
+  for (const service of SERVICES) ports[service.name] = await freePort();
+
+  const serviceEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: database.toString(),
+    REDIS_URL: env.redisUrl,
+    REDIS_KEY_PREFIX: env.redisPrefix,
+    NATS_URL: env.natsUrl,
+    NATS_SUBJECT_PREFIX: env.subjectPrefix,
+    ADMIN_TOKEN: adminToken,
+    LOG_LEVEL: 'debug',
+    ...extraEnv,
+  };
+  await migrate(serviceEnv);
+  const running = await startSystem({ env: serviceEnv, ports, output: (name) => join(logDir, `${name}.log`) });
+
+  return {
+    env,
+    gatewayUrl: `http://127.0.0.1:${ports.gateway}`,
+    upstreamUrl: `http://127.0.0.1:${ports['demo-upstream']}`,
+    adminToken,
+    databaseUrl: database.toString(),
+    running,
+    logs: () => readdirSync(logDir).map((file) => readFileSync(join(logDir, file), 'utf8')).join('\n'),
+    stop: async () => {
+      await running.stop();
+      await dropNamespace(env, database.toString());
+      rmSync(logDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function dropNamespace(env: TestEnvironment, databaseUrl: string): Promise<void> {
+  const redis = new Redis(env.redisUrl, { lazyConnect: true });
+  await redis.connect();
+  const keys = await redis.keys(`${env.redisPrefix}*`);
+  if (keys.length) await redis.del(...keys);
+  redis.disconnect();
+  const admin = new pg.Client({ connectionString: env.postgresUrl });
+  await admin.connect();
+  const name = new URL(databaseUrl).pathname.slice(1);
+  await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name]);
+  await admin.query(`DROP DATABASE IF EXISTS "${name}"`);
+  await admin.end();
+}
+
+/** Every value the system stores, as text: all rows of all tables and every Redis key and value under the run's prefix. */
+export async function dumpStoredData(system: TestSystem): Promise<string> {
+  const client = new pg.Client({ connectionString: system.databaseUrl });
+  await client.connect();
+  const tables = await client.query<{ schema: string; name: string }>(
+    `SELECT table_schema AS schema, table_name AS name FROM information_schema.tables
+     WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')`,
+  );
+  const parts: string[] = [];
+  for (const { schema, name } of tables.rows) {
+    const rows = await client.query(`SELECT row_to_json(t)::text AS row FROM "${schema}"."${name}" t`);
+    parts.push(...rows.rows.map((row: { row: string }) => row.row));
+  }
+  await client.end();
+  const redis = new Redis(system.env.redisUrl);
+  const keys = await redis.keys(`${system.env.redisPrefix}*`);
+  for (const key of keys) {
+    const type = await redis.type(key);
+    const value = type === 'string' ? await redis.get(key) : JSON.stringify(await redis.dump(key));
+    parts.push(`${key} ${value}`);
+  }
+  redis.disconnect();
+  return parts.join('\n');
+}

@@ -1,0 +1,43 @@
+// The quick start: installs and builds when needed, makes sure PostgreSQL, Redis and NATS are
+// up, applies migrations, then runs every service in the foreground until Ctrl-C.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, migrate, startSystem } from './system.mjs';
+
+const sh = (command, args) => execFileSync(command, args, { cwd: ROOT, stdio: 'inherit' });
+
+if (!existsSync(join(ROOT, 'node_modules'))) sh('npm', ['ci']);
+sh('npm', ['run', '--silent', 'build']);
+sh('bash', ['scripts/ensure-infra.sh']);
+
+// Local defaults: the admin API is off without ADMIN_TOKEN, so the quick start sets a development one.
+const env = { ...process.env, ADMIN_TOKEN: process.env.ADMIN_TOKEN || 'local-dev-admin-token' };
+await migrate(env);
+const system = await startSystem({ env });
+
+const gateway = `http://127.0.0.1:${system.ports.gateway}`;
+console.log(`
+chatbot-keys is up.
+  gateway      ${gateway}   (data plane /api/v1, management /v1, admin /admin/v1)
+  admin token  ${env.ADMIN_TOKEN}
+  demo chatbot upstream http://127.0.0.1:${system.ports['demo-upstream']}
+Ctrl-C stops everything.`);
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, async () => {
+    if (stopping) return;
+    stopping = true;
+    await system.stop();
+    process.exit(0);
+  });
+}
+for (const { name, child } of system.services) {
+  child.on('exit', (code, signal) => {
+    if (stopping) return;
+    console.error(`${name} stopped (${signal ?? code}); stopping the rest`);
+    stopping = true;
+    void system.stop().then(() => process.exit(1));
+  });
+}

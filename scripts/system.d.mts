@@ -1,0 +1,17 @@
+import type { ChildProcess } from 'node:child_process';
+
+export declare const ROOT: string;
+export declare const SERVICES: { name: string; entry: string; portVariable: string; port: number }[];
+export declare function freePort(): Promise<number>;
+export declare function migrate(env?: NodeJS.ProcessEnv): Promise<void>;
+export interface RunningSystem {
+  services: { name: string; child: ChildProcess; port: number }[];
+  ports: Record<string, number>;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+export declare function startSystem(options?: {
+  env?: NodeJS.ProcessEnv;
+  ports?: Record<string, number>;
+  output?: (service: string) => string;
+  readyTimeoutMs?: number;
+}): Promise<RunningSystem>;

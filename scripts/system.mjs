@@ -1,0 +1,116 @@
+// Starts the whole system from the build in dist/: migrations, then every service as its own
+// process. Used by `npm start` (the quick start) and by the end-to-end tests, so both run the
+// system the same way.
+import { spawn } from 'node:child_process';
+import { createWriteStream, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const DIST = join(ROOT, 'dist');
+
+/** Every service: its entry in dist/ and the variable that names its HTTP port. */
+export const SERVICES = [
+  { name: 'demo-upstream', entry: 'apps/demo-upstream/src/main.js', portVariable: 'DEMO_UPSTREAM_PORT', port: 8090 },
+  { name: 'key-management', entry: 'apps/key-management/src/main.js', portVariable: 'KEY_MANAGEMENT_HTTP_PORT', port: 8081 },
+  { name: 'auth-verifier', entry: 'apps/auth-verifier/src/main.js', portVariable: 'AUTH_VERIFIER_HTTP_PORT', port: 8082 },
+  { name: 'usage-tracker', entry: 'apps/usage-tracker/src/main.js', portVariable: 'USAGE_TRACKER_HTTP_PORT', port: 8083 },
+  { name: 'gateway', entry: 'apps/gateway/src/main.js', portVariable: 'GATEWAY_PORT', port: 8080 },
+];
+
+const MIGRATIONS = ['apps/key-management/src/database/migrate.js', 'apps/usage-tracker/src/database/migrate.js'];
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function run(entry, env) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(DIST, entry)], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${entry} exited with ${code}`))));
+  });
+}
+
+/** Applies every service's migrations (creating the database if it is missing). */
+export async function migrate(env = process.env) {
+  for (const entry of MIGRATIONS) {
+    if (existsSync(join(DIST, entry))) await run(entry, env);
+  }
+}
+
+async function waitUntilReady(url, child, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${url}: the process exited with ${child.exitCode}`);
+    try {
+      const response = await fetch(url);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${url} was not ready within ${timeoutMs} ms`);
+}
+
+/**
+ * Starts every service with `env` (plus its port). `output(name)` decides where a service's
+ * log lines go: a file path, or 'inherit'. Resolves once every /health/ready answers 200.
+ */
+export async function startSystem({ env = process.env, ports = {}, output = () => 'inherit', readyTimeoutMs = 30_000 } = {}) {
+  const started = [];
+  const stop = async (signal = 'SIGTERM') => {
+    await Promise.all(
+      started.reverse().map(
+        ({ child }) =>
+          new Promise((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+            child.once('exit', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            child.kill(signal);
+          }),
+      ),
+    );
+  };
+  try {
+    const resolvedPorts = {};
+    for (const service of SERVICES) resolvedPorts[service.name] = ports[service.name] ?? service.port;
+    const serviceEnv = { ...env };
+    for (const service of SERVICES) serviceEnv[service.portVariable] = String(resolvedPorts[service.name]);
+    serviceEnv.UPSTREAM_URL ??= `http://127.0.0.1:${resolvedPorts['demo-upstream']}`;
+
+    for (const service of SERVICES) {
+      if (!existsSync(join(DIST, service.entry))) continue;
+      const target = output(service.name);
+      const stream = target === 'inherit' ? null : createWriteStream(target, { flags: 'a' });
+      const child = spawn(process.execPath, [join(DIST, service.entry)], {
+        env: serviceEnv,
+        stdio: ['ignore', stream ? 'pipe' : 'inherit', stream ? 'pipe' : 'inherit'],
+      });
+      if (stream) {
+        child.stdout.pipe(stream);
+        child.stderr.pipe(stream);
+      }
+      const port = resolvedPorts[service.name];
+      started.push({ name: service.name, child, port });
+      await waitUntilReady(`http://127.0.0.1:${port}/health/ready`, child, readyTimeoutMs);
+    }
+    return { services: started, ports: resolvedPorts, stop };
+  } catch (error) {
+    await stop('SIGKILL');
+    throw error;
+  }
+}
