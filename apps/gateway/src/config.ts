@@ -13,7 +13,22 @@ const GatewayEnvSchema = BaseEnvSchema.extend({
   AUTH_CACHE_MAX_ENTRIES: env.positiveInt(100_000),
   AUTH_CACHE_TTL_MS: env.positiveInt(30_000),
   AUTH_NEGATIVE_CACHE_TTL_MS: env.positiveInt(5_000),
-});
+  SSO_JWKS_URL: env.optionalString().pipe(z.url({ protocol: /^https?$/ }).optional()),
+  SSO_JWKS_FILE: env.optionalString(),
+  SSO_ISSUER: env.optionalString(),
+  SSO_AUDIENCE: env.optionalString(),
+  SSO_HS256_SECRET: env.optionalString().pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  SSO_CLOCK_SKEW_SECONDS: env.positiveInt(30),
+  SSO_JWKS_COOLDOWN_MS: env.positiveInt(30_000),
+})
+  .refine((vars) => !(vars.SSO_JWKS_URL && vars.SSO_JWKS_FILE), {
+    message: 'set SSO_JWKS_URL or SSO_JWKS_FILE, not both',
+    path: ['SSO_JWKS_FILE'],
+  })
+  .refine((vars) => !(vars.SSO_JWKS_URL || vars.SSO_JWKS_FILE) || (vars.SSO_ISSUER && vars.SSO_AUDIENCE), {
+    message: 'a JWKS needs SSO_ISSUER and SSO_AUDIENCE',
+    path: ['SSO_ISSUER'],
+  });
 
 export interface GatewayConfig extends BaseConfig {
   port: number;
@@ -25,6 +40,19 @@ export interface GatewayConfig extends BaseConfig {
   upstreamConnections: number;
   verifyTimeoutMs: number;
   authCache: { maxEntries: number; ttlMs: number; negativeTtlMs: number };
+  sso: SsoConfig;
+}
+
+/** SSO tokens for the management API (contract section 8); with none of these set, every token is refused. */
+export interface SsoConfig {
+  jwksUrl: string | undefined;
+  jwksFile: string | undefined;
+  issuer: string | undefined;
+  audience: string | undefined;
+  hs256Secret: string | undefined;
+  clockSkewSeconds: number;
+  /** Least time between two JWKS fetches; a token with an unknown `kid` refetches after it. */
+  jwksCooldownMs: number;
 }
 
 export function loadGatewayConfig(source: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -43,6 +71,15 @@ export function loadGatewayConfig(source: NodeJS.ProcessEnv = process.env): Gate
       maxEntries: parsed.AUTH_CACHE_MAX_ENTRIES,
       ttlMs: parsed.AUTH_CACHE_TTL_MS,
       negativeTtlMs: parsed.AUTH_NEGATIVE_CACHE_TTL_MS,
+    },
+    sso: {
+      jwksUrl: parsed.SSO_JWKS_URL,
+      jwksFile: parsed.SSO_JWKS_FILE,
+      issuer: parsed.SSO_ISSUER,
+      audience: parsed.SSO_AUDIENCE,
+      hs256Secret: parsed.SSO_HS256_SECRET,
+      clockSkewSeconds: parsed.SSO_CLOCK_SKEW_SECONDS,
+      jwksCooldownMs: parsed.SSO_JWKS_COOLDOWN_MS,
     },
   };
 }

@@ -12,6 +12,6 @@ export async function startKeyManagement(config: KeyManagementConfig, logger: Lo
     module: KeyManagementModule.forRoot(config, logger),
     logger,
     port: config.port,
-    fastify: { disableRequestLogging: true, return503OnClosing: true },
+    fastify: { return503OnClosing: true },
   });
 }

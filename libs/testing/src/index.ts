@@ -1,2 +1,4 @@
 export * from './environment.js';
 export * from './system.js';
+export * from './database.js';
+export * from './factories.js';

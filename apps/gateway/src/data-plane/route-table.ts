@@ -1,5 +1,3 @@
-import { ApiError } from '@app/common';
-
 /** Where a route's target chatbot id comes from; `null` on account routes. */
 export type ChatbotIdSource = { from: 'path' | 'query' | 'body'; name: string } | null;
 
@@ -51,11 +49,6 @@ export class RouteTable {
     }
     return null;
   }
-
-  /** Throws when a route's source cannot produce a chatbot id (used by validation). */
-  static assertValid(definitions: RouteDefinition[]): void {
-    definitions.forEach(compileRoute);
-  }
 }
 
 export function compileRoute(definition: RouteDefinition): CompiledRoute {
@@ -104,8 +97,4 @@ export class RouteError extends Error {
   ) {
     super(message);
   }
-}
-
-export function notFound(): ApiError {
-  return new ApiError('not_found', 'no such route');
 }

@@ -1,0 +1,198 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { createLogger } from '@app/common';
+import { generateApiKey, hashApiKey, type KeyRecord } from '@app/contracts';
+import { testEnvironment } from '@app/testing';
+import { AuthCacheRepository, type AuthCacheSettings } from './auth-cache.repository.js';
+import { createRedisClient } from './redis.module.js';
+
+const logger = createLogger('auth-verifier-test', 'silent');
+const record: KeyRecord = { keyId: 'key-1', type: 'chatbot', accountId: 'acc-1', chatbotId: 'bot-1', userId: null };
+
+function settings(keyPrefix: string): AuthCacheSettings {
+  return { keyPrefix, ttlMs: 60_000, negativeTtlMs: 10_000, maxPendingInvalidations: 100 };
+}
+
+/** Writes are fire-and-forget; a PING sent after them answers only once they are done. */
+async function flushed(redis: Redis): Promise<void> {
+  await redis.ping();
+}
+
+describe('AuthCacheRepository against real Redis', () => {
+  const env = testEnvironment();
+  let redis: Redis;
+  let inspector: Redis;
+  let sut: AuthCacheRepository;
+
+  beforeAll(async () => {
+    redis = createRedisClient({ url: env.redisUrl, commandTimeoutMs: 250 }, logger);
+    inspector = new Redis(env.redisUrl);
+    await new Promise((resolve) => redis.once('ready', resolve));
+    sut = new AuthCacheRepository(redis, settings(env.redisPrefix), logger);
+  });
+
+  afterEach(async () => {
+    const keys = await inspector.keys(`${env.redisPrefix}*`);
+    if (keys.length) await inspector.del(...keys);
+  });
+
+  afterAll(async () => {
+    await redis.quit();
+    await inspector.quit();
+  });
+
+  it('stores a key record under its hash only, with the positive TTL', async () => {
+    const key = generateApiKey('chatbot');
+    const keyHash = hashApiKey(key);
+
+    sut.setKeyRecord(keyHash, record);
+    await flushed(redis);
+
+    await expect(sut.getKeyRecord(keyHash)).resolves.toEqual({ state: 'hit', value: record });
+    const keys = await inspector.keys(`${env.redisPrefix}*`);
+    expect(keys).toEqual([`${env.redisPrefix}key:${keyHash}`]);
+    const ttl = await inspector.pttl(keys[0]);
+    expect(ttl).toBeGreaterThan(55_000);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+    const stored = `${keys[0]} ${await inspector.get(keys[0])}`;
+    expect(stored).not.toContain(key);
+    expect(stored).not.toContain(key.slice(4, 36));
+  });
+
+  it('caches negative answers with the short TTL and reads them back as known-absent', async () => {
+    const keyHash = hashApiKey(generateApiKey('user'));
+
+    sut.setKeyRecord(keyHash, null);
+    sut.setPlan('acc-unknown', null);
+    sut.setChatbotOwner('bot-unknown', null);
+    await flushed(redis);
+
+    await expect(sut.getKeyRecord(keyHash)).resolves.toEqual({ state: 'hit', value: null });
+    await expect(sut.getPlan('acc-unknown')).resolves.toEqual({ state: 'hit', value: null });
+    await expect(sut.getChatbotOwner('bot-unknown')).resolves.toEqual({ state: 'hit', value: null });
+    const ttl = await inspector.pttl(`${env.redisPrefix}key:${keyHash}`);
+    expect(ttl).toBeGreaterThan(5_000);
+    expect(ttl).toBeLessThanOrEqual(10_000);
+  });
+
+  it('reports a miss for absent entries and for values it did not write', async () => {
+    const keyHash = hashApiKey(generateApiKey('chatbot'));
+    await inspector.set(`${env.redisPrefix}key:${keyHash}`, '{"keyId":1}');
+    await inspector.set(`${env.redisPrefix}plan:acc-1`, 'platinum');
+
+    await expect(sut.getKeyRecord(keyHash)).resolves.toEqual({ state: 'miss' });
+    await expect(sut.getPlan('acc-1')).resolves.toEqual({ state: 'miss' });
+    await expect(sut.getChatbotOwner('bot-1')).resolves.toEqual({ state: 'miss' });
+  });
+
+  it('refuses to build a cache key from anything but a key hash', () => {
+    expect(() => sut.setKeyRecord(generateApiKey('chatbot'), record)).toThrow(/hash only/);
+  });
+
+  it('applies invalidations: forget a key, store a plan change and a deleted chatbot for the full TTL', async () => {
+    const keyHash = hashApiKey(generateApiKey('chatbot'));
+    sut.setKeyRecord(keyHash, record);
+    sut.setPlan('acc-1', 'standard');
+    sut.setChatbotOwner('bot-1', 'acc-1');
+
+    sut.forgetKeyRecord(keyHash);
+    sut.storePlanChange('acc-1', 'free');
+    sut.storeChatbotDeleted('bot-1');
+    await flushed(redis);
+
+    await expect(sut.getKeyRecord(keyHash)).resolves.toEqual({ state: 'miss' });
+    await expect(sut.getPlan('acc-1')).resolves.toEqual({ state: 'hit', value: 'free' });
+    await expect(sut.getChatbotOwner('bot-1')).resolves.toEqual({ state: 'hit', value: null });
+    expect(await inspector.pttl(`${env.redisPrefix}chatbot:bot-1`)).toBeGreaterThan(55_000);
+  });
+});
+
+describe('AuthCacheRepository while Redis is down', () => {
+  const keyHash = hashApiKey(generateApiKey('chatbot'));
+  let dir: string;
+  let port: number;
+  let server: ChildProcess;
+  let redis: Redis;
+  let sut: AuthCacheRepository;
+
+  beforeAll(async () => {
+    // A Redis of this test's own, persisted to a temporary directory: the shared one is never stopped.
+    dir = mkdtempSync(join(tmpdir(), 'auth-cache-outage-'));
+    port = await freePort();
+    server = await startRedis(port, dir);
+    redis = createRedisClient({ url: `redis://127.0.0.1:${port}`, commandTimeoutMs: 250 }, logger);
+    await new Promise((resolve) => redis.once('ready', resolve));
+    sut = new AuthCacheRepository(redis, settings('outage:'), logger);
+  });
+
+  afterAll(async () => {
+    redis.disconnect();
+    server.kill();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers unavailable at once instead of stalling, and replays invalidations once Redis is back', async () => {
+    sut.setKeyRecord(keyHash, record);
+    await flushed(redis);
+    // Redis goes away with the record saved: it comes back holding it, now stale.
+    await stopRedis(port, server);
+
+    const started = Date.now();
+    await expect(sut.getKeyRecord(keyHash)).resolves.toEqual({ state: 'unavailable' });
+    await expect(sut.getPlan('acc-1')).resolves.toEqual({ state: 'unavailable' });
+    sut.forgetKeyRecord(keyHash);
+    sut.storePlanChange('acc-1', 'free');
+    expect(Date.now() - started).toBeLessThan(100);
+
+    server = await startRedis(port, dir);
+    await waitFor(async () => (await sut.getPlan('acc-1')).state === 'hit');
+    await expect(sut.getPlan('acc-1')).resolves.toEqual({ state: 'hit', value: 'free' });
+    await expect(sut.getKeyRecord(keyHash)).resolves.toEqual({ state: 'miss' });
+  });
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function startRedis(port: number, dir: string): Promise<ChildProcess> {
+  const child = spawn('redis-server', ['--port', String(port), '--dir', dir, '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  });
+  const probe = new Redis(`redis://127.0.0.1:${port}`, { lazyConnect: true, retryStrategy: () => 50 });
+  await waitFor(async () => {
+    try {
+      if (probe.status !== 'ready') await probe.connect();
+      return (await probe.ping()) === 'PONG';
+    } catch {
+      return false;
+    }
+  });
+  probe.disconnect();
+  return child;
+}
+
+async function stopRedis(port: number, child: ChildProcess): Promise<void> {
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const admin = new Redis(`redis://127.0.0.1:${port}`);
+  await admin.call('SHUTDOWN', 'SAVE').catch(() => undefined);
+  admin.disconnect();
+  await exited;
+}
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

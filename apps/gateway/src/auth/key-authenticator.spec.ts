@@ -1,0 +1,255 @@
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { ApiError, BusUnavailableError, type NatsBus } from '@app/common';
+import { generateApiKey, hashApiKey, type EventMap, type VerifyReply } from '@app/contracts';
+import type { GatewayConfig } from '../config.js';
+import { KeyAuthenticator } from './key-authenticator.js';
+import { RateLimitedError } from './rate-limited-error.js';
+
+type Handlers = { [S in keyof EventMap]?: (event: EventMap[S]) => void };
+
+const allowed = (over: Partial<VerifyReply> = {}): VerifyReply =>
+  ({ valid: true, allowed: true, keyId: 'key-1', type: 'chatbot', accountId: 'acc-1', chatbotId: 'bot-1', userId: null, ...over }) as VerifyReply;
+
+function setup(cache = { maxEntries: 100, ttlMs: 30_000, negativeTtlMs: 5_000 }) {
+  const handlers: Handlers = {};
+  const bus = {
+    verify: jest.fn<(payload: { key: string; chatbotId?: string }, timeout?: number) => Promise<VerifyReply>>(),
+    on: jest.fn((subject: keyof EventMap, handler: never) => {
+      (handlers as Record<string, unknown>)[subject] = handler;
+      return { unsubscribe: jest.fn() };
+    }),
+  };
+  const config = { authCache: cache, verifyTimeoutMs: 50 } as GatewayConfig;
+  const sut = new KeyAuthenticator(bus as unknown as NatsBus, config);
+  sut.onModuleInit();
+  return { sut, bus, handlers };
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'resolved';
+  } catch (error) {
+    return error instanceof ApiError ? error.code : String(error);
+  }
+}
+
+describe('KeyAuthenticator', () => {
+  let now: number;
+  beforeEach(() => {
+    now = 1_000_000;
+    jest.spyOn(Date, 'now').mockImplementation(() => now);
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  describe('presentedKey', () => {
+    const { sut } = setup();
+    it('takes a Bearer token', () => expect(sut.presentedKey({ authorization: 'Bearer cbk_abc' })).toBe('cbk_abc'));
+    it('accepts any case of the scheme', () => expect(sut.presentedKey({ authorization: 'bearer  k123' })).toBe('k123'));
+    it('takes X-API-Key', () => expect(sut.presentedKey({ 'x-api-key': ' usk_x ' })).toBe('usk_x'));
+    it('prefers Authorization over X-API-Key', () =>
+      expect(sut.presentedKey({ authorization: 'Bearer one', 'x-api-key': 'two' })).toBe('one'));
+    it('ignores a non-Bearer Authorization', () => expect(sut.presentedKey({ authorization: 'Basic dXNlcjpwdw==' })).toBeNull());
+    it('is null when absent or empty', () => {
+      expect(sut.presentedKey({})).toBeNull();
+      expect(sut.presentedKey({ authorization: 'Bearer ', 'x-api-key': '  ' })).toBeNull();
+    });
+  });
+
+  it('refuses a malformed key without asking the verifier', async () => {
+    const { sut, bus } = setup();
+    const key = generateApiKey('chatbot');
+    const broken = key.slice(0, -1) + (key.endsWith('A') ? 'B' : 'A');
+    expect(await codeOf(sut.authenticate(broken, 'bot-1', 'c'))).toBe('invalid_api_key');
+    expect(await codeOf(sut.authenticate('cbk_short', 'bot-1', 'c'))).toBe('invalid_api_key');
+    expect(await codeOf(sut.authenticate('has a space in it ok!', null, 'c'))).toBe('invalid_api_key');
+    expect(bus.verify).not.toHaveBeenCalled();
+  });
+
+  it('asks auth.verify with the key and target, then answers from the cache until the TTL', async () => {
+    const { sut, bus } = setup();
+    const key = generateApiKey('chatbot');
+    bus.verify.mockResolvedValue(allowed());
+    await expect(sut.authenticate(key, 'bot-1', 'c')).resolves.toEqual({
+      keyId: 'key-1',
+      type: 'chatbot',
+      accountId: 'acc-1',
+      chatbotId: 'bot-1',
+      userId: null,
+    });
+    expect(bus.verify).toHaveBeenCalledWith({ key, chatbotId: 'bot-1' }, 50);
+    now += 29_999;
+    await sut.authenticate(key, 'bot-1', 'c');
+    expect(bus.verify).toHaveBeenCalledTimes(1);
+    now += 2;
+    await sut.authenticate(key, 'bot-1', 'c');
+    expect(bus.verify).toHaveBeenCalledTimes(2);
+  });
+
+  it('caches per target chatbot and omits chatbotId on account routes', async () => {
+    const { sut, bus } = setup();
+    const key = generateApiKey('user');
+    bus.verify.mockResolvedValue(allowed({ type: 'user', userId: 'u1' } as Partial<VerifyReply>));
+    await sut.authenticate(key, 'bot-1', 'c');
+    const account = await sut.authenticate(key, null, 'c');
+    expect(account.chatbotId).toBeNull();
+    expect(bus.verify).toHaveBeenLastCalledWith({ key }, 50);
+    expect(bus.verify).toHaveBeenCalledTimes(2);
+  });
+
+  it('maps refusals to their codes and caches invalid answers for the negative TTL only', async () => {
+    const { sut, bus } = setup();
+    const key = generateApiKey('chatbot');
+    bus.verify.mockResolvedValue({ ...allowed(), allowed: false, code: 'insufficient_scope' } as VerifyReply);
+    expect(await codeOf(sut.authenticate(key, 'other', 'c'))).toBe('insufficient_scope');
+    bus.verify.mockResolvedValue({ ...allowed(), allowed: false, code: 'plan_not_eligible' } as VerifyReply);
+    expect(await codeOf(sut.authenticate(key, 'bot-1', 'c'))).toBe('plan_not_eligible');
+    const unknown = generateApiKey('user');
+    bus.verify.mockResolvedValue({ valid: false, code: 'invalid_api_key' });
+    expect(await codeOf(sut.authenticate(unknown, null, 'c'))).toBe('invalid_api_key');
+    expect(await codeOf(sut.authenticate(unknown, null, 'c'))).toBe('invalid_api_key');
+    expect(bus.verify).toHaveBeenCalledTimes(3);
+    now += 5_001;
+    bus.verify.mockResolvedValue(allowed());
+    await expect(sut.authenticate(unknown, null, 'c')).resolves.toBeDefined();
+  });
+
+  it('coalesces concurrent misses into one auth.verify', async () => {
+    const { sut, bus } = setup();
+    const key = generateApiKey('chatbot');
+    let answer!: (reply: VerifyReply) => void;
+    bus.verify.mockReturnValue(new Promise((resolve) => (answer = resolve)));
+    const pending = [1, 2, 3].map(() => sut.authenticate(key, 'bot-1', 'c'));
+    answer(allowed());
+    await Promise.all(pending);
+    expect(bus.verify).toHaveBeenCalledTimes(1);
+  });
+
+  it('fails closed with auth_unavailable when the bus or verifier cannot answer, and caches nothing', async () => {
+    const { sut, bus } = setup();
+    const key = generateApiKey('chatbot');
+    bus.verify.mockRejectedValue(new BusUnavailableError('auth.verify', new Error('503')));
+    expect(await codeOf(sut.authenticate(key, 'bot-1', 'c'))).toBe('auth_unavailable');
+    bus.verify.mockResolvedValue({ valid: false, code: 'auth_unavailable' });
+    expect(await codeOf(sut.authenticate(key, 'bot-1', 'c'))).toBe('auth_unavailable');
+    bus.verify.mockResolvedValue({ nonsense: true } as unknown as VerifyReply);
+    expect(await codeOf(sut.authenticate(key, 'bot-1', 'c'))).toBe('auth_unavailable');
+    bus.verify.mockResolvedValue(allowed());
+    await expect(sut.authenticate(key, 'bot-1', 'c')).resolves.toBeDefined();
+    expect(bus.verify).toHaveBeenCalledTimes(4);
+  });
+
+  it('drops the cached entries of a revoked key and refuses a stale reply that still says valid', async () => {
+    const { sut, bus, handlers } = setup();
+    const key = generateApiKey('chatbot');
+    bus.verify.mockResolvedValue(allowed());
+    await sut.authenticate(key, 'bot-1', 'c');
+    handlers.keyRevoked!({ keyId: 'key-1', keyHash: hashApiKey(key), accountId: 'acc-1', chatbotId: 'bot-1' });
+    // A verifier replica that has not seen the event yet still answers "valid".
+    expect(await codeOf(sut.authenticate(key, 'bot-1', 'c'))).toBe('invalid_api_key');
+    expect(bus.verify).toHaveBeenCalledTimes(2);
+  });
+
+  it('does not cache a reply to a request sent before an invalidation', async () => {
+    const { sut, bus, handlers } = setup();
+    const key = generateApiKey('user');
+    let answer!: (reply: VerifyReply) => void;
+    bus.verify.mockReturnValueOnce(new Promise((resolve) => (answer = resolve)));
+    const pending = sut.authenticate(key, null, 'c');
+    handlers.planChanged!({ accountId: 'acc-1', plan: 'free' });
+    answer(allowed({ chatbotId: null }));
+    await pending;
+    now += 10_000;
+    bus.verify.mockResolvedValue({ ...allowed(), allowed: false, code: 'plan_not_eligible' } as VerifyReply);
+    expect(await codeOf(sut.authenticate(key, null, 'c'))).toBe('plan_not_eligible');
+  });
+
+  it('does not cache replies about an account changed in the last moments (verifier replicas may lag)', async () => {
+    const { sut, bus, handlers } = setup();
+    const key = generateApiKey('chatbot');
+    handlers.planChanged!({ accountId: 'acc-1', plan: 'entry' });
+    bus.verify.mockResolvedValue(allowed());
+    await sut.authenticate(key, 'bot-1', 'c');
+    await sut.authenticate(key, 'bot-1', 'c');
+    expect(bus.verify).toHaveBeenCalledTimes(2);
+    now += 2_001;
+    await sut.authenticate(key, 'bot-1', 'c');
+    await sut.authenticate(key, 'bot-1', 'c');
+    expect(bus.verify).toHaveBeenCalledTimes(3);
+  });
+
+  it.each([
+    ['planChanged', { accountId: 'acc-1', plan: 'free' }],
+    ['chatbotDeleted', { accountId: 'acc-1', chatbotId: 'bot-1' }],
+    ['assignmentsChanged', { accountId: 'acc-1', userId: 'u', chatbotIds: [] }],
+    ['keyRenamed', { accountId: 'acc-1', keyId: 'key-1' }],
+  ] as const)('%s drops the affected entries', async (subject, event) => {
+    const { sut, bus, handlers } = setup();
+    const key = generateApiKey('chatbot');
+    bus.verify.mockResolvedValue(allowed());
+    await sut.authenticate(key, 'bot-1', 'c');
+    (handlers[subject] as (e: unknown) => void)(event);
+    await sut.authenticate(key, 'bot-1', 'c');
+    expect(bus.verify).toHaveBeenCalledTimes(2);
+  });
+
+  it('keyCreated forgets an "unknown key" answer for that hash', async () => {
+    const { sut, bus, handlers } = setup();
+    const key = 'legacy-key-imported-later-0001';
+    bus.verify.mockResolvedValueOnce({ valid: false, code: 'invalid_api_key' });
+    expect(await codeOf(sut.authenticate(key, null, 'c'))).toBe('invalid_api_key');
+    handlers.keyCreated!({ keyId: 'key-9', keyHash: hashApiKey(key), accountId: 'acc-1' });
+    bus.verify.mockResolvedValue(allowed({ keyId: 'key-9', type: 'user', chatbotId: null, userId: 'u' } as Partial<VerifyReply>));
+    await expect(sut.authenticate(key, null, 'c')).resolves.toMatchObject({ keyId: 'key-9' });
+  });
+
+  describe('brute-force throttle', () => {
+    it('throttles a client after 50 invalid keys in a minute, with Retry-After, and no one else', async () => {
+      const { sut, bus } = setup();
+      for (let i = 0; i < 50; i++) {
+        now += 100;
+        expect(await codeOf(sut.authenticate(`cbk_bad${i}`, 'bot-1', '10.0.0.1'))).toBe('invalid_api_key');
+      }
+      const refused = sut.authenticate('cbk_bad', 'bot-1', '10.0.0.1').catch((e: unknown) => e);
+      const error = await refused;
+      expect(error).toBeInstanceOf(RateLimitedError);
+      expect((error as RateLimitedError).status).toBe(429);
+      // The first failure happened at +100 ms and leaves the window at +60.1 s; now is +5 s.
+      expect((error as RateLimitedError).headers).toEqual({ 'Retry-After': '56' });
+      bus.verify.mockResolvedValue(allowed());
+      await expect(sut.authenticate(generateApiKey('chatbot'), 'bot-1', '10.0.0.2')).resolves.toBeDefined();
+      now += 55_200;
+      expect(await codeOf(sut.authenticate('cbk_bad', 'bot-1', '10.0.0.1'))).toBe('invalid_api_key');
+    });
+
+    it('does not limit valid keys already verified from a throttled address', async () => {
+      const { sut, bus } = setup();
+      const key = generateApiKey('chatbot');
+      bus.verify.mockResolvedValue(allowed());
+      await sut.authenticate(key, 'bot-1', '10.0.0.1');
+      for (let i = 0; i < 50; i++) await codeOf(sut.authenticate(`cbk_bad${i}`, 'bot-1', '10.0.0.1'));
+      expect(await codeOf(sut.authenticate('cbk_bad', 'bot-1', '10.0.0.1'))).toBe('rate_limited');
+      await expect(sut.authenticate(key, 'bot-1', '10.0.0.1')).resolves.toBeDefined();
+    });
+
+    it('counts failures over a sliding minute, not forever', async () => {
+      const { sut } = setup();
+      for (let i = 0; i < 200; i++) {
+        now += 1_300;
+        expect(await codeOf(sut.authenticate(`cbk_bad${i}`, 'bot-1', '10.0.0.1'))).toBe('invalid_api_key');
+      }
+    });
+  });
+
+  it('keeps the cache bounded', async () => {
+    const { sut, bus } = setup({ maxEntries: 2, ttlMs: 30_000, negativeTtlMs: 5_000 });
+    const keys = [generateApiKey('chatbot'), generateApiKey('chatbot'), generateApiKey('chatbot')];
+    bus.verify.mockResolvedValue(allowed());
+    for (const key of keys) await sut.authenticate(key, 'bot-1', 'c');
+    await sut.authenticate(keys[2], 'bot-1', 'c');
+    await sut.authenticate(keys[1], 'bot-1', 'c');
+    expect(bus.verify).toHaveBeenCalledTimes(3);
+    await sut.authenticate(keys[0], 'bot-1', 'c');
+    expect(bus.verify).toHaveBeenCalledTimes(4);
+  });
+});

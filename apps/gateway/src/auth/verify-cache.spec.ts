@@ -1,0 +1,58 @@
+import { describe, expect, it } from '@jest/globals';
+import type { VerifyReply } from '@app/contracts';
+import { VerifyCache, cacheKeyFor } from './verify-cache.js';
+
+const valid = (keyId: string, accountId = 'acc'): VerifyReply => ({
+  valid: true,
+  allowed: true,
+  keyId,
+  type: 'user',
+  accountId,
+  chatbotId: null,
+  userId: 'u',
+});
+const invalid: VerifyReply = { valid: false, code: 'invalid_api_key' };
+const hash = (n: number) => n.toString(16).padStart(64, '0');
+
+describe('VerifyCache', () => {
+  it('keeps unknown keys in a smaller store of their own, so a flood of them cannot evict valid keys', () => {
+    const sut = new VerifyCache({ maxEntries: 20, ttlMs: 1000, negativeTtlMs: 1000 });
+    for (let i = 0; i < 20; i++) sut.set(cacheKeyFor(hash(i), null), hash(i), valid(`k${i}`), 0);
+    for (let i = 100; i < 1100; i++) sut.set(cacheKeyFor(hash(i), null), hash(i), invalid, 0);
+    expect(sut.size).toBe(22);
+    for (let i = 0; i < 20; i++) expect(sut.get(cacheKeyFor(hash(i), null), 1)).toEqual(valid(`k${i}`));
+    expect(sut.get(cacheKeyFor(hash(1099), null), 1)).toEqual(invalid);
+    expect(sut.get(cacheKeyFor(hash(100), null), 1)).toBeUndefined();
+  });
+
+  it('evicts the least recently used entry first', () => {
+    const sut = new VerifyCache({ maxEntries: 2, ttlMs: 1000, negativeTtlMs: 1000 });
+    sut.set('a', hash(1), valid('k1'), 0);
+    sut.set('b', hash(2), valid('k2'), 0);
+    sut.get('a', 1);
+    sut.set('c', hash(3), valid('k3'), 0);
+    expect(sut.get('b', 1)).toBeUndefined();
+    expect(sut.get('a', 1)).toBeDefined();
+  });
+
+  it('never caches auth_unavailable', () => {
+    const sut = new VerifyCache({ maxEntries: 2, ttlMs: 1000, negativeTtlMs: 1000 });
+    sut.set('a', hash(1), { valid: false, code: 'auth_unavailable' }, 0);
+    expect(sut.size).toBe(0);
+  });
+
+  it('drops by hash (every target chatbot), key id and account, and cleans its indexes', () => {
+    const sut = new VerifyCache({ maxEntries: 10, ttlMs: 1000, negativeTtlMs: 1000 });
+    sut.set(cacheKeyFor(hash(1), 'b1'), hash(1), valid('k1', 'acc1'), 0);
+    sut.set(cacheKeyFor(hash(1), 'b2'), hash(1), valid('k1', 'acc1'), 0);
+    sut.set(cacheKeyFor(hash(2), null), hash(2), valid('k2', 'acc2'), 0);
+    sut.set(cacheKeyFor(hash(3), null), hash(3), valid('k3', 'acc2'), 0);
+    sut.dropKeyId('k1');
+    expect(sut.size).toBe(2);
+    sut.dropAccount('acc2');
+    expect(sut.size).toBe(0);
+    sut.set(cacheKeyFor(hash(1), 'b1'), hash(1), valid('k1', 'acc1'), 0);
+    sut.dropKeyHash(hash(1));
+    expect(sut.size).toBe(0);
+  });
+});

@@ -1,0 +1,337 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Client } from 'undici';
+import { createLogger, NatsBus } from '@app/common';
+import { generateApiKey, hashApiKey, QueueGroups, type VerifyReply } from '@app/contracts';
+import { testEnvironment } from '@app/testing';
+import { loadGatewayConfig } from '../config.js';
+import { startGateway } from '../gateway.js';
+
+/**
+ * The gateway in-process against real NATS, a real HTTP upstream written here, and an
+ * `auth.verify` responder on this run's own subject prefix (the real verifier is covered end to end).
+ */
+const env = testEnvironment();
+const logger = createLogger('gateway-test', 'silent');
+
+const chatbotKey = generateApiKey('chatbot');
+const userKey = generateApiKey('user');
+type Holder = { keyId: string; type: 'chatbot' | 'user'; chatbotId: string | null; userId: string | null };
+const keys = new Map<string, Holder>([
+  [chatbotKey, { keyId: 'key-cb', type: 'chatbot', chatbotId: 'bot-1', userId: null }],
+  [userKey, { keyId: 'key-user', type: 'user', chatbotId: null, userId: 'user-1' }],
+]);
+const accountChatbots = new Set(['bot-1', 'bot-2']);
+
+/** The verifier's decision rules (contract section 9), over the table above. */
+function decide(key: string, chatbotId: string | undefined): VerifyReply {
+  const holder = keys.get(key);
+  if (!holder) return { valid: false, code: 'invalid_api_key' };
+  const verified = { keyId: holder.keyId, type: holder.type, accountId: 'acc-1', chatbotId: chatbotId ?? null, userId: holder.userId };
+  const inReach = holder.type === 'chatbot' ? chatbotId === holder.chatbotId : chatbotId === undefined || accountChatbots.has(chatbotId);
+  return inReach ? { valid: true, allowed: true, ...verified } : { valid: true, allowed: false, code: 'insufficient_scope', ...verified };
+}
+
+let verifier: NatsBus;
+let verifyRequests: { key: string; chatbotId?: string }[] = [];
+let verifierSilent = false;
+
+interface Seen {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+let seen: Seen[] = [];
+let releaseSecondChunk: () => void = () => undefined;
+let upstream: Server;
+
+function startUpstream(): Promise<Server> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      seen.push({ method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks).toString() });
+      if (req.url!.endsWith('/stream')) {
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-upstream': 'sse' });
+        res.write('data: first\n\n');
+        // The second chunk waits for the test to have received the first one.
+        releaseSecondChunk = () => {
+          res.write('data: second\n\n');
+          setTimeout(() => res.end('data: done\n\n'), 50);
+        };
+        return;
+      }
+      if (req.url!.endsWith('/slow')) return void setTimeout(() => res.writeHead(200).end('late'), 1_500).unref();
+      if (req.url!.endsWith('/reset')) return void req.socket.destroy();
+      res.writeHead(201, { 'content-type': 'application/json', 'set-cookie': ['a=1', 'b=2'], 'x-upstream': 'echo' });
+      res.end(JSON.stringify({ echoed: true }));
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+async function gatewayFor(upstreamUrl: string): Promise<{ app: NestFastifyApplication; client: Client }> {
+  const config = loadGatewayConfig({
+    GATEWAY_PORT: '0',
+    NATS_URL: env.natsUrl,
+    NATS_SUBJECT_PREFIX: env.subjectPrefix,
+    UPSTREAM_URL: upstreamUrl,
+    BODY_LIMIT_BYTES: '1024',
+    UPSTREAM_TIMEOUT_MS: '500',
+    VERIFY_TIMEOUT_MS: '300',
+    LOG_LEVEL: 'silent',
+  });
+  const app = await startGateway(config, logger);
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  return { app, client: new Client(`http://127.0.0.1:${port}`) };
+}
+
+let gateway: { app: NestFastifyApplication; client: Client };
+
+interface Answer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+  json: any;
+}
+
+/** Sends the path byte for byte (no URL normalisation on the client side). */
+async function call(
+  path: string,
+  options: { method?: string; key?: string; headers?: Record<string, string>; body?: string } = {},
+  client = gateway.client,
+): Promise<Answer> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.key) headers.authorization = `Bearer ${options.key}`;
+  const answer = await client.request({ path, method: (options.method ?? 'GET') as 'GET', headers, body: options.body });
+  const text = await answer.body.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: answer.statusCode, headers: answer.headers as IncomingHttpHeaders, text, json };
+}
+
+function lastSeen(): Seen {
+  return seen[seen.length - 1];
+}
+
+beforeAll(async () => {
+  verifier = await NatsBus.connect({ url: env.natsUrl, subjectPrefix: env.subjectPrefix, name: 'test-verifier', logger });
+  verifier.serve('authVerify', QueueGroups.authVerifier, async (request) => {
+    verifyRequests.push(request);
+    if (verifierSilent) await new Promise((resolve) => setTimeout(resolve, 1_000));
+    return decide(request.key, request.chatbotId);
+  });
+  await verifier.connection.flush();
+  upstream = await startUpstream();
+  gateway = await gatewayFor(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`);
+});
+
+afterAll(async () => {
+  await gateway?.client.close();
+  await gateway?.app.close();
+  await verifier?.close();
+  await new Promise((resolve) => upstream?.close(resolve));
+});
+
+describe('data plane (gateway in-process, real NATS and upstream)', () => {
+  it('forwards a chatbot route with the credential and spoofed identity replaced by the verified one', async () => {
+    const answer = await call('/api/v1/chatbots/bot-1/messages?page=2&q=a%2Fb', {
+      method: 'POST',
+      key: chatbotKey,
+      headers: {
+        'x-api-key': chatbotKey,
+        'x-account-id': 'acc-evil',
+        'x-chatbot-id': 'bot-2',
+        'x-api-key-id': 'forged',
+        'x-api-key-type': 'user',
+        'x-user-id': 'admin',
+        'x-request-id': 'req-123',
+        'x-custom': 'kept',
+        'content-type': 'text/plain',
+      },
+      body: 'hello',
+    });
+    expect(answer.status).toBe(201);
+    expect(answer.json).toEqual({ echoed: true });
+    expect(answer.headers['x-upstream']).toBe('echo');
+    expect(answer.headers['set-cookie']).toEqual(['a=1', 'b=2']);
+    expect(answer.headers['x-request-id']).toBe('req-123');
+    const forwarded = lastSeen();
+    expect(forwarded).toMatchObject({ method: 'POST', url: '/api/v1/chatbots/bot-1/messages?page=2&q=a%2Fb', body: 'hello' });
+    expect(forwarded.headers).toMatchObject({
+      'x-account-id': 'acc-1',
+      'x-chatbot-id': 'bot-1',
+      'x-api-key-id': 'key-cb',
+      'x-api-key-type': 'chatbot',
+      'x-request-id': 'req-123',
+      'x-custom': 'kept',
+      'content-type': 'text/plain',
+    });
+    expect(forwarded.headers.authorization).toBeUndefined();
+    expect(forwarded.headers['x-api-key']).toBeUndefined();
+    expect(forwarded.headers['x-user-id']).toBeUndefined();
+  });
+
+  it('forwards an account route for a user-level key without X-Chatbot-Id and with X-User-Id', async () => {
+    const answer = await call('/api/v1/account/usage', { headers: { 'x-api-key': userKey, 'x-chatbot-id': 'bot-2' } });
+    expect(answer.status).toBe(201);
+    expect(answer.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(lastSeen().headers).toMatchObject({ 'x-account-id': 'acc-1', 'x-user-id': 'user-1', 'x-api-key-type': 'user' });
+    expect(lastSeen().headers['x-chatbot-id']).toBeUndefined();
+    expect(lastSeen().headers['x-request-id']).toBe(answer.headers['x-request-id']);
+  });
+
+  it('judges and forwards the same normalised path', async () => {
+    await call('/api/v1/chatbots/bot-2/..//bot-1/./info', { key: chatbotKey });
+    expect(lastSeen().url).toBe('/api/v1/chatbots/bot-1/info');
+    const climbing = await call('/api/v1/chatbots/bot-1/../bot-2/info', { key: chatbotKey });
+    expect(climbing.status).toBe(403);
+    expect(climbing.json.error.code).toBe('insufficient_scope');
+  });
+
+  it('reads the chatbot id of POST /api/v1/chat from the JSON body and forwards the exact bytes', async () => {
+    const body = '{ "chatbotId" : "bot-1",  "message": "hi" }';
+    const answer = await call('/api/v1/chat', { method: 'POST', key: chatbotKey, body, headers: { 'content-type': 'application/json' } });
+    expect(answer.status).toBe(201);
+    expect(lastSeen().body).toBe(body);
+    expect(lastSeen().headers['x-chatbot-id']).toBe('bot-1');
+    const other = await call('/api/v1/chat', { method: 'POST', key: chatbotKey, body: '{"chatbotId":"bot-2"}' });
+    expect(other.status).toBe(403);
+  });
+
+  it('streams bodies it does not need to read, whatever their size', async () => {
+    const big = 'x'.repeat(50_000);
+    const answer = await call('/api/v1/chatbots/bot-1/files', { method: 'PUT', key: chatbotKey, body: big });
+    expect(answer.status).toBe(201);
+    expect(lastSeen().body).toBe(big);
+  });
+
+  it('relays a server-sent-events answer chunk by chunk', async () => {
+    const answer = await gateway.client.request({
+      path: '/api/v1/chatbots/bot-1/stream',
+      method: 'GET',
+      headers: { authorization: `Bearer ${chatbotKey}`, accept: 'text/event-stream' },
+    });
+    expect(answer.statusCode).toBe(200);
+    expect(answer.headers['content-type']).toBe('text/event-stream');
+    const chunks = answer.body[Symbol.asyncIterator]();
+    // The upstream has sent only the first event; it sends the next once this one has arrived.
+    const first = await Promise.race([
+      chunks.next(),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('first chunk was held back')), 2_000)),
+    ]);
+    expect(Buffer.from(first.value).toString()).toBe('data: first\n\n');
+    releaseSecondChunk();
+    let rest = '';
+    for (let next = await chunks.next(); !next.done; next = await chunks.next()) rest += Buffer.from(next.value).toString();
+    expect(rest).toBe('data: second\n\ndata: done\n\n');
+  });
+
+  it('answers 502 when the upstream resets, and 504 when it is too slow', async () => {
+    const reset = await call('/api/v1/chatbots/bot-1/reset', { key: chatbotKey });
+    expect(reset.status).toBe(502);
+    expect(reset.json.error).toMatchObject({ code: 'upstream_unavailable', requestId: reset.headers['x-request-id'] });
+    const slow = await call('/api/v1/chatbots/bot-1/slow', { key: chatbotKey });
+    expect(slow.status).toBe(504);
+    expect(slow.json.error.code).toBe('upstream_timeout');
+  });
+
+  it('answers 502 when the upstream refuses connections', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const refused = await gatewayFor(`http://127.0.0.1:${port}`);
+    try {
+      const answer = await call('/api/v1/chatbots/bot-1/x', { key: chatbotKey }, refused.client);
+      expect(answer.status).toBe(502);
+      expect(answer.json.error.code).toBe('upstream_unavailable');
+    } finally {
+      await refused.client.close();
+      await refused.app.close();
+    }
+  });
+
+  it('answers 413 for a read body over the limit and 400 for malformed JSON or a missing chatbot id', async () => {
+    const tooBig = await call('/api/v1/chat', { method: 'POST', key: chatbotKey, body: JSON.stringify({ chatbotId: 'bot-1', m: 'x'.repeat(2_000) }) });
+    expect(tooBig.status).toBe(413);
+    expect(tooBig.json.error.code).toBe('payload_too_large');
+    for (const body of ['{"chatbotId": "bot-1"', '{}', '{"chatbotId": 7}', '']) {
+      const answer = await call('/api/v1/chat', { method: 'POST', key: chatbotKey, body });
+      expect([body, answer.status, answer.json.error.code]).toEqual([body, 400, 'invalid_request']);
+    }
+    const emptyId = await call('/api/v1/chatbots/', { key: userKey });
+    expect(emptyId.status).toBe(400);
+  });
+
+  it('refuses traversal and encoded separators with 400 before anything is forwarded', async () => {
+    const before = seen.length;
+    for (const path of [
+      '/api/v1/chatbots/bot-1/%2e%2e/bot-2',
+      '/api/v1/chatbots/bot-1%2f..%2fbot-2',
+      '/api/v1/chatbots/bot-1/%252e%252e/bot-2',
+      '/api/v1/chatbots/bot-1%5cbot-2',
+      '/api/v1/../../v1/api-keys',
+      '/api/v1/../../../../etc/passwd',
+    ]) {
+      const answer = await call(path, { key: userKey });
+      expect([path, answer.status, answer.json?.error?.code]).toEqual([path, 400, 'invalid_request']);
+    }
+    expect(seen.length).toBe(before);
+  });
+
+  it('answers 401 for a missing key, a key in the query string, an unknown key, and a malformed one without asking NATS', async () => {
+    const missing = await call('/api/v1/chatbots/bot-1/x');
+    expect([missing.status, missing.json.error.code]).toEqual([401, 'missing_api_key']);
+    const inQuery = await call(`/api/v1/chatbots/bot-1/x?api_key=${chatbotKey}&key=${chatbotKey}`);
+    expect(inQuery.json.error.code).toBe('missing_api_key');
+    const unknown = await call('/api/v1/chatbots/bot-1/x', { key: generateApiKey('chatbot') });
+    expect([unknown.status, unknown.json.error.code]).toEqual([401, 'invalid_api_key']);
+    const asked = verifyRequests.length;
+    const malformed = await call('/api/v1/chatbots/bot-1/x', { key: chatbotKey.slice(0, -2) + 'zz' });
+    expect([malformed.status, malformed.json.error.code]).toEqual([401, 'invalid_api_key']);
+    expect(verifyRequests.length).toBe(asked);
+  });
+
+  it('answers 403 insufficient_scope for a chatbot key on another chatbot or an account route', async () => {
+    for (const path of ['/api/v1/chatbots/bot-2/x', '/api/v1/chatbots/no-such-bot', '/api/v1/account']) {
+      const answer = await call(path, { key: chatbotKey });
+      expect([path, answer.status, answer.json.error.code]).toEqual([path, 403, 'insufficient_scope']);
+    }
+  });
+
+  it('fails closed with 503 when nothing answers auth.verify', async () => {
+    verifierSilent = true;
+    try {
+      const answer = await call('/api/v1/chatbots/bot-2/x', { key: userKey });
+      expect([answer.status, answer.json.error.code]).toEqual([503, 'auth_unavailable']);
+    } finally {
+      verifierSilent = false;
+    }
+  });
+
+  it('drops a cached key within moments of its revocation event', async () => {
+    const key = generateApiKey('chatbot');
+    keys.set(key, { keyId: 'key-revoked', type: 'chatbot', chatbotId: 'bot-1', userId: null });
+    expect((await call('/api/v1/chatbots/bot-1/x', { key })).status).toBe(201);
+    keys.delete(key);
+    // Still cached (TTL 30 s): the verifier is not asked again.
+    const asked = verifyRequests.length;
+    expect((await call('/api/v1/chatbots/bot-1/x', { key })).status).toBe(201);
+    expect(verifyRequests.length).toBe(asked);
+    verifier.publish('keyRevoked', { keyId: 'key-revoked', keyHash: hashApiKey(key), accountId: 'acc-1', chatbotId: 'bot-1' });
+    const revokedAt = Date.now();
+    let status = 201;
+    while (status === 201 && Date.now() - revokedAt < 1_000) {
+      status = (await call('/api/v1/chatbots/bot-1/x', { key })).status;
+    }
+    expect(status).toBe(401);
+  });
+});

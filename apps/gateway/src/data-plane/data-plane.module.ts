@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module.js';
+import { DataPlane } from './data-plane.js';
+
+/** `/api/v1/*`: key-checked forwarding to the chatbot upstream, mounted on Fastify by `DataPlane.mount`. */
+@Module({
+  imports: [AuthModule],
+  providers: [DataPlane],
+  exports: [DataPlane],
+})
+export class DataPlaneModule {}

@@ -1,0 +1,111 @@
+import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Redis } from 'ioredis';
+import { createLogger } from '@app/common';
+import { createTestDatabase, testEnvironment, type TestDatabase, type TestEnvironment } from '@app/testing';
+import { startAuthVerifier } from '../../../../auth-verifier/src/auth-verifier.js';
+import { loadAuthVerifierConfig } from '../../../../auth-verifier/src/config.js';
+import { loadKeyManagementConfig } from '../../../../key-management/src/config.js';
+import { startKeyManagement } from '../../../../key-management/src/key-management.js';
+import { loadGatewayConfig } from '../../config.js';
+import { startGateway } from '../../gateway.js';
+
+export interface Answer {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON, checked field by field by the specs. */
+  body: any;
+}
+
+export interface HttpClient {
+  call(method: string, path: string, options?: { credential?: string; body?: unknown; rawBody?: string }): Promise<Answer>;
+}
+
+export interface ManagementSystem {
+  env: TestEnvironment;
+  adminToken: string;
+  gateway: NestFastifyApplication;
+  /** The gateway with the admin token configured. */
+  http: HttpClient;
+  /** A second gateway on the same bus with no ADMIN_TOKEN. */
+  httpWithoutAdmin: HttpClient;
+  stop(): Promise<void>;
+}
+
+/**
+ * Gateway, key-management and auth-verifier in process, on port 0, against the real
+ * Postgres, Redis and NATS, isolated by a database, a Redis prefix and a subject prefix of their own.
+ */
+export async function startManagementSystem(): Promise<ManagementSystem> {
+  const env = testEnvironment();
+  const database: TestDatabase = await createTestDatabase(env);
+  const adminToken = randomBytes(24).toString('hex');
+  const shared = { NATS_URL: env.natsUrl, NATS_SUBJECT_PREFIX: env.subjectPrefix, LOG_LEVEL: 'warn' };
+  const logger = (name: string) => createLogger(name, 'warn');
+  const started: NestFastifyApplication[] = [];
+  try {
+    started.push(
+      await startKeyManagement(
+        loadKeyManagementConfig({ ...shared, DATABASE_URL: database.url, KEY_MANAGEMENT_HTTP_PORT: '0' }),
+        logger('key-management'),
+      ),
+    );
+    started.push(
+      await startAuthVerifier(
+        loadAuthVerifierConfig({ ...shared, REDIS_URL: env.redisUrl, REDIS_KEY_PREFIX: env.redisPrefix, AUTH_VERIFIER_HTTP_PORT: '0' }),
+        logger('auth-verifier'),
+      ),
+    );
+    const gateway = await startGateway(loadGatewayConfig({ ...shared, GATEWAY_PORT: '0', ADMIN_TOKEN: adminToken }), logger('gateway'));
+    started.push(gateway);
+    const gatewayWithoutAdmin = await startGateway(loadGatewayConfig({ ...shared, GATEWAY_PORT: '0' }), logger('gateway'));
+    started.push(gatewayWithoutAdmin);
+    return {
+      env,
+      adminToken,
+      gateway,
+      http: clientFor(gateway),
+      httpWithoutAdmin: clientFor(gatewayWithoutAdmin),
+      stop: async () => {
+        await closeAll(started);
+        await dropNamespace(env, database);
+      },
+    };
+  } catch (error) {
+    await closeAll(started);
+    await dropNamespace(env, database);
+    throw error;
+  }
+}
+
+async function closeAll(apps: NestFastifyApplication[]): Promise<void> {
+  for (const app of [...apps].reverse()) await app.close();
+}
+
+async function dropNamespace(env: TestEnvironment, database: TestDatabase): Promise<void> {
+  await database.drop();
+  const redis = new Redis(env.redisUrl);
+  try {
+    const keys = await redis.keys(`${env.redisPrefix}*`);
+    if (keys.length) await redis.del(...keys);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+function clientFor(app: NestFastifyApplication): HttpClient {
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  return {
+    async call(method, path, options = {}) {
+      const headers: Record<string, string> = {};
+      if (options.credential !== undefined) headers.authorization = `Bearer ${options.credential}`;
+      const body = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
+      if (body !== undefined) headers['content-type'] = 'application/json';
+      const response = await fetch(baseUrl + path, { method, headers, body });
+      const text = await response.text();
+      return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : null };
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { BaseEnvSchema, baseConfig, env, loadConfig, USAGE_CONSUMER_DEFAULTS, type BaseConfig } from '@app/common';
+
+/** What the migration command reads; the service reads it too. */
+export const DatabaseEnvSchema = z.object({
+  DATABASE_URL: env.url('postgres://postgres@127.0.0.1:5432/chatbot_keys', ['postgres:', 'postgresql:']),
+});
+
+const UsageTrackerEnvSchema = BaseEnvSchema.extend({
+  ...DatabaseEnvSchema.shape,
+  USAGE_TRACKER_HTTP_PORT: env.port(8083),
+  DATABASE_POOL_SIZE: env.positiveInt(5),
+  /** Messages applied per database transaction. */
+  USAGE_BATCH_SIZE: env.positiveInt(1000).pipe(z.number().max(10_000)),
+  /** A partial batch is written at the latest this long after it started filling (lastUsedAt within 5 s). */
+  USAGE_FLUSH_INTERVAL_MS: env.positiveInt(200).pipe(z.number().max(2_000)),
+  /** How long a delivered but unacked message waits before redelivery (a crashed replica's batch). */
+  USAGE_ACK_WAIT_MS: env.positiveInt(USAGE_CONSUMER_DEFAULTS.ackWaitMs).pipe(z.number().min(1_000)),
+  USAGE_MAX_ACK_PENDING: env.positiveInt(USAGE_CONSUMER_DEFAULTS.maxAckPending),
+  /** How often applied sequences at or below the consumer's ack floor are pruned (and lag is read). */
+  USAGE_PRUNE_INTERVAL_MS: env.positiveInt(5_000),
+});
+
+export interface IngestOptions {
+  batchSize: number;
+  flushIntervalMs: number;
+  ackWaitMs: number;
+  maxAckPending: number;
+  pruneIntervalMs: number;
+}
+
+export interface UsageTrackerConfig extends BaseConfig {
+  port: number;
+  databaseUrl: string;
+  databasePoolSize: number;
+  ingest: IngestOptions;
+}
+
+export function loadUsageTrackerConfig(source: NodeJS.ProcessEnv = process.env): UsageTrackerConfig {
+  const parsed = loadConfig(UsageTrackerEnvSchema, source);
+  return {
+    ...baseConfig(parsed),
+    port: parsed.USAGE_TRACKER_HTTP_PORT,
+    databaseUrl: parsed.DATABASE_URL,
+    databasePoolSize: parsed.DATABASE_POOL_SIZE,
+    ingest: {
+      batchSize: parsed.USAGE_BATCH_SIZE,
+      flushIntervalMs: parsed.USAGE_FLUSH_INTERVAL_MS,
+      ackWaitMs: parsed.USAGE_ACK_WAIT_MS,
+      maxAckPending: Math.max(parsed.USAGE_MAX_ACK_PENDING, parsed.USAGE_BATCH_SIZE * 4),
+      pruneIntervalMs: parsed.USAGE_PRUNE_INTERVAL_MS,
+    },
+  };
+}

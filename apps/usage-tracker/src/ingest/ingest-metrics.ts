@@ -1,0 +1,56 @@
+import { Counter, Gauge, Histogram, register } from 'prom-client';
+
+function singleton<T>(name: string, create: () => T): T {
+  return (register.getSingleMetric(name) as T | undefined) ?? create();
+}
+
+export const messagesConsumed = singleton(
+  'usage_tracker_messages_consumed_total',
+  () => new Counter({ name: 'usage_tracker_messages_consumed_total', help: 'key.used messages received from the stream' }),
+);
+
+export const messagesApplied = singleton(
+  'usage_tracker_messages_applied_total',
+  () => new Counter({ name: 'usage_tracker_messages_applied_total', help: 'key.used messages counted (committed, then acked)' }),
+);
+
+export const usesApplied = singleton(
+  'usage_tracker_uses_applied_total',
+  () => new Counter({ name: 'usage_tracker_uses_applied_total', help: 'Key uses added to the usage tables' }),
+);
+
+export const duplicatesSkipped = singleton(
+  'usage_tracker_duplicates_skipped_total',
+  () =>
+    new Counter({ name: 'usage_tracker_duplicates_skipped_total', help: 'Redelivered key.used messages already counted, acked without counting' }),
+);
+
+export const messagesRejected = singleton(
+  'usage_tracker_messages_rejected_total',
+  () => new Counter({ name: 'usage_tracker_messages_rejected_total', help: 'Malformed key.used messages, logged and terminated' }),
+);
+
+export const batchFailures = singleton(
+  'usage_tracker_batch_failures_total',
+  () =>
+    new Counter({ name: 'usage_tracker_batch_failures_total', help: 'Batches whose transaction failed; their messages are redelivered' }),
+);
+
+export const batchDuration = singleton(
+  'usage_tracker_batch_duration_seconds',
+  () =>
+    new Histogram({
+      name: 'usage_tracker_batch_duration_seconds',
+      help: 'Time to validate, commit and ack one batch',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    }),
+);
+
+export const consumerLag = singleton(
+  'usage_tracker_consumer_lag_messages',
+  () =>
+    new Gauge({
+      name: 'usage_tracker_consumer_lag_messages',
+      help: 'key.used messages not yet applied: waiting in the stream plus delivered and unacked',
+    }),
+);

@@ -1,0 +1,69 @@
+import { describe, expect, it } from '@jest/globals';
+import { aggregateUses, parseUse, uniqueBySeq, type UseRecord } from './usage-batch.js';
+
+const event = (overrides: Record<string, unknown> = {}) =>
+  JSON.stringify({ keyId: 'k1', accountId: 'a1', chatbotId: 'c1', at: '2026-03-01T10:15:42.123Z', ...overrides });
+
+describe('parseUse', () => {
+  it('accepts a contract event and counts one use by default', () => {
+    const sut = parseUse(7, event());
+    expect(sut).toEqual({ ok: true, use: { seq: 7, keyId: 'k1', atMs: Date.parse('2026-03-01T10:15:42.123Z'), count: 1 } });
+  });
+
+  it('takes the count of a coalesced event and a time with an offset', () => {
+    const sut = parseUse(8, event({ count: 25, at: '2026-03-01T12:00:00+02:00', chatbotId: null }));
+    expect(sut).toEqual({ ok: true, use: { seq: 8, keyId: 'k1', atMs: Date.parse('2026-03-01T10:00:00Z'), count: 25 } });
+  });
+
+  it.each([
+    ['not JSON', '{"keyId":'],
+    ['a missing keyId', event({ keyId: undefined })],
+    ['an empty keyId', event({ keyId: '' })],
+    ['a time without offset', event({ at: '2026-03-01T10:15:42' })],
+    ['a zero count', event({ count: 0 })],
+    ['a fractional count', event({ count: 1.5 })],
+    ['a JSON array', '[]'],
+  ])('rejects %s with a description instead of throwing', (_case, body) => {
+    const sut = parseUse(1, body);
+    expect(sut.ok).toBe(false);
+    if (!sut.ok) expect(sut.problem.length).toBeGreaterThan(0);
+  });
+});
+
+describe('aggregateUses', () => {
+  const use = (seq: number, keyId: string, at: string, count = 1): UseRecord => ({ seq, keyId, atMs: Date.parse(at), count });
+
+  it('sums per key and UTC minute, and keeps each key’s latest use', () => {
+    const sut = aggregateUses([
+      use(1, 'kb', '2026-03-01T10:15:59.999Z'),
+      use(2, 'ka', '2026-03-01T10:15:00.000Z', 3),
+      use(3, 'kb', '2026-03-01T10:15:01.000Z'),
+      use(4, 'kb', '2026-03-01T10:16:00.000Z', 2),
+      use(5, 'ka', '2026-03-01T10:14:30.000Z'),
+    ]);
+
+    expect(sut.buckets).toEqual([
+      { keyId: 'ka', minuteMs: Date.parse('2026-03-01T10:14:00Z'), count: 1 },
+      { keyId: 'ka', minuteMs: Date.parse('2026-03-01T10:15:00Z'), count: 3 },
+      { keyId: 'kb', minuteMs: Date.parse('2026-03-01T10:15:00Z'), count: 2 },
+      { keyId: 'kb', minuteMs: Date.parse('2026-03-01T10:16:00Z'), count: 2 },
+    ]);
+    expect(sut.lastUses).toEqual([
+      { keyId: 'ka', atMs: Date.parse('2026-03-01T10:15:00.000Z') },
+      { keyId: 'kb', atMs: Date.parse('2026-03-01T10:16:00.000Z') },
+    ]);
+    expect(sut.uses).toBe(8);
+  });
+
+  it('is empty for no uses', () => {
+    expect(aggregateUses([])).toEqual({ buckets: [], lastUses: [], uses: 0 });
+  });
+});
+
+describe('uniqueBySeq', () => {
+  it('keeps one copy of a message redelivered into the same batch', () => {
+    const first = { seq: 5, keyId: 'k', atMs: 1, count: 1 };
+    const sut = uniqueBySeq([first, { seq: 3, keyId: 'k', atMs: 1, count: 1 }, { ...first }]);
+    expect(sut.map((use) => use.seq)).toEqual([3, 5]);
+  });
+});

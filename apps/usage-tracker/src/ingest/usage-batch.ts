@@ -1,0 +1,83 @@
+import { KeyUsedEventSchema } from '@app/contracts';
+import { describeIssues } from '@app/common';
+
+const MINUTE_MS = 60_000;
+
+/** One `key.used` message as the tracker applies it: its stream sequence and what it counts. */
+export interface UseRecord {
+  seq: number;
+  keyId: string;
+  atMs: number;
+  count: number;
+}
+
+export type ParsedUse = { ok: true; use: UseRecord } | { ok: false; problem: string };
+
+/** Validates one message body against the contract; a bad one is described, never thrown. */
+export function parseUse(seq: number, body: string): ParsedUse {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return { ok: false, problem: 'not JSON' };
+  }
+  const parsed = KeyUsedEventSchema.safeParse(json);
+  if (!parsed.success) return { ok: false, problem: describeIssues(parsed.error.issues) };
+  const atMs = Date.parse(parsed.data.at);
+  if (!Number.isFinite(atMs)) return { ok: false, problem: 'at: not a time' };
+  return { ok: true, use: { seq, keyId: parsed.data.keyId, atMs, count: parsed.data.count ?? 1 } };
+}
+
+export interface MinuteBucket {
+  keyId: string;
+  minuteMs: number;
+  count: number;
+}
+
+export interface LastUse {
+  keyId: string;
+  atMs: number;
+}
+
+export interface Aggregate {
+  buckets: MinuteBucket[];
+  lastUses: LastUse[];
+  uses: number;
+}
+
+/**
+ * Sums one batch per key and UTC minute, and keeps each key's latest use. Rows come out
+ * sorted by key (then minute) so that concurrent replicas lock rows in the same order.
+ */
+export function aggregateUses(uses: readonly UseRecord[]): Aggregate {
+  const buckets = new Map<string, MinuteBucket>();
+  const lastUses = new Map<string, LastUse>();
+  let total = 0;
+  for (const use of uses) {
+    const minuteMs = Math.floor(use.atMs / MINUTE_MS) * MINUTE_MS;
+    const bucketKey = `${use.keyId}\u0000${minuteMs}`;
+    const bucket = buckets.get(bucketKey);
+    if (bucket) bucket.count += use.count;
+    else buckets.set(bucketKey, { keyId: use.keyId, minuteMs, count: use.count });
+    const last = lastUses.get(use.keyId);
+    if (!last) lastUses.set(use.keyId, { keyId: use.keyId, atMs: use.atMs });
+    else if (use.atMs > last.atMs) last.atMs = use.atMs;
+    total += use.count;
+  }
+  return {
+    buckets: [...buckets.values()].sort((a, b) => compare(a.keyId, b.keyId) || a.minuteMs - b.minuteMs),
+    lastUses: [...lastUses.values()].sort((a, b) => compare(a.keyId, b.keyId)),
+    uses: total,
+  };
+}
+
+/** A message redelivered while its first copy still waits in the same batch is applied once. */
+export function uniqueBySeq(uses: readonly UseRecord[]): UseRecord[] {
+  const seen = new Map<number, UseRecord>();
+  for (const use of uses) if (!seen.has(use.seq)) seen.set(use.seq, use);
+  return [...seen.values()].sort((a, b) => a.seq - b.seq);
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

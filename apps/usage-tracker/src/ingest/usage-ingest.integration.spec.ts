@@ -1,0 +1,186 @@
+import 'reflect-metadata';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DataSource } from 'typeorm';
+import { jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
+import { ApiError, ensureUsageConsumer, ensureUsageStream, usageStreamNames, type NatsBus } from '@app/common';
+import { createTestDatabase, testEnvironment, type TestDatabase, type TestEnvironment } from '@app/testing';
+import { migrateUsageTracker } from '../database/migrate.js';
+import { usageTrackerDataSourceOptions } from '../database/data-source-options.js';
+import { UsageIngestRepository } from './usage-ingest.repository.js';
+import { parseUse, type UseRecord } from './usage-batch.js';
+import {
+  connectBus,
+  deleteUsageStream,
+  keyUsed,
+  publishEvents,
+  startTracker,
+  totalUses,
+  trackerConfig,
+  waitFor,
+  sleep,
+  type RunningTracker,
+} from '../../test/usage-test-kit.js';
+
+let env: TestEnvironment;
+let db: TestDatabase;
+const buses: NatsBus[] = [];
+const trackers: RunningTracker[] = [];
+
+/** Each test gets a subject prefix (so a stream and consumer) of its own; the database is shared. */
+async function namespace(name: string): Promise<{ bus: NatsBus; prefix: string }> {
+  const prefix = `${env.subjectPrefix}.${name}`;
+  const bus = await connectBus(env.natsUrl, prefix);
+  buses.push(bus);
+  return { bus, prefix };
+}
+
+async function tracker(prefix: string, extra: NodeJS.ProcessEnv = {}): Promise<RunningTracker> {
+  const running = await startTracker(trackerConfig({ natsUrl: env.natsUrl, subjectPrefix: prefix, databaseUrl: db.url }, extra));
+  trackers.push(running);
+  return running;
+}
+
+beforeAll(async () => {
+  env = testEnvironment();
+  db = await createTestDatabase(env);
+  await migrateUsageTracker(db.url);
+});
+
+afterAll(async () => {
+  for (const running of trackers) await running.close().catch(() => undefined);
+  for (const bus of buses) {
+    await deleteUsageStream(bus).catch(() => undefined);
+    await bus.close();
+  }
+  await db?.drop();
+});
+
+describe('usage-tracker ingestion (Postgres + JetStream)', () => {
+  it('counts N published uses exactly, per key and minute, and answers the usage queries', async () => {
+    const { bus, prefix } = await namespace('count');
+    const running = await tracker(prefix);
+    const base = Date.parse('2026-03-01T10:00:00.000Z');
+    const expected = new Map<string, number>();
+    const events = Array.from({ length: 3000 }, (_, i) => {
+      const keyId = `count-k${i % 12}`;
+      const count = i % 10 === 0 ? 3 : undefined;
+      expected.set(keyId, (expected.get(keyId) ?? 0) + (count ?? 1));
+      return keyUsed(keyId, new Date(base + (i % 180) * 1000), count);
+    });
+    const total = [...expected.values()].reduce((sum, n) => sum + n, 0);
+    const malformed = ['not json', JSON.stringify({ keyId: 'count-k0', at: 'yesterday' }), JSON.stringify({ keyId: '', accountId: 'a', chatbotId: null, at: '2026-03-01T10:00:00Z' })];
+
+    await publishEvents(bus, [...events.slice(0, 1500), ...malformed, ...events.slice(1500)]);
+
+    expect(await waitFor(() => totalUses(db.url), (n) => n >= total, 15_000)).toBe(total);
+    for (const [keyId, count] of expected) expect(await totalUses(db.url, keyId)).toBe(count);
+    expect(running.consumer.stats.rejected).toBe(malformed.length);
+
+    const series = await bus.request('usageQuery', {
+      keyId: 'count-k0',
+      from: '2026-03-01T10:00:00Z',
+      to: '2026-03-01T10:03:00Z',
+      interval: 'minute',
+    });
+    expect(series.total).toBe(expected.get('count-k0'));
+    expect(series.data.map((point) => point.start)).toEqual([
+      '2026-03-01T10:00:00.000Z',
+      '2026-03-01T10:01:00.000Z',
+      '2026-03-01T10:02:00.000Z',
+    ]);
+    const hourly = await bus.request('usageQuery', { keyId: 'count-k0', from: '2026-03-01T00:00:00Z', to: '2026-03-02T00:00:00Z', interval: 'hour' });
+    expect(hourly.data).toHaveLength(24);
+    expect(hourly.data[10].count).toBe(expected.get('count-k0'));
+
+    const lastUsed = await bus.request('usageLastUsed', { keyIds: ['count-k1', 'never-used'] });
+    const latestK1 = Math.max(...events.filter((event) => event.keyId === 'count-k1').map((event) => Date.parse(event.at)));
+    expect(lastUsed).toEqual({ 'count-k1': new Date(latestK1).toISOString(), 'never-used': null });
+  });
+
+  it('refuses bad usage queries with invalid_request', async () => {
+    const { bus, prefix } = await namespace('query');
+    await tracker(prefix);
+    const ask = (query: Record<string, unknown>) =>
+      bus.request('usageQuery', { keyId: 'k', ...query } as never).then(
+        () => 'answered',
+        (error: unknown) => (error instanceof ApiError ? error.code : String(error)),
+      );
+
+    expect(await ask({ from: '2026-03-02T00:00:00Z', to: '2026-03-01T00:00:00Z' })).toBe('invalid_request');
+    expect(await ask({ from: '2026-01-01T00:00:00Z', to: '2026-03-01T00:00:00Z', interval: 'minute' })).toBe('invalid_request');
+    expect(await ask({ from: 'yesterday' })).toBe('invalid_request');
+    expect(await ask({ interval: 'week' })).toBe('invalid_request');
+    expect(await ask({ from: '2026-03-01T00:00:00Z', to: '2026-03-02T00:00:00Z', interval: 'minute' })).toBe('answered');
+  });
+
+  it('shows a use in lastUsedAt and totals within 5 seconds', async () => {
+    const { bus, prefix } = await namespace('fresh');
+    await tracker(prefix);
+    const at = new Date();
+    const started = Date.now();
+    await publishEvents(bus, [keyUsed('fresh-k', at)]);
+    const seen = await waitFor(() => bus.request('usageLastUsed', { keyIds: ['fresh-k'] }), (reply) => reply['fresh-k'] !== null, 5_000, 50);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(seen['fresh-k']).toBe(at.toISOString());
+    expect((await bus.request('usageQuery', { keyId: 'fresh-k' })).total).toBe(1);
+  });
+
+  it('never counts a redelivered message twice: committed, then crashed before the ack', async () => {
+    const { bus, prefix } = await namespace('redelivery');
+    const names = usageStreamNames(bus);
+    const jsm = await jetstreamManager(bus.connection);
+    await ensureUsageStream(jsm, names);
+    await ensureUsageConsumer(jsm, names, { ackWaitMs: 1_000 });
+    const events = Array.from({ length: 400 }, (_, i) => keyUsed(`redelivery-k${i % 4}`, new Date(Date.parse('2026-03-01T11:00:00Z') + i)));
+    await publishEvents(bus, events);
+
+    // A replica that committed 150 messages and died before acking them.
+    const consumer = await jetstream(bus.connection).consumers.get(names.stream, names.durable);
+    const fetched: JsMsg[] = [];
+    for await (const msg of await consumer.fetch({ max_messages: 150, expires: 2_000 })) fetched.push(msg);
+    const dataSource = await new DataSource(usageTrackerDataSourceOptions(db.url, 1)).initialize();
+    try {
+      const repository = new UsageIngestRepository(dataSource);
+      await repository.registerStream(names.stream);
+      const uses = fetched.map((msg) => parseUse(msg.seq, msg.string())).flatMap((parsed) => (parsed.ok ? [parsed.use] : [])) as UseRecord[];
+      expect(await repository.applyBatch(names.stream, uses)).toMatchObject({ applied: 150, duplicates: 0 });
+      // The same batch again in-process: nothing new.
+      expect(await repository.applyBatch(names.stream, uses)).toMatchObject({ applied: 0, duplicates: 150 });
+    } finally {
+      await dataSource.destroy();
+    }
+    const totalFor = async () => {
+      let sum = 0;
+      for (let k = 0; k < 4; k++) sum += await totalUses(db.url, `redelivery-k${k}`);
+      return sum;
+    };
+    expect(await totalFor()).toBe(150);
+
+    const running = await tracker(prefix, { USAGE_ACK_WAIT_MS: '1000' });
+
+    expect(await waitFor(totalFor, (n) => n >= 400 && running.consumer.stats.duplicates >= 150, 15_000)).toBe(400);
+    expect(running.consumer.stats.duplicates).toBe(150);
+    await sleep(1_500);
+    expect(await totalFor()).toBe(400);
+  });
+
+  it('shares the consumer between two replicas with exact totals', async () => {
+    const { bus, prefix } = await namespace('replicas');
+    const first = await tracker(prefix, { USAGE_BATCH_SIZE: '200' });
+    const second = await tracker(prefix, { USAGE_BATCH_SIZE: '200' });
+    const n = 20_000;
+    const events = Array.from({ length: n }, (_, i) => keyUsed(`replicas-k${i % 50}`, new Date(Date.parse('2026-03-01T12:00:00Z') + i * 7)));
+
+    await publishEvents(bus, events);
+
+    const totalFor = async () => {
+      let sum = 0;
+      for (let k = 0; k < 50; k++) sum += await totalUses(db.url, `replicas-k${k}`);
+      return sum;
+    };
+    expect(await waitFor(totalFor, (total) => total >= n, 30_000, 250)).toBe(n);
+    expect(first.consumer.stats.applied).toBeGreaterThan(0);
+    expect(second.consumer.stats.applied).toBeGreaterThan(0);
+    expect(first.consumer.stats.applied + second.consumer.stats.applied).toBe(n);
+  });
+});

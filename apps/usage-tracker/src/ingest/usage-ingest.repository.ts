@@ -1,0 +1,130 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource, type QueryRunner } from 'typeorm';
+import { aggregateUses, uniqueBySeq, type UseRecord } from './usage-batch.js';
+
+export interface BatchOutcome {
+  /** Messages counted by this transaction. */
+  applied: number;
+  /** Messages already counted before (a redelivery): skipped. */
+  duplicates: number;
+  /** Uses added (messages may carry a count). */
+  uses: number;
+}
+
+/** Deadlock and serialization failures are safe to retry: the whole transaction rolled back. */
+const RETRYABLE = new Set(['40P01', '40001']);
+const MAX_ATTEMPTS = 5;
+
+/**
+ * Writes batches of uses, idempotently.
+ *
+ * Why not a per-stream high-water mark: replicas share one consumer, so one replica may
+ * commit sequence 900 while another still holds 850, and a crashed replica's 850 comes
+ * back later; a mark at 900 would skip it. Instead every counted sequence is inserted
+ * into `applied_messages` in the same transaction as the counts; `ON CONFLICT DO NOTHING
+ * RETURNING` tells which ones are new, and only those are counted. A concurrent
+ * transaction inserting the same sequence waits for ours and then sees the conflict.
+ *
+ * The table stays small: `pruneSettled` moves everything at or below the consumer's ack
+ * floor (acked, so after its commit, and never delivered again: max_deliver is unlimited,
+ * so the floor only passes acked or refused messages) into `stream_state.applied_through`,
+ * and sequences at or below that mark count as applied. Each batch holds a share lock on
+ * the stream's row, the prune an exclusive one, so a batch never reads the old mark and
+ * then misses a row the prune deleted.
+ */
+@Injectable()
+export class UsageIngestRepository {
+  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+
+  async registerStream(stream: string): Promise<void> {
+    await this.dataSource.query(`INSERT INTO "usage"."stream_state" ("stream") VALUES ($1) ON CONFLICT DO NOTHING`, [stream]);
+  }
+
+  async applyBatch(stream: string, uses: readonly UseRecord[]): Promise<BatchOutcome> {
+    const candidates = uniqueBySeq(uses);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.inTransaction((runner) => this.apply(runner, stream, candidates, uses.length));
+      } catch (error) {
+        if (attempt >= MAX_ATTEMPTS || !RETRYABLE.has((error as { code?: string }).code ?? '')) throw error;
+      }
+    }
+  }
+
+  /** Sequences at or below `ackFloor` are settled: fold them into the stream's mark. */
+  async pruneSettled(stream: string, ackFloor: number): Promise<number> {
+    return this.inTransaction(async (runner) => {
+      await runner.query(
+        `UPDATE "usage"."stream_state" SET "applied_through" = GREATEST("applied_through", $2) WHERE "stream" = $1`,
+        [stream, ackFloor],
+      );
+      const [, deleted] = (await runner.query(`DELETE FROM "usage"."applied_messages" WHERE "stream" = $1 AND "seq" <= $2`, [
+        stream,
+        ackFloor,
+      ])) as [unknown, number];
+      return deleted ?? 0;
+    });
+  }
+
+  private async apply(runner: QueryRunner, stream: string, candidates: UseRecord[], received: number): Promise<BatchOutcome> {
+    const state = (await runner.query(`SELECT "applied_through" FROM "usage"."stream_state" WHERE "stream" = $1 FOR SHARE`, [
+      stream,
+    ])) as { applied_through: string }[];
+    if (state.length === 0) throw new Error(`stream ${stream} is not registered`);
+    const appliedThrough = Number(state[0].applied_through);
+    const unsettled = candidates.filter((use) => use.seq > appliedThrough);
+    let fresh: UseRecord[] = [];
+    if (unsettled.length > 0) {
+      const inserted = (await runner.query(
+        `INSERT INTO "usage"."applied_messages" ("stream", "seq")
+         SELECT $1, seq FROM unnest($2::bigint[]) AS seq
+         ON CONFLICT DO NOTHING RETURNING "seq"`,
+        [stream, unsettled.map((use) => use.seq)],
+      )) as { seq: string }[];
+      const insertedSeqs = new Set(inserted.map((row) => Number(row.seq)));
+      fresh = unsettled.filter((use) => insertedSeqs.has(use.seq));
+    }
+    const { buckets, lastUses, uses } = aggregateUses(fresh);
+    if (buckets.length > 0) {
+      await runner.query(
+        `WITH minutes AS (
+           INSERT INTO "usage"."key_usage_minutes" ("key_id", "minute", "count")
+           SELECT * FROM unnest($1::varchar[], $2::timestamptz[], $3::bigint[])
+           ON CONFLICT ("key_id", "minute") DO UPDATE SET "count" = "key_usage_minutes"."count" + EXCLUDED."count"
+           RETURNING 1
+         ), last_used AS (
+           INSERT INTO "usage"."key_last_used" ("key_id", "last_used_at")
+           SELECT * FROM unnest($4::varchar[], $5::timestamptz[])
+           ON CONFLICT ("key_id") DO UPDATE
+             SET "last_used_at" = GREATEST("key_last_used"."last_used_at", EXCLUDED."last_used_at")
+           RETURNING 1
+         )
+         SELECT (SELECT count(*) FROM minutes) AS minutes, (SELECT count(*) FROM last_used) AS keys`,
+        [
+          buckets.map((bucket) => bucket.keyId),
+          buckets.map((bucket) => new Date(bucket.minuteMs).toISOString()),
+          buckets.map((bucket) => bucket.count),
+          lastUses.map((last) => last.keyId),
+          lastUses.map((last) => new Date(last.atMs).toISOString()),
+        ],
+      );
+    }
+    return { applied: fresh.length, duplicates: received - fresh.length, uses };
+  }
+
+  private async inTransaction<T>(work: (runner: QueryRunner) => Promise<T>): Promise<T> {
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction();
+      const result = await work(runner);
+      await runner.commitTransaction();
+      return result;
+    } catch (error) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      throw error;
+    } finally {
+      await runner.release();
+    }
+  }
+}

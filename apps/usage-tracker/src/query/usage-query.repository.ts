@@ -1,0 +1,30 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { UsageWindow } from './usage-window.js';
+
+/** Reads the usage tables: sums of minute buckets per point, and last-used times. */
+@Injectable()
+export class UsageQueryRepository {
+  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+
+  /** Point index → uses, for the points of the window that have any. */
+  async countsByPoint(keyId: string, window: UsageWindow): Promise<Map<number, number>> {
+    const rows = (await this.dataSource.query(
+      `SELECT floor((extract(epoch FROM "minute") * 1000 - $2) / $3)::int AS point, sum("count")::text AS count
+         FROM "usage"."key_usage_minutes"
+        WHERE "key_id" = $1 AND "minute" >= $4 AND "minute" < $5
+        GROUP BY 1`,
+      [keyId, window.startMs, window.intervalMs, new Date(window.startMs).toISOString(), new Date(window.toMs).toISOString()],
+    )) as { point: number; count: string }[];
+    return new Map(rows.map((row) => [row.point, Number(row.count)]));
+  }
+
+  async lastUsed(keyIds: readonly string[]): Promise<Map<string, Date>> {
+    if (keyIds.length === 0) return new Map();
+    const rows = (await this.dataSource.query(
+      `SELECT "key_id", "last_used_at" FROM "usage"."key_last_used" WHERE "key_id" = ANY($1::varchar[])`,
+      [keyIds],
+    )) as { key_id: string; last_used_at: Date }[];
+    return new Map(rows.map((row) => [row.key_id, row.last_used_at]));
+  }
+}

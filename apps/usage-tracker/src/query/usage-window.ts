@@ -1,0 +1,52 @@
+import { MAX_USAGE_POINTS, type UsageInterval, type UsageQuery } from '@app/contracts';
+import { ApiError } from '@app/common';
+
+export const INTERVAL_MS: Record<UsageInterval, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
+export const DEFAULT_RANGE_MS = 24 * 3_600_000;
+export const DEFAULT_INTERVAL: UsageInterval = 'hour';
+
+/**
+ * The points one usage answer covers: intervals of `intervalMs` starting at `startMs`
+ * (`from` rounded down to a UTC minute, hour or day), up to `toMs` (exclusive).
+ * Uses are stored per minute, so a `to` inside a minute includes that whole minute.
+ */
+export interface UsageWindow {
+  interval: UsageInterval;
+  intervalMs: number;
+  startMs: number;
+  toMs: number;
+  points: number;
+}
+
+/** Validates and resolves a query: defaults to the last 24 hours by hour. */
+export function resolveUsageWindow(query: Omit<UsageQuery, 'keyId'>, nowMs = Date.now()): UsageWindow {
+  const toMs = query.to !== undefined ? instant(query.to, 'to') : nowMs;
+  const fromMs = query.from !== undefined ? instant(query.from, 'from') : toMs - DEFAULT_RANGE_MS;
+  if (fromMs > toMs) throw new ApiError('invalid_request', '`from` is after `to`');
+  const interval = query.interval ?? DEFAULT_INTERVAL;
+  const intervalMs = INTERVAL_MS[interval];
+  const startMs = Math.floor(fromMs / intervalMs) * intervalMs;
+  const points = fromMs === toMs ? 0 : Math.ceil((toMs - startMs) / intervalMs);
+  if (points > MAX_USAGE_POINTS) {
+    throw new ApiError(
+      'invalid_request',
+      `the range holds ${points} ${interval} points; at most ${MAX_USAGE_POINTS}: shorten it or use a larger interval`,
+    );
+  }
+  return { interval, intervalMs, startMs, toMs, points };
+}
+
+function instant(value: string, field: string): number {
+  const ms = Date.parse(value);
+  if (!Number.isFinite(ms)) throw new ApiError('invalid_request', `\`${field}\` is not an ISO-8601 time`);
+  return ms;
+}
+
+/** One point per interval, zeros included; `counts` maps a point index to its uses. */
+export function densePoints(window: UsageWindow, counts: ReadonlyMap<number, number>): { start: string; count: number }[] {
+  const data: { start: string; count: number }[] = [];
+  for (let index = 0; index < window.points; index++) {
+    data.push({ start: new Date(window.startMs + index * window.intervalMs).toISOString(), count: counts.get(index) ?? 0 });
+  }
+  return data;
+}

@@ -1,0 +1,98 @@
+import { createServer } from 'node:net';
+import pg from 'pg';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { KeyUsedEvent } from '@app/contracts';
+import { createLogger, usageStreamNames, NatsBus, type Logger } from '@app/common';
+import { loadUsageTrackerConfig, type UsageTrackerConfig } from '../src/config.js';
+import { startUsageTracker } from '../src/usage-tracker.js';
+import { UsageConsumer } from '../src/ingest/usage-consumer.js';
+
+/** Test helpers for the usage-tracker's integration specs (real Postgres and NATS). */
+
+export const quietLogger = (): Logger => createLogger('usage-tracker-test', process.env.TEST_LOG_LEVEL ?? 'silent');
+
+export function trackerConfig(env: { natsUrl: string; subjectPrefix: string; databaseUrl: string }, extra: NodeJS.ProcessEnv = {}): UsageTrackerConfig {
+  return loadUsageTrackerConfig({
+    NATS_URL: env.natsUrl,
+    NATS_SUBJECT_PREFIX: env.subjectPrefix,
+    DATABASE_URL: env.databaseUrl,
+    USAGE_TRACKER_HTTP_PORT: '0',
+    USAGE_FLUSH_INTERVAL_MS: '100',
+    USAGE_PRUNE_INTERVAL_MS: '500',
+    DATABASE_POOL_SIZE: '3',
+    LOG_LEVEL: 'silent',
+    ...extra,
+  });
+}
+
+export interface RunningTracker {
+  app: NestFastifyApplication;
+  consumer: UsageConsumer;
+  close(): Promise<void>;
+}
+
+export async function startTracker(config: UsageTrackerConfig, logger = quietLogger()): Promise<RunningTracker> {
+  const app = await startUsageTracker(config, logger);
+  return { app, consumer: app.get(UsageConsumer), close: () => app.close() };
+}
+
+export function keyUsed(keyId: string, at: Date | string, count?: number): KeyUsedEvent {
+  return { keyId, accountId: `acc-${keyId}`, chatbotId: null, at: typeof at === 'string' ? at : at.toISOString(), ...(count ? { count } : {}) };
+}
+
+/** Publishes raw messages to the run's stream with acks, a window at a time. */
+export async function publishEvents(bus: NatsBus, events: readonly (KeyUsedEvent | string)[], window = 500): Promise<void> {
+  const js = jetstream(bus.connection);
+  const subject = bus.subject('keyUsed');
+  for (let i = 0; i < events.length; i += window) {
+    await Promise.all(
+      events.slice(i, i + window).map((event) => js.publish(subject, typeof event === 'string' ? event : JSON.stringify(event))),
+    );
+  }
+}
+
+export async function connectBus(natsUrl: string, subjectPrefix: string): Promise<NatsBus> {
+  return NatsBus.connect({ url: natsUrl, subjectPrefix, name: 'usage-test', logger: quietLogger() });
+}
+
+/** Removes the run's stream (and its consumer) from the NATS server. */
+export async function deleteUsageStream(bus: NatsBus): Promise<void> {
+  const jsm = await jetstreamManager(bus.connection);
+  await jsm.streams.delete(usageStreamNames(bus).stream).catch(() => false);
+}
+
+export async function totalUses(databaseUrl: string, keyId?: string): Promise<number> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const result = keyId
+      ? await client.query('SELECT coalesce(sum(count), 0)::text AS total FROM usage.key_usage_minutes WHERE key_id = $1', [keyId])
+      : await client.query('SELECT coalesce(sum(count), 0)::text AS total FROM usage.key_usage_minutes');
+    return Number(result.rows[0].total);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}

@@ -1,0 +1,168 @@
+// Usage ingestion benchmark: how fast the usage-tracker turns key.used messages into
+// exact per-key totals. Runs against the build (`npm run build` first) and the services
+// named by DATABASE_URL / NATS_URL (defaults: this machine's), in a namespace of its own
+// (subject prefix, stream and database), removed afterwards.
+//
+//   node scripts/bench-usage.mjs [--messages 300000] [--keys 1000] [--replicas 1] [--batch 1000] [--uses 1000000]
+//
+// Phase 1 (tracker): N single-use messages are stored in the stream first, then the
+// tracker starts and the clock runs until the database total is exactly N.
+// Phase 2 (end to end): the gateway's UsagePublisher records U uses as fast as the loop
+// can; the clock runs until the database total is exactly U (uses coalesce per key/minute).
+import 'reflect-metadata';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { connect } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+
+const dist = new URL('../dist/', import.meta.url);
+const load = (path) => import(new URL(path, dist).href);
+const { createLogger, NatsBus, ensureUsageStream, usageStreamNames } = await load('libs/common/src/index.js');
+const { loadUsageTrackerConfig } = await load('apps/usage-tracker/src/config.js');
+const { startUsageTracker } = await load('apps/usage-tracker/src/usage-tracker.js');
+const { migrateUsageTracker } = await load('apps/usage-tracker/src/database/migrate.js');
+const { UsageConsumer } = await load('apps/usage-tracker/src/ingest/usage-consumer.js');
+const { UsagePublisher, DEFAULT_USAGE_PUBLISHER_OPTIONS } = await load('apps/gateway/src/usage/usage-publisher.js');
+
+const { values: args } = parseArgs({
+  options: {
+    messages: { type: 'string', default: '300000' },
+    keys: { type: 'string', default: '1000' },
+    replicas: { type: 'string', default: '1' },
+    batch: { type: 'string', default: '1000' },
+    uses: { type: 'string', default: '1000000' },
+  },
+});
+const N = Number(args.messages);
+const KEYS = Number(args.keys);
+const REPLICAS = Number(args.replicas);
+const USES = Number(args.uses);
+const natsUrl = process.env.NATS_URL || 'nats://127.0.0.1:4222';
+const runId = `bench${Date.now().toString(36)}`;
+const databaseUrl = (() => {
+  const url = new URL(process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/chatbot_keys');
+  url.pathname = `/${runId}`;
+  return url.toString();
+})();
+const logger = createLogger('bench-usage', process.env.LOG_LEVEL || 'warn');
+const log = (line) => process.stdout.write(`${line}\n`);
+
+async function total(client, likePrefix) {
+  const result = await client.query(`SELECT coalesce(sum(count), 0)::text AS n FROM usage.key_usage_minutes WHERE key_id LIKE $1`, [`${likePrefix}%`]);
+  return Number(result.rows[0].n);
+}
+
+async function until(client, likePrefix, expected, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  let seen = 0;
+  while (Date.now() < deadline) {
+    seen = await total(client, likePrefix);
+    if (seen >= expected) return seen;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return seen;
+}
+
+async function startTrackers(prefix) {
+  const config = loadUsageTrackerConfig({
+    NATS_URL: natsUrl,
+    NATS_SUBJECT_PREFIX: prefix,
+    DATABASE_URL: databaseUrl,
+    USAGE_TRACKER_HTTP_PORT: '0',
+    USAGE_BATCH_SIZE: args.batch,
+    LOG_LEVEL: 'warn',
+  });
+  const apps = [];
+  for (let i = 0; i < REPLICAS; i++) apps.push(await startUsageTracker(config, logger));
+  return apps;
+}
+
+async function dropStream(bus) {
+  const jsm = await jetstreamManager(bus.connection);
+  await jsm.streams.delete(usageStreamNames(bus).stream).catch(() => false);
+}
+
+await migrateUsageTracker(databaseUrl);
+const db = new pg.Client({ connectionString: databaseUrl });
+await db.connect();
+const results = {};
+try {
+  // Phase 1: tracker ingestion from a full stream.
+  {
+    const prefix = `${runId}.tracker`;
+    const bus = await NatsBus.connect({ url: natsUrl, subjectPrefix: prefix, name: 'bench-usage', logger });
+    const names = usageStreamNames(bus);
+    const jsm = await jetstreamManager(bus.connection);
+    await ensureUsageStream(jsm, names);
+    const at = new Date().toISOString();
+    const js = jetstream(bus.connection);
+    const window = 2000;
+    const publishStarted = performance.now();
+    for (let i = 0; i < N; i += window) {
+      const acks = [];
+      for (let j = i; j < Math.min(N, i + window); j++) {
+        acks.push(js.publish(names.subject, JSON.stringify({ keyId: `p1-k${j % KEYS}`, accountId: 'bench', chatbotId: null, at })));
+      }
+      await Promise.all(acks);
+    }
+    const publishSeconds = (performance.now() - publishStarted) / 1000;
+    const stored = (await jsm.streams.info(names.stream)).state.messages;
+    log(`phase 1: stored ${stored} messages in ${publishSeconds.toFixed(1)} s (${Math.round(stored / publishSeconds)} msg/s publish with acks)`);
+
+    const started = performance.now();
+    const apps = await startTrackers(prefix);
+    const seen = await until(db, 'p1-k', N, 300_000);
+    const seconds = (performance.now() - started) / 1000;
+    const stats = apps.map((app) => app.get(UsageConsumer).stats);
+    for (const app of apps) await app.close();
+    results.tracker = { messages: N, total: seen, exact: seen === N, seconds, rate: Math.round(N / seconds), stats };
+    log(
+      `phase 1: ${REPLICAS} tracker(s), batch ${args.batch}: ${seen}/${N} counted in ${seconds.toFixed(2)} s = ${Math.round(N / seconds)} events/s` +
+        ` (${seen === N ? 'exact' : 'NOT EXACT'}; duplicates skipped ${stats.reduce((sum, s) => sum + s.duplicates, 0)})`,
+    );
+    await dropStream(bus);
+    await bus.close();
+  }
+
+  // Phase 2: gateway publisher → stream → tracker, uses coalesced per key and minute.
+  {
+    const prefix = `${runId}.e2e`;
+    const bus = await NatsBus.connect({ url: natsUrl, subjectPrefix: prefix, name: 'bench-usage', logger });
+    await ensureUsageStream(await jetstreamManager(bus.connection), usageStreamNames(bus));
+    const apps = await startTrackers(prefix);
+    const publisher = new UsagePublisher(
+      { jetStream: jetstream(bus.connection), subject: bus.subject('keyUsed'), isConnected: () => bus.connected, logger },
+      { ...DEFAULT_USAGE_PUBLISHER_OPTIONS, shutdownTimeoutMs: 60_000 },
+    );
+    publisher.start();
+    const started = performance.now();
+    for (let i = 0; i < USES; i++) {
+      publisher.recordUse({ keyId: `p2-k${i % KEYS}`, accountId: 'bench', chatbotId: null });
+      if (i % 5000 === 4999) await new Promise((resolve) => setImmediate(resolve));
+    }
+    const recordSeconds = (performance.now() - started) / 1000;
+    await publisher.stop();
+    const seen = await until(db, 'p2-k', USES, 300_000);
+    const seconds = (performance.now() - started) / 1000;
+    for (const app of apps) await app.close();
+    results.endToEnd = { uses: USES, total: seen, exact: seen === USES, seconds, rate: Math.round(USES / seconds) };
+    log(
+      `phase 2: ${USES} uses recorded in ${recordSeconds.toFixed(2)} s, ${seen}/${USES} counted after ${seconds.toFixed(2)} s` +
+        ` = ${Math.round(USES / seconds)} uses/s end to end (${seen === USES ? 'exact' : 'NOT EXACT'})`,
+    );
+    await dropStream(bus);
+    await bus.close();
+  }
+} finally {
+  await db.end();
+  const admin = new URL(databaseUrl);
+  admin.pathname = '/postgres';
+  const server = new pg.Client({ connectionString: admin.toString() });
+  await server.connect();
+  await server.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [runId]);
+  await server.query(`DROP DATABASE IF EXISTS "${runId}"`);
+  await server.end();
+}
+log(JSON.stringify(results));
+const exact = results.tracker?.exact && results.endToEnd?.exact;
+process.exit(exact ? 0 : 1);
