@@ -21,6 +21,8 @@ RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY libs ./libs
 COPY apps ./apps
+# libs/testing imports the system runner; the build reaches it through apps/*/test harnesses.
+COPY scripts/system.mjs scripts/system.d.mts ./scripts/
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
 

@@ -89,11 +89,11 @@ export function patchDocuments({ dir, spec }: Kustomization): { source: string; 
   });
 }
 
-/** The objects a kustomization starts from before its patches: its own and its bases' (patched). */
+/** The objects a kustomization starts from before its own patches: its files' and its bases' (rendered). */
 export function accumulatedObjects(kustomization: Kustomization): Manifest[] {
   return (kustomization.spec.resources ?? []).flatMap((name: string) => {
     const path = resolve(kustomization.dir, name);
-    return statSync(path).isDirectory() ? accumulatedObjects(readKustomization(path)) : readYamlDocuments(path);
+    return statSync(path).isDirectory() ? render(path) : readYamlDocuments(path);
   });
 }
 
@@ -208,4 +208,61 @@ export function healthcheckPort(service: Manifest): number | undefined {
   const test = [service.healthcheck?.test ?? []].flat().join(' ');
   const match = /http:\/\/(?:127\.0\.0\.1|localhost):(\d+)\/health\/ready/.exec(test);
   return match ? Number(match[1]) : undefined;
+}
+
+// ---- a small kustomize: enough of strategic merge to read what an overlay deploys -----------
+
+/** List fields that strategic merge patches merge by a key instead of replacing. */
+const MERGE_KEYS: Record<string, string> = {
+  containers: 'name',
+  initContainers: 'name',
+  env: 'name',
+  volumes: 'name',
+  volumeMounts: 'mountPath',
+  ports: 'containerPort',
+};
+
+const isPlainObject = (value: unknown): value is Manifest => Boolean(value) && typeof value === 'object' && !Array.isArray(value);
+
+export function strategicMerge(target: Manifest, patch: Manifest): Manifest {
+  const merged: Manifest = { ...target };
+  for (const [key, value] of Object.entries(patch)) {
+    if (key === '$patch') continue;
+    if (value === null) delete merged[key];
+    else if (isPlainObject(value) && isPlainObject(merged[key])) merged[key] = strategicMerge(merged[key], value);
+    else if (Array.isArray(value) && Array.isArray(merged[key]) && MERGE_KEYS[key]) {
+      const mergeKey = MERGE_KEYS[key];
+      const list = [...merged[key]];
+      for (const item of value) {
+        const index = list.findIndex((existing) => existing[mergeKey] === item[mergeKey]);
+        if (index >= 0) list[index] = strategicMerge(list[index], item);
+        else list.push(item);
+      }
+      merged[key] = list;
+    } else merged[key] = value;
+  }
+  return merged;
+}
+
+/**
+ * What `kustomize build dir` gives for the parts these tests read: resources (recursively),
+ * strategic-merge patches (`$patch: delete` included), the namespace. Images and labels are
+ * left as written; the kubectl comparison in k8s-overlays.spec.ts checks this reader.
+ */
+export function render(dir: string): Manifest[] {
+  const kustomization = readKustomization(dir);
+  let objects = accumulatedObjects(kustomization);
+  for (const { patch } of patchDocuments(kustomization)) {
+    const index = objects.findIndex((object) => objectId(object) === objectId(patch));
+    if (index < 0) throw new Error(`patch for ${objectId(patch)}: no such object`);
+    if (patch.$patch === 'delete') objects.splice(index, 1);
+    else objects[index] = strategicMerge(objects[index], patch);
+  }
+  const namespace = kustomization.spec.namespace;
+  if (namespace) {
+    objects = objects.map((object) =>
+      object.kind === 'Namespace' ? object : { ...object, metadata: { ...object.metadata, namespace } },
+    );
+  }
+  return objects;
 }

@@ -65,7 +65,7 @@ describe('k8s/ files', () => {
   });
 });
 
-describe.each(kustomizations.map((kustomization) => [repoPath(kustomization.dir), kustomization]))('kustomization %s', (_name, kustomization) => {
+describe.each(kustomizations.map((kustomization) => [repoPath(kustomization.dir), kustomization] as const))('kustomization %s', (_name, kustomization) => {
   it('is a Kustomization naming files and folders that exist', () => {
     expect(kustomization.spec).toMatchObject({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization' });
     const paths = referencedPaths(kustomization);

@@ -3,7 +3,6 @@ import { createService, type Logger } from '@app/common';
 import { GatewayModule } from './app.module.js';
 import type { GatewayConfig } from './config.js';
 import { requestIdFor } from './http/request-id.js';
-import { sendError, toApiError } from './http/error-response.js';
 import { DataPlane } from './data-plane/data-plane.js';
 
 /** Starts the gateway: the data plane on `/api/v1`, management on `/v1`, admin on `/admin/v1`. */
@@ -24,12 +23,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       fastify.addHook('onRequest', async (request, reply) => {
         reply.header('x-request-id', request.id);
       });
-      fastify.setNotFoundHandler((request, reply) => sendError(request, reply, 'not_found', 'no such route'));
-      fastify.setErrorHandler((error, request, reply) => {
-        const apiError = toApiError(error);
-        if (apiError.status >= 500) logger.error({ err: error, requestId: request.id }, 'request failed');
-        return sendError(request, reply, apiError.code, apiError.message);
-      });
+      // Unknown routes and Fastify's own errors (body too large, malformed JSON) go through Nest's
+      // handlers, which Nest installs at init, to ApiExceptionFilter: one place renders every error.
       await app.get(DataPlane).mount(fastify);
     },
   });

@@ -7,6 +7,8 @@ export class ApiError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    /** Response headers that belong with the error, e.g. `Retry-After` on 429. */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
     this.status = ERROR_STATUS[code];

@@ -168,25 +168,27 @@ async function startRedis(port: number, dir: string): Promise<ChildProcess> {
   const child = spawn('redis-server', ['--port', String(port), '--dir', dir, '--save', '', '--appendonly', 'no'], {
     stdio: 'ignore',
   });
-  const probe = new Redis(`redis://127.0.0.1:${port}`, { lazyConnect: true, retryStrategy: () => 50 });
   await waitFor(async () => {
+    const probe = new Redis(`redis://127.0.0.1:${port}`, { lazyConnect: true, retryStrategy: () => null });
     try {
-      if (probe.status !== 'ready') await probe.connect();
+      await probe.connect();
       return (await probe.ping()) === 'PONG';
     } catch {
       return false;
+    } finally {
+      probe.disconnect();
     }
   });
-  probe.disconnect();
   return child;
 }
 
 async function stopRedis(port: number, child: ChildProcess): Promise<void> {
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  const admin = new Redis(`redis://127.0.0.1:${port}`);
-  await admin.call('SHUTDOWN', 'SAVE').catch(() => undefined);
-  admin.disconnect();
+  const admin = new Redis(`redis://127.0.0.1:${port}`, { retryStrategy: () => null });
+  // Redis exits without answering SHUTDOWN: wait for the process, not the reply.
+  admin.call('SHUTDOWN', 'SAVE').catch(() => undefined);
   await exited;
+  admin.disconnect();
 }
 
 async function waitFor(condition: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {

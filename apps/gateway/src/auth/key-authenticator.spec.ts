@@ -40,7 +40,9 @@ describe('KeyAuthenticator', () => {
     now = 1_000_000;
     jest.spyOn(Date, 'now').mockImplementation(() => now);
   });
-  afterEach(() => jest.restoreAllMocks());
+  afterEach(() => {
+    jest.restoreAllMocks();
+  });
 
   describe('presentedKey', () => {
     const { sut } = setup();

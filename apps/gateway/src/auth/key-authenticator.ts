@@ -133,7 +133,7 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
     this.changes.touched(change, now);
     if (change.keyHash) this.cache.dropKeyHash(change.keyHash);
     if (change.keyId) this.cache.dropKeyId(change.keyId);
-    if (change.accountId && !change.keyHash) this.cache.dropAccount(change.accountId);
+    if (change.accountId) this.cache.dropAccount(change.accountId);
   }
 }
 

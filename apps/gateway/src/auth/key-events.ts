@@ -16,7 +16,7 @@ export interface Invalidation {
  */
 export function subscribeToKeyEvents(bus: NatsBus, invalidate: (change: Invalidation) => void): Subscription[] {
   return [
-    bus.on('keyRevoked', (e) => invalidate({ keyHash: e.keyHash, keyId: e.keyId, accountId: e.accountId, revoked: true })),
+    bus.on('keyRevoked', (e) => invalidate({ keyHash: e.keyHash, keyId: e.keyId, revoked: true })),
     // A key answered "unknown" a moment ago may exist now (a legacy import): forget that answer.
     bus.on('keyCreated', (e) => invalidate({ keyHash: e.keyHash, keyId: e.keyId })),
     bus.on('keyRenamed', (e) => invalidate({ keyId: e.keyId })),

@@ -66,8 +66,15 @@ function startUpstream(): Promise<Server> {
       }
       if (req.url!.endsWith('/slow')) return void setTimeout(() => res.writeHead(200).end('late'), 1_500).unref();
       if (req.url!.endsWith('/reset')) return void req.socket.destroy();
-      res.writeHead(201, { 'content-type': 'application/json', 'set-cookie': ['a=1', 'b=2'], 'x-upstream': 'echo' });
-      res.end(JSON.stringify({ echoed: true }));
+      if (req.url!.endsWith('/nothing')) return void res.writeHead(204, { 'x-upstream': 'empty' }).end();
+      const answer = JSON.stringify({ echoed: true });
+      res.writeHead(201, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(answer),
+        'set-cookie': ['a=1', 'b=2'],
+        'x-upstream': 'echo',
+      });
+      res.end(answer);
     });
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
@@ -259,6 +266,22 @@ describe('data plane (gateway in-process, real NATS and upstream)', () => {
     }
   });
 
+  it('relays bodiless answers (204, HEAD) unchanged', async () => {
+    const empty = await call('/api/v1/chatbots/bot-1/nothing', { method: 'DELETE', key: chatbotKey });
+    expect([empty.status, empty.headers['x-upstream'], empty.text]).toEqual([204, 'empty', '']);
+    const head = await call('/api/v1/chatbots/bot-1/info', { method: 'HEAD', key: chatbotKey });
+    expect([head.status, head.headers['content-length'], head.text]).toEqual([201, '15', '']);
+    expect(lastSeen().method).toBe('HEAD');
+  });
+
+  it('answers 404 in the contract shape for paths outside any route', async () => {
+    for (const path of ['/api/v2/chat', '/nowhere']) {
+      const answer = await call(path, { key: userKey });
+      expect([path, answer.status, answer.json?.error?.code]).toEqual([path, 404, 'not_found']);
+      expect(answer.json.error.requestId).toBe(answer.headers['x-request-id']);
+    }
+  });
+
   it('answers 413 for a read body over the limit and 400 for malformed JSON or a missing chatbot id', async () => {
     const tooBig = await call('/api/v1/chat', { method: 'POST', key: chatbotKey, body: JSON.stringify({ chatbotId: 'bot-1', m: 'x'.repeat(2_000) }) });
     expect(tooBig.status).toBe(413);
@@ -288,7 +311,7 @@ describe('data plane (gateway in-process, real NATS and upstream)', () => {
   });
 
   it('answers 401 for a missing key, a key in the query string, an unknown key, and a malformed one without asking NATS', async () => {
-    const missing = await call('/api/v1/chatbots/bot-1/x');
+    const missing = await call('/api/v1/chatbots/bot-1/x', { method: 'PUT', body: 'x'.repeat(100_000) });
     expect([missing.status, missing.json.error.code]).toEqual([401, 'missing_api_key']);
     const inQuery = await call(`/api/v1/chatbots/bot-1/x?api_key=${chatbotKey}&key=${chatbotKey}`);
     expect(inQuery.json.error.code).toBe('missing_api_key');

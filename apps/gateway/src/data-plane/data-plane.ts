@@ -5,7 +5,6 @@ import type { VerifiedKey } from '@app/contracts';
 import type { GatewayConfig } from '../config.js';
 import { sendError } from '../http/error-response.js';
 import { KeyAuthenticator } from '../auth/key-authenticator.js';
-import { RateLimitedError } from '../auth/rate-limited-error.js';
 import { normaliseApiPath } from './api-path.js';
 import { upstreamRequestHeaders } from './forwarded-headers.js';
 import { readBody, stringField } from './json-body.js';
@@ -63,11 +62,11 @@ export class DataPlane implements OnApplicationShutdown {
       return reply;
     } catch (error) {
       if (reply.sent || reply.raw.headersSent) return reply;
-      // Anything unexpected goes to the gateway's error handler (logged there, answered 500).
+      // Anything unexpected goes to the gateway's error handling (logged, answered 500 internal_error).
       if (!(error instanceof ApiError)) throw error;
       // The rest of an oversized body is not worth reading: answer, then close.
       if (error.code === 'payload_too_large') reply.header('connection', 'close');
-      return sendError(request, reply, error.code, error.message, error instanceof RateLimitedError ? error.headers : {});
+      return sendError(request, reply, error.code, error.message, error.headers);
     }
   }
 

@@ -68,7 +68,10 @@ export class UpstreamClient {
         signal: abort.signal,
       });
     } catch (error) {
-      if (abort.signal.aborted) return false;
+      if (abort.signal.aborted) {
+        takeOver();
+        return false;
+      }
       throw upstreamError(error);
     } finally {
       response.off('close', onClientGone);

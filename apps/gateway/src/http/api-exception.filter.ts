@@ -18,6 +18,6 @@ export class ApiExceptionFilter implements ExceptionFilter {
     }
     const error = toApiError(exception);
     if (error.status >= 500) this.logger.error({ err: exception, requestId: request.id }, 'request failed');
-    return sendError(request, reply, error.code, error.message);
+    return sendError(request, reply, error.code, error.message, error.headers);
   }
 }

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module.js';
+import { SsoModule } from '../sso/sso.module.js';
 import { ManagementAuthGuard } from './caller/management-auth.guard.js';
-import { SsoTokenVerifier } from './caller/sso-token-verifier.js';
 import { ChatbotsController } from './chatbots/chatbots.controller.js';
 import { ChatbotKeysController } from './keys/chatbot-keys.controller.js';
 import { ManagementKeysService } from './keys/management-keys.service.js';
@@ -12,8 +12,8 @@ import { UserKeysController } from './keys/user-keys.controller.js';
  * with the usage tracker and are not registered here yet.
  */
 @Module({
-  imports: [AuthModule],
+  imports: [AuthModule, SsoModule],
   controllers: [ChatbotsController, ChatbotKeysController, UserKeysController],
-  providers: [ManagementAuthGuard, SsoTokenVerifier, ManagementKeysService],
+  providers: [ManagementAuthGuard, ManagementKeysService],
 })
 export class ManagementModule {}

@@ -10,15 +10,10 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import { ApiError, CONFIG } from '@app/common';
+import type { Actor } from '@app/contracts';
 import type { GatewayConfig, SsoConfig } from '../config.js';
 
-const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 const ASYMMETRIC = ['RS256', 'ES256'];
-
-/** A credential of three base64url segments is an SSO token; anything else is an API key. */
-export function looksLikeJwt(credential: string): boolean {
-  return JWT_SHAPE.test(credential);
-}
 
 /**
  * Verifies SSO tokens (JWTs) with jose: RS256/ES256 against a JWKS (URL, fetched and cached,
@@ -49,8 +44,8 @@ export class SsoTokenVerifier {
     return this.getKey !== undefined;
   }
 
-  /** Resolves the token's `sub`; every failure is the same 401 invalid_token. */
-  async verify(token: string): Promise<{ subject: string }> {
+  /** Resolves the actor the token's `sub` names; every failure is the same 401 invalid_token. */
+  async verify(token: string): Promise<Actor> {
     if (!this.getKey) throw new ApiError('invalid_token', 'SSO sign-in is not configured');
     try {
       const { payload } = await jwtVerify(token, this.getKey, {
@@ -61,7 +56,7 @@ export class SsoTokenVerifier {
         requiredClaims: ['sub', 'exp'],
       });
       if (typeof payload.sub !== 'string' || !payload.sub) throw new Error('no subject');
-      return { subject: payload.sub };
+      return { ssoSubject: payload.sub };
     } catch (error) {
       if (error instanceof errors.JWKSTimeout) throw new ApiError('service_unavailable', 'the identity provider did not answer');
       throw new ApiError('invalid_token', 'the SSO token is expired, wrongly signed or not for this service');

@@ -33,7 +33,7 @@ describe('usage-tracker schema', () => {
 
       const tables = await tablesBySchema(dataSource);
       expect(tables.filter((table) => table.schema === USAGE_SCHEMA).map((table) => table.name)).toEqual([
-        'applied_messages',
+        'applied_ranges',
         'key_last_used',
         'key_usage_minutes',
         'schema_migrations',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { aggregateUses, parseUse, uniqueBySeq, type UseRecord } from './usage-batch.js';
+import { aggregateUses, notCovered, parseUse, toRuns, uniqueBySeq, type UseRecord } from './usage-batch.js';
 
 const event = (overrides: Record<string, unknown> = {}) =>
   JSON.stringify({ keyId: 'k1', accountId: 'a1', chatbotId: 'c1', at: '2026-03-01T10:15:42.123Z', ...overrides });
@@ -65,5 +65,27 @@ describe('uniqueBySeq', () => {
     const first = { seq: 5, keyId: 'k', atMs: 1, count: 1 };
     const sut = uniqueBySeq([first, { seq: 3, keyId: 'k', atMs: 1, count: 1 }, { ...first }]);
     expect(sut.map((use) => use.seq)).toEqual([3, 5]);
+  });
+});
+
+describe('toRuns and notCovered', () => {
+  const use = (seq: number): UseRecord => ({ seq, keyId: 'k', atMs: 0, count: 1 });
+
+  it('compresses sorted sequences into contiguous runs', () => {
+    expect(toRuns([3, 4, 5, 9, 11, 12])).toEqual([
+      { first: 3, last: 5 },
+      { first: 9, last: 9 },
+      { first: 11, last: 12 },
+    ]);
+    expect(toRuns([])).toEqual([]);
+  });
+
+  it('keeps only the uses outside every applied range, whatever their order', () => {
+    const sut = notCovered([1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(use), [
+      { first: 8, last: 9 },
+      { first: 2, last: 4 },
+    ]);
+    expect(sut.map((fresh) => fresh.seq)).toEqual([1, 5, 6, 7, 10]);
+    expect(notCovered([use(1)], []).map((fresh) => fresh.seq)).toEqual([1]);
   });
 });

@@ -78,6 +78,36 @@ export function uniqueBySeq(uses: readonly UseRecord[]): UseRecord[] {
   return [...seen.values()].sort((a, b) => a.seq - b.seq);
 }
 
+export interface SeqRange {
+  first: number;
+  last: number;
+}
+
+/** Sorted sequences as contiguous runs: a batch a replica pulled is usually one run. */
+export function toRuns(sortedSeqs: readonly number[]): SeqRange[] {
+  const runs: SeqRange[] = [];
+  for (const seq of sortedSeqs) {
+    const current = runs[runs.length - 1];
+    if (current && seq === current.last + 1) current.last = seq;
+    else runs.push({ first: seq, last: seq });
+  }
+  return runs;
+}
+
+/** The uses (sorted by sequence) whose sequence no applied range covers. */
+export function notCovered(uses: readonly UseRecord[], applied: readonly SeqRange[]): UseRecord[] {
+  if (applied.length === 0) return [...uses];
+  const ranges = [...applied].sort((a, b) => a.first - b.first);
+  const fresh: UseRecord[] = [];
+  let index = 0;
+  for (const use of uses) {
+    while (index < ranges.length && ranges[index].last < use.seq) index++;
+    const range = ranges[index];
+    if (!range || use.seq < range.first) fresh.push(use);
+  }
+  return fresh;
+}
+
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -40,6 +40,17 @@ async function tracker(prefix: string, extra: NodeJS.ProcessEnv = {}): Promise<R
   return running;
 }
 
+async function dedupState(stream: string): Promise<{ ranges: number; appliedThrough: number }> {
+  const dataSource = await new DataSource(usageTrackerDataSourceOptions(db.url, 1)).initialize();
+  try {
+    const [ranges] = await dataSource.query(`SELECT count(*)::int AS n FROM usage.applied_ranges WHERE stream = $1`, [stream]);
+    const [state] = await dataSource.query(`SELECT applied_through::int AS n FROM usage.stream_state WHERE stream = $1`, [stream]);
+    return { ranges: ranges.n, appliedThrough: state?.n ?? 0 };
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
 beforeAll(async () => {
   env = testEnvironment();
   db = await createTestDatabase(env);
@@ -182,5 +193,15 @@ describe('usage-tracker ingestion (Postgres + JetStream)', () => {
     expect(first.consumer.stats.applied).toBeGreaterThan(0);
     expect(second.consumer.stats.applied).toBeGreaterThan(0);
     expect(first.consumer.stats.applied + second.consumer.stats.applied).toBe(n);
+
+    // Applied runs are folded into the stream's mark once the ack floor passes them.
+    const stream = usageStreamNames(bus).stream;
+    const state = await waitFor(
+      () => dedupState(stream),
+      (current) => current.ranges === 0 && current.appliedThrough === n,
+      10_000,
+      200,
+    );
+    expect(state).toEqual({ ranges: 0, appliedThrough: n });
   });
 });

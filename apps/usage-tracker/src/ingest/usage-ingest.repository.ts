@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type QueryRunner } from 'typeorm';
-import { aggregateUses, uniqueBySeq, type UseRecord } from './usage-batch.js';
+import { aggregateUses, notCovered, toRuns, uniqueBySeq, type UseRecord } from './usage-batch.js';
 
 export interface BatchOutcome {
   /** Messages counted by this transaction. */
@@ -16,21 +16,21 @@ const RETRYABLE = new Set(['40P01', '40001']);
 const MAX_ATTEMPTS = 5;
 
 /**
- * Writes batches of uses, idempotently.
+ * Writes batches of uses, idempotently: a redelivered message is never counted twice.
  *
  * Why not a per-stream high-water mark: replicas share one consumer, so one replica may
  * commit sequence 900 while another still holds 850, and a crashed replica's 850 comes
- * back later; a mark at 900 would skip it. Instead every counted sequence is inserted
- * into `applied_messages` in the same transaction as the counts; `ON CONFLICT DO NOTHING
- * RETURNING` tells which ones are new, and only those are counted. A concurrent
- * transaction inserting the same sequence waits for ours and then sees the conflict.
+ * back later; a mark at 900 would skip it. Instead each batch records the runs of
+ * sequences it counted (`applied_ranges`, usually one row per batch) in the same
+ * transaction as the counts, and counts only sequences no recorded run covers. The
+ * check and the insert happen under the stream's `stream_state` row lock, so two
+ * replicas holding the same redelivered message cannot both count it.
  *
- * The table stays small: `pruneSettled` moves everything at or below the consumer's ack
- * floor (acked, so after its commit, and never delivered again: max_deliver is unlimited,
- * so the floor only passes acked or refused messages) into `stream_state.applied_through`,
- * and sequences at or below that mark count as applied. Each batch holds a share lock on
- * the stream's row, the prune an exclusive one, so a batch never reads the old mark and
- * then misses a row the prune deleted.
+ * The table stays small: `pruneSettled` folds everything at or below the consumer's ack
+ * floor into `stream_state.applied_through` and deletes those runs. Below the floor every
+ * message was acked (after its commit) or refused as malformed, and is never delivered
+ * again (max_deliver is unlimited, so the floor passes nothing unsettled); sequences at
+ * or below the mark count as applied.
  */
 @Injectable()
 export class UsageIngestRepository {
@@ -58,7 +58,7 @@ export class UsageIngestRepository {
         `UPDATE "usage"."stream_state" SET "applied_through" = GREATEST("applied_through", $2) WHERE "stream" = $1`,
         [stream, ackFloor],
       );
-      const [, deleted] = (await runner.query(`DELETE FROM "usage"."applied_messages" WHERE "stream" = $1 AND "seq" <= $2`, [
+      const [, deleted] = (await runner.query(`DELETE FROM "usage"."applied_ranges" WHERE "stream" = $1 AND "last_seq" <= $2`, [
         stream,
         ackFloor,
       ])) as [unknown, number];
@@ -67,7 +67,7 @@ export class UsageIngestRepository {
   }
 
   private async apply(runner: QueryRunner, stream: string, candidates: UseRecord[], received: number): Promise<BatchOutcome> {
-    const state = (await runner.query(`SELECT "applied_through" FROM "usage"."stream_state" WHERE "stream" = $1 FOR SHARE`, [
+    const state = (await runner.query(`SELECT "applied_through" FROM "usage"."stream_state" WHERE "stream" = $1 FOR UPDATE`, [
       stream,
     ])) as { applied_through: string }[];
     if (state.length === 0) throw new Error(`stream ${stream} is not registered`);
@@ -75,14 +75,23 @@ export class UsageIngestRepository {
     const unsettled = candidates.filter((use) => use.seq > appliedThrough);
     let fresh: UseRecord[] = [];
     if (unsettled.length > 0) {
-      const inserted = (await runner.query(
-        `INSERT INTO "usage"."applied_messages" ("stream", "seq")
-         SELECT $1, seq FROM unnest($2::bigint[]) AS seq
-         ON CONFLICT DO NOTHING RETURNING "seq"`,
-        [stream, unsettled.map((use) => use.seq)],
-      )) as { seq: string }[];
-      const insertedSeqs = new Set(inserted.map((row) => Number(row.seq)));
-      fresh = unsettled.filter((use) => insertedSeqs.has(use.seq));
+      const applied = (await runner.query(
+        `SELECT "first_seq" AS first, "last_seq" AS last FROM "usage"."applied_ranges"
+          WHERE "stream" = $1 AND "first_seq" <= $3 AND "last_seq" >= $2`,
+        [stream, unsettled[0].seq, unsettled[unsettled.length - 1].seq],
+      )) as { first: string; last: string }[];
+      fresh = notCovered(
+        unsettled,
+        applied.map((range) => ({ first: Number(range.first), last: Number(range.last) })),
+      );
+      const runs = toRuns(fresh.map((use) => use.seq));
+      if (runs.length > 0) {
+        await runner.query(
+          `INSERT INTO "usage"."applied_ranges" ("stream", "first_seq", "last_seq")
+           SELECT $1, * FROM unnest($2::bigint[], $3::bigint[])`,
+          [stream, runs.map((run) => run.first), runs.map((run) => run.last)],
+        );
+      }
     }
     const { buckets, lastUses, uses } = aggregateUses(fresh);
     if (buckets.length > 0) {

@@ -5,7 +5,8 @@ import { generateApiKey, type VerifiedKey } from '@app/contracts';
 import type { KeyAuthenticator } from '../../auth/key-authenticator.js';
 import { actorOf } from './current-actor.decorator.js';
 import { ManagementAuthGuard } from './management-auth.guard.js';
-import { SsoTokenVerifier } from './sso-token-verifier.js';
+import type { GatewayConfig } from '../../config.js';
+import { SsoTokenVerifier } from '../../sso/sso-token-verifier.js';
 
 const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const SSO_TOKEN = `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64({ sub: 'idp|42' })}.c2lnbmF0dXJl`;
@@ -18,7 +19,7 @@ function setup(credential: string | null, verified: () => Promise<VerifiedKey> =
   const request = { headers: { authorization: credential === null ? undefined : `Bearer ${credential}` }, ip: '203.0.113.7' };
   const presentedKey = jest.fn((_headers: unknown) => credential);
   const authenticate = jest.fn((_key: string, _chatbotId: string | null, _address: string) => verified());
-  const sso = new SsoTokenVerifier();
+  const sso = new SsoTokenVerifier({ sso: {} } as GatewayConfig);
   const verify = jest.spyOn(sso, 'verify');
   const sut = new ManagementAuthGuard({ presentedKey, authenticate } as unknown as KeyAuthenticator, sso);
   const context = { switchToHttp: () => ({ getRequest: () => request }) } as unknown as ExecutionContext;

@@ -4,7 +4,7 @@ import { ApiError } from '@app/common';
 import type { Actor } from '@app/contracts';
 import { KeyAuthenticator } from '../../auth/key-authenticator.js';
 import { isJwtShaped } from './credential-kind.js';
-import { SsoTokenVerifier } from './sso-token-verifier.js';
+import { SsoTokenVerifier } from '../../sso/sso-token-verifier.js';
 import { attachActor } from './current-actor.decorator.js';
 
 /**

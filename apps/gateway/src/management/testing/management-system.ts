@@ -10,6 +10,7 @@ import { loadKeyManagementConfig } from '../../../../key-management/src/config.j
 import { startKeyManagement } from '../../../../key-management/src/key-management.js';
 import { loadGatewayConfig } from '../../config.js';
 import { startGateway } from '../../gateway.js';
+import { SSO_TEST_SECRET } from './api-helpers.js';
 
 export interface Answer {
   status: number;
@@ -57,7 +58,7 @@ export async function startManagementSystem(): Promise<ManagementSystem> {
         logger('auth-verifier'),
       ),
     );
-    const gateway = await startGateway(loadGatewayConfig({ ...shared, GATEWAY_PORT: '0', ADMIN_TOKEN: adminToken }), logger('gateway'));
+    const gateway = await startGateway(loadGatewayConfig({ ...shared, GATEWAY_PORT: '0', ADMIN_TOKEN: adminToken, SSO_HS256_SECRET: SSO_TEST_SECRET }), logger('gateway'));
     started.push(gateway);
     const gatewayWithoutAdmin = await startGateway(loadGatewayConfig({ ...shared, GATEWAY_PORT: '0' }), logger('gateway'));
     started.push(gatewayWithoutAdmin);

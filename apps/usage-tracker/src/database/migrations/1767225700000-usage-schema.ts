@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Per-key minute counts, last-used times, and the applied stream sequences that make
+ * Per-key minute counts, last-used times, and the applied stream sequence runs that make
  * consuming idempotent. The `usage` schema itself is created by the migration command
  * (the migrations table lives in it), so `down` leaves it in place.
  */
@@ -18,10 +18,11 @@ export class UsageSchema1767225700000 implements MigrationInterface {
       "key_id" character varying(64) NOT NULL,
       "last_used_at" TIMESTAMP WITH TIME ZONE NOT NULL,
       CONSTRAINT "key_last_used_pkey" PRIMARY KEY ("key_id"))`);
-    await db.query(`CREATE TABLE "usage"."applied_messages" (
+    await db.query(`CREATE TABLE "usage"."applied_ranges" (
       "stream" character varying(64) NOT NULL,
-      "seq" bigint NOT NULL,
-      CONSTRAINT "applied_messages_pkey" PRIMARY KEY ("stream", "seq"))`);
+      "first_seq" bigint NOT NULL,
+      "last_seq" bigint NOT NULL,
+      CONSTRAINT "applied_ranges_pkey" PRIMARY KEY ("stream", "first_seq"))`);
     await db.query(`CREATE TABLE "usage"."stream_state" (
       "stream" character varying(64) NOT NULL,
       "applied_through" bigint NOT NULL DEFAULT '0',
@@ -30,7 +31,7 @@ export class UsageSchema1767225700000 implements MigrationInterface {
 
   async down(db: QueryRunner): Promise<void> {
     await db.query(`DROP TABLE "usage"."stream_state"`);
-    await db.query(`DROP TABLE "usage"."applied_messages"`);
+    await db.query(`DROP TABLE "usage"."applied_ranges"`);
     await db.query(`DROP TABLE "usage"."key_last_used"`);
     await db.query(`DROP TABLE "usage"."key_usage_minutes"`);
   }
