@@ -132,7 +132,7 @@ describe('AuthCacheRepository while Redis is down', () => {
 
   afterAll(async () => {
     redis.disconnect();
-    server.kill();
+    await stopRedis(port, server);
     rmSync(dir, { recursive: true, force: true });
   });
 
