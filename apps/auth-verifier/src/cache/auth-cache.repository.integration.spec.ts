@@ -131,7 +131,7 @@ describe('AuthCacheRepository while Redis is down', () => {
   });
 
   afterAll(async () => {
-    redis.disconnect();
+    await redis.quit();
     await stopRedis(port, server);
     rmSync(dir, { recursive: true, force: true });
   });
@@ -182,13 +182,14 @@ async function startRedis(port: number, dir: string): Promise<ChildProcess> {
   return child;
 }
 
+/** Saves what Redis holds to its directory, then stops it: a restart comes back with the same data. */
 async function stopRedis(port: number, child: ChildProcess): Promise<void> {
+  const admin = new Redis(`redis://127.0.0.1:${port}`);
+  await admin.save();
+  await admin.quit();
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  const admin = new Redis(`redis://127.0.0.1:${port}`, { retryStrategy: () => null });
-  // Redis exits without answering SHUTDOWN: wait for the process, not the reply.
-  admin.call('SHUTDOWN', 'SAVE').catch(() => undefined);
+  child.kill('SIGTERM');
   await exited;
-  admin.disconnect();
 }
 
 async function waitFor(condition: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
