@@ -23,6 +23,7 @@ const { startUsageTracker } = await load('apps/usage-tracker/src/usage-tracker.j
 const { migrateUsageTracker } = await load('apps/usage-tracker/src/database/migrate.js');
 const { UsageConsumer } = await load('apps/usage-tracker/src/ingest/usage-consumer.js');
 const { UsagePublisher, DEFAULT_USAGE_PUBLISHER_OPTIONS } = await load('apps/gateway/src/usage/usage-publisher.js');
+const { usesUndelivered } = await load('apps/gateway/src/usage/usage-metrics.js');
 
 const { values: args } = parseArgs({
   options: {
@@ -142,8 +143,17 @@ try {
     }
     const recordSeconds = (performance.now() - started) / 1000;
     await publisher.stop();
-    const seen = await until(db, 'p2-k', USES, 300_000);
+    const undelivered = (await usesUndelivered.get()).values.reduce((sum, value) => sum + value.value, 0);
+    const seen = await until(db, 'p2-k', USES - undelivered, 120_000);
     const seconds = (performance.now() - started) / 1000;
+    if (seen !== USES) {
+      const jsm = await jetstreamManager(bus.connection);
+      const names = usageStreamNames(bus);
+      const stream = await jsm.streams.info(names.stream);
+      const consumer = await jsm.consumers.info(names.stream, names.durable);
+      log(`phase 2: undelivered ${undelivered}; stream holds ${stream.state.messages}; consumer pending ${consumer.num_pending}, ack pending ${consumer.num_ack_pending}, redelivered ${consumer.num_redelivered}`);
+      log(`phase 2: tracker stats ${JSON.stringify(apps.map((app) => app.get(UsageConsumer).stats))}`);
+    }
     for (const app of apps) await app.close();
     results.endToEnd = { uses: USES, total: seen, exact: seen === USES, seconds, rate: Math.round(USES / seconds) };
     log(

@@ -199,6 +199,35 @@ describe('chatbot keys end to end', () => {
     expect(answer.body.received['x-api-key-type']).toBe('user');
   });
 
+  it('counts every forwarded request exactly once, within 5 seconds', async () => {
+    const { body: created } = await createChatbotKey(supportBot().id);
+    const requests = 25;
+    const answers = await Promise.all(
+      Array.from({ length: requests }, () => client.call('GET', `/api/v1/chatbots/${supportBot().id}/x`, { key: created.key })),
+    );
+    expect(answers.every((answer) => answer.status === 200)).toBe(true);
+    // Refused requests are not uses.
+    expect((await client.call('GET', `/api/v1/chatbots/${salesBot().id}`, { key: created.key })).status).toBe(403);
+
+    const usagePath = `/v1/chatbots/${supportBot().id}/api-keys/${created.id}/usage?interval=minute`;
+    const usage = await eventually(
+      () => client.call('GET', usagePath, { key: tenant.userKey }),
+      (answer) => answer.body?.total === requests,
+      5000,
+    );
+    expect(usage.status).toBe(200);
+    expect(usage.body.total).toBe(requests);
+    expect(usage.body.data.reduce((sum: number, point: { count: number }) => sum + point.count, 0)).toBe(requests);
+    const listed = expectStatus(await client.call('GET', `/v1/chatbots/${supportBot().id}/api-keys`, { key: tenant.userKey }), 200);
+    const lastUsedAt = listed.body.data.find((key: { id: string }) => key.id === created.id).lastUsedAt;
+    expect(Date.now() - Date.parse(lastUsedAt)).toBeLessThan(60_000);
+
+    const bad = await client.call('GET', `${usagePath.split('?')[0]}?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z`, {
+      key: tenant.userKey,
+    });
+    expect([bad.status, bad.body.error.code]).toEqual([400, 'invalid_request']);
+  });
+
   it('leaves no plaintext key in the database, Redis or any log line', async () => {
     expect(issuedKeys.length).toBeGreaterThanOrEqual(18);
     const stored = await dumpStoredData(system);

@@ -176,7 +176,8 @@ async function startRedis(port: number, dir: string): Promise<ChildProcess> {
     } catch {
       return false;
     } finally {
-      probe.disconnect();
+      // A failed attempt has already ended; disconnecting it would leave a 2 s timer behind.
+      if (probe.status !== 'end') probe.disconnect();
     }
   });
   return child;

@@ -53,9 +53,9 @@ export class RedisModule implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown() {
-    try {
-      await this.redis.quit();
-    } catch {
+    if (this.redis.status === 'ready') {
+      await this.redis.quit().catch(() => this.redis.disconnect());
+    } else {
       this.redis.disconnect();
     }
   }

@@ -45,14 +45,4 @@ describe('InvalidationService', () => {
     expect(changes.isChatbotDeleted('bot-1')).toBe(true);
     expect(cache.storeChatbotDeleted).toHaveBeenCalledWith('bot-1');
   });
-
-  it('changes nothing on renames and assignment changes', () => {
-    const startedAt = changes.current();
-
-    sut.keyRenamed({ keyId: 'k1', accountId: 'acc-1' });
-    sut.assignmentsChanged({ userId: 'u1', accountId: 'acc-1', chatbotIds: [] });
-
-    expect(changes.current()).toBe(startedAt);
-    expect(Object.values(cache).every((method) => method.mock.calls.length === 0)).toBe(true);
-  });
 });

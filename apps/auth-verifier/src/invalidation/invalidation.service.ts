@@ -1,11 +1,4 @@
-import type {
-  AssignmentsChangedEvent,
-  ChatbotDeletedEvent,
-  KeyCreatedEvent,
-  KeyRenamedEvent,
-  KeyRevokedEvent,
-  PlanChangedEvent,
-} from '@app/contracts';
+import type { ChatbotDeletedEvent, KeyCreatedEvent, KeyRevokedEvent, PlanChangedEvent } from '@app/contracts';
 import type { AuthCacheRepository } from '../cache/auth-cache.repository.js';
 import type { RecentChanges } from './recent-changes.js';
 
@@ -46,15 +39,4 @@ export class InvalidationService {
     this.changes.chatbotDeleted(event.chatbotId);
     this.cache.storeChatbotDeleted(event.chatbotId);
   }
-
-  /** A key's name is never part of a verify answer, so nothing cached depends on it. */
-  keyRenamed(_event: KeyRenamedEvent): void {}
-
-  /**
-   * Chatbot assignments limit what a member sees in the management API, which
-   * key-management checks on every call. A user-level key reaches every chatbot of its
-   * account whatever its holder's assignments (contract section 1), so no verify answer
-   * depends on them.
-   */
-  assignmentsChanged(_event: AssignmentsChangedEvent): void {}
 }

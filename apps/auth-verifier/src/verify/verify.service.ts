@@ -98,8 +98,10 @@ export class VerifyService {
     if (verified.chatbotId === null) return { valid: true, allowed: true, ...verified };
     const target = verified.chatbotId;
     const owner = this.changes.isChatbotDeleted(target) ? null : await this.chatbotOwners.get(target);
-    // Unknown, deleted or another account's chatbot: the same answer, so existence is not revealed.
-    if (owner !== record.accountId || this.changes.isChatbotDeleted(target)) return deny(verified, 'insufficient_scope');
+    // Asked again after the await: a deletion may have arrived while the owner was read.
+    const live = owner !== null && !this.changes.isChatbotDeleted(target);
+    // Unknown, deleted or another account's chatbot: one answer, so existence is not revealed.
+    if (!live || owner !== record.accountId) return deny(verified, 'insufficient_scope');
     return { valid: true, allowed: true, ...verified };
   }
 

@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module.js';
+import { UsageModule } from '../usage/usage.module.js';
 import { DataPlane } from './data-plane.js';
 
 /** `/api/v1/*`: key-checked forwarding to the chatbot upstream, mounted on Fastify by `DataPlane.mount`. */
 @Module({
-  imports: [AuthModule],
+  imports: [AuthModule, UsageModule.forRoot()],
   providers: [DataPlane],
   exports: [DataPlane],
 })

@@ -11,6 +11,7 @@ import { readBody, stringField } from './json-body.js';
 import { RouteTable, type RouteMatch } from './route-table.js';
 import { loadRoutes } from './routes-file.js';
 import { UpstreamClient } from './upstream-client.js';
+import { UsagePublisher } from '../usage/usage-publisher.js';
 
 const MAX_CHATBOT_ID_LENGTH = 64;
 
@@ -27,6 +28,7 @@ export class DataPlane implements OnApplicationShutdown {
   constructor(
     @Inject(CONFIG) private readonly config: GatewayConfig,
     @Inject(KeyAuthenticator) private readonly auth: KeyAuthenticator,
+    @Inject(UsagePublisher) private readonly usage: UsagePublisher,
   ) {
     this.routes = new RouteTable(loadRoutes(config.routesFile));
     this.upstream = new UpstreamClient({
@@ -101,8 +103,9 @@ export class DataPlane implements OnApplicationShutdown {
       reply.raw,
       () => reply.hijack(),
     );
-    // Forwarded with a valid key: the one place a request counts as a use of `key` (key.used, contract
-    // section 7 — a later issue). Refused requests and upstream failures (thrown above) are not uses.
+    // Forwarded with a valid key: the one place a request counts as a use of `key` (contract section 7).
+    // Refused requests and upstream failures (thrown above) are not uses.
+    this.usage.recordUse({ keyId: key.keyId, accountId: key.accountId, chatbotId: key.chatbotId });
   }
 }
 

@@ -6,14 +6,12 @@ import { ChatbotsController } from './chatbots/chatbots.controller.js';
 import { ChatbotKeysController } from './keys/chatbot-keys.controller.js';
 import { ManagementKeysService } from './keys/management-keys.service.js';
 import { UserKeysController } from './keys/user-keys.controller.js';
+import { KeyUsageService } from './usage/key-usage.service.js';
 
-/**
- * The management API under `/v1` (contract section 5). Usage routes (`…/usage`) come
- * with the usage tracker and are not registered here yet.
- */
+/** The management API under `/v1` (contract section 5): keys, chatbots and key usage. */
 @Module({
   imports: [AuthModule, SsoModule],
   controllers: [ChatbotsController, ChatbotKeysController, UserKeysController],
-  providers: [ManagementAuthGuard, ManagementKeysService],
+  providers: [ManagementAuthGuard, ManagementKeysService, KeyUsageService],
 })
 export class ManagementModule {}

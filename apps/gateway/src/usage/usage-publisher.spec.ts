@@ -105,6 +105,24 @@ describe('UsagePublisher', () => {
     expect(sut.pendingMessageCount()).toBe(0);
   });
 
+  it('keeps coalescing instead of sealing more messages while a backlog waits for acks', async () => {
+    const { sut, calls, outcomes } = setup({ maxInFlight: 1 });
+    outcomes.push('hang');
+    sut.recordUse(use('k1'), t0);
+    sut.flush();
+    sut.recordUse(use('k2'), t0);
+    sut.flush();
+    for (let i = 0; i < 10; i++) {
+      sut.recordUse(use('k3'), t0 + i);
+      sut.flush();
+    }
+    await settle();
+
+    expect(calls).toHaveLength(1);
+    expect(sut.pendingMessageCount()).toBe(3);
+    expect(sut.pendingUses).toBe(12);
+  });
+
   it('still counts further uses of a key already held when the bound is reached', () => {
     const { sut, connection } = setup({ maxPendingMessages: 1 });
     connection.up = false;

@@ -32,7 +32,7 @@ export interface UsagePublisherOptions {
 export const DEFAULT_USAGE_PUBLISHER_OPTIONS: UsagePublisherOptions = {
   maxPendingMessages: 100_000,
   flushIntervalMs: 50,
-  maxInFlight: 256,
+  maxInFlight: 512,
   publishTimeoutMs: 5_000,
   retryDelayMs: 500,
   shutdownTimeoutMs: 5_000,
@@ -62,7 +62,7 @@ export interface UsagePublisherDeps {
 /**
  * Records key uses off the request path. `recordUse` only touches memory: uses are
  * coalesced per key, chatbot and minute into one `key.used` message with a `count`,
- * sealed every flush interval and published to JetStream with acks. A failed publish is
+ * sealed every flush interval (later while a backlog waits) and published to JetStream with acks. A failed publish is
  * retried with the same message id while NATS is down or slow, up to the memory bound;
  * past the bound new uses are counted in `gateway_usage_uses_undelivered_total` and
  * logged. Guarantee: every recorded use is either acked by the stream exactly once
@@ -112,8 +112,13 @@ export class UsagePublisher {
     this.updateGauges();
   }
 
-  /** Seals open messages and publishes what the in-flight limit allows. */
+  /**
+   * Seals open messages and publishes what the in-flight limit allows. While earlier
+   * messages still wait (NATS slower than the traffic), open messages stay open and keep
+   * coalescing: the message rate adapts to what the stream acks, without using memory.
+   */
   flush(): void {
+    if (this.queued.length >= this.options.maxInFlight) return this.pump();
     for (const message of this.open.values()) {
       const event: KeyUsedEvent = {
         keyId: message.keyId,

@@ -2,11 +2,10 @@ import type { KeyView } from '@app/contracts';
 import type { ApiKeyEntity } from '../database/entities/index.js';
 
 /**
- * The one place a stored key becomes what callers see (never its hash).
- * `lastUsedAt` is where usage tracking will be merged: until the usage tracker
- * supplies last-use times (a later issue), callers pass nothing and it is null.
+ * The one place a stored key becomes what callers see (never its hash). Usage is the
+ * usage-tracker's: `lastUsedAt` is null here and the gateway fills it in from there.
  */
-export function toKeyView(key: ApiKeyEntity, lastUsedAt: Date | null = null): KeyView {
+export function toKeyView(key: ApiKeyEntity): KeyView {
   return {
     id: key.id,
     type: key.type,
@@ -15,6 +14,6 @@ export function toKeyView(key: ApiKeyEntity, lastUsedAt: Date | null = null): Ke
     chatbotId: key.chatbotId,
     createdAt: key.createdAt.toISOString(),
     createdBy: key.createdBy,
-    lastUsedAt: lastUsedAt ? lastUsedAt.toISOString() : null,
+    lastUsedAt: null,
   };
 }

@@ -1,10 +1,12 @@
-import { Body, Controller, Delete, Get, Header, HttpCode, Inject, Param, Patch, Post, UseGuards } from '@nestjs/common';
-import type { Actor, KeyView } from '@app/contracts';
+import { Body, Controller, Delete, Get, Header, HttpCode, Inject, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
+import type { Actor, KeyView, UsageSeries } from '@app/contracts';
 import { CurrentActor } from '../caller/current-actor.decorator.js';
 import { ManagementAuthGuard } from '../caller/management-auth.guard.js';
 import { ResourceIdPipe } from '../validation/resource-id.pipe.js';
 import { ZodPipe } from '../validation/zod-body.pipe.js';
 import { CreateKeyBodySchema, RenameKeyBodySchema, type CreateKeyBody, type RenameKeyBody } from './key-bodies.js';
+import { KeyUsageService } from '../usage/key-usage.service.js';
+import { UsageQueryParamsSchema, type UsageQueryParams } from '../usage/usage-query.js';
 import { ManagementKeysService, type CreatedKey } from './management-keys.service.js';
 
 const chatbotId = new ResourceIdPipe('chatbot_not_found');
@@ -14,7 +16,10 @@ const keyId = new ResourceIdPipe('key_not_found');
 @Controller('v1/chatbots/:chatbotId/api-keys')
 @UseGuards(ManagementAuthGuard)
 export class ChatbotKeysController {
-  constructor(@Inject(ManagementKeysService) private readonly keys: ManagementKeysService) {}
+  constructor(
+    @Inject(ManagementKeysService) private readonly keys: ManagementKeysService,
+    @Inject(KeyUsageService) private readonly usage: KeyUsageService,
+  ) {}
 
   @Post()
   @Header('Cache-Control', 'no-store')
@@ -49,5 +54,15 @@ export class ChatbotKeysController {
     @Param('keyId', keyId) key: string,
   ): Promise<void> {
     return this.keys.revoke(actor, chatbot, key);
+  }
+
+  @Get(':keyId/usage')
+  usageOf(
+    @CurrentActor() actor: Actor,
+    @Param('chatbotId', chatbotId) chatbot: string,
+    @Param('keyId', keyId) key: string,
+    @Query(new ZodPipe(UsageQueryParamsSchema)) query: UsageQueryParams,
+  ): Promise<UsageSeries> {
+    return this.usage.series(actor, chatbot, key, query);
   }
 }

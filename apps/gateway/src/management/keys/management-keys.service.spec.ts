@@ -1,6 +1,7 @@
 import { jest, describe, it, expect } from '@jest/globals';
 import { ApiError, type NatsBus } from '@app/common';
 import { classifyApiKey, hashApiKey, type KeyView } from '@app/contracts';
+import type { KeyUsageService } from '../usage/key-usage.service.js';
 import { ManagementKeysService } from './management-keys.service.js';
 
 const actor = { userId: 'user-1' };
@@ -19,9 +20,14 @@ function keyView(overrides: Partial<KeyView> = {}): KeyView {
   };
 }
 
+/** Usage as the tracker would fill it: every key last used at one fixed time. */
+const usage = {
+  withLastUsed: async (views: KeyView[]) => views.map((view) => ({ ...view, lastUsedAt: '2026-02-01T00:00:00.000Z' })),
+} as unknown as KeyUsageService;
+
 function setup(reply: unknown) {
   const request = jest.fn(async (_subject: string, _payload: Record<string, unknown>) => reply);
-  const sut = new ManagementKeysService({ request } as unknown as NatsBus);
+  const sut = new ManagementKeysService({ request } as unknown as NatsBus, usage);
   return { sut, request };
 }
 
@@ -65,18 +71,22 @@ describe('ManagementKeysService', () => {
     const request = jest.fn(async () => {
       throw new ApiError('key_limit_reached', 'this chatbot already has 10 active keys');
     });
-    const sut = new ManagementKeysService({ request } as unknown as NatsBus);
+    const sut = new ManagementKeysService({ request } as unknown as NatsBus, usage);
 
     await expect(sut.create(actor, 'bot-1', undefined)).rejects.toMatchObject({ code: 'key_limit_reached' });
   });
 
   it('lists, renames and revokes on behalf of the actor, within the chatbot or the account', async () => {
-    const { sut, request } = setup(null);
+    const replies: Record<string, unknown> = { listKeys: { data: [keyView()] }, renameKey: keyView({ id: 'key-2' }), revokeKey: null };
+    const request = jest.fn(async (subject: string, _payload: Record<string, unknown>) => replies[subject]);
+    const sut = new ManagementKeysService({ request } as unknown as NatsBus, usage);
 
-    await sut.list(actor, 'bot-1');
-    await sut.rename(actor, null, 'key-2', 'CI');
+    const listed = await sut.list(actor, 'bot-1');
+    const renamed = await sut.rename(actor, null, 'key-2', 'CI');
     await sut.revoke(actor, 'bot-1', 'key-1');
 
+    expect(listed.data[0].lastUsedAt).toBe('2026-02-01T00:00:00.000Z');
+    expect(renamed.lastUsedAt).toBe('2026-02-01T00:00:00.000Z');
     expect(request.mock.calls).toEqual([
       ['listKeys', { actor, chatbotId: 'bot-1' }],
       ['renameKey', { actor, chatbotId: null, keyId: 'key-2', name: 'CI' }],

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { NatsBus } from '@app/common';
 import { DEFAULT_KEY_NAME, type Actor, type KeyView } from '@app/contracts';
+import { KeyUsageService } from '../usage/key-usage.service.js';
 import { issueKey } from './key-issuer.js';
 
 /** A created key as the caller sees it once: the key object plus the key itself. */
@@ -13,7 +14,10 @@ export type CreatedKey = KeyView & { key: string };
  */
 @Injectable()
 export class ManagementKeysService {
-  constructor(@Inject(NatsBus) private readonly bus: NatsBus) {}
+  constructor(
+    @Inject(NatsBus) private readonly bus: NatsBus,
+    @Inject(KeyUsageService) private readonly usage: KeyUsageService,
+  ) {}
 
   async create(actor: Actor, chatbotId: string | null, name: string | undefined): Promise<CreatedKey> {
     const { key, keyHash, prefix } = issueKey(chatbotId === null ? 'user' : 'chatbot');
@@ -21,12 +25,14 @@ export class ManagementKeysService {
     return { ...view, key };
   }
 
-  list(actor: Actor, chatbotId: string | null): Promise<{ data: KeyView[] }> {
-    return this.bus.request('listKeys', { actor, chatbotId });
+  async list(actor: Actor, chatbotId: string | null): Promise<{ data: KeyView[] }> {
+    const { data } = await this.bus.request('listKeys', { actor, chatbotId });
+    return { data: await this.usage.withLastUsed(data) };
   }
 
-  rename(actor: Actor, chatbotId: string | null, keyId: string, name: string): Promise<KeyView> {
-    return this.bus.request('renameKey', { actor, chatbotId, keyId, name });
+  async rename(actor: Actor, chatbotId: string | null, keyId: string, name: string): Promise<KeyView> {
+    const [view] = await this.usage.withLastUsed([await this.bus.request('renameKey', { actor, chatbotId, keyId, name })]);
+    return view;
   }
 
   async revoke(actor: Actor, chatbotId: string | null, keyId: string): Promise<void> {

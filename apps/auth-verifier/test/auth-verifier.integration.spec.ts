@@ -1,0 +1,271 @@
+import 'reflect-metadata';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Redis } from 'ioredis';
+import { createLogger, NatsBus } from '@app/common';
+import { hashApiKey, type AccountView, type ChatbotView, type UserView, type VerifyReply } from '@app/contracts';
+import { accountPayload, chatbotPayload, createTestDatabase, keyMaterial, testEnvironment, userPayload, type TestDatabase } from '@app/testing';
+import { startKeyManagement } from '../../key-management/src/key-management.js';
+import { startAuthVerifier } from '../src/auth-verifier.js';
+import { loadAuthVerifierConfig } from '../src/config.js';
+
+const logger = createLogger('auth-verifier-spec', 'silent');
+
+/**
+ * The verifier as the gateway meets it: `auth.verify` over real NATS, its cache in real
+ * Redis, and the real key-management (with its own migrated database) behind it. Keys are
+ * made the way the gateway makes them: only hashes go to key-management.
+ */
+describe('auth-verifier with key-management, Redis and NATS', () => {
+  const env = testEnvironment();
+  const plaintexts: string[] = [];
+  let database: TestDatabase;
+  let keyManagement: NestFastifyApplication;
+  let verifier: NestFastifyApplication;
+  let bus: NatsBus;
+  let redis: Redis;
+  let account: AccountView;
+  let owner: UserView;
+  let chatbot: ChatbotView;
+  let otherChatbot: ChatbotView;
+  let foreignChatbot: ChatbotView;
+  let chatbotKey: { key: string; id: string };
+  let userKey: { key: string; id: string };
+
+  function startVerifier(overrides: NodeJS.ProcessEnv = {}) {
+    const config = loadAuthVerifierConfig({
+      NATS_URL: env.natsUrl,
+      NATS_SUBJECT_PREFIX: env.subjectPrefix,
+      REDIS_URL: env.redisUrl,
+      REDIS_KEY_PREFIX: env.redisPrefix,
+      AUTH_VERIFIER_HTTP_PORT: '0',
+      LOG_LEVEL: 'silent',
+      ...overrides,
+    });
+    return startAuthVerifier(config, logger);
+  }
+
+  async function createChatbotKey(chatbotId: string): Promise<{ key: string; id: string }> {
+    const material = keyMaterial('chatbot');
+    plaintexts.push(material.key);
+    const view = await bus.request('createKey', {
+      actor: { userId: owner.id },
+      chatbotId,
+      name: 'Zapier',
+      keyHash: material.keyHash,
+      prefix: material.prefix,
+    });
+    return { key: material.key, id: view.id };
+  }
+
+  beforeAll(async () => {
+    database = await createTestDatabase(env);
+    keyManagement = await startKeyManagement(
+      { port: 0, databaseUrl: database.url, databasePoolSize: 5, natsUrl: env.natsUrl, subjectPrefix: env.subjectPrefix, logLevel: 'silent' },
+      logger,
+    );
+    verifier = await startVerifier();
+    bus = await NatsBus.connect({ url: env.natsUrl, subjectPrefix: env.subjectPrefix, name: 'auth-verifier-spec', logger });
+    redis = new Redis(env.redisUrl);
+
+    account = await bus.request('adminCreateAccount', accountPayload({ plan: 'standard' }));
+    owner = await bus.request('adminCreateUser', userPayload(account.id, 'owner'));
+    chatbot = await bus.request('adminCreateChatbot', chatbotPayload(account.id));
+    otherChatbot = await bus.request('adminCreateChatbot', chatbotPayload(account.id));
+    const otherAccount = await bus.request('adminCreateAccount', accountPayload({ plan: 'professional' }));
+    foreignChatbot = await bus.request('adminCreateChatbot', chatbotPayload(otherAccount.id));
+
+    chatbotKey = await createChatbotKey(chatbot.id);
+    const material = keyMaterial('user');
+    plaintexts.push(material.key);
+    const view = await bus.request('adminCreateUserKey', { userId: owner.id, name: 'CI', keyHash: material.keyHash, prefix: material.prefix });
+    userKey = { key: material.key, id: view.id };
+  });
+
+  afterAll(async () => {
+    await bus?.close();
+    await verifier?.close();
+    await keyManagement?.close();
+    await database?.drop();
+    const keys = await redis.keys(`${env.redisPrefix}*`);
+    if (keys.length) await redis.del(...keys);
+    await redis.quit();
+  });
+
+  it('allows a chatbot key on its own chatbot', async () => {
+    await expect(bus.verify({ key: chatbotKey.key, chatbotId: chatbot.id })).resolves.toEqual({
+      valid: true,
+      allowed: true,
+      keyId: chatbotKey.id,
+      type: 'chatbot',
+      accountId: account.id,
+      chatbotId: chatbot.id,
+      userId: null,
+    });
+  });
+
+  it('gives a chatbot key insufficient_scope on another chatbot and on account routes', async () => {
+    await expect(bus.verify({ key: chatbotKey.key, chatbotId: otherChatbot.id })).resolves.toMatchObject({
+      valid: true,
+      allowed: false,
+      code: 'insufficient_scope',
+      keyId: chatbotKey.id,
+      chatbotId: otherChatbot.id,
+    });
+    await expect(bus.verify({ key: chatbotKey.key })).resolves.toMatchObject({ valid: true, allowed: false, code: 'insufficient_scope' });
+  });
+
+  it('lets a user-level key reach its own account only', async () => {
+    const mine = { valid: true, allowed: true, keyId: userKey.id, type: 'user', accountId: account.id, userId: owner.id };
+    await expect(bus.verify({ key: userKey.key })).resolves.toEqual({ ...mine, chatbotId: null });
+    await expect(bus.verify({ key: userKey.key, chatbotId: otherChatbot.id })).resolves.toEqual({ ...mine, chatbotId: otherChatbot.id });
+    for (const chatbotId of [foreignChatbot.id, randomUUID()]) {
+      await expect(bus.verify({ key: userKey.key, chatbotId })).resolves.toMatchObject({
+        valid: true,
+        allowed: false,
+        code: 'insufficient_scope',
+        chatbotId,
+      });
+    }
+  });
+
+  it('refuses malformed and unknown keys alike', async () => {
+    const invalid = { valid: false, code: 'invalid_api_key' };
+    const unknown = keyMaterial('chatbot').key;
+    plaintexts.push(unknown);
+    await expect(bus.verify({ key: chatbotKey.key.slice(0, -1) + '0', chatbotId: chatbot.id })).resolves.toEqual(invalid);
+    await expect(bus.verify({ key: 'x', chatbotId: chatbot.id })).resolves.toEqual(invalid);
+    await expect(bus.verify({ key: unknown, chatbotId: chatbot.id })).resolves.toEqual(invalid);
+  });
+
+  it('suspends chatbot keys while the plan is free, and restores them on upgrade, within a second', async () => {
+    await expect(bus.verify({ key: chatbotKey.key, chatbotId: chatbot.id })).resolves.toMatchObject({ allowed: true });
+
+    await bus.request('adminUpdateAccount', { accountId: account.id, plan: 'free' });
+    const suspendedAfter = await within(1000, chatbotKey.key, chatbot.id, (reply) => !reply.valid || !reply.allowed);
+    await expect(bus.verify({ key: chatbotKey.key, chatbotId: chatbot.id })).resolves.toMatchObject({
+      valid: true,
+      allowed: false,
+      code: 'plan_not_eligible',
+    });
+    await expect(bus.verify({ key: userKey.key, chatbotId: chatbot.id })).resolves.toMatchObject({ allowed: true });
+
+    await bus.request('adminUpdateAccount', { accountId: account.id, plan: 'entry' });
+    const restoredAfter = await within(1000, chatbotKey.key, chatbot.id, (reply) => reply.valid && reply.allowed);
+    expect(Math.max(suspendedAfter, restoredAfter)).toBeLessThan(1000);
+  });
+
+  it('refuses a revoked key within a second, although its record was cached', async () => {
+    const doomed = await createChatbotKey(chatbot.id);
+    const hash = hashApiKey(doomed.key);
+    await expect(bus.verify({ key: doomed.key, chatbotId: chatbot.id })).resolves.toMatchObject({ allowed: true });
+    expect(await redis.get(`${env.redisPrefix}key:${hash}`)).toContain(doomed.id);
+
+    await bus.request('revokeKey', { actor: { userId: owner.id }, chatbotId: chatbot.id, keyId: doomed.id });
+    const refusedAfter = await within(1000, doomed.key, chatbot.id, (reply) => !reply.valid);
+
+    expect(refusedAfter).toBeLessThan(1000);
+    await expect(bus.verify({ key: doomed.key, chatbotId: chatbot.id })).resolves.toEqual({ valid: false, code: 'invalid_api_key' });
+    expect(await redis.get(`${env.redisPrefix}key:${hash}`)).not.toContain(doomed.id);
+  });
+
+  it('accepts a key presented before it existed as soon as it is created', async () => {
+    const material = keyMaterial('chatbot');
+    plaintexts.push(material.key);
+    await expect(bus.verify({ key: material.key, chatbotId: chatbot.id })).resolves.toEqual({ valid: false, code: 'invalid_api_key' });
+    expect(await redis.exists(`${env.redisPrefix}key:${material.keyHash}`)).toBe(1);
+
+    await bus.request('createKey', { actor: { userId: owner.id }, chatbotId: chatbot.id, name: 'late', keyHash: material.keyHash, prefix: material.prefix });
+
+    expect(await within(1000, material.key, chatbot.id, (reply) => reply.valid)).toBeLessThan(1000);
+  });
+
+  it('refuses the keys of a deleted chatbot, and user-level keys on it, within a second', async () => {
+    const doomedChatbot = await bus.request('adminCreateChatbot', chatbotPayload(account.id));
+    const key = await createChatbotKey(doomedChatbot.id);
+    await expect(bus.verify({ key: key.key, chatbotId: doomedChatbot.id })).resolves.toMatchObject({ allowed: true });
+    await expect(bus.verify({ key: userKey.key, chatbotId: doomedChatbot.id })).resolves.toMatchObject({ allowed: true });
+
+    await bus.request('adminDeleteChatbot', { chatbotId: doomedChatbot.id });
+
+    expect(await within(1000, key.key, doomedChatbot.id, (reply) => !reply.valid)).toBeLessThan(1000);
+    expect(await within(1000, userKey.key, doomedChatbot.id, (reply) => reply.valid && !reply.allowed)).toBeLessThan(1000);
+    await expect(bus.verify({ key: userKey.key, chatbotId: doomedChatbot.id })).resolves.toMatchObject({ code: 'insufficient_scope' });
+  });
+
+  it('caches by hash only: no Redis key or value under its prefix holds a plaintext key', async () => {
+    const keys = await redis.keys(`${env.redisPrefix}*`);
+    expect(keys).toContain(`${env.redisPrefix}key:${hashApiKey(chatbotKey.key)}`);
+    expect(keys).toContain(`${env.redisPrefix}key:${hashApiKey(userKey.key)}`);
+
+    const stored: string[] = [];
+    for (const key of keys) stored.push(key, (await redis.get(key)) ?? '');
+    const dump = stored.join('\n');
+    expect(plaintexts.length).toBeGreaterThan(5);
+    for (const plaintext of plaintexts) {
+      expect(dump).not.toContain(plaintext);
+      // Not even the random part, as it would appear without its prefix or checksum.
+      expect(dump).not.toContain(plaintext.slice(4, 36));
+    }
+    for (const key of keys.filter((name) => name.startsWith(`${env.redisPrefix}key:`))) {
+      expect(key).toMatch(/:key:[0-9a-f]{64}$/);
+    }
+  });
+
+  it('reports ready with NATS and Redis up, and counts verifications in /metrics', async () => {
+    const base = await verifier.getUrl();
+    const ready = await fetch(`${base.replace('[::1]', '127.0.0.1')}/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ checks: { nats: 'up', redis: 'up' } });
+    const metrics = await (await fetch(`${base.replace('[::1]', '127.0.0.1')}/metrics`)).text();
+    expect(metrics).toMatch(/auth_verifier_verifications_total\{outcome="allowed"\} [1-9]/);
+    expect(metrics).toMatch(/auth_verifier_cache_reads_total\{entry="key",result="hit"\} [1-9]/);
+    expect(metrics).toContain('auth_verifier_verify_duration_seconds_bucket');
+  });
+
+  it('fails closed when key-management cannot be reached and nothing is cached', async () => {
+    const prefix = `${env.subjectPrefix}.alone`;
+    const alone = await startVerifier({ NATS_SUBJECT_PREFIX: prefix, REDIS_KEY_PREFIX: `${env.redisPrefix}alone:`, LOOKUP_TIMEOUT_MS: '300' });
+    const client = await NatsBus.connect({ url: env.natsUrl, subjectPrefix: prefix, name: 'auth-verifier-spec-alone', logger });
+    try {
+      await expect(client.verify({ key: chatbotKey.key, chatbotId: chatbot.id })).resolves.toEqual({ valid: false, code: 'auth_unavailable' });
+      await expect(client.verify({ key: 'malformed' })).resolves.toEqual({ valid: false, code: 'invalid_api_key' });
+    } finally {
+      await client.close();
+      await alone.close();
+    }
+  });
+
+  it('keeps verifying through key-management while Redis is unreachable', async () => {
+    // The only replica on the run's subjects from now on is one whose Redis is not there.
+    await verifier.close();
+    verifier = await startVerifier({ REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+
+    await expect(bus.verify({ key: chatbotKey.key, chatbotId: chatbot.id })).resolves.toMatchObject({ valid: true, allowed: true });
+    await expect(bus.verify({ key: userKey.key, chatbotId: foreignChatbot.id })).resolves.toMatchObject({ code: 'insufficient_scope' });
+    const base = (await verifier.getUrl()).replace('[::1]', '127.0.0.1');
+    expect((await fetch(`${base}/health/ready`)).status).toBe(503);
+  });
+
+  /** Verifies until `done` holds; returns how long that took, failing past `limitMs`. */
+  async function within(limitMs: number, key: string, chatbotId: string, done: (reply: VerifyReply) => boolean): Promise<number> {
+    const started = Date.now();
+    for (;;) {
+      const reply = await bus.verify({ key, chatbotId });
+      const elapsed = Date.now() - started;
+      if (done(reply)) return elapsed;
+      if (elapsed > limitMs) throw new Error(`still ${JSON.stringify(reply)} after ${elapsed} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
