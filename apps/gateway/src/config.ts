@@ -20,6 +20,7 @@ const GatewayEnvSchema = BaseEnvSchema.extend({
   SSO_HS256_SECRET: env.optionalString().pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   SSO_CLOCK_SKEW_SECONDS: env.positiveInt(30),
   SSO_JWKS_COOLDOWN_MS: env.positiveInt(30_000),
+  USAGE_STREAM_REPLICAS: env.positiveInt(1).pipe(z.number().max(5)),
 })
   .refine((vars) => !(vars.SSO_JWKS_URL && vars.SSO_JWKS_FILE), {
     message: 'set SSO_JWKS_URL or SSO_JWKS_FILE, not both',
@@ -41,6 +42,8 @@ export interface GatewayConfig extends BaseConfig {
   verifyTimeoutMs: number;
   authCache: { maxEntries: number; ttlMs: number; negativeTtlMs: number };
   sso: SsoConfig;
+  /** Replicas of the key.used stream when it is first created (3 on a NATS cluster). */
+  usageStreamReplicas: number;
 }
 
 /** SSO tokens for the management API (contract section 8); with none of these set, every token is refused. */
@@ -72,6 +75,7 @@ export function loadGatewayConfig(source: NodeJS.ProcessEnv = process.env): Gate
       ttlMs: parsed.AUTH_CACHE_TTL_MS,
       negativeTtlMs: parsed.AUTH_NEGATIVE_CACHE_TTL_MS,
     },
+    usageStreamReplicas: parsed.USAGE_STREAM_REPLICAS,
     sso: {
       jwksUrl: parsed.SSO_JWKS_URL,
       jwksFile: parsed.SSO_JWKS_FILE,

@@ -19,6 +19,8 @@ const UsageTrackerEnvSchema = BaseEnvSchema.extend({
   USAGE_MAX_ACK_PENDING: env.positiveInt(USAGE_CONSUMER_DEFAULTS.maxAckPending),
   /** How often applied sequences at or below the consumer's ack floor are pruned (and lag is read). */
   USAGE_PRUNE_INTERVAL_MS: env.positiveInt(5_000),
+  /** Replicas of the key.used stream when it is first created (3 on a NATS cluster). */
+  USAGE_STREAM_REPLICAS: env.positiveInt(1).pipe(z.number().max(5)),
 });
 
 export interface IngestOptions {
@@ -27,6 +29,7 @@ export interface IngestOptions {
   ackWaitMs: number;
   maxAckPending: number;
   pruneIntervalMs: number;
+  streamReplicas: number;
 }
 
 export interface UsageTrackerConfig extends BaseConfig {
@@ -49,6 +52,7 @@ export function loadUsageTrackerConfig(source: NodeJS.ProcessEnv = process.env):
       ackWaitMs: parsed.USAGE_ACK_WAIT_MS,
       maxAckPending: Math.max(parsed.USAGE_MAX_ACK_PENDING, parsed.USAGE_BATCH_SIZE * 4),
       pruneIntervalMs: parsed.USAGE_PRUNE_INTERVAL_MS,
+      streamReplicas: parsed.USAGE_STREAM_REPLICAS,
     },
   };
 }

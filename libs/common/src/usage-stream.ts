@@ -64,7 +64,7 @@ export function usageStreamNames(bus: Pick<NatsBus, 'subject'>): UsageStreamName
   return { stream: `${prefix.replace(/\./g, '_')}KEY_USED`, subject, durable: USAGE_CONSUMER_DEFAULTS.durableName };
 }
 
-export function usageStreamConfig(names: UsageStreamNames): Partial<StreamConfig> & { name: string } {
+export function usageStreamConfig(names: UsageStreamNames, replicas = 1): Partial<StreamConfig> & { name: string } {
   return {
     name: names.stream,
     description: 'key.used: one message per use (or count uses) of an API key; consumed by the usage-tracker',
@@ -76,14 +76,18 @@ export function usageStreamConfig(names: UsageStreamNames): Partial<StreamConfig
     max_msg_size: USAGE_STREAM_LIMITS.maxMessageBytes,
     max_age: 0,
     max_msgs: -1,
-    num_replicas: 1,
+    num_replicas: replicas,
     duplicate_window: USAGE_STREAM_LIMITS.duplicateWindowMs * MS,
   };
 }
 
-/** Creates the stream, or brings an existing one to the declared configuration. */
-export async function ensureUsageStream(jsm: JetStreamManager, names: UsageStreamNames): Promise<void> {
-  const config = usageStreamConfig(names);
+/**
+ * Creates the stream (with `replicas`, USAGE_STREAM_REPLICAS: 3 on a NATS cluster), or brings an
+ * existing one to the declared configuration. The replica count of a live stream is left as it is,
+ * so a service starting with another value never scales a clustered stream down.
+ */
+export async function ensureUsageStream(jsm: JetStreamManager, names: UsageStreamNames, replicas = 1): Promise<void> {
+  const config = usageStreamConfig(names, replicas);
   try {
     await jsm.streams.info(names.stream);
   } catch (error) {
@@ -97,7 +101,7 @@ export async function ensureUsageStream(jsm: JetStreamManager, names: UsageStrea
     }
   }
   // Storage and retention cannot change on a live stream; everything else is brought up to date.
-  const { name: _name, storage: _storage, retention: _retention, ...updatable } = config;
+  const { name: _name, storage: _storage, retention: _retention, num_replicas: _replicas, ...updatable } = config;
   await jsm.streams.update(names.stream, { ...updatable, subjects: [names.subject] });
 }
 

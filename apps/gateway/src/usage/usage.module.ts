@@ -1,6 +1,7 @@
 import { Inject, Module, type BeforeApplicationShutdown, type DynamicModule, type OnModuleInit } from '@nestjs/common';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { ensureUsageStream, LOGGER, NatsBus, usageStreamNames, type Logger } from '@app/common';
+import { CONFIG, ensureUsageStream, LOGGER, NatsBus, usageStreamNames, type Logger } from '@app/common';
+import type { GatewayConfig } from '../config.js';
 import { DEFAULT_USAGE_PUBLISHER_OPTIONS, UsagePublisher, type UsagePublisherOptions } from './usage-publisher.js';
 
 const STREAM_RETRY_MS = 5_000;
@@ -18,6 +19,7 @@ export class UsageModule implements OnModuleInit, BeforeApplicationShutdown {
     @Inject(UsagePublisher) private readonly publisher: UsagePublisher,
     @Inject(NatsBus) private readonly bus: NatsBus,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(CONFIG) private readonly config: GatewayConfig,
   ) {}
 
   static forRoot(options: Partial<UsagePublisherOptions> = {}): DynamicModule {
@@ -56,7 +58,8 @@ export class UsageModule implements OnModuleInit, BeforeApplicationShutdown {
 
   private async declareStream(): Promise<void> {
     try {
-      await ensureUsageStream(await jetstreamManager(this.bus.connection), usageStreamNames(this.bus));
+      const jsm = await jetstreamManager(this.bus.connection);
+      await ensureUsageStream(jsm, usageStreamNames(this.bus), this.config.usageStreamReplicas);
     } catch (error) {
       this.logger.warn({ err: error }, 'could not declare the key.used stream yet; retrying');
       this.streamRetry = setTimeout(() => void this.declareStream(), STREAM_RETRY_MS);

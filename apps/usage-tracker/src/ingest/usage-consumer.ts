@@ -56,7 +56,7 @@ export class UsageConsumer {
 
   async start(): Promise<void> {
     this.jsm = await jetstreamManager(this.bus.connection);
-    await ensureUsageStream(this.jsm, this.names);
+    await ensureUsageStream(this.jsm, this.names, this.options.streamReplicas);
     await ensureUsageConsumer(this.jsm, this.names, { ackWaitMs: this.options.ackWaitMs, maxAckPending: this.options.maxAckPending });
     await this.repository.registerStream(this.names.stream);
     const consumer = await jetstream(this.bus.connection).consumers.get(this.names.stream, this.names.durable);
