@@ -1,13 +1,13 @@
-import { loadConfig } from '@app/common';
+import { DatabaseEnvSchema, loadConfig } from '@app/common';
 import { loadAuthVerifierConfig } from '../../apps/auth-verifier/src/config.js';
 import { loadDemoUpstreamConfig } from '../../apps/demo-upstream/src/config.js';
 import { loadGatewayConfig } from '../../apps/gateway/src/config.js';
-import { DatabaseEnvSchema as KeyManagementDatabaseEnv, loadKeyManagementConfig } from '../../apps/key-management/src/config.js';
-import { DatabaseEnvSchema as UsageDatabaseEnv, loadUsageTrackerConfig } from '../../apps/usage-tracker/src/config.js';
+import { loadKeyManagementConfig } from '../../apps/key-management/src/config.js';
+import { loadUsageTrackerConfig } from '../../apps/usage-tracker/src/config.js';
 
 /**
  * Each deployable process and the loader that validates its environment at start-up: the
- * services' own config loaders, and for the migration command both migrations' schemas.
+ * services' own config loaders, and for the migration command the schema both migrations read.
  * A loader returns the HTTP port the process will listen on (none for the migration).
  */
 export const CONFIG_LOADERS: Record<string, (env: NodeJS.ProcessEnv) => number | undefined> = {
@@ -17,8 +17,7 @@ export const CONFIG_LOADERS: Record<string, (env: NodeJS.ProcessEnv) => number |
   'usage-tracker': (env) => loadUsageTrackerConfig(env).port,
   'demo-upstream': (env) => loadDemoUpstreamConfig(env).port,
   migrate: (env) => {
-    loadConfig(KeyManagementDatabaseEnv, env);
-    loadConfig(UsageDatabaseEnv, env);
+    loadConfig(DatabaseEnvSchema, env);
     return undefined;
   },
 };

@@ -1,10 +1,4 @@
-import { z } from 'zod';
-import { BaseEnvSchema, baseConfig, env, loadConfig, type BaseConfig } from '@app/common';
-
-/** What the migration command reads; the service reads it too. */
-export const DatabaseEnvSchema = z.object({
-  DATABASE_URL: env.url('postgres://postgres@127.0.0.1:5432/chatbot_keys', ['postgres:', 'postgresql:']),
-});
+import { BaseEnvSchema, baseConfig, DatabaseEnvSchema, env, loadConfig, type BaseConfig } from '@app/common';
 
 const KeyManagementEnvSchema = BaseEnvSchema.extend({
   ...DatabaseEnvSchema.shape,

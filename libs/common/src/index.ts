@@ -5,6 +5,7 @@ export * from './config.module.js';
 export * from './health.js';
 export * from './logger.js';
 export * from './logger.module.js';
+export * from './migrations.js';
 export * from './nats-bus.js';
 export * from './nats.module.js';
 export * from './tokens.js';

@@ -16,15 +16,22 @@ export interface TestEnvironment {
   subjectPrefix: string;
 }
 
-export function testEnvironment(): TestEnvironment {
+/** Explicit servers (e.g. a fault test's private ones) instead of those the environment names. */
+export interface ServerUrls {
+  postgresUrl: string;
+  redisUrl: string;
+  natsUrl: string;
+}
+
+export function testEnvironment(servers: Partial<ServerUrls> = {}): TestEnvironment {
   const runId = `t${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
-  const database = new URL(process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/chatbot_keys');
+  const database = new URL(servers.postgresUrl || process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/chatbot_keys');
   database.pathname = '/postgres';
   return {
     runId,
     postgresUrl: database.toString(),
-    redisUrl: process.env.REDIS_URL || 'redis://127.0.0.1:6379',
-    natsUrl: process.env.NATS_URL || 'nats://127.0.0.1:4222',
+    redisUrl: servers.redisUrl || process.env.REDIS_URL || 'redis://127.0.0.1:6379',
+    natsUrl: servers.natsUrl || process.env.NATS_URL || 'nats://127.0.0.1:4222',
     redisPrefix: `${runId}:`,
     subjectPrefix: runId,
   };

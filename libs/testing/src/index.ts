@@ -2,3 +2,4 @@ export * from './environment.js';
 export * from './system.js';
 export * from './database.js';
 export * from './factories.js';
+export * from './private-servers.js';

@@ -1,4 +1,5 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -8,8 +9,8 @@ import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { usageStreamNames } from '@app/common';
 import { Subjects } from '@app/contracts';
-import { freePort, migrate, SERVICES, startSystem, type RunningSystem } from '../../../scripts/system.mjs';
-import { testEnvironment, type TestEnvironment } from './environment.js';
+import { freePort, migrate, ROOT, SERVICES, startSystem, type RunningSystem } from '../../../scripts/system.mjs';
+import { testEnvironment, type ServerUrls, type TestEnvironment } from './environment.js';
 
 export interface TestSystem {
   env: TestEnvironment;
@@ -18,17 +19,33 @@ export interface TestSystem {
   adminToken: string;
   databaseUrl: string;
   running: RunningSystem;
+  /** The environment every service was started with (ports aside). */
+  serviceEnv: NodeJS.ProcessEnv;
   /** Everything every service has logged so far. */
   logs(): string;
+  /** One more process of a service (e.g. a second gateway), same environment, own port; stopped with the system. */
+  startReplica(service: string, extraEnv?: NodeJS.ProcessEnv): Promise<ServiceReplica>;
   stop(): Promise<void>;
+}
+
+export interface ServiceReplica {
+  name: string;
+  port: number;
+  url: string;
+  child: ChildProcess;
+}
+
+export interface TestSystemOptions {
+  /** Servers to use instead of those the environment names (a fault test's private ones). */
+  servers?: ServerUrls;
 }
 
 /**
  * The whole system as a client meets it: every service built in dist/ running as its own
  * process, on free ports, in a namespace of its own (database, Redis prefix, subject prefix).
  */
-export async function startTestSystem(extraEnv: NodeJS.ProcessEnv = {}): Promise<TestSystem> {
-  const env = testEnvironment();
+export async function startTestSystem(extraEnv: NodeJS.ProcessEnv = {}, options: TestSystemOptions = {}): Promise<TestSystem> {
+  const env = testEnvironment(options.servers);
   const database = new URL(env.postgresUrl);
   database.pathname = `/${env.runId}`;
   const logDir = mkdtempSync(join(tmpdir(), `${env.runId}-logs-`));
@@ -49,6 +66,9 @@ export async function startTestSystem(extraEnv: NodeJS.ProcessEnv = {}): Promise
   };
   await migrate(serviceEnv);
   const running = await startSystem({ env: serviceEnv, ports, output: (name) => join(logDir, `${name}.log`) });
+  const replicas: ServiceReplica[] = [];
+  const replicaEnv: NodeJS.ProcessEnv = { UPSTREAM_URL: `http://127.0.0.1:${ports['demo-upstream']}`, ...serviceEnv };
+  for (const service of SERVICES) replicaEnv[service.portVariable] = String(ports[service.name]);
 
   return {
     env,
@@ -57,13 +77,58 @@ export async function startTestSystem(extraEnv: NodeJS.ProcessEnv = {}): Promise
     adminToken,
     databaseUrl: database.toString(),
     running,
+    serviceEnv: replicaEnv,
     logs: () => readdirSync(logDir).map((file) => readFileSync(join(logDir, file), 'utf8')).join('\n'),
+    startReplica: async (name, extra = {}) => {
+      const replica = await startReplica(name, { ...replicaEnv, ...extra }, join(logDir, `${name}-${replicas.length + 2}.log`));
+      replicas.push(replica);
+      return replica;
+    },
     stop: async () => {
+      await Promise.all(replicas.map(({ child }) => stopChild(child)));
       await running.stop();
       await dropNamespace(env, database.toString());
       rmSync(logDir, { recursive: true, force: true });
     },
   };
+}
+
+async function startReplica(name: string, env: NodeJS.ProcessEnv, logFile: string): Promise<ServiceReplica> {
+  const service = SERVICES.find((candidate) => candidate.name === name);
+  if (!service) throw new Error(`no service named ${name}`);
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(ROOT, 'dist', service.entry)], {
+    env: { ...env, [service.portVariable]: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const log = createWriteStream(logFile, { flags: 'a' });
+  child.stdout!.pipe(log);
+  child.stderr!.pipe(log);
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} replica exited with ${child.exitCode}`);
+    const ready = await fetch(`${url}/health/ready`).then((response) => response.ok, () => false);
+    if (ready) break;
+    if (Date.now() > deadline) {
+      await stopChild(child);
+      throw new Error(`${name} replica was not ready within 30 s`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { name, port, url, child };
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
 }
 
 async function dropNamespace(env: TestEnvironment, databaseUrl: string): Promise<void> {

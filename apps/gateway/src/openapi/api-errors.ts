@@ -1,0 +1,78 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiResponse, type SchemaObject } from '@nestjs/swagger';
+import { ERROR_STATUS, type ErrorCode } from '@app/contracts';
+import { ref } from './api-schemas.js';
+
+/** When each code is answered on the management and admin APIs (contract section 3). */
+const WHEN: Record<ErrorCode, string> = {
+  invalid_request: 'malformed JSON, a field of the wrong type or length, or an unknown field',
+  missing_api_key: 'no credential in `Authorization: Bearer …`',
+  invalid_api_key: 'an unknown, malformed, revoked or expired key (or, on the admin API, a wrong admin token)',
+  invalid_token: 'an SSO token that is expired, wrongly signed, or matches no user',
+  insufficient_scope: 'a chatbot key: chatbot keys cannot use the management API',
+  plan_not_eligible: "the account's plan is `free`: chatbot keys need `entry`, `standard` or `professional`",
+  forbidden: "the caller's role does not allow it: only owners and admins hold or manage user-level keys",
+  not_found: 'no such route (with no ADMIN_TOKEN configured, every admin route)',
+  chatbot_not_found: 'no such chatbot, or one the caller may not see',
+  key_not_found: 'no such active key, or one the caller may not see (also when it was revoked already)',
+  user_not_found: 'no such user',
+  account_not_found: 'no such account',
+  conflict: 'the resource exists already (a user with this SSO subject, a key with this hash)',
+  key_limit_reached: 'the chatbot has 10 active keys already',
+  payload_too_large: 'the body is over BODY_LIMIT_BYTES',
+  rate_limited: 'this client presented too many invalid keys; wait for `Retry-After` seconds',
+  internal_error: 'an unexpected failure (logged with the request id)',
+  upstream_unavailable: 'the chatbot upstream refused or reset',
+  auth_unavailable: 'the key could not be verified (verifier or bus down): fail closed',
+  service_unavailable: 'a service behind the gateway (key-management, usage-tracker, the identity provider) did not answer',
+  upstream_timeout: 'the chatbot upstream did not answer in time',
+};
+
+const RETRY_AFTER = { 'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer' } } };
+
+/** Every credential-related refusal of a management route. */
+export const MANAGEMENT_AUTH_ERRORS: ErrorCode[] = [
+  'missing_api_key',
+  'invalid_api_key',
+  'invalid_token',
+  'insufficient_scope',
+  'rate_limited',
+  'auth_unavailable',
+  'service_unavailable',
+  'internal_error',
+];
+
+/** Every admin route: the admin token, the admin API being off, key-management not answering. */
+export const ADMIN_AUTH_ERRORS: ErrorCode[] = ['not_found', 'missing_api_key', 'invalid_api_key', 'service_unavailable', 'internal_error'];
+
+/**
+ * Documents error answers: one response per status, listing its codes, with the contract's
+ * error body whose `code` is narrowed to those codes.
+ */
+export function ApiErrors(...codes: ErrorCode[]): MethodDecorator {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of new Set(codes)) {
+    const status = ERROR_STATUS[code];
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  const responses = [...byStatus.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([status, statusCodes]) =>
+      ApiResponse({
+        status,
+        description: statusCodes.map((code) => `\`${code}\`: ${WHEN[code]}`).join('; '),
+        headers: status === 429 || status === 503 ? RETRY_AFTER : undefined,
+        schema: errorBodyWith(statusCodes),
+      }),
+    );
+  return applyDecorators(...responses);
+}
+
+function errorBodyWith(codes: ErrorCode[]): SchemaObject {
+  return {
+    allOf: [
+      ref('Error'),
+      { type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string', enum: codes } } } } },
+    ],
+  };
+}

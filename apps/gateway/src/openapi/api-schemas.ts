@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import type { SchemaObject } from '@nestjs/swagger';
+import { ERROR_STATUS, PLANS, ROLES } from '@app/contracts';
+
+/**
+ * JSON schemas of the management and admin APIs. Request bodies and queries come from the
+ * very zod schemas that validate them (`z.toJSONSchema`), so the document cannot drift from
+ * the validation; answers are TypeScript interfaces in `@app/contracts`, written out here.
+ */
+export function fromZod(schema: z.ZodType): SchemaObject {
+  const { $schema: _dialect, ...json } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+  return json as SchemaObject;
+}
+
+export const ref = (name: keyof typeof COMPONENT_SCHEMAS): SchemaObject => ({ $ref: `#/components/schemas/${name}` }) as SchemaObject;
+
+const isoTime = { type: 'string', format: 'date-time' } as const;
+const id = { type: 'string', minLength: 1, maxLength: 64 } as const;
+
+const KeyView: SchemaObject = {
+  type: 'object',
+  description: 'A key as listings show it: never the key itself nor its hash.',
+  required: ['id', 'type', 'name', 'prefix', 'chatbotId', 'createdAt', 'createdBy', 'lastUsedAt'],
+  properties: {
+    id,
+    type: { type: 'string', enum: ['chatbot', 'user'] },
+    name: { type: 'string', minLength: 1, maxLength: 64 },
+    prefix: { type: ['string', 'null'], maxLength: 12, description: 'The first 12 characters of the key; null for a legacy key imported by its hash.' },
+    chatbotId: { type: ['string', 'null'], description: 'The chatbot a chatbot key reaches; null for user-level keys.' },
+    createdAt: isoTime,
+    createdBy: { type: 'string', description: 'The id of the user the key was created by or for.' },
+    lastUsedAt: { type: ['string', 'null'], format: 'date-time' },
+  },
+} as SchemaObject;
+
+export const COMPONENT_SCHEMAS = {
+  Error: {
+    type: 'object',
+    description: 'Every error answer of the gateway (contract section 3).',
+    required: ['error'],
+    properties: {
+      error: {
+        type: 'object',
+        required: ['code', 'message', 'requestId'],
+        properties: {
+          code: { type: 'string', enum: Object.keys(ERROR_STATUS) },
+          message: { type: 'string', description: 'Human readable; not meant to be parsed.' },
+          requestId: { type: 'string', description: 'The X-Request-Id of the request.' },
+        },
+      },
+    },
+  } as SchemaObject,
+  Key: KeyView,
+  CreatedKey: {
+    allOf: [
+      ref('Key'),
+      {
+        type: 'object',
+        required: ['key'],
+        properties: { key: { type: 'string', description: 'The key itself. Shown once, in this answer only: only its hash is kept.' } },
+      },
+    ],
+  } as SchemaObject,
+  KeyList: { type: 'object', required: ['data'], properties: { data: { type: 'array', items: ref('Key') } } } as SchemaObject,
+  ChatbotPage: {
+    type: 'object',
+    required: ['data', 'nextCursor'],
+    properties: {
+      data: {
+        type: 'array',
+        items: { type: 'object', required: ['id', 'name'], properties: { id, name: { type: 'string' } } },
+      },
+      nextCursor: { type: ['string', 'null'], description: 'Pass as `cursor` for the next page; null on the last page.' },
+    },
+  } as SchemaObject,
+  UsageSeries: {
+    type: 'object',
+    required: ['data', 'total'],
+    properties: {
+      data: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['start', 'count'],
+          properties: { start: { ...isoTime, description: 'Start of the interval (UTC).' }, count: { type: 'integer', minimum: 0 } },
+        },
+      },
+      total: { type: 'integer', minimum: 0, description: 'Uses in the whole window.' },
+    },
+  } as SchemaObject,
+  Account: {
+    type: 'object',
+    required: ['id', 'name', 'plan'],
+    properties: { id, name: { type: 'string' }, plan: { type: 'string', enum: [...PLANS] } },
+  } as SchemaObject,
+  Chatbot: {
+    type: 'object',
+    required: ['id', 'accountId', 'name'],
+    properties: { id, accountId: id, name: { type: 'string' } },
+  } as SchemaObject,
+  User: {
+    type: 'object',
+    required: ['id', 'accountId', 'email', 'role', 'chatbotIds'],
+    properties: {
+      id,
+      accountId: id,
+      email: { type: 'string', format: 'email' },
+      role: { type: 'string', enum: [...ROLES] },
+      chatbotIds: { type: 'array', items: id, description: 'The chatbots assigned to the user (what a member reaches).' },
+    },
+  } as SchemaObject,
+} satisfies Record<string, SchemaObject>;
+
+export const USAGE_INTERVAL_VALUES = [...USAGE_INTERVALS];
