@@ -11,6 +11,7 @@ const NOT_VARIABLES = new Set(['KEY_USED']);
 function configVariables(): Set<string> {
   const sources = [
     join(ROOT, 'libs/common/src/config.ts'),
+    join(ROOT, 'libs/common/src/migrations.ts'),
     ...readdirSync(join(ROOT, 'apps')).map((app) => join(ROOT, 'apps', app, 'src/config.ts')),
   ].filter((path) => existsSync(path));
   const names = sources.flatMap((path) => [...readFileSync(path, 'utf8').matchAll(/^\s+([A-Z][A-Z0-9_]+):/gm)].map((match) => match[1]));

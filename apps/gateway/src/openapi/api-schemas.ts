@@ -110,5 +110,3 @@ export const COMPONENT_SCHEMAS = {
     },
   } as SchemaObject,
 } satisfies Record<string, SchemaObject>;
-
-export const USAGE_INTERVAL_VALUES = [...USAGE_INTERVALS];
