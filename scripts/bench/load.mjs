@@ -4,19 +4,19 @@ import autocannon from 'autocannon';
 import { summarize } from './stats.mjs';
 
 /**
- * Runs one load round. `keys` (plaintext keys, optional) are used in turn, one per request.
+ * Runs one load round. `targets` ([{ path, key }], optional) are used in turn, one per request.
  * `overallRate` switches to a fixed request rate (open-ish loop); `amount` stops after that many.
  */
-export async function load({ url, connections = 50, duration, amount, overallRate, method = 'GET', headers = {}, body, keys }) {
+export async function load({ url, connections = 50, duration, amount, overallRate, method = 'GET', headers = {}, body, targets, maxSeconds }) {
   const latencies = [];
   const statuses = {};
   let next = 0;
-  const requests = keys
+  const requests = targets
     ? [
         {
           setupRequest: (request) => {
-            const key = keys[next++ % keys.length];
-            return { ...request, headers: { ...request.headers, authorization: `Bearer ${key}` } };
+            const target = targets[next++ % targets.length];
+            return { ...request, path: target.path, headers: { ...request.headers, authorization: `Bearer ${target.key}` } };
           },
         },
       ]
@@ -39,7 +39,10 @@ export async function load({ url, connections = 50, duration, amount, overallRat
     statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
     latencies.push(responseTime);
   });
+  // With `amount`, a time limit as well: the caller learns how far it got from `responses`.
+  const limit = maxSeconds ? setTimeout(() => instance.stop(), maxSeconds * 1000) : undefined;
   const result = await instance;
+  clearTimeout(limit);
   const seconds = (performance.now() - started) / 1000;
   const ok = statuses[200] ?? 0;
   return {

@@ -4,11 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../system.mjs';
 import { startGateway, startHelper, stopAllHelpers, stopChild } from './processes.mjs';
-import { topFunctions } from './profile.mjs';
+import { summarizeProfile } from './profile.mjs';
 import { createChatbotKey, provisionTenant, startBenchSystem } from './system.mjs';
 import { runThroughput } from './throughput.mjs';
 import { writeReport } from './report.mjs';
 import { load } from './load.mjs';
+import { connectBus } from './keys.mjs';
+import { runVerifyLatency } from './verify-latency.mjs';
+import { runRevocation } from './revocation.mjs';
+import { runManyKeys } from './many-keys.mjs';
+import { runTrackerIngestion, runUsage } from './usage.mjs';
 
 const here = (file) => new URL(file, import.meta.url).pathname;
 const log = (line) => process.stdout.write(`${line}\n`);
@@ -16,22 +21,26 @@ const log = (line) => process.stdout.write(`${line}\n`);
 export async function runBench({ quick, only, profile, out, command, machine, loadavg }) {
   const wanted = (name) => only === null || only.has(name);
   const settings = quick
-    ? { rounds: 3, seconds: 3, connections: 50, verifySamples: 500, revocations: 200, manyKeys: 10_000, usageRequests: 50_000 }
-    : { rounds: 5, seconds: 10, connections: 50, verifySamples: 3_000, revocations: 250, manyKeys: 100_000, usageRequests: 300_000 };
+    ? { rounds: 3, seconds: 3, connections: 50, verifySamples: 500, revocations: 200, manyKeys: 10_000, usageRequests: 50_000, trackerMessages: 50_000, trackerUses: 200_000 }
+    : { rounds: 5, seconds: 8, connections: 50, verifySamples: 2_000, revocations: 250, manyKeys: 100_000, usageRequests: 200_000, trackerMessages: 200_000, trackerUses: 500_000 };
   const report = { command, machine, settings, quick, started: new Date().toISOString(), scenarios: {} };
   const note = (name, result) => {
     report.scenarios[name] = { ...result, loadavg: loadavg().map((v) => v.toFixed(2)).join(' ') };
   };
+  report.loadavgStart = loadavg().map((v) => v.toFixed(2)).join(' ');
   log(`bench: load average before start ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
 
-  const upstream = await startHelper(here('./fast-upstream.mjs'));
-  const baseline = await startHelper(here('./baseline-proxy.mjs'), { UPSTREAM_URL: upstream.url });
-  const system = await startBenchSystem({ upstreamUrl: upstream.url });
   let failed = false;
+  let bus;
+  let system;
   try {
+    const upstream = await startHelper(here('./fast-upstream.mjs'));
+    const baseline = await startHelper(here('./baseline-proxy.mjs'), { UPSTREAM_URL: upstream.url });
+    system = await startBenchSystem({ upstreamUrl: upstream.url });
+    bus = await connectBus(system);
     const tenant = await provisionTenant(system, 3);
     const hotKey = await createChatbotKey(system, tenant, tenant.chatbots[0].id);
-    const context = { system, tenant, hotKey, upstream, baseline, settings, log };
+    const context = { system, bus, tenant, hotKey, upstream, baseline, settings, log };
 
     if (wanted('throughput')) {
       log('throughput: gateway (warm chatbot key) vs bare Fastify + undici proxy');
@@ -44,6 +53,24 @@ export async function runBench({ quick, only, profile, out, command, machine, lo
         log,
       }));
     }
+    if (wanted('verify')) {
+      log('verify: auth.verify round trips on a gateway cache miss, one at a time');
+      note('verify', await runVerifyLatency({ ...context, samples: settings.verifySamples }));
+    }
+    if (wanted('revocation')) {
+      log(`revocation: ${settings.revocations} keys, 3 gateway replicas`);
+      note('revocation', await runRevocation({ ...context, count: settings.revocations }));
+    }
+    if (wanted('usage')) {
+      log(`usage: ${settings.usageRequests} requests at full throughput, totals checked`);
+      note('usage', await runUsage({ ...context, requests: settings.usageRequests, connections: settings.connections }));
+      log('usage: tracker ingestion (scripts/bench-usage.mjs)');
+      note('tracker', await runTrackerIngestion({ messages: settings.trackerMessages, uses: settings.trackerUses, log }));
+    }
+    if (wanted('many-keys')) {
+      log(`many-keys: ${settings.manyKeys} active keys`);
+      note('manyKeys', await runManyKeys({ ...context, count: settings.manyKeys, seconds: settings.seconds, coldSeconds: quick ? 20 : 120, connections: settings.connections }));
+    }
     if (profile) {
       log('profile: one more gateway replica with --cpu-prof under full load');
       note('profile', await profileGateway(context));
@@ -53,7 +80,8 @@ export async function runBench({ quick, only, profile, out, command, machine, lo
     log(`bench failed: ${error instanceof Error ? error.stack : error}`);
     report.failure = String(error instanceof Error ? error.message : error);
   } finally {
-    await system.stop();
+    await bus?.close();
+    await system?.stop();
     await stopAllHelpers();
   }
   report.finished = new Date().toISOString();
@@ -69,7 +97,9 @@ async function profileGateway({ system, hotKey, settings }) {
   const headers = { authorization: `Bearer ${hotKey.key}` };
   await load({ url, connections: settings.connections, duration: 2, headers });
   const result = await load({ url, connections: settings.connections, duration: settings.seconds, headers });
+  const loadEnded = performance.now();
   await stopChild(gateway.child, 'SIGINT');
+  const shutdownSeconds = (performance.now() - loadEnded) / 1000;
   const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
-  return { rps: result.rps, file: file ? join(dir, file) : null, top: file ? topFunctions(join(dir, file), 25) : [] };
+  return { rps: result.rps, file: file ? join(dir, file) : null, ...(file ? summarizeProfile(join(dir, file), { windowSeconds: settings.seconds, skipEndSeconds: shutdownSeconds }) : {}) };
 }

@@ -17,7 +17,9 @@ export class GatewayModule {
         ConfigModule.forRoot(config),
         LoggerModule.forRoot(logger),
         HealthModule,
-        NatsModule.forRoot({ url: config.natsUrl, subjectPrefix: config.subjectPrefix, name: 'gateway' }),
+        // NATS is shared by every replica: taking them all out of rotation while it is down would
+        // turn "cached keys served, the rest 503 auth_unavailable" into no answer at all.
+        NatsModule.forRoot({ url: config.natsUrl, subjectPrefix: config.subjectPrefix, name: 'gateway', readinessRequired: false }),
         AuthModule,
         DataPlaneModule,
         ManagementModule,

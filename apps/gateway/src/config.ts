@@ -21,6 +21,7 @@ const GatewayEnvSchema = BaseEnvSchema.extend({
   SSO_CLOCK_SKEW_SECONDS: env.positiveInt(30),
   SSO_JWKS_COOLDOWN_MS: env.positiveInt(30_000),
   USAGE_STREAM_REPLICAS: env.positiveInt(1).pipe(z.number().max(5)),
+  SHUTDOWN_GRACE_MS: env.positiveInt(20_000),
 })
   .refine((vars) => !(vars.SSO_JWKS_URL && vars.SSO_JWKS_FILE), {
     message: 'set SSO_JWKS_URL or SSO_JWKS_FILE, not both',
@@ -44,6 +45,8 @@ export interface GatewayConfig extends BaseConfig {
   sso: SsoConfig;
   /** Replicas of the key.used stream when it is first created (3 on a NATS cluster). */
   usageStreamReplicas: number;
+  /** On SIGTERM, how long requests in flight (SSE streams too) may still run before they are cut. */
+  shutdownGraceMs: number;
 }
 
 /** SSO tokens for the management API (contract section 8); with none of these set, every token is refused. */
@@ -85,5 +88,6 @@ export function loadGatewayConfig(source: NodeJS.ProcessEnv = process.env): Gate
       clockSkewSeconds: parsed.SSO_CLOCK_SKEW_SECONDS,
       jwksCooldownMs: parsed.SSO_JWKS_COOLDOWN_MS,
     },
+    shutdownGraceMs: parsed.SHUTDOWN_GRACE_MS,
   };
 }

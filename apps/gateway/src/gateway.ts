@@ -4,6 +4,9 @@ import { GatewayModule } from './app.module.js';
 import type { GatewayConfig } from './config.js';
 import { requestIdFor } from './http/request-id.js';
 import { DataPlane } from './data-plane/data-plane.js';
+import { buildOpenApiDocument } from './openapi/openapi-document.js';
+import { mountOpenApi } from './openapi/openapi.route.js';
+import { sendError } from './http/error-response.js';
 
 /** Starts the gateway: the data plane on `/api/v1`, management on `/v1`, admin on `/admin/v1`. */
 export async function startGateway(config: GatewayConfig, logger: Logger): Promise<NestFastifyApplication> {
@@ -11,12 +14,17 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     module: GatewayModule.forRoot(config, logger),
     logger,
     port: config.port,
+    shutdownGraceMs: config.shutdownGraceMs,
     fastify: {
       genReqId: requestIdFor,
       bodyLimit: config.bodyLimitBytes,
       return503OnClosing: true,
       // Dot segments and encoded separators are judged by the data plane itself, on the raw path.
       routerOptions: { ignoreDuplicateSlashes: false },
+      // A malformed percent-encoding (`/api/v1/%zz`) fails in Fastify's router, before any hook or
+      // Nest handler: answer it in the contract's shape, with its X-Request-Id, like every error.
+      frameworkErrors: (_error, request, reply) =>
+        sendError(request, reply.header('x-request-id', request.id), 'invalid_request', 'the request URL is malformed'),
     },
     beforeListen: async (app) => {
       const fastify = app.getHttpAdapter().getInstance();
@@ -26,6 +34,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       // Unknown routes and Fastify's own errors (body too large, malformed JSON) go through Nest's
       // handlers, which Nest installs at init, to ApiExceptionFilter: one place renders every error.
       await app.get(DataPlane).mount(fastify);
+      mountOpenApi(fastify, buildOpenApiDocument(app));
     },
   });
 }

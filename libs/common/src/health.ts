@@ -4,27 +4,48 @@ import { collectDefaultMetrics, register } from 'prom-client';
 
 type Check = () => Promise<unknown> | unknown;
 
+export interface ReadinessCheckOptions {
+  /**
+   * false: the dependency is reported (`checks`, status `degraded`) but does not take the
+   * service out of rotation, because the service still answers usefully without it (the
+   * gateway serves cached keys without NATS; the verifier asks key-management without Redis).
+   */
+  required?: boolean;
+}
+
+export interface Readiness {
+  ready: boolean;
+  status: 'ok' | 'degraded' | 'unavailable';
+  checks: Record<string, 'up' | 'down'>;
+}
+
 /** Each module registers what it needs to be ready (a Postgres, Redis or NATS ping). */
 @Injectable()
 export class ReadinessRegistry {
-  private readonly checks = new Map<string, Check>();
+  private readonly checks = new Map<string, { check: Check; required: boolean }>();
 
-  register(name: string, check: Check): void {
-    this.checks.set(name, check);
+  register(name: string, check: Check, options: ReadinessCheckOptions = {}): void {
+    this.checks.set(name, { check, required: options.required ?? true });
   }
 
-  async evaluate(): Promise<{ ready: boolean; checks: Record<string, 'up' | 'down'> }> {
+  async evaluate(): Promise<Readiness> {
     const entries = await Promise.all(
-      [...this.checks].map(async ([name, check]) => {
+      [...this.checks].map(async ([name, { check, required }]) => {
         try {
           const outcome = await withTimeout(Promise.resolve(check()), 1000);
-          return [name, outcome === false ? 'down' : 'up'] as const;
+          return [name, outcome === false ? 'down' : 'up', required] as const;
         } catch {
-          return [name, 'down'] as const;
+          return [name, 'down', required] as const;
         }
       }),
     );
-    return { ready: entries.every(([, state]) => state === 'up'), checks: Object.fromEntries(entries) };
+    const ready = entries.every(([, state, required]) => state === 'up' || !required);
+    const degraded = entries.some(([, state]) => state === 'down');
+    return {
+      ready,
+      status: !ready ? 'unavailable' : degraded ? 'degraded' : 'ok',
+      checks: Object.fromEntries(entries.map(([name, state]) => [name, state])),
+    };
   }
 }
 
@@ -47,8 +68,8 @@ export class HealthController {
 
   @Get('ready')
   async ready(@Res() reply: FastifyReply) {
-    const { ready, checks } = await this.readiness.evaluate();
-    await reply.code(ready ? 200 : 503).send({ status: ready ? 'ok' : 'unavailable', checks });
+    const { ready, status, checks } = await this.readiness.evaluate();
+    await reply.code(ready ? 200 : 503).send({ status, checks });
   }
 }
 

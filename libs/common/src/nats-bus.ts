@@ -71,12 +71,27 @@ export class NatsBus {
     return result.data;
   }
 
-  /** `auth.verify` answers its bare reply (contract section 9), without the internal envelope. */
-  verify(payload: RpcMap['authVerify']['request'], timeoutMs = DEFAULT_TIMEOUT_MS): Promise<RpcMap['authVerify']['reply']> {
-    return this.requestRaw(this.subject('authVerify'), payload, timeoutMs);
+  /**
+   * `auth.verify` answers its bare reply (contract section 9), without the internal envelope.
+   * Verifying changes nothing, so it is asked twice within `timeoutMs` if need be: a verifier
+   * replica that dies holding the request (a crash, a kill) costs a retry that another replica
+   * answers, not a 503 for every caller waiting on it.
+   */
+  async verify(payload: RpcMap['authVerify']['request'], timeoutMs = DEFAULT_TIMEOUT_MS): Promise<RpcMap['authVerify']['reply']> {
+    const subject = this.subject('authVerify');
+    const firstAttemptMs = Math.max(1, Math.floor(timeoutMs / 2));
+    try {
+      return await this.requestRaw(subject, payload, firstAttemptMs);
+    } catch (error) {
+      if (!(error instanceof BusUnavailableError) || !this.connected || timeoutMs - firstAttemptMs < 1) throw error;
+      return this.requestRaw(subject, payload, timeoutMs - firstAttemptMs);
+    }
   }
 
   private async requestRaw<T>(subject: string, payload: unknown, timeoutMs: number): Promise<T> {
+    // While the connection is known to be down, fail at once: waiting out the timeout would
+    // only hold every caller (and its memory) for nothing, and the answer would be the same.
+    if (!this.connected) throw new BusUnavailableError(subject, new Error('not connected to NATS'));
     let reply: Msg;
     try {
       reply = await this.connection.request(subject, JSON.stringify(payload), { timeout: timeoutMs });
@@ -191,9 +206,23 @@ function parseJson(msg: Msg): unknown {
   }
 }
 
-export function describeIssues(issues: { path: PropertyKey[]; message: string }[]): string {
+/**
+ * An unknown field's name is whatever the sender typed, a pasted API key included. Names shorter
+ * than any key (every key format is 20 characters or more) are quoted; longer ones only counted.
+ */
+function unknownFields(names: unknown[]): string {
+  const quotable = names.filter((name): name is string => typeof name === 'string' && name.length < 20);
+  const quoted = quotable.map((name) => JSON.stringify(name));
+  const others = names.length - quotable.length;
+  return `unknown field(s): ${[...quoted, ...(others ? [`${others} more`] : [])].join(', ')}`;
+}
+
+export function describeIssues(issues: { path: PropertyKey[]; message: string; code?: string; keys?: unknown[] }[]): string {
   return issues
     .slice(0, 5)
-    .map((issue) => (issue.path.length ? `${issue.path.map(String).join('.')}: ${issue.message}` : issue.message))
+    .map((issue) => {
+      const message = issue.code === 'unrecognized_keys' ? unknownFields(issue.keys ?? []) : issue.message;
+      return issue.path.length ? `${issue.path.map(String).join('.')}: ${message}` : message;
+    })
     .join('; ');
 }

@@ -8,6 +8,11 @@ export interface NatsModuleOptions {
   url: string;
   subjectPrefix?: string;
   name: string;
+  /**
+   * Whether the service is out of rotation (`/health/ready` 503) while NATS is unreachable;
+   * default true. The gateway says false: see its app module.
+   */
+  readinessRequired?: boolean;
 }
 
 @Global()
@@ -23,8 +28,9 @@ export class NatsModule implements OnApplicationShutdown {
           provide: NatsBus,
           inject: [LOGGER, ReadinessRegistry],
           useFactory: async (logger: Logger, readiness: ReadinessRegistry) => {
-            const bus = await NatsBus.connect({ ...options, logger });
-            readiness.register('nats', () => bus.connected);
+            const { readinessRequired = true, ...connection } = options;
+            const bus = await NatsBus.connect({ ...connection, logger });
+            readiness.register('nats', () => bus.connected, { required: readinessRequired });
             return bus;
           },
         },

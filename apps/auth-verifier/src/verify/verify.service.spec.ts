@@ -9,8 +9,8 @@ import { VerifyService, type AuthCache, type KeyLookups } from './verify.service
 
 const ACCOUNT = 'acc-1';
 const OTHER_ACCOUNT = 'acc-2';
-const CHATBOT = 'bot-1';
-const OTHER_CHATBOT = 'bot-2';
+const CHATBOT = '0b0b0b0b-0000-4000-8000-000000000001';
+const OTHER_CHATBOT = '0b0b0b0b-0000-4000-8000-000000000002';
 
 const chatbotRecord: KeyRecord = { keyId: 'key-c', type: 'chatbot', accountId: ACCOUNT, chatbotId: CHATBOT, userId: null };
 const userRecord: KeyRecord = { keyId: 'key-u', type: 'user', accountId: ACCOUNT, chatbotId: null, userId: 'user-1' };
@@ -133,7 +133,8 @@ describe('VerifyService', () => {
 
     it.each([
       ['another account’s chatbot', OTHER_CHATBOT],
-      ['an unknown chatbot', 'bot-unknown'],
+      ['an unknown chatbot', '0b0b0b0b-0000-4000-8000-00000000ffff'],
+      ['a chatbot id that is no uuid (never looked up)', 'bot-unknown'],
     ])('gives a user-level key insufficient_scope on %s', async (_case, chatbotId) => {
       await expect(sut.verify({ key: userKey, chatbotId })).resolves.toMatchObject({
         valid: true,
@@ -141,6 +142,11 @@ describe('VerifyService', () => {
         code: 'insufficient_scope',
         chatbotId,
       });
+    });
+
+    it('neither looks up nor caches a chatbot id that is no uuid, such as a pasted key', async () => {
+      await sut.verify({ key: userKey, chatbotId: userKey });
+      expect(keyManagement.lookupChatbot).not.toHaveBeenCalled();
     });
 
     it('refuses a key whose record has the other type than its prefix says', async () => {

@@ -21,6 +21,7 @@ export type KeyLookups = Pick<KeyManagementClient, 'lookupKey' | 'lookupAccount'
 
 const INVALID: VerifyReply = { valid: false, code: 'invalid_api_key' };
 const MAX_IN_FLIGHT = 10_000;
+const CHATBOT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Decides `auth.verify`: is the key live, and does it reach the requested chatbot?
@@ -97,7 +98,10 @@ export class VerifyService {
   private async decideUserKey(record: KeyRecord, verified: VerifiedKey): Promise<VerifyReply> {
     if (verified.chatbotId === null) return { valid: true, allowed: true, ...verified };
     const target = verified.chatbotId;
-    const owner = this.changes.isChatbotDeleted(target) ? null : await this.chatbotOwners.get(target);
+    // Chatbot ids are uuids: anything else names no chatbot, and is neither looked up nor cached
+    // (it is whatever the client put in the path or body, a pasted API key included).
+    const named = CHATBOT_ID.test(target) && !this.changes.isChatbotDeleted(target);
+    const owner = named ? await this.chatbotOwners.get(target) : null;
     // Asked again after the await: a deletion may have arrived while the owner was read.
     const live = owner !== null && !this.changes.isChatbotDeleted(target);
     // Unknown, deleted or another account's chatbot: one answer, so existence is not revealed.

@@ -1,9 +1,12 @@
 import { Body, Controller, Inject, Param, Patch, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { NatsBus } from '@app/common';
 import type { AccountView, ChatbotView, UserView } from '@app/contracts';
 import { ResourceIdPipe } from '../management/validation/resource-id.pipe.js';
 import { ZodPipe } from '../management/validation/zod-body.pipe.js';
 import { AdminTokenGuard } from './admin-token.guard.js';
+import { ADMIN_AUTH_ERRORS, ApiErrors } from '../openapi/api-errors.js';
+import { fromZod, ref } from '../openapi/api-schemas.js';
 import {
   CreateAccountBodySchema,
   CreateChatbotBodySchema,
@@ -18,17 +21,31 @@ import {
 const accountId = new ResourceIdPipe('account_not_found');
 
 /** Provisioning accounts and what they hold. A plan change applies to its keys within a second. */
+@ApiTags('admin')
+@ApiBearerAuth('adminToken')
 @Controller('admin/v1/accounts')
 @UseGuards(AdminTokenGuard)
 export class AdminAccountsController {
   constructor(@Inject(NatsBus) private readonly bus: NatsBus) {}
 
   @Post()
+  @ApiOperation({ summary: 'Create an account' })
+  @ApiBody({ schema: fromZod(CreateAccountBodySchema) })
+  @ApiResponse({ status: 201, description: 'The account.', schema: ref('Account') })
+  @ApiErrors(...ADMIN_AUTH_ERRORS, 'invalid_request', 'payload_too_large')
   createAccount(@Body(new ZodPipe(CreateAccountBodySchema)) body: CreateAccountBody): Promise<AccountView> {
     return this.bus.request('adminCreateAccount', body);
   }
 
   @Patch(':accountId')
+  @ApiOperation({
+    summary: "Rename an account or change its plan",
+    description: "Going to `free` suspends the account's chatbot keys (`403 plan_not_eligible`) without deleting them; upgrading restores them, within a second.",
+  })
+  @ApiParam({ name: 'accountId', description: 'An account.' })
+  @ApiBody({ schema: fromZod(UpdateAccountBodySchema) })
+  @ApiResponse({ status: 200, description: 'The account.', schema: ref('Account') })
+  @ApiErrors(...ADMIN_AUTH_ERRORS, 'invalid_request', 'payload_too_large', 'account_not_found')
   updateAccount(
     @Param('accountId', accountId) account: string,
     @Body(new ZodPipe(UpdateAccountBodySchema)) body: UpdateAccountBody,
@@ -37,6 +54,11 @@ export class AdminAccountsController {
   }
 
   @Post(':accountId/chatbots')
+  @ApiOperation({ summary: 'Create a chatbot in an account' })
+  @ApiParam({ name: 'accountId', description: 'An account.' })
+  @ApiBody({ schema: fromZod(CreateChatbotBodySchema) })
+  @ApiResponse({ status: 201, description: 'The chatbot.', schema: ref('Chatbot') })
+  @ApiErrors(...ADMIN_AUTH_ERRORS, 'invalid_request', 'payload_too_large', 'account_not_found')
   createChatbot(
     @Param('accountId', accountId) account: string,
     @Body(new ZodPipe(CreateChatbotBodySchema)) body: CreateChatbotBody,
@@ -45,6 +67,14 @@ export class AdminAccountsController {
   }
 
   @Post(':accountId/users')
+  @ApiOperation({
+    summary: 'Create a user in an account',
+    description: '`ssoSubject` is matched to the `sub` of SSO tokens; `chatbotIds` assigns chatbots of the same account (what a member reaches).',
+  })
+  @ApiParam({ name: 'accountId', description: 'An account.' })
+  @ApiBody({ schema: fromZod(CreateUserBodySchema) })
+  @ApiResponse({ status: 201, description: 'The user.', schema: ref('User') })
+  @ApiErrors(...ADMIN_AUTH_ERRORS, 'invalid_request', 'payload_too_large', 'account_not_found', 'chatbot_not_found', 'conflict')
   createUser(
     @Param('accountId', accountId) account: string,
     @Body(new ZodPipe(CreateUserBodySchema)) body: CreateUserBody,

@@ -1,9 +1,13 @@
 import { Controller, Delete, HttpCode, Inject, Param, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { NatsBus } from '@app/common';
 import { ResourceIdPipe } from '../management/validation/resource-id.pipe.js';
 import { AdminTokenGuard } from './admin-token.guard.js';
+import { ADMIN_AUTH_ERRORS, ApiErrors } from '../openapi/api-errors.js';
 
 /** Deleting a chatbot revokes its keys (key-management does both in one transaction and tells every replica). */
+@ApiTags('admin')
+@ApiBearerAuth('adminToken')
 @Controller('admin/v1/chatbots')
 @UseGuards(AdminTokenGuard)
 export class AdminChatbotsController {
@@ -11,6 +15,10 @@ export class AdminChatbotsController {
 
   @Delete(':chatbotId')
   @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a chatbot', description: 'Its keys are revoked with it: every gateway and verifier refuses them within a second.' })
+  @ApiParam({ name: 'chatbotId', description: 'A chatbot.' })
+  @ApiResponse({ status: 204, description: 'Deleted.' })
+  @ApiErrors(...ADMIN_AUTH_ERRORS, 'chatbot_not_found')
   async deleteChatbot(@Param('chatbotId', new ResourceIdPipe('chatbot_not_found')) chatbotId: string): Promise<void> {
     await this.bus.request('adminDeleteChatbot', { chatbotId });
   }

@@ -1,4 +1,5 @@
 import { Body, Controller, Header, Inject, Param, Post, Put, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { NatsBus } from '@app/common';
 import type { KeyView, UserView } from '@app/contracts';
 import { CreateKeyBodySchema, type CreateKeyBody } from '../management/keys/key-bodies.js';
@@ -7,6 +8,8 @@ import { ResourceIdPipe } from '../management/validation/resource-id.pipe.js';
 import { ZodPipe } from '../management/validation/zod-body.pipe.js';
 import { AdminService } from './admin.service.js';
 import { AdminTokenGuard } from './admin-token.guard.js';
+import { ADMIN_AUTH_ERRORS, ApiErrors } from '../openapi/api-errors.js';
+import { fromZod, ref } from '../openapi/api-schemas.js';
 import {
   ImportLegacyKeyBodySchema,
   SetUserChatbotsBodySchema,
@@ -17,6 +20,9 @@ import {
 const userId = new ResourceIdPipe('user_not_found');
 
 /** A user's chatbot assignments and keys (user-level keys belong to owners and admins only). */
+@ApiTags('admin')
+@ApiBearerAuth('adminToken')
+@ApiParam({ name: 'userId', description: 'A user.' })
 @Controller('admin/v1/users/:userId')
 @UseGuards(AdminTokenGuard)
 export class AdminUsersController {
@@ -26,6 +32,10 @@ export class AdminUsersController {
   ) {}
 
   @Put('chatbots')
+  @ApiOperation({ summary: "Replace a user's chatbot assignments", description: 'Takes effect within a second.' })
+  @ApiBody({ schema: fromZod(SetUserChatbotsBodySchema), description: "Chatbots of the user's account." })
+  @ApiResponse({ status: 200, description: 'The user.', schema: ref('User') })
+  @ApiErrors(...ADMIN_AUTH_ERRORS, 'invalid_request', 'payload_too_large', 'user_not_found', 'chatbot_not_found')
   setChatbots(
     @Param('userId', userId) user: string,
     @Body(new ZodPipe(SetUserChatbotsBodySchema)) body: SetUserChatbotsBody,
@@ -35,11 +45,23 @@ export class AdminUsersController {
 
   @Post('api-keys')
   @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: 'Create a user-level key for a user', description: 'Owner and admin users only. The key is shown in this answer only.' })
+  @ApiBody({ required: false, schema: fromZod(CreateKeyBodySchema), description: 'The name is trimmed to 1–64 characters; default "Untitled key".' })
+  @ApiResponse({ status: 201, description: 'The key object plus the key itself; sent with `Cache-Control: no-store`.', schema: ref('CreatedKey') })
+  @ApiErrors(...ADMIN_AUTH_ERRORS, 'invalid_request', 'payload_too_large', 'user_not_found', 'forbidden')
   createKey(@Param('userId', userId) user: string, @Body(new ZodPipe(CreateKeyBodySchema)) body: CreateKeyBody): Promise<CreatedKey> {
     return this.admin.createUserKey(user, body?.name);
   }
 
   @Post('legacy-keys')
+  @ApiOperation({
+    summary: 'Import an existing user-level key',
+    description:
+      'The key keeps working unchanged. Send `{"key"}` (20–256 printable ASCII characters without spaces; the gateway hashes it and keeps only the hash) or `{"sha256"}` (its SHA-256, hex). Owner and admin users only.',
+  })
+  @ApiBody({ schema: fromZod(ImportLegacyKeyBodySchema) })
+  @ApiResponse({ status: 201, description: 'The key object (never the key).', schema: ref('Key') })
+  @ApiErrors(...ADMIN_AUTH_ERRORS, 'invalid_request', 'payload_too_large', 'user_not_found', 'forbidden', 'conflict')
   importLegacyKey(
     @Param('userId', userId) user: string,
     @Body(new ZodPipe(ImportLegacyKeyBodySchema)) body: ImportLegacyKeyBody,

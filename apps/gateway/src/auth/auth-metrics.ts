@@ -1,4 +1,4 @@
-import { Counter, Histogram, register } from 'prom-client';
+import { Counter, Gauge, Histogram, register } from 'prom-client';
 
 function singleton<T>(name: string, create: () => T): T {
   return (register.getSingleMetric(name) as T | undefined) ?? create();
@@ -28,4 +28,30 @@ export const verifyDuration = singleton(
 export const authThrottled = singleton(
   'gateway_auth_throttled_total',
   () => new Counter({ name: 'gateway_auth_throttled_total', help: 'Requests refused 429 after too many invalid keys' }),
+);
+
+/** Something holding entries in memory; its sizes are read when /metrics is scraped, never on a request. */
+export type SizedMemory = () => Record<string, number>;
+const memories = new Set<SizedMemory>();
+
+/** Registers a source of the `gateway_auth_memory_entries` gauge; call the returned function to remove it. */
+export function reportMemory(sizes: SizedMemory): () => void {
+  memories.add(sizes);
+  return () => memories.delete(sizes);
+}
+
+export const memoryEntries = singleton(
+  'gateway_auth_memory_entries',
+  () =>
+    new Gauge({
+      name: 'gateway_auth_memory_entries',
+      help: 'Entries held in memory by key authentication, by structure (each bounded: see AUTH_CACHE_MAX_ENTRIES)',
+      labelNames: ['structure'] as const,
+      collect() {
+        const totals: Record<string, number> = {};
+        for (const sizes of memories) for (const [name, size] of Object.entries(sizes())) totals[name] = (totals[name] ?? 0) + size;
+        this.reset();
+        for (const [name, size] of Object.entries(totals)) this.set({ structure: name }, size);
+      },
+    }),
 );

@@ -22,6 +22,11 @@ export class FailureThrottle {
     this.options = { ...DEFAULTS, ...options };
   }
 
+  /** Client addresses remembered (at most maxClients). */
+  get size(): number {
+    return this.failures.size;
+  }
+
   /** 0 when the client may try; otherwise how long it must wait. */
   retryAfterMs(client: string, now: number): number {
     const times = this.failures.get(client);

@@ -31,6 +31,11 @@ export class InvalidationLog {
     if (change.accountId) remember(this.recent, `a:${change.accountId}`, now + SETTLE_MS, this.maxEntries, now);
   }
 
+  /** Entries held (recent changes, revoked key ids): each bounded by maxEntries. */
+  get sizes(): { recent: number; revoked: number } {
+    return { recent: this.recent.size, revoked: this.revoked.size };
+  }
+
   markRevoked(keyId: string, now: number): void {
     remember(this.revoked, keyId, now + REVOKED_MEMORY_MS, this.maxEntries, now);
   }

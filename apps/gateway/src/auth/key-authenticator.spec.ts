@@ -254,4 +254,45 @@ describe('KeyAuthenticator', () => {
     await sut.authenticate(keys[0], 'bot-1', 'c');
     expect(bus.verify).toHaveBeenCalledTimes(4);
   });
+
+  describe('fromCache (the data plane\'s warm path)', () => {
+    it('knows nothing before a verification, then answers what authenticate cached, refusals included', async () => {
+      const { sut, bus } = setup();
+      const key = generateApiKey('chatbot');
+      expect(sut.fromCache(key, 'bot-1', 'c')).toBeUndefined();
+      bus.verify.mockResolvedValue(allowed());
+      await sut.authenticate(key, 'bot-1', 'c');
+      expect(sut.fromCache(key, 'bot-1', 'c')).toEqual({ keyId: 'key-1', type: 'chatbot', accountId: 'acc-1', chatbotId: 'bot-1', userId: null });
+      expect(sut.fromCache(key, 'bot-2', 'c')).toBeUndefined();
+
+      bus.verify.mockResolvedValue(allowed({ allowed: false, code: 'insufficient_scope' } as Partial<VerifyReply>));
+      await codeOf(sut.authenticate(key, 'bot-2', 'c'));
+      expect(() => sut.fromCache(key, 'bot-2', 'c')).toThrow(expect.objectContaining({ code: 'insufficient_scope' }));
+      expect(bus.verify).toHaveBeenCalledTimes(2);
+    });
+
+    it('stops answering for a key the moment its revocation event arrives', async () => {
+      const { sut, bus, handlers } = setup();
+      const key = generateApiKey('chatbot');
+      bus.verify.mockResolvedValue(allowed());
+      await sut.authenticate(key, 'bot-1', 'c');
+      handlers.keyRevoked!({ keyId: 'key-1', keyHash: hashApiKey(key), accountId: 'acc-1', chatbotId: 'bot-1' });
+      expect(sut.fromCache(key, 'bot-1', 'c')).toBeUndefined();
+    });
+  });
+
+  it('reports the size of each in-memory structure', async () => {
+    const { sut, bus } = setup();
+    bus.verify.mockResolvedValueOnce(allowed()).mockResolvedValueOnce({ valid: false, code: 'invalid_api_key' });
+    await sut.authenticate(generateApiKey('chatbot'), 'bot-1', 'c');
+    await codeOf(sut.authenticate(generateApiKey('chatbot'), 'bot-1', '10.0.0.9'));
+    expect(sut.memorySizes()).toEqual({
+      verify_cache_valid: 1,
+      verify_cache_invalid: 1,
+      recent_changes: 0,
+      revoked_keys: 0,
+      throttled_clients: 1,
+      verifications_in_flight: 0,
+    });
+  });
 });

@@ -2,9 +2,10 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Subscription } from '@nats-io/transport-node';
 import { ApiError, CONFIG, NatsBus } from '@app/common';
-import { classifyApiKey, hashApiKey, type VerifiedKey, type VerifyReply } from '@app/contracts';
+import { classifyApiKey, type VerifiedKey, type VerifyReply } from '@app/contracts';
 import type { GatewayConfig } from '../config.js';
-import { authCacheLookups, authThrottled, verifyDuration } from './auth-metrics.js';
+import { authCacheLookups, authThrottled, reportMemory, verifyDuration } from './auth-metrics.js';
+import { keyHashOf } from './key-hash.js';
 import { FailureThrottle } from './failure-throttle.js';
 import { InvalidationLog } from './invalidation-log.js';
 import { subscribeToKeyEvents, type Invalidation } from './key-events.js';
@@ -13,6 +14,10 @@ import { cacheKeyFor, VerifyCache } from './verify-cache.js';
 import { INVALID_REPLY, UNAVAILABLE_REPLY, parseVerifyReply } from './verify-reply.js';
 
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
+// Bound once: labelled lookups hash their label set on every call, and these run on every request.
+const cacheHits = authCacheLookups.labels('hit');
+const cacheMisses = authCacheLookups.labels('miss');
+const cacheCoalesced = authCacheLookups.labels('coalesced');
 
 /**
  * Decides whether a presented API key may reach a target chatbot (or, with `null`, the
@@ -27,6 +32,7 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
   private readonly throttle = new FailureThrottle();
   private readonly inFlight = new Map<string, Promise<VerifyReply>>();
   private subscriptions: Subscription[] = [];
+  private stopReporting: () => void = () => undefined;
 
   constructor(
     @Inject(NatsBus) private readonly bus: NatsBus,
@@ -37,11 +43,27 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
 
   onModuleInit(): void {
     this.subscriptions = subscribeToKeyEvents(this.bus, (change) => this.invalidate(change));
+    this.stopReporting = reportMemory(() => this.memorySizes());
+  }
+
+  /** Entries per in-memory structure; every one is bounded (cache size, change log size, throttle clients). */
+  memorySizes(): Record<string, number> {
+    const cache = this.cache.sizes;
+    const changes = this.changes.sizes;
+    return {
+      verify_cache_valid: cache.positive,
+      verify_cache_invalid: cache.negative,
+      recent_changes: changes.recent,
+      revoked_keys: changes.revoked,
+      throttled_clients: this.throttle.size,
+      verifications_in_flight: this.inFlight.size,
+    };
   }
 
   onModuleDestroy(): void {
     for (const subscription of this.subscriptions) subscription.unsubscribe();
     this.subscriptions = [];
+    this.stopReporting();
   }
 
   /** `Authorization: Bearer …` or `X-API-Key`; keys in the query string are never accepted. */
@@ -57,25 +79,37 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
+   * The decision the cache already holds, without waiting: the verified key, a thrown refusal
+   * (ApiError), or undefined when `authenticate` has to ask `auth.verify`. The data plane's
+   * warm path: no promise, no classification (only well-formed keys are ever cached).
+   */
+  fromCache(presentedKey: string, chatbotId: string | null, clientAddress: string): VerifiedKey | undefined {
+    const cached = this.cache.get(cacheKeyFor(keyHashOf(presentedKey), chatbotId), Date.now());
+    if (!cached) return undefined;
+    cacheHits.inc();
+    return this.decide(cached, chatbotId, clientAddress);
+  }
+
+  /**
    * Resolves for an allowed key; otherwise throws ApiError with `invalid_api_key`,
    * `insufficient_scope`, `plan_not_eligible`, `auth_unavailable` or `rate_limited`
    * (a RateLimitedError carrying its Retry-After).
    */
   async authenticate(presentedKey: string, chatbotId: string | null, clientAddress: string): Promise<VerifiedKey> {
-    if (classifyApiKey(presentedKey) === 'malformed') return this.refuseInvalid(clientAddress);
-    const keyHash = hashApiKey(presentedKey);
+    const keyHash = keyHashOf(presentedKey);
     const cacheKey = cacheKeyFor(keyHash, chatbotId);
     const cached = this.cache.get(cacheKey, Date.now());
     if (cached) {
-      authCacheLookups.inc({ result: 'hit' });
+      cacheHits.inc();
       return this.decide(cached, chatbotId, clientAddress);
     }
+    if (classifyApiKey(presentedKey) === 'malformed') return this.refuseInvalid(clientAddress);
     this.refuseThrottled(clientAddress);
     let pending = this.inFlight.get(cacheKey);
     if (pending) {
-      authCacheLookups.inc({ result: 'coalesced' });
+      cacheCoalesced.inc();
     } else {
-      authCacheLookups.inc({ result: 'miss' });
+      cacheMisses.inc();
       pending = this.verifyRemotely(presentedKey, keyHash, cacheKey, chatbotId).finally(() => this.inFlight.delete(cacheKey));
       this.inFlight.set(cacheKey, pending);
     }

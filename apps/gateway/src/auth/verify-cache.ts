@@ -39,10 +39,19 @@ export class VerifyCache {
     return this.positive.size + this.negative.size;
   }
 
+  /** Entries per store, for the memory gauges: both are bounded (maxEntries, a tenth of it for refusals). */
+  get sizes(): { positive: number; negative: number } {
+    return { positive: this.positive.size, negative: this.negative.size };
+  }
+
   get(cacheKey: string, now: number): VerifyReply | undefined {
-    const store = this.positive.has(cacheKey) ? this.positive : this.negative;
-    const entry = store.get(cacheKey);
-    if (!entry) return undefined;
+    let store = this.positive;
+    let entry = store.get(cacheKey);
+    if (entry === undefined) {
+      store = this.negative;
+      entry = store.get(cacheKey);
+      if (entry === undefined) return undefined;
+    }
     if (entry.expiresAt <= now) {
       this.delete(cacheKey);
       return undefined;

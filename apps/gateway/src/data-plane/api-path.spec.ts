@@ -59,4 +59,17 @@ describe('normaliseApiPath', () => {
     expect(refusal('/api/v2/chat')).toBe('not_found');
     expect(refusal('/api/v1')).toBe('not_found');
   });
+
+  it.each([
+    ['/api/v1/chatbots/b1/messages', '/api/v1/chatbots/b1/messages'],
+    ['/api/v1/a.b/c./d..e/', '/api/v1/a.b/c./d..e/'],
+    ['/api/v1/.well-known', '/api/v1/.well-known'],
+    ['/api/v1/chatbots/b1/x?q=/../%2e', '/api/v1/chatbots/b1/x'],
+  ])('takes the quick way only where the full normalisation would change nothing: %s', (url, path) => {
+    expect(normaliseApiPath(url).path).toBe(path);
+  });
+
+  it.each(['/api/v2/x', '/api/v1', '/health/ready'])('answers 404 on the quick way too: %s', (url) => {
+    expect(refusal(url)).toBe('not_found');
+  });
 });

@@ -14,6 +14,8 @@ export interface ApiTarget {
 const ENCODED_SEPARATOR = /%(?:25)*(?:2e|2f|5c|00)/i;
 const PERCENT_ENCODED = /%([0-9A-Fa-f]{2})/g;
 const UNRESERVED = /^[A-Za-z0-9\-_~]$/;
+/** Anything that could make the normal form differ from the raw path: `%`, `\\`, `#`, `//`, `/.`. */
+const NEEDS_NORMALISING = /[%\\#]|\/[/.]/;
 
 /**
  * Normalises the RAW request target (`request.raw.url`, never a router-decoded path):
@@ -27,6 +29,12 @@ export function normaliseApiPath(rawUrl: string): ApiTarget {
   const rawPath = queryAt === -1 ? rawUrl : rawUrl.slice(0, queryAt);
   const query = queryAt === -1 ? '' : rawUrl.slice(queryAt);
   if (!rawPath.startsWith('/')) throw invalid('the request path must be absolute');
+  // The common case costs one scan: nothing encoded, no backslash or fragment, no empty, `.` or
+  // `..` segment. Such a path is already in normal form (the full work below would return it as is).
+  if (!NEEDS_NORMALISING.test(rawPath)) {
+    if (!rawPath.startsWith(API_ROOT)) throw new ApiError('not_found', 'no such route');
+    return { path: rawPath, query };
+  }
   if (rawPath.includes('\\') || rawPath.includes('#')) throw invalid('the request path holds a backslash or fragment');
   if (ENCODED_SEPARATOR.test(rawPath)) throw invalid('the request path holds an encoded dot, slash or backslash');
   try {

@@ -10,10 +10,13 @@ import { upstreamRequestHeaders } from './forwarded-headers.js';
 import { readBody, stringField } from './json-body.js';
 import { RouteTable, type RouteMatch } from './route-table.js';
 import { loadRoutes } from './routes-file.js';
-import { UpstreamClient } from './upstream-client.js';
+import { UpstreamClient, type ForwardOutcome } from './upstream-client.js';
+import { RequestMetrics, routeClassOf, type RouteClass } from './request-metrics.js';
 import { UsagePublisher } from '../usage/usage-publisher.js';
 
 const MAX_CHATBOT_ID_LENGTH = 64;
+/** The status metrics record for a request whose client left before the upstream answered (nginx's convention). */
+const CLIENT_CLOSED = 499;
 
 /**
  * The hot path: `/api/*` on the raw Fastify instance (no Nest controller, no per-request log).
@@ -24,6 +27,7 @@ const MAX_CHATBOT_ID_LENGTH = 64;
 export class DataPlane implements OnApplicationShutdown {
   private readonly routes: RouteTable;
   private readonly upstream: UpstreamClient;
+  private readonly metrics = new RequestMetrics();
 
   constructor(
     @Inject(CONFIG) private readonly config: GatewayConfig,
@@ -52,47 +56,58 @@ export class DataPlane implements OnApplicationShutdown {
   }
 
   private async handle(request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+    const startedAt = performance.now();
+    let route: RouteClass = 'unrouted';
     try {
       const target = normaliseApiPath(request.raw.url ?? '/');
       const match = this.routes.match(request.method, target.path);
       if (!match) throw new ApiError('not_found', 'no such route');
+      route = routeClassOf(match.chatbotIdSource);
       const presented = this.auth.presentedKey(request.headers);
       if (presented === null) throw new ApiError('missing_api_key', 'send the API key as "Authorization: Bearer …" or "X-API-Key"');
-      const { chatbotId, body } = await this.targetOf(match, target.query, request);
-      const key = await this.auth.authenticate(presented, chatbotId, request.ip);
-      await this.forward(request, reply, target.path + target.query, key, body);
+      // Only a route whose chatbot id is in the body reads (and parses) the body; every other body streams through.
+      const body = match.chatbotIdSource?.from === 'body' ? await readBody(request.raw, this.config.bodyLimitBytes) : null;
+      const chatbotId = this.chatbotIdOf(match, target.query, body);
+      const key =
+        this.auth.fromCache(presented, chatbotId, request.ip) ?? (await this.auth.authenticate(presented, chatbotId, request.ip));
+      const status = await this.forward(request, reply, target.path + target.query, key, body);
+      this.metrics.record(route, status ?? CLIENT_CLOSED, startedAt);
       return reply;
     } catch (error) {
       if (reply.sent || reply.raw.headersSent) return reply;
       // Anything unexpected goes to the gateway's error handling (logged, answered 500 internal_error).
-      if (!(error instanceof ApiError)) throw error;
+      if (!(error instanceof ApiError)) {
+        this.metrics.record(route, 500, startedAt);
+        throw error;
+      }
+      this.metrics.record(route, error.status, startedAt);
       // The rest of an oversized body is not worth reading: answer, then close.
       if (error.code === 'payload_too_large') reply.header('connection', 'close');
       return sendError(request, reply, error.code, error.message, error.headers);
     }
   }
 
-  /** The chatbot the request targets (null on account routes), and the body when it had to be read for that. */
-  private async targetOf(
-    match: RouteMatch,
-    query: string,
-    request: FastifyRequest,
-  ): Promise<{ chatbotId: string | null; body: Buffer | null }> {
+  /** The chatbot the request targets; null on account routes. */
+  private chatbotIdOf(match: RouteMatch, query: string, body: Buffer | null): string | null {
     const source = match.chatbotIdSource;
-    if (source === null) return { chatbotId: null, body: null };
-    if (source.from === 'body') {
-      const body = await readBody(request.raw, this.config.bodyLimitBytes);
-      return { chatbotId: checkedChatbotId(stringField(body, source.name)), body };
-    }
-    if (source.from === 'path') return { chatbotId: checkedChatbotId(decodeSegment(match.params[source.name])), body: null };
+    if (source === null) return null;
+    if (source.from === 'body') return checkedChatbotId(stringField(body!, source.name));
+    if (source.from === 'path') return checkedChatbotId(decodeSegment(match.params[source.name]));
     const values = new URLSearchParams(query).getAll(source.name);
     // Two values could be read differently upstream: refuse rather than pick one.
     if (values.length > 1) throw new ApiError('invalid_request', `the query parameter "${source.name}" is repeated`);
-    return { chatbotId: checkedChatbotId(values[0]), body: null };
+    return checkedChatbotId(values[0]);
   }
 
-  private async forward(request: FastifyRequest, reply: FastifyReply, pathAndQuery: string, key: VerifiedKey, body: Buffer | null) {
-    await this.upstream.forward(
+  /** Relays the request; resolves with the upstream's status, or null when the client left before it answered. */
+  private async forward(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    pathAndQuery: string,
+    key: VerifiedKey,
+    body: Buffer | null,
+  ): Promise<ForwardOutcome> {
+    const status = await this.upstream.forward(
       {
         method: request.method,
         pathAndQuery,
@@ -106,6 +121,7 @@ export class DataPlane implements OnApplicationShutdown {
     // Forwarded with a valid key: the one place a request counts as a use of `key` (contract section 7).
     // Refused requests and upstream failures (thrown above) are not uses.
     this.usage.recordUse({ keyId: key.keyId, accountId: key.accountId, chatbotId: key.chatbotId });
+    return status;
   }
 }
 

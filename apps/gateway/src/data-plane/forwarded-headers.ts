@@ -54,8 +54,14 @@ export function clientResponseHeaders(upstream: IncomingHttpHeaders, requestId: 
   return headers;
 }
 
+/** `Connection: keep-alive` (or `close`), what nearly every message carries, without splitting anything. */
+const KEEP_ALIVE_ONLY = new Set(['keep-alive']);
+const CLOSE_ONLY = new Set(['close']);
+
 function connectionListed(connection: string | string[] | undefined): Set<string> | undefined {
   if (connection === undefined) return undefined;
+  if (connection === 'keep-alive' || connection === 'Keep-Alive') return KEEP_ALIVE_ONLY;
+  if (connection === 'close' || connection === 'Close') return CLOSE_ONLY;
   const tokens = (Array.isArray(connection) ? connection.join(',') : connection).split(',');
   return new Set(tokens.map((token) => token.trim().toLowerCase()).filter(Boolean));
 }

@@ -34,15 +34,20 @@ export function readBody(request: IncomingMessage, limit: number): Promise<Buffe
 export function stringField(body: Buffer, name: string): string | undefined {
   if (body.length === 0) return undefined;
   let json: unknown;
+  let text: string;
   try {
-    json = JSON.parse(utf8.decode(body));
+    text = utf8.decode(body);
+    json = JSON.parse(text);
   } catch {
     throw new ApiError('invalid_request', 'the request body is not valid JSON');
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new ApiError('invalid_request', 'the request body must be a JSON object');
   }
-  const value = Object.hasOwn(json, name) ? (json as Record<string, unknown>)[name] : undefined;
+  if (!Object.hasOwn(json, name)) return undefined;
+  // JSON.parse keeps the last duplicate, some upstream parsers the first: refuse rather than pick one.
+  if (topLevelKeyCount(text, name) > 1) throw new ApiError('invalid_request', `"${name}" is repeated`);
+  const value = (json as Record<string, unknown>)[name];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') throw new ApiError('invalid_request', `"${name}" must be a string`);
   return value;
@@ -50,4 +55,30 @@ export function stringField(body: Buffer, name: string): string | undefined {
 
 function tooLarge(): ApiError {
   return new ApiError('payload_too_large', 'the request body is too large');
+}
+
+/** How often `name` is a key of the top-level object of `text` (valid JSON), escaped spellings included. */
+function topLevelKeyCount(text: string, name: string): number {
+  const plain = JSON.stringify(name);
+  // Common case, no scan: without escapes a second occurrence would have to be spelled plainly.
+  if (!text.includes('\\') && text.indexOf(plain) === text.lastIndexOf(plain)) return 1;
+  let count = 0;
+  let depth = 0;
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (char === '{' || char === '[') {
+      depth++;
+      expectKey = depth === 1 && char === '{';
+    } else if (char === '}' || char === ']') depth--;
+    else if (char === ',' && depth === 1) expectKey = true;
+    else if (char === '"') {
+      let end = i + 1;
+      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      if (expectKey && JSON.parse(text.slice(i, end + 1)) === name) count++;
+      expectKey = false;
+      i = end;
+    }
+  }
+  return count;
 }

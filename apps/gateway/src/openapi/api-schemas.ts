@@ -12,7 +12,10 @@ export function fromZod(schema: z.ZodType): SchemaObject {
   return json as SchemaObject;
 }
 
-export const ref = (name: keyof typeof COMPONENT_SCHEMAS): SchemaObject => ({ $ref: `#/components/schemas/${name}` }) as SchemaObject;
+export type SchemaName = 'Error' | 'Key' | 'CreatedKey' | 'KeyList' | 'ChatbotPage' | 'UsageSeries' | 'Account' | 'Chatbot' | 'User';
+
+/** A reference to one of COMPONENT_SCHEMAS. */
+export const ref = (name: SchemaName): SchemaObject => ({ $ref: `#/components/schemas/${name}` }) as SchemaObject;
 
 const isoTime = { type: 'string', format: 'date-time' } as const;
 const id = { type: 'string', minLength: 1, maxLength: 64 } as const;
@@ -109,4 +112,4 @@ export const COMPONENT_SCHEMAS = {
       chatbotIds: { type: 'array', items: id, description: 'The chatbots assigned to the user (what a member reaches).' },
     },
   } as SchemaObject,
-} satisfies Record<string, SchemaObject>;
+} satisfies Record<SchemaName, SchemaObject>;

@@ -4,6 +4,7 @@ import type { AdminCreateChatbot, ChatbotView } from '@app/contracts';
 import { AccountsRepository } from '../accounts/accounts.repository.js';
 import { Transactions } from '../database/transactions.js';
 import { EventPublisher } from '../events/event-publisher.js';
+import { keysRevoked } from '../events/event-metrics.js';
 import { KeysRepository } from '../keys/keys.repository.js';
 import { ChatbotsRepository } from './chatbots.repository.js';
 
@@ -38,6 +39,7 @@ export class ChatbotsService {
       await this.chatbots.markDeleted(tx, chatbot.id, now);
       return { chatbot, revoked: await this.keys.revokeAllForChatbot(tx, chatbot.id, now) };
     });
+    keysRevoked.inc({ reason: 'chatbot_deleted' }, revoked.length);
     for (const key of revoked) {
       this.events.publish('keyRevoked', {
         keyId: key.id,

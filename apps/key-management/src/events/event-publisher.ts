@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EventMap, EventSubject } from '@app/contracts';
 import { NatsBus } from '@app/common';
+import { eventPublishFailures, eventsPublished } from './event-metrics.js';
 
 /**
  * Tells every gateway and verifier replica about a committed change. Callers publish
@@ -12,6 +13,12 @@ export class EventPublisher {
   constructor(@Inject(NatsBus) private readonly bus: NatsBus) {}
 
   publish<S extends EventSubject>(subject: S, event: EventMap[S]): void {
-    this.bus.publish(subject, event);
+    try {
+      this.bus.publish(subject, event);
+    } catch (error) {
+      eventPublishFailures.inc({ event: subject });
+      throw error;
+    }
+    eventsPublished.inc({ event: subject });
   }
 }

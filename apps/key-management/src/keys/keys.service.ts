@@ -8,6 +8,7 @@ import { actsOnWholeAccount, type ResolvedActor } from '../access/resolved-actor
 import { ChatbotsRepository } from '../chatbots/chatbots.repository.js';
 import { Transactions } from '../database/transactions.js';
 import { EventPublisher } from '../events/event-publisher.js';
+import { keysRevoked } from '../events/event-metrics.js';
 import { DuplicateKeyHashError, KeysRepository, type KeyScope, type NewApiKey } from './keys.repository.js';
 import { toKeyView } from './key-view.js';
 
@@ -76,6 +77,7 @@ export class KeysService {
       await this.keys.revoke(tx, key.id, new Date());
       return key;
     });
+    keysRevoked.inc({ reason: 'api' });
     this.events.publish('keyRevoked', { keyId: key.id, keyHash: key.keyHash, accountId: key.accountId, chatbotId: key.chatbotId });
     return null;
   }

@@ -1,5 +1,10 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Inject, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Actor, KeyView, UsageSeries } from '@app/contracts';
+import { ApiErrors, MANAGEMENT_AUTH_ERRORS } from '../../openapi/api-errors.js';
+import { ApiQueryFrom } from '../../openapi/api-query.js';
+import { fromZod, ref } from '../../openapi/api-schemas.js';
+import { USAGE_QUERY_DESCRIPTIONS } from '../../openapi/api-descriptions.js';
 import { CurrentActor } from '../caller/current-actor.decorator.js';
 import { ManagementAuthGuard } from '../caller/management-auth.guard.js';
 import { ResourceIdPipe } from '../validation/resource-id.pipe.js';
@@ -13,6 +18,9 @@ const chatbotId = new ResourceIdPipe('chatbot_not_found');
 const keyId = new ResourceIdPipe('key_not_found');
 
 /** Chatbot keys: each reaches exactly one chatbot. */
+@ApiTags('chatbot keys')
+@ApiBearerAuth('userKeyOrSsoToken')
+@ApiParam({ name: 'chatbotId', description: 'A chatbot the caller reaches (others are `404 chatbot_not_found`).' })
 @Controller('v1/chatbots/:chatbotId/api-keys')
 @UseGuards(ManagementAuthGuard)
 export class ChatbotKeysController {
@@ -23,6 +31,10 @@ export class ChatbotKeysController {
 
   @Post()
   @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: 'Create a chatbot key', description: 'At most 10 active keys per chatbot; needs plan `entry`, `standard` or `professional`. The key is shown in this answer only.' })
+  @ApiBody({ required: false, schema: fromZod(CreateKeyBodySchema), description: 'The name is trimmed to 1–64 characters; default "Untitled key".' })
+  @ApiResponse({ status: 201, description: 'The key object plus the key itself; sent with `Cache-Control: no-store`.', schema: ref('CreatedKey') })
+  @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'invalid_request', 'payload_too_large', 'chatbot_not_found', 'plan_not_eligible', 'key_limit_reached')
   create(
     @CurrentActor() actor: Actor,
     @Param('chatbotId', chatbotId) chatbot: string,
@@ -32,11 +44,19 @@ export class ChatbotKeysController {
   }
 
   @Get()
+  @ApiOperation({ summary: "List a chatbot's active keys", description: 'Newest first.' })
+  @ApiResponse({ status: 200, description: 'The active keys of the chatbot.', schema: ref('KeyList') })
+  @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'chatbot_not_found')
   list(@CurrentActor() actor: Actor, @Param('chatbotId', chatbotId) chatbot: string): Promise<{ data: KeyView[] }> {
     return this.keys.list(actor, chatbot);
   }
 
   @Patch(':keyId')
+  @ApiOperation({ summary: 'Rename a chatbot key', description: 'The key keeps working.' })
+  @ApiParam({ name: 'keyId', description: 'An active key of the chatbot.' })
+  @ApiBody({ schema: fromZod(RenameKeyBodySchema), description: 'The name is trimmed to 1–64 characters.' })
+  @ApiResponse({ status: 200, description: 'The renamed key.', schema: ref('Key') })
+  @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'invalid_request', 'payload_too_large', 'chatbot_not_found', 'key_not_found')
   rename(
     @CurrentActor() actor: Actor,
     @Param('chatbotId', chatbotId) chatbot: string,
@@ -48,6 +68,10 @@ export class ChatbotKeysController {
 
   @Delete(':keyId')
   @HttpCode(204)
+  @ApiOperation({ summary: 'Revoke a chatbot key', description: 'Every gateway and verifier refuses it within a second. Revoking it again: `404 key_not_found`.' })
+  @ApiParam({ name: 'keyId', description: 'An active key of the chatbot.' })
+  @ApiResponse({ status: 204, description: 'Revoked.' })
+  @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'chatbot_not_found', 'key_not_found')
   revoke(
     @CurrentActor() actor: Actor,
     @Param('chatbotId', chatbotId) chatbot: string,
@@ -57,6 +81,11 @@ export class ChatbotKeysController {
   }
 
   @Get(':keyId/usage')
+  @ApiOperation({ summary: "A chatbot key's uses over time", description: 'Counts per interval; a use is a request the gateway forwarded with the key.' })
+  @ApiParam({ name: 'keyId', description: 'An active key of the chatbot.' })
+  @ApiQueryFrom(UsageQueryParamsSchema, USAGE_QUERY_DESCRIPTIONS)
+  @ApiResponse({ status: 200, description: 'The usage series and its total.', schema: ref('UsageSeries') })
+  @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'invalid_request', 'chatbot_not_found', 'key_not_found')
   usageOf(
     @CurrentActor() actor: Actor,
     @Param('chatbotId', chatbotId) chatbot: string,

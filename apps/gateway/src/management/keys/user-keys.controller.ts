@@ -1,5 +1,10 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Inject, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Actor, KeyView, UsageSeries } from '@app/contracts';
+import { ApiErrors, MANAGEMENT_AUTH_ERRORS } from '../../openapi/api-errors.js';
+import { ApiQueryFrom } from '../../openapi/api-query.js';
+import { fromZod, ref } from '../../openapi/api-schemas.js';
+import { USAGE_QUERY_DESCRIPTIONS } from '../../openapi/api-descriptions.js';
 import { CurrentActor } from '../caller/current-actor.decorator.js';
 import { ManagementAuthGuard } from '../caller/management-auth.guard.js';
 import { ResourceIdPipe } from '../validation/resource-id.pipe.js';
@@ -12,6 +17,8 @@ import { ManagementKeysService, type CreatedKey } from './management-keys.servic
 const keyId = new ResourceIdPipe('key_not_found');
 
 /** User-level keys: account-wide; only owners and admins may create them (key-management decides). */
+@ApiTags('user-level keys')
+@ApiBearerAuth('userKeyOrSsoToken')
 @Controller('v1/api-keys')
 @UseGuards(ManagementAuthGuard)
 export class UserKeysController {
@@ -22,16 +29,28 @@ export class UserKeysController {
 
   @Post()
   @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: 'Create a user-level key for the caller', description: 'Owners and admins only. The key is shown in this answer only.' })
+  @ApiBody({ required: false, schema: fromZod(CreateKeyBodySchema), description: 'The name is trimmed to 1–64 characters; default "Untitled key".' })
+  @ApiResponse({ status: 201, description: 'The key object (`type: "user"`, `chatbotId: null`) plus the key itself; sent with `Cache-Control: no-store`.', schema: ref('CreatedKey') })
+  @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'invalid_request', 'payload_too_large', 'forbidden')
   create(@CurrentActor() actor: Actor, @Body(new ZodPipe(CreateKeyBodySchema)) body: CreateKeyBody): Promise<CreatedKey> {
     return this.keys.create(actor, null, body?.name);
   }
 
   @Get()
+  @ApiOperation({ summary: "List the account's active user-level keys", description: 'Owners and admins only. Newest first.' })
+  @ApiResponse({ status: 200, description: 'The active user-level keys of the account.', schema: ref('KeyList') })
+  @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'forbidden')
   list(@CurrentActor() actor: Actor): Promise<{ data: KeyView[] }> {
     return this.keys.list(actor, null);
   }
 
   @Patch(':keyId')
+  @ApiOperation({ summary: 'Rename a user-level key', description: 'Owners and admins only. The key keeps working.' })
+  @ApiParam({ name: 'keyId', description: "An active user-level key of the caller's account." })
+  @ApiBody({ schema: fromZod(RenameKeyBodySchema), description: 'The name is trimmed to 1–64 characters.' })
+  @ApiResponse({ status: 200, description: 'The renamed key.', schema: ref('Key') })
+  @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'invalid_request', 'payload_too_large', 'forbidden', 'key_not_found')
   rename(
     @CurrentActor() actor: Actor,
     @Param('keyId', keyId) key: string,
@@ -42,11 +61,20 @@ export class UserKeysController {
 
   @Delete(':keyId')
   @HttpCode(204)
+  @ApiOperation({ summary: 'Revoke a user-level key', description: 'Owners and admins only. Every gateway and verifier refuses it within a second. Revoking it again: `404 key_not_found`.' })
+  @ApiParam({ name: 'keyId', description: "An active user-level key of the caller's account." })
+  @ApiResponse({ status: 204, description: 'Revoked.' })
+  @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'forbidden', 'key_not_found')
   revoke(@CurrentActor() actor: Actor, @Param('keyId', keyId) key: string): Promise<void> {
     return this.keys.revoke(actor, null, key);
   }
 
   @Get(':keyId/usage')
+  @ApiOperation({ summary: "A user-level key's uses over time", description: 'Owners and admins only. Counts per interval; a use is a request the gateway forwarded with the key.' })
+  @ApiParam({ name: 'keyId', description: "An active user-level key of the caller's account." })
+  @ApiQueryFrom(UsageQueryParamsSchema, USAGE_QUERY_DESCRIPTIONS)
+  @ApiResponse({ status: 200, description: 'The usage series and its total.', schema: ref('UsageSeries') })
+  @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'invalid_request', 'forbidden', 'key_not_found')
   usageOf(
     @CurrentActor() actor: Actor,
     @Param('keyId', keyId) key: string,

@@ -2,18 +2,20 @@ import { Injectable, type PipeTransform } from '@nestjs/common';
 import { ApiError } from '@app/common';
 import type { ErrorCode } from '@app/contracts';
 
-const MAX_ID_LENGTH = 64;
+/** Every id key-management issues is a uuid (accounts, chatbots, users, keys). */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * A path id longer than any id key-management issues names nothing: it is answered as
- * the resource's 404 here, like any other unknown id, instead of a 400 from the bus schema.
+ * A path id that is not a uuid names nothing: it is answered as the resource's 404 here,
+ * like any other unknown id, without a bus round trip. It also keeps whatever a client
+ * typed there (a pasted API key, say) off the bus and out of key-management's logs.
  */
 @Injectable()
 export class ResourceIdPipe implements PipeTransform<string, string> {
   constructor(private readonly notFound: Extract<ErrorCode, `${string}not_found`>) {}
 
   transform(value: string): string {
-    if (value.length === 0 || value.length > MAX_ID_LENGTH) throw new ApiError(this.notFound, 'no such resource');
+    if (!UUID.test(value)) throw new ApiError(this.notFound, 'no such resource');
     return value;
   }
 }

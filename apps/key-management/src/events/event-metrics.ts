@@ -1,0 +1,36 @@
+import { Counter, register } from 'prom-client';
+
+function singleton<T>(name: string, create: () => T): T {
+  return (register.getSingleMetric(name) as T | undefined) ?? create();
+}
+
+export const eventsPublished = singleton(
+  'key_management_events_published_total',
+  () =>
+    new Counter({
+      name: 'key_management_events_published_total',
+      help: 'Change events handed to NATS after a commit, by event (keyRevoked, planChanged, ...)',
+      labelNames: ['event'] as const,
+    }),
+);
+
+/** A failed publish leaves replicas on their caches until TTLs expire: worth an alert. */
+export const eventPublishFailures = singleton(
+  'key_management_event_publish_failures_total',
+  () =>
+    new Counter({
+      name: 'key_management_event_publish_failures_total',
+      help: 'Change events NATS refused to take (connection closed or draining), by event',
+      labelNames: ['event'] as const,
+    }),
+);
+
+export const keysRevoked = singleton(
+  'key_management_keys_revoked_total',
+  () =>
+    new Counter({
+      name: 'key_management_keys_revoked_total',
+      help: 'Keys revoked (committed), by reason: api (a DELETE of the key) or chatbot_deleted (with its chatbot)',
+      labelNames: ['reason'] as const,
+    }),
+);

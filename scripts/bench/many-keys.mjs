@@ -1,0 +1,69 @@
+// Scenario 5: 100,000 active keys. Written in bulk into key-management's tables (one at a time
+// over its bus API is measured too, on a sample, and would take most of the run), then driven
+// through the gateway one key after another: a cold pass (every request a gateway miss, and a
+// verifier miss to Postgres), then warm rounds across all keys, on a gateway replica whose cache TTL
+// outlasts the cold pass. Memory of every process and the
+// entries of every cache are read from /metrics and Redis, before and after.
+import { Redis } from 'ioredis';
+import { createChatbotKeys, insertChatbotKeys } from './keys.mjs';
+import { load } from './load.mjs';
+import { scrape } from './system.mjs';
+import { freePort } from '../system.mjs';
+import { startGateway } from './processes.mjs';
+
+const MiB = 2 ** 20;
+
+async function memory(system, gatewayUrl) {
+  const rss = {};
+  for (const service of ['gateway', 'auth-verifier', 'key-management']) {
+    const serviceUrl = service === 'gateway' ? gatewayUrl : system.serviceUrl(service);
+    const values = await scrape(serviceUrl, 'process_resident_memory_bytes');
+    const heap = await scrape(serviceUrl, 'nodejs_heap_size_used_bytes');
+    rss[service] = `${Math.round(values[''] / MiB)} (heap ${Math.round(heap[''] / MiB)})`;
+  }
+  const entries = await scrape(gatewayUrl, 'gateway_auth_memory_entries');
+  const gateway = Object.fromEntries(Object.entries(entries).map(([labels, value]) => [/structure="([^"]+)"/.exec(labels)[1], value]));
+  const redis = new Redis(system.namespace.redisUrl);
+  let cursor = '0';
+  const redisKeys = { key: 0, plan: 0, chatbot: 0, other: 0 };
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', `${system.namespace.redisPrefix}*`, 'COUNT', 5000);
+    for (const name of found) {
+      const kind = name.slice(system.namespace.redisPrefix.length).split(':')[0];
+      redisKeys[kind in redisKeys ? kind : 'other']++;
+    }
+    cursor = next;
+  } while (cursor !== '0');
+  const redisMemory = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))[1]);
+  redis.disconnect();
+  return { rssMiB: rss, gatewayEntries: gateway, redisKeys, redisUsedMiB: Math.round(redisMemory / MiB) };
+}
+
+export async function runManyKeys({ system, bus, tenant, count, seconds, coldSeconds, connections, log }) {
+  const sample = Math.min(1_000, count);
+  let started = performance.now();
+  const viaBus = await createChatbotKeys(bus, tenant, sample, { concurrency: 64 });
+  const busRate = sample / ((performance.now() - started) / 1000);
+  started = performance.now();
+  const keys = [...viaBus, ...(await insertChatbotKeys(system.namespace.databaseUrl, tenant, count - sample))];
+  const createSeconds = (performance.now() - started) / 1000;
+  log(`  ${sample} keys over the bus at ${Math.round(busRate)} keys/s; ${count - sample} more written in bulk in ${createSeconds.toFixed(1)} s`);
+  const targets = keys.map((k) => ({ path: `/api/v1/chatbots/${k.chatbotId}/messages`, key: k.key }));
+  // A replica of its own whose cache keeps answers for 10 minutes (default 30 s): on this machine the cold
+  // pass over every key takes longer than 30 s, and the warm rounds are meant to find every key cached.
+  const gateway = await startGateway({ ...system.env, AUTH_CACHE_TTL_MS: '600000' }, await freePort());
+  const url = gateway.url;
+  const before = await memory(system, url);
+  const cold = await load({ url, connections, amount: count, targets, maxSeconds: coldSeconds });
+  // Keys the cold pass reached (all of them unless its time limit ran out first): the warm rounds cycle through those.
+  const warmed = targets.slice(0, Math.min(count, cold.responses));
+  log(`  cold pass (gateway and verifier misses): ${Math.round(cold.rps)} req/s, p50 ${cold.latency.p50.toFixed(2)} ms p99 ${cold.latency.p99.toFixed(2)} ms`);
+  const warm = await load({ url, connections, duration: seconds, targets: warmed });
+  log(`  warm across ${warmed.length} keys: ${Math.round(warm.rps)} req/s, p50 ${warm.latency.p50.toFixed(2)} ms p99 ${warm.latency.p99.toFixed(2)} ms`);
+  const after = await memory(system, url);
+  await gateway.stop();
+  for (const [name, result] of [['cold', cold], ['warm', warm]]) {
+    if (result.ok !== result.responses) throw new Error(`${name} pass: non-200 answers ${JSON.stringify(result.statuses)}`);
+  }
+  return { keys: count, warmKeys: warmed.length, viaBus: sample, busRate, createSeconds, cold, warm, before, after };
+}
