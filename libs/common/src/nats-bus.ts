@@ -109,13 +109,15 @@ export class NatsBus {
   serve<S extends RpcSubject>(subject: S, queue: string, handler: RpcHandler<S>): Subscription {
     const schema = RpcSchemas[subject];
     const bare = subject === 'authVerify';
-    return this.connection.subscribe(this.subject(subject), {
-      queue,
-      callback: (error, msg) => {
-        if (error) return this.logger.error({ err: error, subject }, 'subscription failed');
-        void this.answer(msg, subject, schema, bare, handler);
-      },
-    });
+    return this.track(
+      this.connection.subscribe(this.subject(subject), {
+        queue,
+        callback: (error, msg) => {
+          if (error) return this.logger.error({ err: error, subject }, 'subscription failed');
+          this.handling(this.answer(msg, subject, schema, bare, handler));
+        },
+      }),
+    );
   }
 
   private async answer<S extends RpcSubject>(
@@ -151,18 +153,51 @@ export class NatsBus {
   /** Every replica gets every event (no queue group). Bad events are logged and dropped. */
   on<S extends EventSubject>(subject: S, handler: EventHandler<S>): Subscription {
     const schema = EventSchemas[subject];
-    return this.connection.subscribe(this.subject(subject), {
-      callback: (error, msg) => {
-        if (error) return this.logger.error({ err: error, subject }, 'subscription failed');
-        const parsed = schema.safeParse(parseJson(msg));
-        if (!parsed.success) {
-          return this.logger.warn({ subject, problem: describeIssues(parsed.error.issues) }, 'dropped a malformed event');
-        }
-        Promise.resolve(handler(parsed.data as EventMap[S])).catch((err) =>
-          this.logger.error({ err, subject }, 'event handler failed'),
-        );
-      },
+    return this.track(
+      this.connection.subscribe(this.subject(subject), {
+        callback: (error, msg) => {
+          if (error) return this.logger.error({ err: error, subject }, 'subscription failed');
+          const parsed = schema.safeParse(parseJson(msg));
+          if (!parsed.success) {
+            return this.logger.warn({ subject, problem: describeIssues(parsed.error.issues) }, 'dropped a malformed event');
+          }
+          this.handling(
+            Promise.resolve()
+              .then(() => handler(parsed.data as EventMap[S]))
+              .catch((err) => this.logger.error({ err, subject }, 'event handler failed')),
+          );
+        },
+      }),
+    );
+  }
+
+  private readonly subscriptions = new Set<Subscription>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  private track(subscription: Subscription): Subscription {
+    this.subscriptions.add(subscription);
+    void subscription.closed.finally(() => this.subscriptions.delete(subscription));
+    return subscription;
+  }
+
+  private handling(work: Promise<unknown>): void {
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
+  }
+
+  /**
+   * The first step of shutdown: stop taking requests and events, then wait (at most
+   * `timeoutMs`) for the handlers already running, so each is answered while the
+   * database and the connection are still open. `close` follows.
+   */
+  async quiesce(timeoutMs = 10_000): Promise<void> {
+    await Promise.allSettled([...this.subscriptions].map((subscription) => subscription.drain()));
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
     });
+    await Promise.race([Promise.allSettled([...this.inFlight]), deadline]);
+    clearTimeout(timer);
   }
 
   async close(): Promise<void> {

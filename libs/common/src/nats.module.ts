@@ -1,4 +1,11 @@
-import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Global,
+  Inject,
+  Module,
+  type BeforeApplicationShutdown,
+  type DynamicModule,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { ReadinessRegistry } from './health.js';
 import { LOGGER } from './tokens.js';
 import type { Logger } from './logger.js';
@@ -17,7 +24,7 @@ export interface NatsModuleOptions {
 
 @Global()
 @Module({})
-export class NatsModule implements OnApplicationShutdown {
+export class NatsModule implements BeforeApplicationShutdown, OnApplicationShutdown {
   constructor(@Inject(NatsBus) private readonly bus: NatsBus) {}
 
   static forRoot(options: NatsModuleOptions): DynamicModule {
@@ -39,7 +46,15 @@ export class NatsModule implements OnApplicationShutdown {
     };
   }
 
-  /** Drains: in-flight requests are answered and subscriptions finish before the connection closes. */
+  /**
+   * Before any module closes its resources (the database pool, Redis): stop taking requests
+   * and let the handlers already running answer.
+   */
+  async beforeApplicationShutdown() {
+    await this.bus.quiesce();
+  }
+
+  /** Then drain and close the connection: what is still buffered is flushed first. */
   async onApplicationShutdown() {
     await this.bus.close();
   }
