@@ -12,4 +12,5 @@ export default {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.spec.json' }],
   },
   testTimeout: 30000,
+  globalSetup: '<rootDir>/scripts/jest-global-setup.mjs',
 };

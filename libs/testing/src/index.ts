@@ -1,5 +1,6 @@
 export * from './environment.js';
 export * from './system.js';
+export * from './usage-stream.js';
 export * from './database.js';
 export * from './factories.js';
 export * from './private-servers.js';

@@ -5,11 +5,8 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { connect } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { usageStreamNames } from '@app/common';
-import { Subjects } from '@app/contracts';
 import { freePort, migrate, ROOT, SERVICES, startSystem, type RunningSystem } from '../../../scripts/system.mjs';
+import { deleteRunUsageStream } from './usage-stream.js';
 import { testEnvironment, type ServerUrls, type TestEnvironment } from './environment.js';
 
 export interface TestSystem {
@@ -143,10 +140,7 @@ async function dropNamespace(env: TestEnvironment, databaseUrl: string): Promise
   await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name]);
   await admin.query(`DROP DATABASE IF EXISTS "${name}"`);
   await admin.end();
-  const nats = await connect({ servers: env.natsUrl });
-  const { stream } = usageStreamNames({ subject: (subject) => `${env.subjectPrefix}.${Subjects[subject]}` });
-  await (await jetstreamManager(nats)).streams.delete(stream).catch(() => false);
-  await nats.close();
+  await deleteRunUsageStream(env);
 }
 
 /** Every value the system stores, as text: all rows of all tables and every Redis key and value under the run's prefix. */

@@ -5,7 +5,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Client } from 'undici';
 import { createLogger, NatsBus } from '@app/common';
 import { generateApiKey, hashApiKey, QueueGroups, type VerifyReply } from '@app/contracts';
-import { testEnvironment } from '@app/testing';
+import { deleteRunUsageStream, testEnvironment } from '@app/testing';
 import { loadGatewayConfig } from '../config.js';
 import { startGateway } from '../gateway.js';
 
@@ -145,6 +145,7 @@ afterAll(async () => {
   await gateway?.app.close();
   await verifier?.close();
   await new Promise((resolve) => upstream?.close(resolve));
+  await deleteRunUsageStream(env);
 });
 
 describe('data plane (gateway in-process, real NATS and upstream)', () => {

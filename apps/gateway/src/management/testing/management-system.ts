@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Redis } from 'ioredis';
 import { createLogger } from '@app/common';
-import { createTestDatabase, testEnvironment, type TestDatabase, type TestEnvironment } from '@app/testing';
+import { createTestDatabase, deleteRunUsageStream, testEnvironment, type TestDatabase, type TestEnvironment } from '@app/testing';
 import { startAuthVerifier } from '../../../../auth-verifier/src/auth-verifier.js';
 import { loadAuthVerifierConfig } from '../../../../auth-verifier/src/config.js';
 import { loadKeyManagementConfig } from '../../../../key-management/src/config.js';
@@ -86,6 +86,7 @@ async function closeAll(apps: NestFastifyApplication[]): Promise<void> {
 
 async function dropNamespace(env: TestEnvironment, database: TestDatabase): Promise<void> {
   await database.drop();
+  await deleteRunUsageStream(env);
   const redis = new Redis(env.redisUrl);
   try {
     const keys = await redis.keys(`${env.redisPrefix}*`);
