@@ -9,6 +9,6 @@ export async function startAuthVerifier(config: AuthVerifierConfig, logger: Logg
     module: AuthVerifierModule.forRoot(config, logger),
     logger,
     port: config.port,
-    fastify: { disableRequestLogging: true, return503OnClosing: true },
+    fastify: { return503OnClosing: true },
   });
 }
