@@ -54,11 +54,6 @@ export class NatsBus {
     return this.prefix + Subjects[name];
   }
 
-  /** A raw subject (e.g. a wildcard) with the prefix applied. */
-  prefixed(subject: string): string {
-    return this.prefix + subject;
-  }
-
   get connected(): boolean {
     return !this.connection.isClosed() && !this.connection.isDraining() && this.reachable;
   }

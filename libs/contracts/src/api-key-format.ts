@@ -57,10 +57,6 @@ export function classifyApiKey(key: string): KeyShape {
   return LEGACY_KEY.test(key) ? 'legacy' : 'malformed';
 }
 
-export function isLegacyKeyShape(key: string): boolean {
-  return LEGACY_KEY.test(key);
-}
-
 /** Keys carry at least 190 random bits, so a fast unsalted hash is enough to make the stored value useless. */
 export function hashApiKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');

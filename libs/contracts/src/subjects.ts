@@ -45,9 +45,6 @@ export const Subjects = {
 
 export type SubjectName = keyof typeof Subjects;
 
-/** Subjects whose messages every replica must see; subscribe to all of them with this wildcard. */
-export const KEY_EVENTS_WILDCARD = 'keys.events.>';
-
 /** Queue groups: one replica of a group answers each request. */
 export const QueueGroups = {
   authVerifier: 'auth-verifier',

@@ -30,7 +30,3 @@ export function toApiError(error: unknown): ApiError {
   }
   return new ApiError('internal_error', 'something went wrong');
 }
-
-export function statusOf(code: ErrorCode): number {
-  return ERROR_STATUS[code];
-}
