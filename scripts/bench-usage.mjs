@@ -6,22 +6,23 @@
 //   node scripts/bench-usage.mjs [--messages 300000] [--keys 1000] [--replicas 1] [--batch 1000] [--uses 1000000]
 //
 // Phase 1 (tracker): N single-use messages are stored in the stream first, then the
-// tracker starts and the clock runs until the database total is exactly N.
+// tracker replicas start (each a process of its own) and, from the moment all are ready,
+// the clock runs until the database total is exactly N; the rate counts the messages
+// applied in that time. `--profile DIR` writes each replica's CPU profile there.
 // Phase 2 (end to end): the gateway's UsagePublisher records U uses as fast as the loop
 // can; the clock runs until the database total is exactly U (uses coalesce per key/minute).
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
+import { spawn } from 'node:child_process';
 import pg from 'pg';
 import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { freePort } from './system.mjs';
 
 const dist = new URL('../dist/', import.meta.url);
 const load = (path) => import(new URL(path, dist).href);
 const { createLogger, NatsBus, ensureUsageStream, usageStreamNames } = await load('libs/common/src/index.js');
-const { loadUsageTrackerConfig } = await load('apps/usage-tracker/src/config.js');
-const { startUsageTracker } = await load('apps/usage-tracker/src/usage-tracker.js');
 const { migrateUsageTracker } = await load('apps/usage-tracker/src/database/migrate.js');
-const { UsageConsumer } = await load('apps/usage-tracker/src/ingest/usage-consumer.js');
 const { UsagePublisher, DEFAULT_USAGE_PUBLISHER_OPTIONS } = await load('apps/gateway/src/usage/usage-publisher.js');
 const { usesUndelivered } = await load('apps/gateway/src/usage/usage-metrics.js');
 
@@ -31,6 +32,7 @@ const { values: args } = parseArgs({
     keys: { type: 'string', default: '1000' },
     replicas: { type: 'string', default: '1' },
     batch: { type: 'string', default: '1000' },
+    profile: { type: 'string' },
     uses: { type: 'string', default: '1000000' },
   },
 });
@@ -64,18 +66,64 @@ async function until(client, likePrefix, expected, timeoutMs) {
   return seen;
 }
 
+/** Each tracker replica is a process of its own, as deployed: replicas do not share an event loop. */
 async function startTrackers(prefix) {
-  const config = loadUsageTrackerConfig({
-    NATS_URL: natsUrl,
-    NATS_SUBJECT_PREFIX: prefix,
-    DATABASE_URL: databaseUrl,
-    USAGE_TRACKER_HTTP_PORT: '0',
-    USAGE_BATCH_SIZE: args.batch,
-    LOG_LEVEL: 'warn',
-  });
-  const apps = [];
-  for (let i = 0; i < REPLICAS; i++) apps.push(await startUsageTracker(config, logger));
-  return apps;
+  const trackers = [];
+  for (let i = 0; i < REPLICAS; i++) {
+    const port = await freePort();
+    const env = {
+      ...process.env,
+      NATS_URL: natsUrl,
+      NATS_SUBJECT_PREFIX: prefix,
+      DATABASE_URL: databaseUrl,
+      USAGE_TRACKER_HTTP_PORT: String(port),
+      USAGE_BATCH_SIZE: args.batch,
+      LOG_LEVEL: 'warn',
+    };
+    const child = spawn(process.execPath, [...execArgv(i), new URL('apps/usage-tracker/src/main.js', dist).pathname], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    trackers.push({ child, url: `http://127.0.0.1:${port}` });
+    await untilReady(`http://127.0.0.1:${port}/health/ready`, child);
+  }
+  return trackers;
+}
+
+/** `--profile DIR`: each replica writes a CPU profile there when it stops. */
+function execArgv(replica) {
+  return args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`, `--cpu-prof-name=tracker-${replica}-${Date.now()}.cpuprofile`] : [];
+}
+
+async function untilReady(url, child) {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`usage-tracker exited with ${child.exitCode}`);
+    const ok = await fetch(url).then((response) => response.ok, () => false);
+    if (ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`usage-tracker not ready at ${url}`);
+}
+
+const STAT_METRICS = {
+  received: 'usage_tracker_messages_consumed_total',
+  applied: 'usage_tracker_messages_applied_total',
+  uses: 'usage_tracker_uses_applied_total',
+  duplicates: 'usage_tracker_duplicates_skipped_total',
+  rejected: 'usage_tracker_messages_rejected_total',
+  failedBatches: 'usage_tracker_batch_failures_total',
+};
+
+/** Reads each replica's ingest counters from its /metrics, then stops it (SIGTERM: it drains first). */
+async function stopTrackers(trackers) {
+  const stats = [];
+  for (const { child, url } of trackers) {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const value = (name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+    stats.push(Object.fromEntries(Object.entries(STAT_METRICS).map(([stat, name]) => [stat, value(name)])));
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  }
+  return stats;
 }
 
 async function dropStream(bus) {
@@ -110,15 +158,17 @@ try {
     const stored = (await jsm.streams.info(names.stream)).state.messages;
     log(`phase 1: stored ${stored} messages in ${publishSeconds.toFixed(1)} s (${Math.round(stored / publishSeconds)} msg/s publish with acks)`);
 
+    // The clock starts once every replica is ready; what they counted while starting is left out.
+    const trackers = await startTrackers(prefix);
     const started = performance.now();
-    const apps = await startTrackers(prefix);
+    const before = await total(db, 'p1-k');
     const seen = await until(db, 'p1-k', N, 300_000);
     const seconds = (performance.now() - started) / 1000;
-    const stats = apps.map((app) => app.get(UsageConsumer).stats);
-    for (const app of apps) await app.close();
-    results.tracker = { messages: N, total: seen, exact: seen === N, seconds, rate: Math.round(N / seconds), stats };
+    const stats = await stopTrackers(trackers);
+    const rate = Math.round((N - before) / seconds);
+    results.tracker = { messages: N, timed: N - before, total: seen, exact: seen === N, seconds, rate, replicas: REPLICAS, batch: Number(args.batch), stats };
     log(
-      `phase 1: ${REPLICAS} tracker(s), batch ${args.batch}: ${seen}/${N} counted in ${seconds.toFixed(2)} s = ${Math.round(N / seconds)} events/s` +
+      `phase 1: ${REPLICAS} tracker process(es), batch ${args.batch}: ${seen}/${N} counted, the last ${N - before} in ${seconds.toFixed(2)} s = ${rate} events/s` +
         ` (${seen === N ? 'exact' : 'NOT EXACT'}; duplicates skipped ${stats.reduce((sum, s) => sum + s.duplicates, 0)})`,
     );
     await dropStream(bus);
@@ -130,7 +180,7 @@ try {
     const prefix = `${runId}.e2e`;
     const bus = await NatsBus.connect({ url: natsUrl, subjectPrefix: prefix, name: 'bench-usage', logger });
     await ensureUsageStream(await jetstreamManager(bus.connection), usageStreamNames(bus));
-    const apps = await startTrackers(prefix);
+    const trackers = await startTrackers(prefix);
     const publisher = new UsagePublisher(
       { jetStream: jetstream(bus.connection), subject: bus.subject('keyUsed'), isConnected: () => bus.connected, logger },
       { ...DEFAULT_USAGE_PUBLISHER_OPTIONS, shutdownTimeoutMs: 60_000 },
@@ -152,9 +202,9 @@ try {
       const stream = await jsm.streams.info(names.stream);
       const consumer = await jsm.consumers.info(names.stream, names.durable);
       log(`phase 2: undelivered ${undelivered}; stream holds ${stream.state.messages}; consumer pending ${consumer.num_pending}, ack pending ${consumer.num_ack_pending}, redelivered ${consumer.num_redelivered}`);
-      log(`phase 2: tracker stats ${JSON.stringify(apps.map((app) => app.get(UsageConsumer).stats))}`);
     }
-    for (const app of apps) await app.close();
+    const stats = await stopTrackers(trackers);
+    if (seen !== USES) log(`phase 2: tracker stats ${JSON.stringify(stats)}`);
     results.endToEnd = { uses: USES, total: seen, exact: seen === USES, seconds, rate: Math.round(USES / seconds) };
     log(
       `phase 2: ${USES} uses recorded in ${recordSeconds.toFixed(2)} s, ${seen}/${USES} counted after ${seconds.toFixed(2)} s` +

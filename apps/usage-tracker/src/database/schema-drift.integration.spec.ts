@@ -5,6 +5,7 @@ import { createTestDatabase, testEnvironment, type TestDatabase } from '@app/tes
 import { migrateUsageTracker } from './migrate.js';
 import { usageTrackerDataSourceOptions } from './data-source-options.js';
 import { USAGE_SCHEMA } from './usage-schema.js';
+import { USAGE_TRACKER_MIGRATIONS } from './migrations/index.js';
 
 let db: TestDatabase;
 
@@ -28,13 +29,12 @@ describe('usage-tracker schema', () => {
     try {
       const before = (await tablesBySchema(dataSource)).filter((table) => table.schema !== USAGE_SCHEMA);
 
-      expect(await migrateUsageTracker(db.url)).toEqual(['UsageSchema1767225700000']);
+      expect(await migrateUsageTracker(db.url)).toEqual(['UsageSchema1767225700000', 'LastUsedInMinutes1767225800000']);
       expect(await migrateUsageTracker(db.url)).toEqual([]);
 
       const tables = await tablesBySchema(dataSource);
       expect(tables.filter((table) => table.schema === USAGE_SCHEMA).map((table) => table.name)).toEqual([
         'applied_ranges',
-        'key_last_used',
         'key_usage_minutes',
         'schema_migrations',
         'stream_state',
@@ -53,10 +53,46 @@ describe('usage-tracker schema', () => {
     const dataSource = await new DataSource(usageTrackerDataSourceOptions(db.url, 1)).initialize();
     try {
       await migrateUsageTracker(db.url);
-      await dataSource.undoLastMigration({ transaction: 'all' });
+      for (let step = 0; step < USAGE_TRACKER_MIGRATIONS.length; step++) await dataSource.undoLastMigration({ transaction: 'all' });
       const left = (await tablesBySchema(dataSource)).filter((table) => table.schema === USAGE_SCHEMA).map((table) => table.name);
       expect(left).toEqual(['schema_migrations']);
-      expect(await migrateUsageTracker(db.url)).toEqual(['UsageSchema1767225700000']);
+      expect(await migrateUsageTracker(db.url)).toEqual(['UsageSchema1767225700000', 'LastUsedInMinutes1767225800000']);
+    } finally {
+      await dataSource.destroy();
+    }
+  });
+
+  it('moves each key’s exact last use into its newest minute row, and back', async () => {
+    const dataSource = await new DataSource(usageTrackerDataSourceOptions(db.url, 1)).initialize();
+    try {
+      await migrateUsageTracker(db.url);
+      await dataSource.undoLastMigration({ transaction: 'all' });
+      await dataSource.query(`INSERT INTO "usage"."key_usage_minutes" ("key_id", "minute", "count") VALUES
+        ('k1', '2026-03-01T10:14:00Z', 4), ('k1', '2026-03-01T10:15:00Z', 2), ('k2', '2026-03-01T09:00:00Z', 1)`);
+      await dataSource.query(`INSERT INTO "usage"."key_last_used" ("key_id", "last_used_at") VALUES
+        ('k1', '2026-03-01T10:15:42.123Z'), ('k2', '2026-03-01T09:00:07.5Z')`);
+
+      expect(await migrateUsageTracker(db.url)).toEqual(['LastUsedInMinutes1767225800000']);
+      const rows = (await dataSource.query(
+        `SELECT "key_id", "minute", "count"::int AS count, "last_used_at" FROM "usage"."key_usage_minutes" ORDER BY 1, 2`,
+      )) as { key_id: string; minute: Date; count: number; last_used_at: Date }[];
+      expect(rows.map((row) => [row.key_id, row.count, row.last_used_at.toISOString()])).toEqual([
+        ['k1', 4, '2026-03-01T10:14:00.000Z'],
+        ['k1', 2, '2026-03-01T10:15:42.123Z'],
+        ['k2', 1, '2026-03-01T09:00:07.500Z'],
+      ]);
+
+      await dataSource.undoLastMigration({ transaction: 'all' });
+      const lastUsed = (await dataSource.query(`SELECT "key_id", "last_used_at" FROM "usage"."key_last_used" ORDER BY 1`)) as {
+        key_id: string;
+        last_used_at: Date;
+      }[];
+      expect(lastUsed.map((row) => [row.key_id, row.last_used_at.toISOString()])).toEqual([
+        ['k1', '2026-03-01T10:15:42.123Z'],
+        ['k2', '2026-03-01T09:00:07.500Z'],
+      ]);
+      await dataSource.query(`DELETE FROM "usage"."key_usage_minutes"`);
+      await migrateUsageTracker(db.url);
     } finally {
       await dataSource.destroy();
     }

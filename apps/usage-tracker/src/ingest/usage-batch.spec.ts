@@ -33,7 +33,7 @@ describe('parseUse', () => {
 describe('aggregateUses', () => {
   const use = (seq: number, keyId: string, at: string, count = 1): UseRecord => ({ seq, keyId, atMs: Date.parse(at), count });
 
-  it('sums per key and UTC minute, and keeps each key’s latest use', () => {
+  it('sums per key and UTC minute, and keeps each minute’s latest use', () => {
     const sut = aggregateUses([
       use(1, 'kb', '2026-03-01T10:15:59.999Z'),
       use(2, 'ka', '2026-03-01T10:15:00.000Z', 3),
@@ -43,20 +43,16 @@ describe('aggregateUses', () => {
     ]);
 
     expect(sut.buckets).toEqual([
-      { keyId: 'ka', minuteMs: Date.parse('2026-03-01T10:14:00Z'), count: 1 },
-      { keyId: 'ka', minuteMs: Date.parse('2026-03-01T10:15:00Z'), count: 3 },
-      { keyId: 'kb', minuteMs: Date.parse('2026-03-01T10:15:00Z'), count: 2 },
-      { keyId: 'kb', minuteMs: Date.parse('2026-03-01T10:16:00Z'), count: 2 },
-    ]);
-    expect(sut.lastUses).toEqual([
-      { keyId: 'ka', atMs: Date.parse('2026-03-01T10:15:00.000Z') },
-      { keyId: 'kb', atMs: Date.parse('2026-03-01T10:16:00.000Z') },
+      { keyId: 'ka', minuteMs: Date.parse('2026-03-01T10:14:00Z'), count: 1, lastMs: Date.parse('2026-03-01T10:14:30.000Z') },
+      { keyId: 'ka', minuteMs: Date.parse('2026-03-01T10:15:00Z'), count: 3, lastMs: Date.parse('2026-03-01T10:15:00.000Z') },
+      { keyId: 'kb', minuteMs: Date.parse('2026-03-01T10:15:00Z'), count: 2, lastMs: Date.parse('2026-03-01T10:15:59.999Z') },
+      { keyId: 'kb', minuteMs: Date.parse('2026-03-01T10:16:00Z'), count: 2, lastMs: Date.parse('2026-03-01T10:16:00.000Z') },
     ]);
     expect(sut.uses).toBe(8);
   });
 
   it('is empty for no uses', () => {
-    expect(aggregateUses([])).toEqual({ buckets: [], lastUses: [], uses: 0 });
+    expect(aggregateUses([])).toEqual({ buckets: [], uses: 0 });
   });
 });
 

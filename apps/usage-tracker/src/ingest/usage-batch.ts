@@ -32,41 +32,35 @@ export interface MinuteBucket {
   keyId: string;
   minuteMs: number;
   count: number;
-}
-
-export interface LastUse {
-  keyId: string;
-  atMs: number;
+  /** The latest use counted in this bucket. */
+  lastMs: number;
 }
 
 export interface Aggregate {
   buckets: MinuteBucket[];
-  lastUses: LastUse[];
   uses: number;
 }
 
 /**
- * Sums one batch per key and UTC minute, and keeps each key's latest use. Rows come out
- * sorted by key (then minute) so that concurrent replicas lock rows in the same order.
+ * Sums one batch per key and UTC minute, keeping each bucket's latest use. Buckets come
+ * out sorted by key, then minute, so that concurrent replicas lock rows in the same order.
  */
 export function aggregateUses(uses: readonly UseRecord[]): Aggregate {
   const buckets = new Map<string, MinuteBucket>();
-  const lastUses = new Map<string, LastUse>();
   let total = 0;
   for (const use of uses) {
     const minuteMs = Math.floor(use.atMs / MINUTE_MS) * MINUTE_MS;
     const bucketKey = `${use.keyId}\u0000${minuteMs}`;
     const bucket = buckets.get(bucketKey);
-    if (bucket) bucket.count += use.count;
-    else buckets.set(bucketKey, { keyId: use.keyId, minuteMs, count: use.count });
-    const last = lastUses.get(use.keyId);
-    if (!last) lastUses.set(use.keyId, { keyId: use.keyId, atMs: use.atMs });
-    else if (use.atMs > last.atMs) last.atMs = use.atMs;
+    if (!bucket) buckets.set(bucketKey, { keyId: use.keyId, minuteMs, count: use.count, lastMs: use.atMs });
+    else {
+      bucket.count += use.count;
+      if (use.atMs > bucket.lastMs) bucket.lastMs = use.atMs;
+    }
     total += use.count;
   }
   return {
     buckets: [...buckets.values()].sort((a, b) => compare(a.keyId, b.keyId) || a.minuteMs - b.minuteMs),
-    lastUses: [...lastUses.values()].sort((a, b) => compare(a.keyId, b.keyId)),
     uses: total,
   };
 }

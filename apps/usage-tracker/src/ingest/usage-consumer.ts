@@ -29,18 +29,19 @@ export interface IngestStats {
  * batches (by size, or after the flush interval), each batch is written in one
  * transaction, and its messages are acked only after the commit. Unacked messages (a
  * crash, a failed commit) are redelivered, and the repository skips those already
- * counted. At most one batch commits while the next one fills, so memory holds about
- * two batches plus what the client has pulled (at most twice the batch size).
+ * counted. One batch commits at a time while the next fills. Messages arrive by callback
+ * (no promise per message); what waits here is bounded by the consumer's max_ack_pending,
+ * since nothing is acked before its commit.
  */
 export class UsageConsumer {
   readonly stats: IngestStats = { received: 0, applied: 0, uses: 0, duplicates: 0, rejected: 0, failedBatches: 0 };
   private readonly names: UsageStreamNames;
   private jsm: JetStreamManager | undefined;
   private messages: ConsumerMessages | undefined;
-  private buffer: JsMsg[] = [];
-  private committing: Promise<void> = Promise.resolve();
-  private batchesInProgress = 0;
-  private loop: Promise<void> = Promise.resolve();
+  /** Received and parsed, waiting for the next batch: `waiting[i]` carries `uses[i]`. */
+  private waiting: JsMsg[] = [];
+  private uses: UseRecord[] = [];
+  private working: Promise<void> | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -60,12 +61,15 @@ export class UsageConsumer {
     await ensureUsageConsumer(this.jsm, this.names, { ackWaitMs: this.options.ackWaitMs, maxAckPending: this.options.maxAckPending });
     await this.repository.registerStream(this.names.stream);
     const consumer = await jetstream(this.bus.connection).consumers.get(this.names.stream, this.names.durable);
-    this.messages = await consumer.consume({ max_messages: this.options.batchSize * 2 });
-    this.loop = this.receive(this.messages);
+    this.messages = await consumer.consume({
+      max_messages: this.options.batchSize * 2,
+      callback: (msg) => this.receive(msg),
+    });
     void this.watch(this.messages);
-    this.flushTimer = setInterval(() => {
-      if (this.batchesInProgress === 0 && this.buffer.length > 0) void this.dispatch();
-    }, this.options.flushIntervalMs);
+    void this.messages.closed().then((error) => {
+      if (error) this.logger.error({ err: error }, 'key.used consumer stopped');
+    });
+    this.flushTimer = setInterval(() => this.pump(true), this.options.flushIntervalMs);
     this.pruneTimer = setInterval(() => void this.prune(), this.options.pruneIntervalMs);
     this.logger.info({ stream: this.names.stream, consumer: this.names.durable }, 'consuming key.used');
   }
@@ -77,72 +81,62 @@ export class UsageConsumer {
     clearInterval(this.flushTimer);
     clearInterval(this.pruneTimer);
     await this.messages?.close();
-    await this.loop;
-    while (this.buffer.length > 0) await this.dispatch();
-    await this.committing;
+    await this.working;
+    while (this.waiting.length > 0) await this.process(this.take());
   }
 
-  private async receive(messages: ConsumerMessages): Promise<void> {
+  /**
+   * Parses on arrival, so that parsing overlaps the previous batch's commit. Must not throw
+   * (that would stop the consumer): a message it cannot handle stays unacked and comes back.
+   */
+  private receive(msg: JsMsg): void {
+    this.stats.received += 1;
+    metrics.messagesConsumed.inc();
     try {
-      for await (const msg of messages) {
-        metrics.messagesConsumed.inc();
-        this.stats.received += 1;
-        this.buffer.push(msg);
-        // Waits for the previous batch's commit only: the next batch fills meanwhile.
-        if (this.buffer.length >= this.options.batchSize) await this.dispatch();
-      }
+      const parsed = parseUse(msg.seq, decode(msg));
+      if (!parsed.ok) return this.reject(msg, parsed.problem);
+      this.waiting.push(msg);
+      this.uses.push(parsed.use);
+      if (this.waiting.length >= this.options.batchSize) this.pump();
     } catch (error) {
-      this.logger.error({ err: error }, 'key.used consumer stopped');
+      this.logger.error({ err: error, subject: msg.subject }, 'could not take a key.used message; it will be redelivered');
     }
   }
 
-  /** Queues one batch behind the one committing; resolves when the previous batch is done. */
-  private dispatch(): Promise<void> {
-    const batch = this.buffer.splice(0, this.options.batchSize);
-    if (batch.length === 0) return this.committing;
-    const previous = this.committing;
-    this.batchesInProgress += 1;
-    this.committing = previous
-      .then(() => this.process(batch))
-      .finally(() => {
-        this.batchesInProgress -= 1;
-      });
-    return previous;
+  private take(): Batch {
+    const size = this.options.batchSize;
+    return { messages: this.waiting.splice(0, size), uses: this.uses.splice(0, size) };
+  }
+
+  /** Starts the next batch unless one is committing: a full one, or (`partial`) whatever is waiting. */
+  private pump(partial = false): void {
+    if (this.working || this.stopped) return;
+    if (this.waiting.length === 0 || (!partial && this.waiting.length < this.options.batchSize)) return;
+    this.working = this.process(this.take()).finally(() => {
+      this.working = undefined;
+      this.pump();
+    });
   }
 
   /** Never rejects: a failed batch is nak'ed and comes back. */
-  private async process(batch: JsMsg[]): Promise<void> {
+  private async process({ messages, uses }: Batch): Promise<void> {
     const started = performance.now();
-    const uses: UseRecord[] = [];
-    const valid: JsMsg[] = [];
-    for (const msg of batch) {
-      const parsed = parseUse(msg.seq, decode(msg));
-      if (parsed.ok) {
-        uses.push(parsed.use);
-        valid.push(msg);
-      } else {
-        this.reject(msg, parsed.problem);
-      }
+    try {
+      const outcome = await this.repository.applyBatch(this.names.stream, uses);
+      for (const msg of messages) msg.ack();
+      this.stats.applied += outcome.applied;
+      this.stats.uses += outcome.uses;
+      this.stats.duplicates += outcome.duplicates;
+      metrics.messagesApplied.inc(outcome.applied);
+      metrics.usesApplied.inc(outcome.uses);
+      if (outcome.duplicates > 0) metrics.duplicatesSkipped.inc(outcome.duplicates);
+    } catch (error) {
+      this.stats.failedBatches += 1;
+      metrics.batchFailures.inc();
+      this.logger.error({ err: error, messages: messages.length }, 'could not write a usage batch; its messages will be redelivered');
+      for (const msg of messages) msg.nak(NAK_DELAY_MS);
     }
-    if (uses.length > 0) {
-      try {
-        const outcome = await this.repository.applyBatch(this.names.stream, uses);
-        for (const msg of valid) msg.ack();
-        this.stats.applied += outcome.applied;
-        this.stats.uses += outcome.uses;
-        this.stats.duplicates += outcome.duplicates;
-        metrics.messagesApplied.inc(outcome.applied);
-        metrics.usesApplied.inc(outcome.uses);
-        if (outcome.duplicates > 0) metrics.duplicatesSkipped.inc(outcome.duplicates);
-      } catch (error) {
-        this.stats.failedBatches += 1;
-        metrics.batchFailures.inc();
-        this.logger.error({ err: error, messages: valid.length }, 'could not write a usage batch; its messages will be redelivered');
-        for (const msg of valid) msg.nak(NAK_DELAY_MS);
-      }
-    }
-    const last = batch[batch.length - 1];
-    metrics.consumerLag.set(last.info.pending + this.buffer.length);
+    metrics.consumerLag.set(messages[messages.length - 1].info.pending + this.waiting.length);
     metrics.batchDuration.observe((performance.now() - started) / 1000);
   }
 
@@ -178,6 +172,11 @@ export class UsageConsumer {
       }
     }
   }
+}
+
+interface Batch {
+  messages: JsMsg[];
+  uses: UseRecord[];
 }
 
 function decode(msg: JsMsg): string {

@@ -93,29 +93,18 @@ export class UsageIngestRepository {
         );
       }
     }
-    const { buckets, lastUses, uses } = aggregateUses(fresh);
+    const { buckets, uses } = aggregateUses(fresh);
     if (buckets.length > 0) {
+      // One JSON parameter: serializing it is one native call, where array parameters cost
+      // an escape per element and a Date string per time (times travel as epoch ms).
       await runner.query(
-        `WITH minutes AS (
-           INSERT INTO "usage"."key_usage_minutes" ("key_id", "minute", "count")
-           SELECT * FROM unnest($1::varchar[], $2::timestamptz[], $3::bigint[])
-           ON CONFLICT ("key_id", "minute") DO UPDATE SET "count" = "key_usage_minutes"."count" + EXCLUDED."count"
-           RETURNING 1
-         ), last_used AS (
-           INSERT INTO "usage"."key_last_used" ("key_id", "last_used_at")
-           SELECT * FROM unnest($4::varchar[], $5::timestamptz[])
-           ON CONFLICT ("key_id") DO UPDATE
-             SET "last_used_at" = GREATEST("key_last_used"."last_used_at", EXCLUDED."last_used_at")
-           RETURNING 1
-         )
-         SELECT (SELECT count(*) FROM minutes) AS minutes, (SELECT count(*) FROM last_used) AS keys`,
-        [
-          buckets.map((bucket) => bucket.keyId),
-          buckets.map((bucket) => new Date(bucket.minuteMs).toISOString()),
-          buckets.map((bucket) => bucket.count),
-          lastUses.map((last) => last.keyId),
-          lastUses.map((last) => new Date(last.atMs).toISOString()),
-        ],
+        `INSERT INTO "usage"."key_usage_minutes" ("key_id", "minute", "count", "last_used_at")
+         SELECT b."keyId", to_timestamp(b."minuteMs" / 1000), b."count", to_timestamp(b."lastMs" / 1000)
+           FROM json_to_recordset($1::json) AS b ("keyId" varchar, "minuteMs" float8, "count" bigint, "lastMs" float8)
+         ON CONFLICT ("key_id", "minute") DO UPDATE
+           SET "count" = "key_usage_minutes"."count" + EXCLUDED."count",
+               "last_used_at" = GREATEST("key_usage_minutes"."last_used_at", EXCLUDED."last_used_at")`,
+        [JSON.stringify(buckets)],
       );
     }
     return { applied: fresh.length, duplicates: received - fresh.length, uses };

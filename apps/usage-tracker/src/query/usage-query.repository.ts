@@ -22,7 +22,12 @@ export class UsageQueryRepository {
   async lastUsed(keyIds: readonly string[]): Promise<Map<string, Date>> {
     if (keyIds.length === 0) return new Map();
     const rows = (await this.dataSource.query(
-      `SELECT "key_id", "last_used_at" FROM "usage"."key_last_used" WHERE "key_id" = ANY($1::varchar[])`,
+      // Each key's newest minute row, found by walking its primary key backwards.
+      `SELECT k."key_id", m."last_used_at"
+         FROM unnest($1::varchar[]) AS k ("key_id")
+         CROSS JOIN LATERAL (
+           SELECT "last_used_at" FROM "usage"."key_usage_minutes"
+            WHERE "key_id" = k."key_id" ORDER BY "minute" DESC LIMIT 1) AS m`,
       [keyIds],
     )) as { key_id: string; last_used_at: Date }[];
     return new Map(rows.map((row) => [row.key_id, row.last_used_at]));

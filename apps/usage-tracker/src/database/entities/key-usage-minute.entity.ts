@@ -1,7 +1,10 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { USAGE_SCHEMA } from '../usage-schema.js';
 
-/** Uses of one key in one UTC minute; hour and day series are summed from these. */
+/**
+ * Uses of one key in one UTC minute; hour and day series are summed from these, and the
+ * newest row's `last_used_at` is the key's `lastUsedAt`.
+ */
 @Entity({ name: 'key_usage_minutes', schema: USAGE_SCHEMA })
 export class KeyUsageMinuteEntity {
   /** Key ids belong to key-management; no foreign key crosses into its tables. */
@@ -13,4 +16,8 @@ export class KeyUsageMinuteEntity {
 
   @Column({ name: 'count', type: 'bigint' })
   count: string;
+
+  /** The latest use counted in this minute. */
+  @Column({ name: 'last_used_at', type: 'timestamptz' })
+  lastUsedAt: Date;
 }
