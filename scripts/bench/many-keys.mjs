@@ -1,8 +1,8 @@
 // Scenario 5: 100,000 active keys. Written in bulk into key-management's tables (one at a time
 // over its bus API is measured too, on a sample, and would take most of the run), then driven
 // through the gateway one key after another: a cold pass (every request a gateway miss, and a
-// verifier miss to Postgres), then warm rounds across all keys, on a gateway replica whose cache TTL
-// outlasts the cold pass. Memory of every process and the
+// verifier miss to Postgres), then warm rounds across all keys alternating with control rounds (the
+// same generator, one key), on a gateway replica whose cache TTL outlasts the cold pass. Memory of every process and the
 // entries of every cache are read from /metrics and Redis, before and after.
 import { Redis } from 'ioredis';
 import { createChatbotKeys, insertChatbotKeys } from './keys.mjs';
@@ -10,6 +10,7 @@ import { load } from './load.mjs';
 import { scrape } from './system.mjs';
 import { freePort } from '../system.mjs';
 import { startGateway } from './processes.mjs';
+import { cpuSnapshot, cpuSpent } from './cpu.mjs';
 
 const MiB = 2 ** 20;
 
@@ -39,7 +40,13 @@ async function memory(system, gatewayUrl) {
   return { rssMiB: rss, gatewayEntries: gateway, redisKeys, redisUsedMiB: Math.round(redisMemory / MiB) };
 }
 
-export async function runManyKeys({ system, bus, tenant, count, seconds, coldSeconds, connections, log }) {
+/** The round with the median throughput (its latencies with it). */
+function medianRound(results) {
+  const sorted = [...results].sort((a, b) => a.rps - b.rps);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
+export async function runManyKeys({ system, bus, tenant, count, seconds, coldSeconds, connections, rounds, log }) {
   const sample = Math.min(1_000, count);
   let started = performance.now();
   const viaBus = await createChatbotKeys(bus, tenant, sample, { concurrency: 64 });
@@ -58,12 +65,49 @@ export async function runManyKeys({ system, bus, tenant, count, seconds, coldSec
   // Keys the cold pass reached (all of them unless its time limit ran out first): the warm rounds cycle through those.
   const warmed = targets.slice(0, Math.min(count, cold.responses));
   log(`  cold pass (gateway and verifier misses): ${Math.round(cold.rps)} req/s, p50 ${cold.latency.p50.toFixed(2)} ms p99 ${cold.latency.p99.toFixed(2)} ms`);
-  const warm = await load({ url, connections, duration: seconds, targets: warmed });
-  log(`  warm across ${warmed.length} keys: ${Math.round(warm.rps)} req/s, p50 ${warm.latency.p50.toFixed(2)} ms p99 ${warm.latency.p99.toFixed(2)} ms`);
+  // Alternating rounds against a control: the same generator cycling through as many targets, all of them
+  // one warm key. Cycling through targets costs autocannon a request rebuild each time, so comparing with the
+  // single-key throughput scenario would charge the load generator's work to the gateway.
+  const oneKey = warmed.map(() => warmed[0]);
+  const warmRounds = [];
+  const controlRounds = [];
+  // CPU per process group over each side's rounds: where the work per request went.
+  const cpu = { warm: {}, control: {} };
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? ['warm', 'control'] : ['control', 'warm'];
+    for (const side of order) {
+      const before = cpuSnapshot();
+      const result = await load({ url, connections, duration: seconds, targets: side === 'warm' ? warmed : oneKey });
+      const spent = cpuSpent(before, cpuSnapshot()) ?? {};
+      for (const [group, value] of Object.entries(spent)) cpu[side][group] = (cpu[side][group] ?? 0) + value;
+      (side === 'warm' ? warmRounds : controlRounds).push(result);
+    }
+  }
+  const requests = (results) => results.reduce((sum, result) => sum + result.ok, 0);
+  const cpuPerThousand = (side, results) =>
+    Object.fromEntries(Object.entries(cpu[side]).map(([group, value]) => [group, (value * 1000 * 1000) / requests(results)]));
+  const warm = medianRound(warmRounds);
+  const control = medianRound(controlRounds);
+  log(`  warm across ${warmed.length} keys: ${Math.round(warm.rps)} req/s (one key, same generator: ${Math.round(control.rps)}), p50 ${warm.latency.p50.toFixed(2)} ms p99 ${warm.latency.p99.toFixed(2)} ms`);
   const after = await memory(system, url);
   await gateway.stop();
-  for (const [name, result] of [['cold', cold], ['warm', warm]]) {
+  for (const [name, result] of [['cold', cold], ...warmRounds.map((r) => ['warm', r]), ...controlRounds.map((r) => ['control', r])]) {
     if (result.ok !== result.responses) throw new Error(`${name} pass: non-200 answers ${JSON.stringify(result.statuses)}`);
   }
-  return { keys: count, warmKeys: warmed.length, viaBus: sample, busRate, createSeconds, cold, warm, before, after };
+  const roundsRps = (results) => results.map((result) => Math.round(result.rps));
+  return {
+    keys: count,
+    warmKeys: warmed.length,
+    viaBus: sample,
+    busRate,
+    createSeconds,
+    cold,
+    roundSeconds: seconds,
+    warm: { ...warm, rounds: roundsRps(warmRounds) },
+    control: { ...control, rounds: roundsRps(controlRounds) },
+    // CPU milliseconds per 1,000 answered requests, by process group.
+    cpuMsPer1000: { warm: cpuPerThousand('warm', warmRounds), control: cpuPerThousand('control', controlRounds) },
+    before,
+    after,
+  };
 }

@@ -2,6 +2,7 @@
 // then the latency authentication adds at 70 % of the gateway's maximum, both in alternating rounds.
 import { load } from './load.mjs';
 import { median } from './stats.mjs';
+import { scrape } from './system.mjs';
 
 function medians(rounds) {
   return {
@@ -33,6 +34,24 @@ async function alternate({ rounds, run, log, label }) {
   return { baseline: medians(baseline), ours: medians(ours) };
 }
 
+/**
+ * Percentiles of what a Prometheus histogram counted between two scrapes, as the upper bound of
+ * the bucket the rank falls in (a histogram knows no more than that), in milliseconds.
+ */
+function histogramPercentiles(before, after, percents) {
+  const buckets = Object.keys(after)
+    .map((labels) => ({ le: Number(/le="([^"]+)"/.exec(labels)[1]), count: after[labels] - (before[labels] ?? 0) }))
+    .sort((a, b) => a.le - b.le);
+  const total = buckets.at(-1)?.count ?? 0;
+  const result = { samples: total };
+  for (const p of percents) {
+    const rank = Math.ceil((p / 100) * total);
+    const bucket = buckets.find((b) => b.count >= rank);
+    result[`p${p}`] = bucket ? bucket.le * 1000 : NaN;
+  }
+  return result;
+}
+
 export async function runThroughput({ gatewayUrl, baselineUrl, key, chatbotId, rounds, seconds, connections, log }) {
   const path = `/api/v1/chatbots/${chatbotId}/messages`;
   const headers = { authorization: `Bearer ${key}` };
@@ -47,14 +66,17 @@ export async function runThroughput({ gatewayUrl, baselineUrl, key, chatbotId, r
     run: (side) => load({ url: target(side), connections, duration: seconds, headers }),
   });
   const rate = Math.round(0.7 * max.ours.rps);
+  const hitsBefore = await scrape(gatewayUrl, 'gateway_auth_cache_hit_duration_seconds_bucket');
   const atRate = await alternate({
     rounds,
     log,
     label: `${rate}/s`,
     run: (side) => load({ url: target(side), connections, duration: seconds, headers, overallRate: rate }),
   });
+  const hitsAfter = await scrape(gatewayUrl, 'gateway_auth_cache_hit_duration_seconds_bucket');
   return {
     max,
+    authOnHit: histogramPercentiles(hitsBefore, hitsAfter, [50, 99, 99.9]),
     ratio: max.ours.rps / max.baseline.rps,
     rate,
     atRate,

@@ -4,6 +4,7 @@ import { generateApiKey, hashApiKey, type EventMap, type VerifyReply } from '@ap
 import type { GatewayConfig } from '../config.js';
 import { KeyAuthenticator } from './key-authenticator.js';
 import { RateLimitedError } from './rate-limited-error.js';
+import { cacheHitDuration } from './auth-metrics.js';
 
 type Handlers = { [S in keyof EventMap]?: (event: EventMap[S]) => void };
 
@@ -86,6 +87,20 @@ describe('KeyAuthenticator', () => {
     now += 2;
     await sut.authenticate(key, 'bot-1', 'c');
     expect(bus.verify).toHaveBeenCalledTimes(2);
+  });
+
+  it('times authentication from the cache: one sample per hit, none for a miss', async () => {
+    const { sut, bus } = setup();
+    const key = generateApiKey('chatbot');
+    const samples = async () => (await cacheHitDuration.get()).values.find((value) => value.metricName?.endsWith('_count'))?.value ?? 0;
+    const before = await samples();
+    expect(sut.fromCache(key, 'bot-1', 'c')).toBeUndefined();
+    bus.verify.mockResolvedValue(allowed());
+    await sut.authenticate(key, 'bot-1', 'c');
+    expect(await samples()).toBe(before);
+    expect(sut.fromCache(key, 'bot-1', 'c')?.keyId).toBe('key-1');
+    expect(sut.fromCache(key, 'bot-1', 'c')?.keyId).toBe('key-1');
+    expect(await samples()).toBe(before + 2);
   });
 
   it('caches per target chatbot and omits chatbotId on account routes', async () => {

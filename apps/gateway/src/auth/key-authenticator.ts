@@ -4,7 +4,7 @@ import type { Subscription } from '@nats-io/transport-node';
 import { ApiError, CONFIG, NatsBus } from '@app/common';
 import { classifyApiKey, type VerifiedKey, type VerifyReply } from '@app/contracts';
 import type { GatewayConfig } from '../config.js';
-import { authCacheLookups, authThrottled, reportMemory, verifyDuration } from './auth-metrics.js';
+import { authCacheLookups, authThrottled, cacheHitDuration, reportMemory, verifyDuration } from './auth-metrics.js';
 import { keyHashOf } from './key-hash.js';
 import { FailureThrottle } from './failure-throttle.js';
 import { InvalidationLog } from './invalidation-log.js';
@@ -84,10 +84,15 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
    * warm path: no promise, no classification (only well-formed keys are ever cached).
    */
   fromCache(presentedKey: string, chatbotId: string | null, clientAddress: string): VerifiedKey | undefined {
+    const startedAt = performance.now();
     const cached = this.cache.get(cacheKeyFor(keyHashOf(presentedKey), chatbotId), Date.now());
     if (!cached) return undefined;
     cacheHits.inc();
-    return this.decide(cached, chatbotId, clientAddress);
+    try {
+      return this.decide(cached, chatbotId, clientAddress);
+    } finally {
+      cacheHitDuration.observe((performance.now() - startedAt) / 1000);
+    }
   }
 
   /**
