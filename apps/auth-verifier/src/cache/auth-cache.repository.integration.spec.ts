@@ -6,13 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { createLogger } from '@app/common';
-import { generateApiKey, hashApiKey, type KeyRecord } from '@app/contracts';
+import { generateApiKey, hashApiKey, type KeyRecord, type Plan } from '@app/contracts';
 import { testEnvironment } from '@app/testing';
 import { AuthCacheRepository, type AuthCacheSettings } from './auth-cache.repository.js';
 import { createRedisClient } from './redis.module.js';
+import { MISS, UNAVAILABLE, hit } from './cache-read.js';
 
 const logger = createLogger('auth-verifier-test', 'silent');
 const record: KeyRecord = { keyId: 'key-1', type: 'chatbot', accountId: 'acc-1', chatbotId: 'bot-1', userId: null };
+const userRecord: KeyRecord = { keyId: 'key-2', type: 'user', accountId: 'acc-1', chatbotId: null, userId: 'user-1' };
 
 function settings(keyPrefix: string): AuthCacheSettings {
   return { keyPrefix, ttlMs: 60_000, negativeTtlMs: 10_000, maxPendingInvalidations: 100 };
@@ -110,6 +112,130 @@ describe('AuthCacheRepository against real Redis', () => {
     await expect(sut.getChatbotOwner('bot-1')).resolves.toEqual({ state: 'hit', value: null });
     expect(await inspector.pttl(`${env.redisPrefix}chatbot:bot-1`)).toBeGreaterThan(55_000);
   });
+
+  describe('readForVerify', () => {
+    it('reads the key record, its account’s plan and the chatbot entry with one command', async () => {
+      const keyHash = hashApiKey(generateApiKey('chatbot'));
+      sut.setKeyRecord(keyHash, record);
+      sut.setPlan('acc-1', 'standard');
+      sut.setChatbotOwner('bot-1', 'acc-1');
+      await flushed(redis);
+      const seen = await watchCommands(inspector, env.redisPrefix);
+
+      try {
+        await expect(sut.readForVerify(keyHash, 'bot-1')).resolves.toEqual({
+          key: hit(record),
+          plan: { id: 'acc-1', read: hit<Plan>('standard') },
+          chatbot: { id: 'bot-1', read: hit('acc-1') },
+        });
+        const commands = await seen.upTo(`${env.redisPrefix}sentinel`);
+        expect(commands.fromClients.map(([name]) => name.toLowerCase())).toEqual([expect.stringMatching(/^eval(sha)?$/)]);
+        expect(commands.fromScripts).toEqual([
+          ['GET', `${env.redisPrefix}key:${keyHash}`],
+          ['GET', `${env.redisPrefix}plan:acc-1`],
+          ['GET', `${env.redisPrefix}chatbot:bot-1`],
+        ]);
+      } finally {
+        seen.stop();
+      }
+    });
+
+    it('reads a missing key entry as a miss and reads no plan', async () => {
+      const keyHash = hashApiKey(generateApiKey('chatbot'));
+      sut.setPlan('acc-1', 'standard');
+      await flushed(redis);
+
+      await expect(sut.readForVerify(keyHash, null)).resolves.toEqual({ key: MISS, plan: null, chatbot: null });
+      await expect(sut.readForVerify(keyHash, 'bot-1')).resolves.toEqual({
+        key: MISS,
+        plan: null,
+        chatbot: { id: 'bot-1', read: MISS },
+      });
+    });
+
+    it('reads the plan as a miss when only the key record is cached', async () => {
+      const keyHash = hashApiKey(generateApiKey('chatbot'));
+      sut.setKeyRecord(keyHash, record);
+      await flushed(redis);
+
+      await expect(sut.readForVerify(keyHash, 'bot-1')).resolves.toEqual({
+        key: hit(record),
+        plan: { id: 'acc-1', read: MISS },
+        chatbot: { id: 'bot-1', read: MISS },
+      });
+    });
+
+    it('reads no plan along with a user-level key’s record', async () => {
+      const keyHash = hashApiKey(generateApiKey('user'));
+      sut.setKeyRecord(keyHash, userRecord);
+      sut.setPlan('acc-1', 'standard');
+      sut.setChatbotOwner('bot-1', 'acc-1');
+      await flushed(redis);
+
+      await expect(sut.readForVerify(keyHash, 'bot-1')).resolves.toEqual({
+        key: hit(userRecord),
+        plan: null,
+        chatbot: { id: 'bot-1', read: hit('acc-1') },
+      });
+    });
+
+    it('reads the cached knowledge that there is none as such', async () => {
+      const unknownHash = hashApiKey(generateApiKey('chatbot'));
+      const keyHash = hashApiKey(generateApiKey('chatbot'));
+      sut.setKeyRecord(unknownHash, null);
+      sut.setKeyRecord(keyHash, record);
+      sut.setPlan('acc-1', null);
+      sut.storeChatbotDeleted('bot-1');
+      await flushed(redis);
+
+      await expect(sut.readForVerify(unknownHash, 'bot-1')).resolves.toEqual({
+        key: hit<KeyRecord>(null),
+        plan: null,
+        chatbot: { id: 'bot-1', read: hit<string>(null) },
+      });
+      await expect(sut.readForVerify(keyHash, 'bot-1')).resolves.toEqual({
+        key: hit(record),
+        plan: { id: 'acc-1', read: hit<Plan>(null) },
+        chatbot: { id: 'bot-1', read: hit<string>(null) },
+      });
+    });
+
+    it.each([
+      ['no JSON', 'not a record'],
+      ['broken JSON', '{"type":"chatbot","accountId":"acc-1"'],
+      ['a JSON number', '42'],
+      ['a JSON array', '["chatbot","acc-1"]'],
+      ['a record without a type', '{"keyId":1}'],
+      ['an account id that is no string', '{"type":"chatbot","accountId":7}'],
+    ])('reads a key entry holding %s as a miss, and reads no plan', async (_case, value) => {
+      const keyHash = hashApiKey(generateApiKey('chatbot'));
+      await inspector.set(`${env.redisPrefix}key:${keyHash}`, value);
+      sut.setPlan('acc-1', 'standard');
+      await flushed(redis);
+
+      await expect(sut.readForVerify(keyHash, null)).resolves.toEqual({ key: MISS, plan: null, chatbot: null });
+    });
+
+    it('reads an invalid chatbot-key record as a miss, but the plan it names as that account’s', async () => {
+      const keyHash = hashApiKey(generateApiKey('chatbot'));
+      await inspector.set(`${env.redisPrefix}key:${keyHash}`, '{"type":"chatbot","accountId":"acc-1"}');
+      await inspector.set(`${env.redisPrefix}chatbot:bot-1`, '!none');
+      await inspector.set(`${env.redisPrefix}plan:acc-1`, 'platinum');
+
+      await expect(sut.readForVerify(keyHash, 'bot-1')).resolves.toEqual({
+        key: MISS,
+        plan: { id: 'acc-1', read: MISS },
+        chatbot: { id: 'bot-1', read: hit<string>(null) },
+      });
+      sut.setPlan('acc-1', 'professional');
+      await flushed(redis);
+      await expect(sut.readForVerify(keyHash, null)).resolves.toEqual({
+        key: MISS,
+        plan: { id: 'acc-1', read: hit<Plan>('professional') },
+        chatbot: null,
+      });
+    });
+  });
 });
 
 describe('AuthCacheRepository while Redis is down', () => {
@@ -154,7 +280,79 @@ describe('AuthCacheRepository while Redis is down', () => {
     await expect(sut.getPlan('acc-1')).resolves.toEqual({ state: 'hit', value: 'free' });
     await expect(sut.getKeyRecord(keyHash)).resolves.toEqual({ state: 'miss' });
   });
+
+  it('reads every entry as unavailable while Redis is down, and reads them again once it is back', async () => {
+    sut.setKeyRecord(keyHash, record);
+    sut.setPlan('acc-1', 'standard');
+    await flushed(redis);
+    await stopRedis(port, server);
+
+    await expect(sut.readForVerify(keyHash, 'bot-1')).resolves.toEqual({
+      key: UNAVAILABLE,
+      plan: null,
+      chatbot: { id: 'bot-1', read: UNAVAILABLE },
+    });
+
+    server = await startRedis(port, dir);
+    await waitFor(async () => (await sut.readForVerify(keyHash, null)).key.state !== 'unavailable');
+    await expect(sut.readForVerify(keyHash, 'bot-1')).resolves.toEqual({
+      key: hit(record),
+      plan: { id: 'acc-1', read: hit<Plan>('standard') },
+      chatbot: { id: 'bot-1', read: MISS },
+    });
+  });
+
+  it('runs the script again once Redis has forgotten it', async () => {
+    sut.setKeyRecord(keyHash, record);
+    sut.setPlan('acc-1', 'entry');
+    await flushed(redis);
+    await sut.readForVerify(keyHash, null);
+    const admin = new Redis(`redis://127.0.0.1:${port}`);
+    try {
+      await admin.script('FLUSH');
+      await admin.config('RESETSTAT');
+
+      await expect(sut.readForVerify(keyHash, null)).resolves.toEqual({
+        key: hit(record),
+        plan: { id: 'acc-1', read: hit<Plan>('entry') },
+        chatbot: null,
+      });
+      // It got there by EVALSHA refused with NOSCRIPT, then EVAL.
+      expect(await admin.info('errorstats')).toMatch(/errorstat_NOSCRIPT:count=1\b/);
+    } finally {
+      await admin.quit();
+    }
+  });
 });
+
+/**
+ * Records, from a MONITOR connection, the commands naming keys under `prefix`: those clients
+ * sent and those scripts ran. `upTo(sentinel)` GETs the sentinel and answers once it is seen,
+ * so every command sent before it has been recorded.
+ */
+async function watchCommands(inspector: Redis, prefix: string) {
+  const monitor = await inspector.monitor();
+  const fromClients: string[][] = [];
+  const fromScripts: string[][] = [];
+  let sentinelSeen: ((value: void) => void) | undefined;
+  let sentinel = '';
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    if (!args.some((arg) => arg.startsWith(prefix))) return;
+    if (args[1] === sentinel) return sentinelSeen?.();
+    (source === 'lua' ? fromScripts : fromClients).push(args);
+  });
+  return {
+    async upTo(name: string) {
+      sentinel = name;
+      const seen = new Promise<void>((resolve) => (sentinelSeen = resolve));
+      await inspector.get(name);
+      await seen;
+      return { fromClients, fromScripts };
+    },
+    // QUIT's reply would be taken for monitor data: the connection is closed instead.
+    stop: () => monitor.disconnect(),
+  };
+}
 
 async function freePort(): Promise<number> {
   const server = createServer();

@@ -19,6 +19,50 @@ const KEY_HASH = /^[0-9a-f]{64}$/;
 
 type Write = { value: string; ttlMs: number } | null;
 
+/** An entry read along with another: `id` names the account or chatbot it belongs to. */
+export interface ReadAlong<T> {
+  id: string;
+  read: CacheRead<T>;
+}
+
+/** Everything a verify may need from Redis, read in one round trip. */
+export interface VerifyEntries {
+  key: CacheRead<KeyRecord>;
+  /** The plan of the account a cached chatbot key's record names; null when there was none to read. */
+  plan: ReadAlong<Plan> | null;
+  /** The entry of the chatbot asked for; null when none was given. */
+  chatbot: ReadAlong<string> | null;
+}
+
+const READ_VERIFY_ENTRIES = 'authVerifierReadEntries';
+
+/**
+ * KEYS: the key entry, then the chatbot entry if any; ARGV[1]: the plan entries' prefix.
+ * Returns the raw key entry, the account id whose plan was read, that plan and the chatbot
+ * entry (nil where not read). Only `cjson` decodes here: validation stays in TypeScript.
+ * The plan entry is named inside the script, not passed in KEYS: fine on one Redis, not on
+ * a Redis Cluster (it may live in another slot).
+ */
+const READ_VERIFY_ENTRIES_LUA = `
+local key = redis.call('GET', KEYS[1])
+local accountId, plan = false, false
+if key and string.sub(key, 1, 1) == '{' then
+  local ok, record = pcall(cjson.decode, key)
+  if ok and type(record) == 'table' and record.type == 'chatbot' and type(record.accountId) == 'string' then
+    accountId = record.accountId
+    plan = redis.call('GET', ARGV[1] .. accountId)
+  end
+end
+local chatbot = false
+if KEYS[2] then chatbot = redis.call('GET', KEYS[2]) end
+return {key, accountId, plan, chatbot}
+`;
+
+type RawVerifyEntries = [key: string | null, accountId: string | null, plan: string | null, chatbot: string | null];
+type VerifyEntriesReader = {
+  [READ_VERIFY_ENTRIES](numberOfKeys: number, ...keysAndArgs: string[]): Promise<RawVerifyEntries>;
+};
+
 /**
  * The verifier's Redis cache of key-management lookups. A key record is found by the key's
  * SHA-256 only: no cache key or value ever holds a plaintext key.
@@ -40,10 +84,34 @@ export class AuthCacheRepository {
     // An entry older than the positive TTL has expired in Redis by itself: no need to replay it.
     this.pendingInvalidations = new ExpiringMap({ ttlMs: settings.ttlMs, maxEntries: settings.maxPendingInvalidations });
     redis.on('ready', () => void this.replayInvalidations());
+    // ioredis sends EVAL once per connection, EVALSHA after that, and EVAL again after a NOSCRIPT.
+    redis.defineCommand(READ_VERIFY_ENTRIES, { lua: READ_VERIFY_ENTRIES_LUA });
+  }
+
+  /**
+   * The key entry, the plan of the account a chatbot key's record names and the chatbot
+   * entry, in one round trip. Redis unavailable reads every entry as unavailable.
+   */
+  async readForVerify(keyHash: string, chatbotId: string | null): Promise<VerifyEntries> {
+    const keys = chatbotId === null ? [this.keyEntry(keyHash)] : [this.keyEntry(keyHash), this.chatbotEntry(chatbotId)];
+    let raw: RawVerifyEntries;
+    try {
+      const reader = this.redis as unknown as VerifyEntriesReader;
+      raw = await reader[READ_VERIFY_ENTRIES](keys.length, ...keys, this.planEntry(''));
+    } catch (error) {
+      this.failed(error, 'read');
+      return { key: UNAVAILABLE, plan: null, chatbot: chatbotId === null ? null : { id: chatbotId, read: UNAVAILABLE } };
+    }
+    const [key, accountId, plan, chatbot] = raw;
+    return {
+      key: decodeEntry(key, decodeKeyRecord),
+      plan: accountId === null ? null : { id: accountId, read: decodeEntry(plan, decodePlan) },
+      chatbot: chatbotId === null ? null : { id: chatbotId, read: decodeEntry(chatbot, decodeChatbotOwner) },
+    };
   }
 
   getKeyRecord(keyHash: string): Promise<CacheRead<KeyRecord>> {
-    return this.read(this.keyEntry(keyHash), (raw) => KeyRecordSchema.parse(JSON.parse(raw)));
+    return this.read(this.keyEntry(keyHash), decodeKeyRecord);
   }
 
   setKeyRecord(keyHash: string, record: KeyRecord | null): void {
@@ -56,10 +124,7 @@ export class AuthCacheRepository {
   }
 
   getPlan(accountId: string): Promise<CacheRead<Plan>> {
-    return this.read(this.planEntry(accountId), (raw) => {
-      if (!(PLANS as readonly string[]).includes(raw)) throw new Error('not a plan');
-      return raw as Plan;
-    });
+    return this.read(this.planEntry(accountId), decodePlan);
   }
 
   setPlan(accountId: string, plan: Plan | null): void {
@@ -72,7 +137,7 @@ export class AuthCacheRepository {
   }
 
   getChatbotOwner(chatbotId: string): Promise<CacheRead<string>> {
-    return this.read(this.chatbotEntry(chatbotId), (raw) => raw);
+    return this.read(this.chatbotEntry(chatbotId), decodeChatbotOwner);
   }
 
   setChatbotOwner(chatbotId: string, accountId: string | null): void {
@@ -98,14 +163,7 @@ export class AuthCacheRepository {
       this.failed(error, 'read');
       return UNAVAILABLE;
     }
-    if (raw === null) return MISS;
-    if (raw === NONE) return hit<T>(null);
-    try {
-      return hit(decode(raw));
-    } catch {
-      // Not something this code wrote (or an older format): ask key-management instead.
-      return MISS;
-    }
+    return decodeEntry(raw, decode);
   }
 
   /**
@@ -145,4 +203,28 @@ export class AuthCacheRepository {
   private chatbotEntry(chatbotId: string): string {
     return `${this.settings.keyPrefix}chatbot:${chatbotId}`;
   }
+}
+
+function decodeEntry<T>(raw: string | null, decode: (raw: string) => T): CacheRead<T> {
+  if (raw === null) return MISS;
+  if (raw === NONE) return hit<T>(null);
+  try {
+    return hit(decode(raw));
+  } catch {
+    // Not something this code wrote (or an older format): ask key-management instead.
+    return MISS;
+  }
+}
+
+function decodeKeyRecord(raw: string): KeyRecord {
+  return KeyRecordSchema.parse(JSON.parse(raw));
+}
+
+function decodePlan(raw: string): Plan {
+  if (!(PLANS as readonly string[]).includes(raw)) throw new Error('not a plan');
+  return raw as Plan;
+}
+
+function decodeChatbotOwner(raw: string): string {
+  return raw;
 }

@@ -24,8 +24,9 @@ export class CachedLookup<T> {
 
   constructor(private readonly options: CachedLookupOptions<T>) {}
 
-  async get(id: string): Promise<T | null> {
-    const cached = await this.options.read(id);
+  /** `alreadyRead`: what a read made along with others found for this entry; without it, Redis is asked. */
+  async get(id: string, alreadyRead?: CacheRead<T>): Promise<T | null> {
+    const cached = alreadyRead ?? (await this.options.read(id));
     this.options.metrics.cacheRead(this.options.kind, cached);
     if (cached.state === 'hit') return cached.value;
     return this.fetchShared(id);

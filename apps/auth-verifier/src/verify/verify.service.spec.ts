@@ -21,8 +21,17 @@ function deferred<T>() {
   return { promise, resolve };
 }
 
+/** What the fake Redis holds: one entry per kind, the chatbot's by id. */
+interface Stored {
+  key: CacheRead<KeyRecord>;
+  plan: CacheRead<Plan>;
+  chatbot: (chatbotId: string) => CacheRead<string>;
+}
+
 describe('VerifyService', () => {
+  let stored: Stored;
   let cache: { [K in keyof AuthCache]: jest.Mock<AuthCache[K]> };
+  let registry: Registry;
   let keyManagement: { [K in keyof KeyLookups]: jest.Mock<KeyLookups[K]> };
   let changes: RecentChanges;
   let sut: VerifyService;
@@ -36,12 +45,25 @@ describe('VerifyService', () => {
 
   beforeEach(() => {
     plan = 'standard';
+    stored = { key: MISS, plan: MISS, chatbot: () => MISS };
     cache = {
-      getKeyRecord: jest.fn<AuthCache['getKeyRecord']>().mockResolvedValue(MISS),
+      // Reads as the repository's script does: the plan only along with a chatbot key's record.
+      readForVerify: jest.fn<AuthCache['readForVerify']>(async (_keyHash, chatbotId) => {
+        const { key } = stored;
+        const chatbot = (read: CacheRead<string>) => (chatbotId === null ? null : { id: chatbotId, read });
+        if (key.state === 'unavailable') return { key, plan: null, chatbot: chatbot(UNAVAILABLE) };
+        const record = key.state === 'hit' && key.value?.type === 'chatbot' ? key.value : null;
+        return {
+          key,
+          plan: record && { id: record.accountId, read: stored.plan },
+          chatbot: chatbotId === null ? null : chatbot(stored.chatbot(chatbotId)),
+        };
+      }),
+      getKeyRecord: jest.fn<AuthCache['getKeyRecord']>(async () => stored.key),
       setKeyRecord: jest.fn(),
-      getPlan: jest.fn<AuthCache['getPlan']>().mockResolvedValue(MISS),
+      getPlan: jest.fn<AuthCache['getPlan']>(async () => stored.plan),
       setPlan: jest.fn(),
-      getChatbotOwner: jest.fn<AuthCache['getChatbotOwner']>().mockResolvedValue(MISS),
+      getChatbotOwner: jest.fn<AuthCache['getChatbotOwner']>(async (chatbotId) => stored.chatbot(chatbotId)),
       setChatbotOwner: jest.fn(),
     };
     keyManagement = {
@@ -54,8 +76,15 @@ describe('VerifyService', () => {
       ),
     };
     changes = new RecentChanges({ rememberMs: 120_000, planOverrideMs: 60_000, maxEntries: 1000 });
-    sut = new VerifyService(cache, keyManagement, changes, new VerifyMetrics(new Registry()));
+    registry = new Registry();
+    sut = new VerifyService(cache, keyManagement, changes, new VerifyMetrics(registry));
   });
+
+  /** `auth_verifier_cache_reads_total` as `entry:result` → count. */
+  async function cacheReads(): Promise<Record<string, number>> {
+    const { values } = await registry.getSingleMetric('auth_verifier_cache_reads_total')!.get();
+    return Object.fromEntries(values.map(({ labels, value }) => [`${labels.entry}:${labels.result}`, value]));
+  }
 
   describe('decision rules', () => {
     it('refuses a malformed key without any lookup', async () => {
@@ -63,6 +92,7 @@ describe('VerifyService', () => {
 
       await expect(sut.verify({ key: broken, chatbotId: CHATBOT })).resolves.toEqual({ valid: false, code: 'invalid_api_key' });
       await expect(sut.verify({ key: 'short' })).resolves.toEqual({ valid: false, code: 'invalid_api_key' });
+      expect(cache.readForVerify).not.toHaveBeenCalled();
       expect(cache.getKeyRecord).not.toHaveBeenCalled();
       expect(keyManagement.lookupKey).not.toHaveBeenCalled();
     });
@@ -144,9 +174,12 @@ describe('VerifyService', () => {
       });
     });
 
-    it('neither looks up nor caches a chatbot id that is no uuid, such as a pasted key', async () => {
+    it('neither reads, looks up nor caches a chatbot id that is no uuid, such as a pasted key', async () => {
       await sut.verify({ key: userKey, chatbotId: userKey });
+      expect(cache.readForVerify).toHaveBeenCalledWith(hashApiKey(userKey), null);
+      expect(cache.getChatbotOwner).not.toHaveBeenCalled();
       expect(keyManagement.lookupChatbot).not.toHaveBeenCalled();
+      expect(cache.setChatbotOwner).not.toHaveBeenCalled();
     });
 
     it('refuses a key whose record has the other type than its prefix says', async () => {
@@ -167,30 +200,47 @@ describe('VerifyService', () => {
   });
 
   describe('cache', () => {
-    it('answers from cached entries without asking key-management', async () => {
-      cache.getKeyRecord.mockResolvedValue(hit(chatbotRecord));
-      cache.getPlan.mockResolvedValue(hit<Plan>('entry'));
+    it('answers from cached entries, read in one go, without asking key-management', async () => {
+      stored.key = hit(chatbotRecord);
+      stored.plan = hit<Plan>('entry');
+      stored.chatbot = () => hit(ACCOUNT);
 
       await expect(sut.verify({ key: chatbotKey, chatbotId: CHATBOT })).resolves.toMatchObject({ allowed: true });
       expect(keyManagement.lookupKey).not.toHaveBeenCalled();
       expect(keyManagement.lookupAccount).not.toHaveBeenCalled();
-      expect(cache.getKeyRecord).toHaveBeenCalledWith(hashApiKey(chatbotKey));
+      expect(cache.readForVerify).toHaveBeenCalledTimes(1);
+      expect(cache.readForVerify).toHaveBeenCalledWith(hashApiKey(chatbotKey), CHATBOT);
+      expect(cache.getKeyRecord).not.toHaveBeenCalled();
+      expect(cache.getPlan).not.toHaveBeenCalled();
+      expect(cache.getChatbotOwner).not.toHaveBeenCalled();
+      await expect(cacheReads()).resolves.toEqual({ 'key:hit': 1, 'account:hit': 1 });
     });
 
     it('believes a cached negative answer', async () => {
-      cache.getKeyRecord.mockResolvedValue(hit<KeyRecord>(null));
+      stored.key = hit<KeyRecord>(null);
 
       await expect(sut.verify({ key: chatbotKey, chatbotId: CHATBOT })).resolves.toEqual({ valid: false, code: 'invalid_api_key' });
       expect(keyManagement.lookupKey).not.toHaveBeenCalled();
     });
 
-    it('falls back to key-management when Redis is unavailable', async () => {
-      cache.getKeyRecord.mockResolvedValue(UNAVAILABLE);
-      cache.getPlan.mockResolvedValue(UNAVAILABLE);
-      cache.getChatbotOwner.mockResolvedValue(UNAVAILABLE);
+    it('falls back to key-management when Redis is unavailable, without asking Redis again', async () => {
+      stored = { key: UNAVAILABLE, plan: UNAVAILABLE, chatbot: () => UNAVAILABLE };
 
       await expect(sut.verify({ key: chatbotKey, chatbotId: CHATBOT })).resolves.toMatchObject({ allowed: true });
       expect(keyManagement.lookupKey).toHaveBeenCalledTimes(1);
+      expect(keyManagement.lookupAccount).toHaveBeenCalledTimes(1);
+      expect(cache.getPlan).not.toHaveBeenCalled();
+      expect(cache.getChatbotOwner).not.toHaveBeenCalled();
+      await expect(cacheReads()).resolves.toEqual({ 'key:unavailable': 1, 'account:unavailable': 1 });
+    });
+
+    it('lets a user-level key reach a chatbot whose owner Redis is unavailable for, through key-management', async () => {
+      stored = { key: UNAVAILABLE, plan: UNAVAILABLE, chatbot: () => UNAVAILABLE };
+
+      await expect(sut.verify({ key: userKey, chatbotId: CHATBOT })).resolves.toMatchObject({ allowed: true });
+      expect(keyManagement.lookupChatbot).toHaveBeenCalledWith(CHATBOT);
+      expect(cache.getChatbotOwner).not.toHaveBeenCalled();
+      await expect(cacheReads()).resolves.toEqual({ 'key:unavailable': 1, 'chatbot:unavailable': 1 });
     });
 
     it('fails (closed) when key-management cannot be asked and nothing is cached', async () => {
@@ -203,10 +253,85 @@ describe('VerifyService', () => {
     it('still answers from the cache while key-management is down', async () => {
       keyManagement.lookupKey.mockRejectedValue(new ApiError('auth_unavailable', 'down'));
       keyManagement.lookupAccount.mockRejectedValue(new ApiError('auth_unavailable', 'down'));
-      cache.getKeyRecord.mockResolvedValue(hit(chatbotRecord));
-      cache.getPlan.mockResolvedValue(hit<Plan>('standard'));
+      stored.key = hit(chatbotRecord);
+      stored.plan = hit<Plan>('standard');
 
       await expect(sut.verify({ key: chatbotKey, chatbotId: CHATBOT })).resolves.toMatchObject({ allowed: true });
+    });
+  });
+
+  describe('one read for everything a verify needs', () => {
+    it('asks key-management only for the plan when the key record was cached and the plan was not', async () => {
+      stored.key = hit(chatbotRecord);
+
+      await expect(sut.verify({ key: chatbotKey, chatbotId: CHATBOT })).resolves.toMatchObject({ allowed: true });
+      expect(keyManagement.lookupKey).not.toHaveBeenCalled();
+      expect(keyManagement.lookupAccount).toHaveBeenCalledWith(ACCOUNT);
+      expect(cache.getPlan).not.toHaveBeenCalled();
+      expect(cache.setPlan).toHaveBeenCalledWith(ACCOUNT, 'standard');
+      await expect(cacheReads()).resolves.toEqual({ 'key:hit': 1, 'account:miss': 1 });
+    });
+
+    it('reads the plan again, rather than use one read along for another account', async () => {
+      plan = 'free';
+      cache.readForVerify.mockResolvedValueOnce({
+        key: MISS,
+        plan: { id: OTHER_ACCOUNT, read: hit<Plan>('professional') },
+        chatbot: { id: CHATBOT, read: MISS },
+      });
+
+      await expect(sut.verify({ key: chatbotKey, chatbotId: CHATBOT })).resolves.toMatchObject({ allowed: false, code: 'plan_not_eligible' });
+      expect(cache.getPlan).toHaveBeenCalledWith(ACCOUNT);
+      expect(keyManagement.lookupAccount).toHaveBeenCalledWith(ACCOUNT);
+    });
+
+    it('shares one plan lookup among concurrent verifies whose read missed it', async () => {
+      stored.key = hit(chatbotRecord);
+      const lookup = deferred<{ accountId: string; plan: Plan } | null>();
+      keyManagement.lookupAccount.mockReturnValue(lookup.promise);
+
+      const answers = Array.from({ length: 5 }, () => sut.verify({ key: chatbotKey, chatbotId: CHATBOT }));
+      await new Promise((resolve) => setImmediate(resolve));
+      lookup.resolve({ accountId: ACCOUNT, plan: 'standard' });
+
+      for (const answer of await Promise.all(answers)) expect(answer).toMatchObject({ allowed: true });
+      expect(keyManagement.lookupAccount).toHaveBeenCalledTimes(1);
+    });
+
+    it('neither believes nor caches a plan looked up after its read missed, when a plan change overtook it', async () => {
+      stored.key = hit(chatbotRecord);
+      const stalePlan = deferred<{ accountId: string; plan: Plan } | null>();
+      keyManagement.lookupAccount.mockReturnValueOnce(stalePlan.promise);
+
+      const answer = sut.verify({ key: chatbotKey, chatbotId: CHATBOT });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(keyManagement.lookupAccount).toHaveBeenCalled();
+      changes.planChanged(ACCOUNT, 'free');
+      stalePlan.resolve({ accountId: ACCOUNT, plan: 'standard' });
+
+      await expect(answer).resolves.toMatchObject({ allowed: false, code: 'plan_not_eligible' });
+      expect(cache.setPlan).not.toHaveBeenCalled();
+    });
+
+    it('lets a user-level key reach its chatbot from the owner read along with its record', async () => {
+      stored.key = hit(userRecord);
+      stored.chatbot = (chatbotId) => (chatbotId === CHATBOT ? hit(ACCOUNT) : MISS);
+
+      await expect(sut.verify({ key: userKey, chatbotId: CHATBOT })).resolves.toMatchObject({ allowed: true });
+      expect(cache.readForVerify).toHaveBeenCalledWith(hashApiKey(userKey), CHATBOT);
+      expect(cache.getChatbotOwner).not.toHaveBeenCalled();
+      expect(keyManagement.lookupChatbot).not.toHaveBeenCalled();
+      await expect(cacheReads()).resolves.toEqual({ 'key:hit': 1, 'chatbot:hit': 1 });
+    });
+
+    it('asks key-management only for the owner when the user-level key record was cached and the owner was not', async () => {
+      stored.key = hit(userRecord);
+
+      await expect(sut.verify({ key: userKey, chatbotId: OTHER_CHATBOT })).resolves.toMatchObject({ allowed: false, code: 'insufficient_scope' });
+      expect(keyManagement.lookupKey).not.toHaveBeenCalled();
+      expect(keyManagement.lookupChatbot).toHaveBeenCalledWith(OTHER_CHATBOT);
+      expect(cache.getChatbotOwner).not.toHaveBeenCalled();
+      expect(cache.setChatbotOwner).toHaveBeenCalledWith(OTHER_CHATBOT, OTHER_ACCOUNT);
     });
   });
 
@@ -255,8 +380,8 @@ describe('VerifyService', () => {
 
     it('refuses a revoked key whose record another replica still cached', async () => {
       changes.keyRevoked('key-c', hashApiKey(chatbotKey));
-      cache.getKeyRecord.mockResolvedValue(hit(chatbotRecord));
-      cache.getPlan.mockResolvedValue(hit<Plan>('standard'));
+      stored.key = hit(chatbotRecord);
+      stored.plan = hit<Plan>('standard');
 
       await expect(sut.verify({ key: chatbotKey, chatbotId: CHATBOT })).resolves.toEqual({ valid: false, code: 'invalid_api_key' });
     });
@@ -293,30 +418,41 @@ describe('VerifyService', () => {
     });
 
     it('prefers a plan change it has seen to what Redis still says', async () => {
-      cache.getKeyRecord.mockResolvedValue(hit(chatbotRecord));
-      cache.getPlan.mockResolvedValue(hit<Plan>('free'));
+      stored.key = hit(chatbotRecord);
+      stored.plan = hit<Plan>('free');
       changes.planChanged(ACCOUNT, 'professional');
 
       await expect(sut.verify({ key: chatbotKey, chatbotId: CHATBOT })).resolves.toMatchObject({ allowed: true });
     });
 
     it('refuses a cached chatbot key once its chatbot was deleted', async () => {
-      cache.getKeyRecord.mockResolvedValue(hit(chatbotRecord));
+      stored.key = hit(chatbotRecord);
       changes.chatbotDeleted(CHATBOT);
 
       await expect(sut.verify({ key: chatbotKey, chatbotId: CHATBOT })).resolves.toEqual({ valid: false, code: 'invalid_api_key' });
     });
 
     it('refuses a cached chatbot key when Redis marks its chatbot as gone', async () => {
-      cache.getKeyRecord.mockResolvedValue(hit(chatbotRecord));
-      cache.getChatbotOwner.mockImplementation(async (chatbotId): Promise<CacheRead<string>> => (chatbotId === CHATBOT ? hit<string>(null) : MISS));
+      stored.key = hit(chatbotRecord);
+      stored.plan = hit<Plan>('standard');
+      stored.chatbot = (chatbotId) => (chatbotId === CHATBOT ? hit<string>(null) : MISS);
 
       await expect(sut.verify({ key: chatbotKey, chatbotId: CHATBOT })).resolves.toEqual({ valid: false, code: 'invalid_api_key' });
+      expect(cache.readForVerify).toHaveBeenCalledTimes(1);
+      expect(cache.getChatbotOwner).not.toHaveBeenCalled();
+    });
+
+    it('refuses a chatbot key whose record came from key-management when Redis marks its chatbot as gone', async () => {
+      stored.chatbot = (chatbotId) => (chatbotId === CHATBOT ? hit<string>(null) : MISS);
+
+      await expect(sut.verify({ key: chatbotKey, chatbotId: CHATBOT })).resolves.toEqual({ valid: false, code: 'invalid_api_key' });
+      expect(keyManagement.lookupKey).toHaveBeenCalledTimes(1);
+      expect(cache.getChatbotOwner).not.toHaveBeenCalled();
     });
 
     it('gives a user-level key insufficient_scope on a chatbot deleted while its owner was cached', async () => {
-      cache.getKeyRecord.mockResolvedValue(hit(userRecord));
-      cache.getChatbotOwner.mockResolvedValue(hit(ACCOUNT));
+      stored.key = hit(userRecord);
+      stored.chatbot = () => hit(ACCOUNT);
       changes.chatbotDeleted(CHATBOT);
 
       await expect(sut.verify({ key: userKey, chatbotId: CHATBOT })).resolves.toMatchObject({ allowed: false, code: 'insufficient_scope' });

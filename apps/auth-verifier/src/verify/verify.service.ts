@@ -7,7 +7,8 @@ import {
   type VerifyReply,
   type VerifyRequest,
 } from '@app/contracts';
-import type { AuthCacheRepository } from '../cache/auth-cache.repository.js';
+import type { AuthCacheRepository, ReadAlong, VerifyEntries } from '../cache/auth-cache.repository.js';
+import { UNAVAILABLE, type CacheRead } from '../cache/cache-read.js';
 import type { KeyManagementClient } from '../key-management/key-management.client.js';
 import type { RecentChanges } from '../invalidation/recent-changes.js';
 import type { VerifyMetrics } from './verify.metrics.js';
@@ -15,7 +16,7 @@ import { CachedLookup } from './cached-lookup.js';
 
 export type AuthCache = Pick<
   AuthCacheRepository,
-  'getKeyRecord' | 'setKeyRecord' | 'getPlan' | 'setPlan' | 'getChatbotOwner' | 'setChatbotOwner'
+  'readForVerify' | 'getKeyRecord' | 'setKeyRecord' | 'getPlan' | 'setPlan' | 'getChatbotOwner' | 'setChatbotOwner'
 >;
 export type KeyLookups = Pick<KeyManagementClient, 'lookupKey' | 'lookupAccount' | 'lookupChatbot'>;
 
@@ -67,7 +68,13 @@ export class VerifyService {
     // A malformed key is refused before any lookup: it costs neither Redis nor key-management.
     const shape = classifyApiKey(request.key);
     if (shape === 'malformed') return INVALID;
-    const record = await this.keys.get(hashApiKey(request.key));
+    const keyHash = hashApiKey(request.key);
+    const chatbotId = request.chatbotId ?? null;
+    // One round trip reads every entry this verify may need; only what it lacks is read again or
+    // asked of key-management. A chatbot id that is no uuid is not read (see decideUserKey).
+    const named = chatbotId !== null && CHATBOT_ID.test(chatbotId) ? chatbotId : null;
+    const entries = await this.cache.readForVerify(keyHash, named);
+    const record = await this.keys.get(keyHash, entries.key);
     if (!record || this.changes.isRevoked(record.keyId)) return INVALID;
     // A prefixed key always has its own type; anything else is not the key it claims to be.
     if ((shape === 'chatbot' || shape === 'user') && shape !== record.type) return INVALID;
@@ -77,31 +84,36 @@ export class VerifyService {
       keyId: record.keyId,
       type: record.type,
       accountId: record.accountId,
-      chatbotId: request.chatbotId ?? null,
+      chatbotId,
       userId: record.type === 'user' ? record.userId : null,
     };
-    return record.type === 'chatbot' ? this.decideChatbotKey(record, verified) : this.decideUserKey(record, verified);
+    return record.type === 'chatbot'
+      ? this.decideChatbotKey(record, verified, entries)
+      : this.decideUserKey(record, verified, entries);
   }
 
   /** A chatbot key reaches its own chatbot only, and only while the account's plan allows chatbot keys. */
-  private async decideChatbotKey(record: KeyRecord, verified: VerifiedKey): Promise<VerifyReply> {
+  private async decideChatbotKey(record: KeyRecord, verified: VerifiedKey, entries: VerifyEntries): Promise<VerifyReply> {
     // Deleting a chatbot revokes its keys: a record cached before that is no longer a live key.
     if (record.chatbotId === null || this.changes.isChatbotDeleted(record.chatbotId)) return INVALID;
     if (verified.chatbotId !== record.chatbotId) return deny(verified, 'insufficient_scope');
-    const [plan, chatbotGone] = await Promise.all([this.plan(record.accountId), this.knownGone(record.chatbotId)]);
+    const [plan, chatbotGone] = await Promise.all([
+      this.plan(record.accountId, readAlong(entries, entries.plan, record.accountId)),
+      this.knownGone(record.chatbotId, readAlong(entries, entries.chatbot, record.chatbotId)),
+    ]);
     if (chatbotGone || plan === null) return INVALID;
     if (plan === 'free') return deny(verified, 'plan_not_eligible');
     return { valid: true, allowed: true, ...verified };
   }
 
   /** A user-level key reaches the account-level API and every live chatbot of its own account. */
-  private async decideUserKey(record: KeyRecord, verified: VerifiedKey): Promise<VerifyReply> {
+  private async decideUserKey(record: KeyRecord, verified: VerifiedKey, entries: VerifyEntries): Promise<VerifyReply> {
     if (verified.chatbotId === null) return { valid: true, allowed: true, ...verified };
     const target = verified.chatbotId;
     // Chatbot ids are uuids: anything else names no chatbot, and is neither looked up nor cached
     // (it is whatever the client put in the path or body, a pasted API key included).
     const named = CHATBOT_ID.test(target) && !this.changes.isChatbotDeleted(target);
-    const owner = named ? await this.chatbotOwners.get(target) : null;
+    const owner = named ? await this.chatbotOwners.get(target, readAlong(entries, entries.chatbot, target)) : null;
     // Asked again after the await: a deletion may have arrived while the owner was read.
     const live = owner !== null && !this.changes.isChatbotDeleted(target);
     // Unknown, deleted or another account's chatbot: one answer, so existence is not revealed.
@@ -110,10 +122,10 @@ export class VerifyService {
   }
 
   /** A plan change this replica has seen beats whatever Redis or a racing lookup says. */
-  private async plan(accountId: string): Promise<Plan | null> {
+  private async plan(accountId: string, alreadyRead: CacheRead<Plan> | undefined): Promise<Plan | null> {
     const override = this.changes.planOverride(accountId);
     if (override) return override;
-    const plan = await this.plans.get(accountId);
+    const plan = await this.plans.get(accountId, alreadyRead);
     return this.changes.planOverride(accountId) ?? plan;
   }
 
@@ -121,10 +133,19 @@ export class VerifyService {
    * Whether Redis says the chatbot is gone, without asking key-management: a replica that
    * started after a chatbot was deleted still refuses key records cached before that.
    */
-  private async knownGone(chatbotId: string): Promise<boolean> {
-    const cached = await this.cache.getChatbotOwner(chatbotId);
+  private async knownGone(chatbotId: string, alreadyRead: CacheRead<string> | undefined): Promise<boolean> {
+    const cached = alreadyRead ?? (await this.cache.getChatbotOwner(chatbotId));
     return cached.state === 'hit' && cached.value === null;
   }
+}
+
+/**
+ * What the verify's first read found for the entry of `id`, if it read it. A Redis that could
+ * not be asked then is not asked again: every entry reads as unavailable.
+ */
+function readAlong<T>(entries: VerifyEntries, entry: ReadAlong<T> | null, id: string): CacheRead<T> | undefined {
+  if (entries.key.state === 'unavailable') return UNAVAILABLE;
+  return entry?.id === id ? entry.read : undefined;
 }
 
 function deny(verified: VerifiedKey, code: 'insufficient_scope' | 'plan_not_eligible'): VerifyReply {
