@@ -17,16 +17,15 @@ function groupOf(pid, command, cmdline) {
   return script ? basename(script, '.mjs') : null;
 }
 
-/** Seconds of CPU (user + system) per group, summed over its live processes; `overrides` names pids. */
-export function cpuSnapshot(overrides = {}) {
+/** CPU seconds (user + system) of every process of a known group, by pid. */
+export function cpuSnapshot() {
   let pids;
   try {
     pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
   } catch {
     return null;
   }
-  const byPid = new Map(Object.entries(overrides).map(([group, pid]) => [pid, group]));
-  const seconds = {};
+  const processes = new Map();
   for (const name of pids) {
     const pid = Number(name);
     let stat;
@@ -40,18 +39,20 @@ export function cpuSnapshot(overrides = {}) {
     // "pid (comm) state ..." — comm may hold spaces; the fields after its closing parenthesis are fixed.
     const command = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const group = byPid.get(pid) ?? groupOf(pid, command, cmdline);
-    if (!group) continue;
+    const group = groupOf(pid, command, cmdline);
     // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after "(comm)".
-    seconds[group] = (seconds[group] ?? 0) + (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    if (group) processes.set(pid, { group, seconds: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND });
   }
-  return seconds;
+  return processes;
 }
 
-/** CPU seconds each group spent between two snapshots. */
+/**
+ * CPU seconds each group spent between two snapshots, process by process: one that started
+ * meanwhile counts from zero; one that exited meanwhile (a database backend) loses its last share.
+ */
 export function cpuSpent(before, after) {
   if (!before || !after) return null;
   const spent = {};
-  for (const [group, seconds] of Object.entries(after)) spent[group] = seconds - (before[group] ?? 0);
+  for (const [pid, { group, seconds }] of after) spent[group] = (spent[group] ?? 0) + seconds - (before.get(pid)?.seconds ?? 0);
   return spent;
 }

@@ -44,6 +44,9 @@ export class NatsBus {
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       pingInterval: 10_000,
+      // Otherwise every request and JetStream publish builds an Error up front to keep its
+      // call site (tens of microseconds under load); failures are logged with context here.
+      noAsyncTraces: true,
     });
     const bus = new NatsBus(connection, options.subjectPrefix ? `${options.subjectPrefix}.` : '', options.logger);
     bus.watchStatus();
