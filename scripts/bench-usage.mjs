@@ -3,7 +3,7 @@
 // named by DATABASE_URL / NATS_URL (defaults: this machine's), in a namespace of its own
 // (subject prefix, stream and database), removed afterwards.
 //
-//   node scripts/bench-usage.mjs [--messages 300000] [--keys 1000] [--replicas 1] [--batch 1000] [--uses 1000000]
+//   node scripts/bench-usage.mjs [--messages 300000] [--keys 1000] [--replicas 1] [--batch USAGE_BATCH_SIZE] [--uses 1000000]
 //
 // Phase 1 (tracker): N single-use messages are stored in the stream first, then the
 // tracker replicas start (each a process of its own) and, from the moment all are ready,
@@ -23,6 +23,7 @@ const dist = new URL('../dist/', import.meta.url);
 const load = (path) => import(new URL(path, dist).href);
 const { createLogger, NatsBus, ensureUsageStream, usageStreamNames } = await load('libs/common/src/index.js');
 const { migrateUsageTracker } = await load('apps/usage-tracker/src/database/migrate.js');
+const { loadUsageTrackerConfig } = await load('apps/usage-tracker/src/config.js');
 const { UsagePublisher, DEFAULT_USAGE_PUBLISHER_OPTIONS } = await load('apps/gateway/src/usage/usage-publisher.js');
 const { usesUndelivered } = await load('apps/gateway/src/usage/usage-metrics.js');
 
@@ -31,7 +32,7 @@ const { values: args } = parseArgs({
     messages: { type: 'string', default: '300000' },
     keys: { type: 'string', default: '1000' },
     replicas: { type: 'string', default: '1' },
-    batch: { type: 'string', default: '1000' },
+    batch: { type: 'string' },
     profile: { type: 'string' },
     uses: { type: 'string', default: '1000000' },
   },
@@ -40,6 +41,8 @@ const N = Number(args.messages);
 const KEYS = Number(args.keys);
 const REPLICAS = Number(args.replicas);
 const USES = Number(args.uses);
+// The tracker's own default unless --batch says otherwise.
+const BATCH = args.batch ?? String(loadUsageTrackerConfig({}).ingest.batchSize);
 const natsUrl = process.env.NATS_URL || 'nats://127.0.0.1:4222';
 const runId = `bench${Date.now().toString(36)}`;
 const databaseUrl = (() => {
@@ -77,7 +80,7 @@ async function startTrackers(prefix) {
       NATS_SUBJECT_PREFIX: prefix,
       DATABASE_URL: databaseUrl,
       USAGE_TRACKER_HTTP_PORT: String(port),
-      USAGE_BATCH_SIZE: args.batch,
+      USAGE_BATCH_SIZE: BATCH,
       LOG_LEVEL: 'warn',
     };
     const child = spawn(process.execPath, [...execArgv(i), new URL('apps/usage-tracker/src/main.js', dist).pathname], { env, stdio: ['ignore', 'inherit', 'inherit'] });
@@ -166,9 +169,9 @@ try {
     const seconds = (performance.now() - started) / 1000;
     const stats = await stopTrackers(trackers);
     const rate = Math.round((N - before) / seconds);
-    results.tracker = { messages: N, timed: N - before, total: seen, exact: seen === N, seconds, rate, replicas: REPLICAS, batch: Number(args.batch), stats };
+    results.tracker = { messages: N, timed: N - before, total: seen, exact: seen === N, seconds, rate, replicas: REPLICAS, batch: Number(BATCH), stats };
     log(
-      `phase 1: ${REPLICAS} tracker process(es), batch ${args.batch}: ${seen}/${N} counted, the last ${N - before} in ${seconds.toFixed(2)} s = ${rate} events/s` +
+      `phase 1: ${REPLICAS} tracker process(es), batch ${BATCH}: ${seen}/${N} counted, the last ${N - before} in ${seconds.toFixed(2)} s = ${rate} events/s` +
         ` (${seen === N ? 'exact' : 'NOT EXACT'}; duplicates skipped ${stats.reduce((sum, s) => sum + s.duplicates, 0)})`,
     );
     await dropStream(bus);
