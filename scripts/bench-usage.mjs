@@ -17,7 +17,7 @@ import { spawn } from 'node:child_process';
 import pg from 'pg';
 import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { freePort } from './system.mjs';
+import { freePort, waitUntilReady } from './system.mjs';
 
 const dist = new URL('../dist/', import.meta.url);
 const load = (path) => import(new URL(path, dist).href);
@@ -85,7 +85,7 @@ async function startTrackers(prefix) {
     };
     const child = spawn(process.execPath, [...execArgv(i), new URL('apps/usage-tracker/src/main.js', dist).pathname], { env, stdio: ['ignore', 'inherit', 'inherit'] });
     trackers.push({ child, url: `http://127.0.0.1:${port}` });
-    await untilReady(`http://127.0.0.1:${port}/health/ready`, child);
+    await waitUntilReady(`http://127.0.0.1:${port}/health/ready`, child, 30_000);
   }
   return trackers;
 }
@@ -93,17 +93,6 @@ async function startTrackers(prefix) {
 /** `--profile DIR`: each replica writes a CPU profile there when it stops. */
 function execArgv(replica) {
   return args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`, `--cpu-prof-name=tracker-${replica}-${Date.now()}.cpuprofile`] : [];
-}
-
-async function untilReady(url, child) {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`usage-tracker exited with ${child.exitCode}`);
-    const ok = await fetch(url).then((response) => response.ok, () => false);
-    if (ok) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`usage-tracker not ready at ${url}`);
 }
 
 const STAT_METRICS = {

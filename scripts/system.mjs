@@ -48,7 +48,8 @@ export async function migrate(env = process.env) {
   }
 }
 
-async function waitUntilReady(url, child, timeoutMs) {
+/** Resolves once `url` answers 200; rejects if `child` exits first or the time runs out. */
+export async function waitUntilReady(url, child, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${url}: the process exited with ${child.exitCode}`);

@@ -69,7 +69,7 @@ export async function runBench({ quick, only, profile, out, command, machine, lo
     }
     if (wanted('many-keys')) {
       log(`many-keys: ${settings.manyKeys} active keys`);
-      note('manyKeys', await runManyKeys({ ...context, count: settings.manyKeys, seconds: settings.seconds, coldSeconds: quick ? 20 : 120, connections: settings.connections, rounds: 3 }));
+      note('manyKeys', await runManyKeys({ ...context, count: settings.manyKeys, seconds: settings.seconds, coldSeconds: quick ? 20 : 120, connections: settings.connections, rounds: settings.rounds }));
     }
     if (profile) {
       log('profile: one more gateway replica with --cpu-prof under full load');

@@ -2,6 +2,8 @@
 // `auth.verify` request at a time over NATS, (a) answered from the verifier's Redis, (b) with the
 // key's Redis entry deleted first, so key-management reads Postgres, (c) with every entry the
 // decision needs deleted (key, plan, chatbot owner): two key-management lookups in a row.
+// Beside (a), interleaved sample by sample, the floor of this machine: a bare NATS request-reply
+// (an echo responder on the bench's own connection, the same two server hops) and a bare Redis GET.
 import { Redis } from 'ioredis';
 import { createChatbotKeys } from './keys.mjs';
 import { summarize } from './stats.mjs';
@@ -18,6 +20,33 @@ async function timeEach(keys, before, bus) {
   return summarize(samples);
 }
 
+/** Verify from Redis, a bare NATS round trip and a bare Redis GET, one after another for each key. */
+async function timeWithFloor(keys, bus, redis, prefix) {
+  const subject = `bench.echo.${process.pid}.${Date.now()}`;
+  const echo = bus.connection.subscribe(subject, { callback: (_error, msg) => msg.respond(msg.data) });
+  await bus.connection.flush();
+  const verify = [];
+  const natsEcho = [];
+  const redisGet = [];
+  try {
+    for (const entry of keys) {
+      let started = performance.now();
+      const reply = await bus.verify({ key: entry.key, chatbotId: entry.chatbotId }, 5_000);
+      verify.push(performance.now() - started);
+      if (!reply.valid || !reply.allowed) throw new Error(`verify refused a live key: ${JSON.stringify(reply)}`);
+      started = performance.now();
+      await bus.connection.request(subject, entry.keyHash, { timeout: 5_000 });
+      natsEcho.push(performance.now() - started);
+      started = performance.now();
+      await redis.get(`${prefix}key:${entry.keyHash}`);
+      redisGet.push(performance.now() - started);
+    }
+  } finally {
+    echo.unsubscribe();
+  }
+  return { redisHit: summarize(verify), natsEcho: summarize(natsEcho), redisGet: summarize(redisGet) };
+}
+
 export async function runVerifyLatency({ system, bus, tenant, samples, log }) {
   const keys = await createChatbotKeys(bus, tenant, samples);
   const prefix = system.namespace.redisPrefix;
@@ -25,8 +54,9 @@ export async function runVerifyLatency({ system, bus, tenant, samples, log }) {
   try {
     // First pass fills the verifier's Redis (and warms every process on the path).
     await timeEach(keys, null, bus);
-    const redisHit = await timeEach(keys, null, bus);
+    const { redisHit, natsEcho, redisGet } = await timeWithFloor(keys, bus, redis, prefix);
     log(`  verify, Redis hit:        p50 ${redisHit.p50.toFixed(3)} ms  p99 ${redisHit.p99.toFixed(3)} ms`);
+    log(`  floor: NATS echo p50 ${natsEcho.p50.toFixed(3)} ms  p99 ${natsEcho.p99.toFixed(3)} ms; Redis GET p50 ${redisGet.p50.toFixed(3)} ms  p99 ${redisGet.p99.toFixed(3)} ms`);
     const keyMiss = await timeEach(keys, (k) => redis.del(`${prefix}key:${k.keyHash}`), bus);
     log(`  verify, key from Postgres: p50 ${keyMiss.p50.toFixed(3)} ms  p99 ${keyMiss.p99.toFixed(3)} ms`);
     const allMiss = await timeEach(
@@ -35,7 +65,7 @@ export async function runVerifyLatency({ system, bus, tenant, samples, log }) {
       bus,
     );
     log(`  verify, all from Postgres: p50 ${allMiss.p50.toFixed(3)} ms  p99 ${allMiss.p99.toFixed(3)} ms`);
-    return { samples: keys.length, redisHit, keyMiss, allMiss };
+    return { samples: keys.length, redisHit, natsEcho, redisGet, keyMiss, allMiss };
   } finally {
     redis.disconnect();
   }
