@@ -282,15 +282,16 @@ entry, two in a row when the key and then the plan are missing. Measured in one 
 With one key, the usage publisher merges every request of a 50 ms flush into one \`key.used\` message. With every
 key in turn, each key comes round every few seconds, so each request becomes a message of its own (the contract's
 event is per key): the gateway publishes it to JetStream with an ack, nats-server stores it and hands it to the
-tracker, the tracker acks it and writes its minute row. The CPU table in that section shows the cost per request
-on the two shared cores: gateway, nats-server, usage-tracker and PostgreSQL each spend more per request, while
-the verifier, key-management and Redis (the warm pass never asks them) do not. A gateway profile of the same
-rounds (\`--cpu-prof\` on the scenario's replica, quick run) put 17 % of its CPU in the usage publisher's flush in
-the warm rounds and under 1 % in the control rounds; the verify cache's share stayed the same (7 %), so lookups in
-a cache of 100,000 entries cost what lookups of one key do. NatsBus connects with \`noAsyncTraces\` since that
-profile: nats.js otherwise builds an Error per request and JetStream publish to keep its call site, which halved
-the publish rate (\`scripts/bench-usage.mjs\`: 11,000 → 21,000 acked publishes/s). Memory stays within the
-configured bounds.
+tracker, the tracker acks it and writes its minute row. The CPU table in that section shows it: nats-server, the
+usage-tracker and PostgreSQL spend more per request in the warm rounds, while the verifier, key-management and
+Redis (the warm pass never asks them) do not. In the gateway the same cost shows in a profile of those rounds
+(\`--cpu-prof\` on the scenario's replica, quick run): 17 % of its CPU in the usage publisher's flush in the warm
+rounds, under 1 % in the control rounds, while the verify cache's share stayed the same (7 %): a lookup among
+100,000 entries costs what a lookup of one key does. NatsBus connects with \`noAsyncTraces\` since that profile:
+nats.js otherwise builds an Error per request and JetStream publish to keep its call site, which halved the publish
+rate (\`scripts/bench-usage.mjs\`: 11,000 → 21,000 acked publishes/s). On this machine the spread between rounds of
+the same side is as large as that difference (quick runs while writing this gave 0.69× and 0.75×, a full run 1.29×):
+read the rounds and the CPU table, not the ratio alone. Memory stays within the configured bounds.
 
 ### Tracker ingestion: where the time goes
 
