@@ -94,7 +94,10 @@ ${v.natsEcho ? `
 The floor rows take turns with the first row, key by key, so they ran under the same conditions: what a verify
 costs beyond them is the verifier's own work. Its path is one NATS request-reply plus one Redis round trip (a Lua
 script reading the key, plan and chatbot entries together), so the floor for its p99 is roughly the sum of theirs,
-${f(v.natsEcho.p99 + v.redisGet.p99, 3)} ms here, against ${f(v.redisHit.p99, 3)} ms measured.
+${f(v.natsEcho.p99 + v.redisGet.p99, 3)} ms here, against ${f(v.redisHit.p99, 3)} ms measured.${v.verifierOwn ? ` Over the same pass the verifier's own
+time per request (\`auth_verifier_verify_duration_seconds\`, from the request's arrival to its answer, the Redis round trip
+included) was p50 ≤ ${f(v.verifierOwn.p50, 2)} ms, p99 ≤ ${f(v.verifierOwn.p99, 2)} ms (histogram bucket bounds, ${n(v.verifierOwn.samples)} requests): the rest of the
+tail is NATS delivery and waking the verifier's process on two shared cores.` : ''}
 ` : ''}
 Load average at the end of this scenario: ${v.loadavg}.
 `;

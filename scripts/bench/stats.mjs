@@ -18,3 +18,23 @@ export function median(values) {
 }
 
 export const ms = (value, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
+
+/**
+ * Percentiles of what a Prometheus histogram counted between two scrapes, as the upper bound of
+ * the bucket the rank falls in (a histogram knows no more than that), in milliseconds. `only`
+ * picks the series (by its label text) when the histogram has labels besides `le`.
+ */
+export function histogramPercentiles(before, after, percents, only = () => true) {
+  const buckets = Object.keys(after)
+    .filter(only)
+    .map((labels) => ({ le: Number(/le="([^"]+)"/.exec(labels)[1]), count: after[labels] - (before[labels] ?? 0) }))
+    .sort((a, b) => a.le - b.le);
+  const total = buckets.at(-1)?.count ?? 0;
+  const result = { samples: total };
+  for (const p of percents) {
+    const rank = Math.ceil((p / 100) * total);
+    const bucket = buckets.find((b) => b.count >= rank);
+    result[`p${p}`] = bucket ? bucket.le * 1000 : NaN;
+  }
+  return result;
+}

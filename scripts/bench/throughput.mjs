@@ -1,7 +1,7 @@
 // Scenario 1 and 2: gateway throughput with a warm chatbot key against the bare baseline proxy,
 // then the latency authentication adds at 70 % of the gateway's maximum, both in alternating rounds.
 import { load } from './load.mjs';
-import { median } from './stats.mjs';
+import { histogramPercentiles, median } from './stats.mjs';
 import { scrape } from './system.mjs';
 
 function medians(rounds) {
@@ -32,24 +32,6 @@ async function alternate({ rounds, run, log, label }) {
     }
   }
   return { baseline: medians(baseline), ours: medians(ours) };
-}
-
-/**
- * Percentiles of what a Prometheus histogram counted between two scrapes, as the upper bound of
- * the bucket the rank falls in (a histogram knows no more than that), in milliseconds.
- */
-function histogramPercentiles(before, after, percents) {
-  const buckets = Object.keys(after)
-    .map((labels) => ({ le: Number(/le="([^"]+)"/.exec(labels)[1]), count: after[labels] - (before[labels] ?? 0) }))
-    .sort((a, b) => a.le - b.le);
-  const total = buckets.at(-1)?.count ?? 0;
-  const result = { samples: total };
-  for (const p of percents) {
-    const rank = Math.ceil((p / 100) * total);
-    const bucket = buckets.find((b) => b.count >= rank);
-    result[`p${p}`] = bucket ? bucket.le * 1000 : NaN;
-  }
-  return result;
 }
 
 export async function runThroughput({ gatewayUrl, baselineUrl, key, chatbotId, rounds, seconds, connections, log }) {

@@ -3,10 +3,12 @@
 // key's Redis entry deleted first, so key-management reads Postgres, (c) with every entry the
 // decision needs deleted (key, plan, chatbot owner): two key-management lookups in a row.
 // Beside (a), interleaved sample by sample, the floor of this machine: a bare NATS request-reply
-// (an echo responder on the bench's own connection, the same two server hops) and a bare Redis GET.
+// (an echo responder on the bench's own connection, the same two server hops) and a bare Redis GET;
+// and the verifier's own time per request over that pass, from its duration histogram.
 import { Redis } from 'ioredis';
 import { createChatbotKeys } from './keys.mjs';
-import { summarize } from './stats.mjs';
+import { histogramPercentiles, summarize } from './stats.mjs';
+import { scrape } from './system.mjs';
 
 async function timeEach(keys, before, bus) {
   const samples = [];
@@ -54,8 +56,14 @@ export async function runVerifyLatency({ system, bus, tenant, samples, log }) {
   try {
     // First pass fills the verifier's Redis (and warms every process on the path).
     await timeEach(keys, null, bus);
+    // The verifier's own time per request over the same pass, from its histogram.
+    const verifierUrl = system.serviceUrl('auth-verifier');
+    const histogram = 'auth_verifier_verify_duration_seconds_bucket';
+    const before = await scrape(verifierUrl, histogram);
     const { redisHit, natsEcho, redisGet } = await timeWithFloor(keys, bus, redis, prefix);
+    const verifierOwn = histogramPercentiles(before, await scrape(verifierUrl, histogram), [50, 99], (labels) => labels.includes('outcome="allowed"'));
     log(`  verify, Redis hit:        p50 ${redisHit.p50.toFixed(3)} ms  p99 ${redisHit.p99.toFixed(3)} ms`);
+    log(`  the verifier's own time: p50 ≤ ${verifierOwn.p50} ms  p99 ≤ ${verifierOwn.p99} ms`);
     log(`  floor: NATS echo p50 ${natsEcho.p50.toFixed(3)} ms  p99 ${natsEcho.p99.toFixed(3)} ms; Redis GET p50 ${redisGet.p50.toFixed(3)} ms  p99 ${redisGet.p99.toFixed(3)} ms`);
     const keyMiss = await timeEach(keys, (k) => redis.del(`${prefix}key:${k.keyHash}`), bus);
     log(`  verify, key from Postgres: p50 ${keyMiss.p50.toFixed(3)} ms  p99 ${keyMiss.p99.toFixed(3)} ms`);
@@ -65,7 +73,7 @@ export async function runVerifyLatency({ system, bus, tenant, samples, log }) {
       bus,
     );
     log(`  verify, all from Postgres: p50 ${allMiss.p50.toFixed(3)} ms  p99 ${allMiss.p99.toFixed(3)} ms`);
-    return { samples: keys.length, redisHit, natsEcho, redisGet, keyMiss, allMiss };
+    return { samples: keys.length, redisHit, natsEcho, redisGet, verifierOwn, keyMiss, allMiss };
   } finally {
     redis.disconnect();
   }
