@@ -185,7 +185,7 @@ Load average at the end: ${u.loadavg}.
   }
   if (k) {
     text += `
-Tracker ingestion, \`${k.command}\` (scripts/bench-usage.mjs, unchanged): phase 1 stores N single-use
+Tracker ingestion, \`${k.command}\` (run by the bench as it is): phase 1 stores N single-use
 \`key.used\` messages over 1,000 keys, then starts ${k.tracker?.replicas ?? 1} tracker process(es) (batch ${n(k.tracker?.batch ?? 1000)}); from
 the moment they are ready, the clock runs until the database total is exactly N, and the rate counts the messages
 applied in that time (${n(k.tracker?.timed ?? k.tracker?.messages)}). Phase 2 records uses through the gateway's UsagePublisher and waits
@@ -312,7 +312,7 @@ the batch sent as one JSON parameter, a callback consumer that parses on arrival
 A message may carry many uses (\`count\`): through the gateway's publisher, which merges uses per key and flush,
 the same tracker's rate in uses is the second row of the table.
 
-Reproduce: \`npm run bench\` (about 10–15 minutes; \`--quick\` for a smoke run, \`--only throughput,verify,revocation,usage,many-keys\`
+Reproduce: \`npm run bench\` (about 20 minutes; \`--quick\` for a smoke run, \`--only throughput,verify,revocation,usage,many-keys\`
 for some scenarios, \`--profile\` to add the profile to a partial run). Raw figures of the last run: BENCHMARKS.json.
 `;
 
