@@ -18,6 +18,8 @@ import pg from 'pg';
 import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { freePort, waitUntilReady } from './system.mjs';
+import { scrape } from './bench/system.mjs';
+import { stopChild } from './bench/processes.mjs';
 
 const dist = new URL('../dist/', import.meta.url);
 const load = (path) => import(new URL(path, dist).href);
@@ -108,12 +110,10 @@ const STAT_METRICS = {
 async function stopTrackers(trackers) {
   const stats = [];
   for (const { child, url } of trackers) {
-    const text = await (await fetch(`${url}/metrics`)).text();
-    const value = (name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
-    stats.push(Object.fromEntries(Object.entries(STAT_METRICS).map(([stat, name]) => [stat, value(name)])));
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
+    const replica = {};
+    for (const [stat, name] of Object.entries(STAT_METRICS)) replica[stat] = (await scrape(url, name))[''] ?? 0;
+    stats.push(replica);
+    await stopChild(child);
   }
   return stats;
 }
