@@ -6,8 +6,10 @@ import {
   type JetStreamManager,
   type JsMsg,
 } from '@nats-io/jetstream';
+import type { Msg } from '@nats-io/transport-node';
 import { ensureUsageConsumer, ensureUsageStream, usageStreamNames, type Logger, type NatsBus, type UsageStreamNames } from '@app/common';
 import type { IngestOptions } from '../config.js';
+import { parseAckSubject } from './ack-subject.js';
 import { parseUse, type UseRecord } from './usage-batch.js';
 import type { UsageIngestRepository } from './usage-ingest.repository.js';
 import * as metrics from './ingest-metrics.js';
@@ -93,7 +95,7 @@ export class UsageConsumer {
     this.stats.received += 1;
     metrics.messagesConsumed.inc();
     try {
-      const parsed = parseUse(msg.seq, decode(msg));
+      const parsed = parseUse(streamSeqOf(msg), decode(msg));
       if (!parsed.ok) return this.reject(msg, parsed.problem);
       this.waiting.push(msg);
       this.uses.push(parsed.use);
@@ -177,6 +179,16 @@ export class UsageConsumer {
 interface Batch {
   messages: JsMsg[];
   uses: UseRecord[];
+}
+
+/**
+ * The message's stream sequence, read straight from its ack subject (`msg.seq` builds the
+ * whole delivery info per message). nats.js keeps that subject on every message as `reply`
+ * without declaring it on JsMsg; should it ever not be there, `msg.seq` answers.
+ */
+function streamSeqOf(msg: JsMsg): number {
+  const reply = (msg as Partial<Pick<Msg, 'reply'>>).reply;
+  return (typeof reply === 'string' ? parseAckSubject(reply)?.streamSeq : undefined) ?? msg.seq;
 }
 
 function decode(msg: JsMsg): string {
