@@ -38,7 +38,7 @@ function goals(s) {
   const u = s.usage;
   if (u) rows.push(['Usage events at full throughput, exact totals', `${n(u.counted)} counted of ${n(u.forwarded)} forwarded at ${n(u.rps)} req/s`, verdict(u.exact)]);
   const k = s.tracker;
-  if (k) rows.push(['Tracker ingestion ≥ 50,000 events/s, exact', `${n(k.tracker?.rate)} events/s (${k.tracker?.exact ? 'exact' : 'NOT exact'})`, verdict(k.tracker?.rate >= 50_000 && k.tracker?.exact)]);
+  if (k) rows.push(['Tracker ingestion ≥ 50,000 events/s, exact', `${n(k.tracker?.rate)} events/s${k.tracker?.rounds ? `, median of ${k.tracker.rounds.length} rounds` : ''} (${k.tracker?.exact ? 'exact' : 'NOT exact'})`, verdict(k.tracker?.rate >= 50_000 && k.tracker?.exact)]);
   return rows;
 }
 
@@ -188,11 +188,19 @@ Load average at the end: ${u.loadavg}.
 Tracker ingestion, \`${k.command}\` (run by the bench as it is): phase 1 stores N single-use
 \`key.used\` messages over 1,000 keys, then starts ${k.tracker?.replicas ?? 1} tracker process(es) (batch ${n(k.tracker?.batch ?? 1000)}); from
 the moment they are ready, the clock runs until the database total is exactly N, and the rate counts the messages
-applied in that time (${n(k.tracker?.timed ?? k.tracker?.messages)}). Phase 2 records uses through the gateway's UsagePublisher and waits
-for the exact total.
+applied in that time. Phase 1 runs ${k.tracker?.rounds?.length ?? 1} time(s), each round in a stream and key range of its own; the
+goal row reads the median round. Phase 2 records uses through the gateway's UsagePublisher and waits for the exact
+total.
 
 ${table(['phase', 'events', 'counted', 'exact', 'seconds', 'events/s'], [
-      ['tracker ingestion', n(k.tracker?.messages), n(k.tracker?.total), k.tracker?.exact ? 'yes' : 'NO', f(k.tracker?.seconds), n(k.tracker?.rate)],
+      ...(k.tracker?.rounds ?? [k.tracker]).map((r, i, all) => [
+        all.length > 1 ? `tracker ingestion, round ${i + 1}` : 'tracker ingestion',
+        n(k.tracker?.messages),
+        n(r?.total),
+        r?.exact ? 'yes' : 'NO',
+        f(r?.seconds),
+        n(r?.rate),
+      ]),
       ['publisher → stream → tracker', n(k.endToEnd?.uses), n(k.endToEnd?.total), k.endToEnd?.exact ? 'yes' : 'NO', f(k.endToEnd?.seconds), n(k.endToEnd?.rate)],
     ])}
 

@@ -84,27 +84,25 @@ export class UsageIngestRepository {
         unsettled,
         applied.map((range) => ({ first: Number(range.first), last: Number(range.last) })),
       );
-      const runs = toRuns(fresh.map((use) => use.seq));
-      if (runs.length > 0) {
-        await runner.query(
-          `INSERT INTO "usage"."applied_ranges" ("stream", "first_seq", "last_seq")
-           SELECT $1, * FROM unnest($2::bigint[], $3::bigint[])`,
-          [stream, runs.map((run) => run.first), runs.map((run) => run.last)],
-        );
-      }
     }
     const { buckets, uses } = aggregateUses(fresh);
-    if (buckets.length > 0) {
-      // One JSON parameter: serializing it is one native call, where array parameters cost
-      // an escape per element and a Date string per time (times travel as epoch ms).
+    if (fresh.length > 0) {
+      // The runs counted and the counts go in one statement (one round trip fewer per batch).
+      // The buckets travel as one JSON parameter: serializing it is one native call, where array
+      // parameters cost an escape per element and a Date string per time (times as epoch ms).
+      const runs = toRuns(fresh.map((use) => use.seq));
       await runner.query(
-        `INSERT INTO "usage"."key_usage_minutes" ("key_id", "minute", "count", "last_used_at")
+        `WITH "runs" AS (
+           INSERT INTO "usage"."applied_ranges" ("stream", "first_seq", "last_seq")
+           SELECT $1, * FROM unnest($2::bigint[], $3::bigint[])
+         )
+         INSERT INTO "usage"."key_usage_minutes" ("key_id", "minute", "count", "last_used_at")
          SELECT b."keyId", to_timestamp(b."minuteMs" / 1000), b."count", to_timestamp(b."lastMs" / 1000)
-           FROM json_to_recordset($1::json) AS b ("keyId" varchar, "minuteMs" float8, "count" bigint, "lastMs" float8)
+           FROM json_to_recordset($4::json) AS b ("keyId" varchar, "minuteMs" float8, "count" bigint, "lastMs" float8)
          ON CONFLICT ("key_id", "minute") DO UPDATE
            SET "count" = "key_usage_minutes"."count" + EXCLUDED."count",
                "last_used_at" = GREATEST("key_usage_minutes"."last_used_at", EXCLUDED."last_used_at")`,
-        [JSON.stringify(buckets)],
+        [stream, runs.map((run) => run.first), runs.map((run) => run.last), JSON.stringify(buckets)],
       );
     }
     return { applied: fresh.length, duplicates: received - fresh.length, uses };
