@@ -35,6 +35,27 @@ describe('VerifyCache', () => {
     expect(sut.get('a', 1)).toBeDefined();
   });
 
+  it('keeps every entry read for at least half a store of new entries', () => {
+    const bound = 16;
+    const sut = new VerifyCache({ maxEntries: bound, ttlMs: 60_000, negativeTtlMs: 60_000 });
+    const readAt = new Map<string, number>();
+    let inserted = 0;
+    let seed = 7;
+    const random = (n: number) => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % n;
+    for (let step = 0; step < 500; step++) {
+      const name = `k${inserted}`;
+      sut.set(name, hash(inserted), valid(name), 0);
+      inserted += 1;
+      for (const [read, at] of readAt) {
+        if (inserted - at < bound / 2) expect(sut.get(read, 1)).toBeDefined();
+        else readAt.delete(read);
+      }
+      const pick = `k${Math.max(0, inserted - 1 - random(bound))}`;
+      if (sut.get(pick, 1) !== undefined) readAt.set(pick, inserted);
+    }
+    expect(sut.size).toBe(bound);
+  });
+
   it('never caches auth_unavailable', () => {
     const sut = new VerifyCache({ maxEntries: 2, ttlMs: 1000, negativeTtlMs: 1000 });
     sut.set('a', hash(1), { valid: false, code: 'auth_unavailable' }, 0);

@@ -5,6 +5,8 @@ interface Entry {
   expiresAt: number;
   keyHash: string;
   accountId: string | null;
+  /** The cache's move count when this entry last became the newest of its store. */
+  movedAt: number;
 }
 
 export interface VerifyCacheOptions {
@@ -22,6 +24,11 @@ export function cacheKeyFor(keyHash: string, chatbotId: string | null): string {
  * Bounded, least-recently-used cache of `auth.verify` replies, keyed by key hash (never the key).
  * Negative answers live in their own, smaller store: a flood of random keys cannot push
  * the valid keys out. Indexes by hash, key id and account let an event drop exactly what it touches.
+ *
+ * Recency is kept by moving an entry to the end of its store's insertion order, but a hit moves
+ * it only once half a store's worth of entries has moved past it: an entry read is never evicted
+ * before that many new entries arrive, and the hot path (the same keys again and again) does not
+ * pay a delete and an insert per request.
  */
 export class VerifyCache {
   private readonly positive = new Map<string, Entry>();
@@ -30,6 +37,8 @@ export class VerifyCache {
   private readonly byAccount = new Map<string, Set<string>>();
   private readonly hashByKeyId = new Map<string, string>();
   private readonly maxNegative: number;
+  /** Counts insertions and moves to the newest position, across both stores. */
+  private moves = 0;
 
   constructor(private readonly options: VerifyCacheOptions) {
     this.maxNegative = Math.max(1, Math.ceil(options.maxEntries / 10));
@@ -56,8 +65,12 @@ export class VerifyCache {
       this.delete(cacheKey);
       return undefined;
     }
-    store.delete(cacheKey);
-    store.set(cacheKey, entry);
+    const bound = store === this.positive ? this.options.maxEntries : this.maxNegative;
+    if (this.moves - entry.movedAt >= bound / 2) {
+      store.delete(cacheKey);
+      store.set(cacheKey, entry);
+      entry.movedAt = ++this.moves;
+    }
     return entry.reply;
   }
 
@@ -68,7 +81,7 @@ export class VerifyCache {
     const store = reply.valid ? this.positive : this.negative;
     const ttl = reply.valid ? this.options.ttlMs : this.options.negativeTtlMs;
     const accountId = reply.valid ? reply.accountId : null;
-    store.set(cacheKey, { reply, expiresAt: now + ttl, keyHash, accountId });
+    store.set(cacheKey, { reply, expiresAt: now + ttl, keyHash, accountId, movedAt: ++this.moves });
     addTo(this.byHash, keyHash, cacheKey);
     if (accountId !== null) addTo(this.byAccount, accountId, cacheKey);
     if (reply.valid) this.hashByKeyId.set(reply.keyId, keyHash);
