@@ -10,7 +10,7 @@ import { generateApiKey, hashApiKey, type KeyRecord, type Plan } from '@app/cont
 import { testEnvironment } from '@app/testing';
 import { AuthCacheRepository, type AuthCacheSettings } from './auth-cache.repository.js';
 import { createRedisClient } from './redis.module.js';
-import { MISS, UNAVAILABLE, hit } from './cache-read.js';
+import { MISS, UNAVAILABLE, hit, type CacheRead } from './cache-read.js';
 
 const logger = createLogger('auth-verifier-test', 'silent');
 const record: KeyRecord = { keyId: 'key-1', type: 'chatbot', accountId: 'acc-1', chatbotId: 'bot-1', userId: null };
@@ -18,6 +18,11 @@ const userRecord: KeyRecord = { keyId: 'key-2', type: 'user', accountId: 'acc-1'
 
 function settings(keyPrefix: string): AuthCacheSettings {
   return { keyPrefix, ttlMs: 60_000, negativeTtlMs: 10_000, maxPendingInvalidations: 100 };
+}
+
+/** The key entry as a verify reads it: with the script, along with no chatbot. */
+async function keyEntry(sut: AuthCacheRepository, keyHash: string): Promise<CacheRead<KeyRecord>> {
+  return (await sut.readForVerify(keyHash, null)).key;
 }
 
 /** Writes are fire-and-forget; a PING sent after them answers only once they are done. */
@@ -55,7 +60,7 @@ describe('AuthCacheRepository against real Redis', () => {
     sut.setKeyRecord(keyHash, record);
     await flushed(redis);
 
-    await expect(sut.getKeyRecord(keyHash)).resolves.toEqual({ state: 'hit', value: record });
+    await expect(keyEntry(sut, keyHash)).resolves.toEqual({ state: 'hit', value: record });
     const keys = await inspector.keys(`${env.redisPrefix}*`);
     expect(keys).toEqual([`${env.redisPrefix}key:${keyHash}`]);
     const ttl = await inspector.pttl(keys[0]);
@@ -74,7 +79,7 @@ describe('AuthCacheRepository against real Redis', () => {
     sut.setChatbotOwner('bot-unknown', null);
     await flushed(redis);
 
-    await expect(sut.getKeyRecord(keyHash)).resolves.toEqual({ state: 'hit', value: null });
+    await expect(keyEntry(sut, keyHash)).resolves.toEqual({ state: 'hit', value: null });
     await expect(sut.getPlan('acc-unknown')).resolves.toEqual({ state: 'hit', value: null });
     await expect(sut.getChatbotOwner('bot-unknown')).resolves.toEqual({ state: 'hit', value: null });
     const ttl = await inspector.pttl(`${env.redisPrefix}key:${keyHash}`);
@@ -87,7 +92,7 @@ describe('AuthCacheRepository against real Redis', () => {
     await inspector.set(`${env.redisPrefix}key:${keyHash}`, '{"keyId":1}');
     await inspector.set(`${env.redisPrefix}plan:acc-1`, 'platinum');
 
-    await expect(sut.getKeyRecord(keyHash)).resolves.toEqual({ state: 'miss' });
+    await expect(keyEntry(sut, keyHash)).resolves.toEqual({ state: 'miss' });
     await expect(sut.getPlan('acc-1')).resolves.toEqual({ state: 'miss' });
     await expect(sut.getChatbotOwner('bot-1')).resolves.toEqual({ state: 'miss' });
   });
@@ -107,7 +112,7 @@ describe('AuthCacheRepository against real Redis', () => {
     sut.storeChatbotDeleted('bot-1');
     await flushed(redis);
 
-    await expect(sut.getKeyRecord(keyHash)).resolves.toEqual({ state: 'miss' });
+    await expect(keyEntry(sut, keyHash)).resolves.toEqual({ state: 'miss' });
     await expect(sut.getPlan('acc-1')).resolves.toEqual({ state: 'hit', value: 'free' });
     await expect(sut.getChatbotOwner('bot-1')).resolves.toEqual({ state: 'hit', value: null });
     expect(await inspector.pttl(`${env.redisPrefix}chatbot:bot-1`)).toBeGreaterThan(55_000);
@@ -269,7 +274,7 @@ describe('AuthCacheRepository while Redis is down', () => {
     await stopRedis(port, server);
 
     const started = Date.now();
-    await expect(sut.getKeyRecord(keyHash)).resolves.toEqual({ state: 'unavailable' });
+    await expect(keyEntry(sut, keyHash)).resolves.toEqual({ state: 'unavailable' });
     await expect(sut.getPlan('acc-1')).resolves.toEqual({ state: 'unavailable' });
     sut.forgetKeyRecord(keyHash);
     sut.storePlanChange('acc-1', 'free');
@@ -278,7 +283,7 @@ describe('AuthCacheRepository while Redis is down', () => {
     server = await startRedis(port, dir);
     await waitFor(async () => (await sut.getPlan('acc-1')).state === 'hit');
     await expect(sut.getPlan('acc-1')).resolves.toEqual({ state: 'hit', value: 'free' });
-    await expect(sut.getKeyRecord(keyHash)).resolves.toEqual({ state: 'miss' });
+    await expect(keyEntry(sut, keyHash)).resolves.toEqual({ state: 'miss' });
   });
 
   it('reads every entry as unavailable while Redis is down, and reads them again once it is back', async () => {

@@ -110,10 +110,6 @@ export class AuthCacheRepository {
     };
   }
 
-  getKeyRecord(keyHash: string): Promise<CacheRead<KeyRecord>> {
-    return this.read(this.keyEntry(keyHash), decodeKeyRecord);
-  }
-
   setKeyRecord(keyHash: string, record: KeyRecord | null): void {
     void this.write(this.keyEntry(keyHash), this.answer(record && JSON.stringify(record)));
   }

@@ -4,7 +4,6 @@ import type { VerifyMetrics } from './verify.metrics.js';
 
 export interface CachedLookupOptions<T> {
   kind: EntryKind;
-  read: (id: string) => Promise<CacheRead<T>>;
   write: (id: string, value: T | null) => void;
   /** Asks key-management; null means it knows of no such thing. Rejects when it cannot be asked. */
   fetch: (id: string) => Promise<T | null>;
@@ -15,7 +14,9 @@ export interface CachedLookupOptions<T> {
 }
 
 /**
- * Read-through cache of one kind of entry. Concurrent misses for the same entry share one
+ * Key-management lookups of one kind of entry behind the Redis cache. The caller reads Redis
+ * (a verify reads all its entries in one round trip) and passes what it found; a miss is asked
+ * of key-management and the answer written back. Concurrent misses for the same entry share one
  * key-management lookup, and a lookup that an event overtook neither writes its answer to
  * Redis nor is joined by later misses: they ask again.
  */
@@ -24,9 +25,8 @@ export class CachedLookup<T> {
 
   constructor(private readonly options: CachedLookupOptions<T>) {}
 
-  /** `alreadyRead`: what a read made along with others found for this entry; without it, Redis is asked. */
-  async get(id: string, alreadyRead?: CacheRead<T>): Promise<T | null> {
-    const cached = alreadyRead ?? (await this.options.read(id));
+  /** `cached`: what Redis held for this entry; on anything but a hit, key-management is asked. */
+  async get(id: string, cached: CacheRead<T>): Promise<T | null> {
     this.options.metrics.cacheRead(this.options.kind, cached);
     if (cached.state === 'hit') return cached.value;
     return this.fetchShared(id);

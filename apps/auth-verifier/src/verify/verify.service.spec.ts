@@ -59,7 +59,6 @@ describe('VerifyService', () => {
           chatbot: chatbotId === null ? null : chatbot(stored.chatbot(chatbotId)),
         };
       }),
-      getKeyRecord: jest.fn<AuthCache['getKeyRecord']>(async () => stored.key),
       setKeyRecord: jest.fn(),
       getPlan: jest.fn<AuthCache['getPlan']>(async () => stored.plan),
       setPlan: jest.fn(),
@@ -93,7 +92,6 @@ describe('VerifyService', () => {
       await expect(sut.verify({ key: broken, chatbotId: CHATBOT })).resolves.toEqual({ valid: false, code: 'invalid_api_key' });
       await expect(sut.verify({ key: 'short' })).resolves.toEqual({ valid: false, code: 'invalid_api_key' });
       expect(cache.readForVerify).not.toHaveBeenCalled();
-      expect(cache.getKeyRecord).not.toHaveBeenCalled();
       expect(keyManagement.lookupKey).not.toHaveBeenCalled();
     });
 
@@ -210,7 +208,6 @@ describe('VerifyService', () => {
       expect(keyManagement.lookupAccount).not.toHaveBeenCalled();
       expect(cache.readForVerify).toHaveBeenCalledTimes(1);
       expect(cache.readForVerify).toHaveBeenCalledWith(hashApiKey(chatbotKey), CHATBOT);
-      expect(cache.getKeyRecord).not.toHaveBeenCalled();
       expect(cache.getPlan).not.toHaveBeenCalled();
       expect(cache.getChatbotOwner).not.toHaveBeenCalled();
       await expect(cacheReads()).resolves.toEqual({ 'key:hit': 1, 'account:hit': 1 });
@@ -283,6 +280,45 @@ describe('VerifyService', () => {
       await expect(sut.verify({ key: chatbotKey, chatbotId: CHATBOT })).resolves.toMatchObject({ allowed: false, code: 'plan_not_eligible' });
       expect(cache.getPlan).toHaveBeenCalledWith(ACCOUNT);
       expect(keyManagement.lookupAccount).toHaveBeenCalledWith(ACCOUNT);
+    });
+
+    it('reads the plan on its own when the key record came from key-management', async () => {
+      stored.plan = hit<Plan>('standard');
+
+      await expect(sut.verify({ key: chatbotKey, chatbotId: CHATBOT })).resolves.toMatchObject({ allowed: true });
+      expect(keyManagement.lookupKey).toHaveBeenCalledTimes(1);
+      expect(cache.getPlan).toHaveBeenCalledWith(ACCOUNT);
+      expect(keyManagement.lookupAccount).not.toHaveBeenCalled();
+      await expect(cacheReads()).resolves.toEqual({ 'key:miss': 1, 'account:hit': 1 });
+    });
+
+    it('reads the owner again, rather than use one read along for another chatbot', async () => {
+      stored.key = hit(userRecord);
+      stored.chatbot = (chatbotId) => (chatbotId === CHATBOT ? hit(ACCOUNT) : MISS);
+      cache.readForVerify.mockResolvedValueOnce({
+        key: stored.key,
+        plan: null,
+        chatbot: { id: OTHER_CHATBOT, read: hit(OTHER_ACCOUNT) },
+      });
+
+      await expect(sut.verify({ key: userKey, chatbotId: CHATBOT })).resolves.toMatchObject({ allowed: true });
+      expect(cache.getChatbotOwner).toHaveBeenCalledWith(CHATBOT);
+      expect(keyManagement.lookupChatbot).not.toHaveBeenCalled();
+      await expect(cacheReads()).resolves.toEqual({ 'key:hit': 1, 'chatbot:hit': 1 });
+    });
+
+    it('reads whether the chatbot is gone again, rather than use one read along for another chatbot', async () => {
+      stored.key = hit(chatbotRecord);
+      stored.plan = hit<Plan>('standard');
+      stored.chatbot = (chatbotId) => (chatbotId === CHATBOT ? hit<string>(null) : MISS);
+      cache.readForVerify.mockResolvedValueOnce({
+        key: stored.key,
+        plan: { id: ACCOUNT, read: stored.plan },
+        chatbot: { id: OTHER_CHATBOT, read: hit(OTHER_ACCOUNT) },
+      });
+
+      await expect(sut.verify({ key: chatbotKey, chatbotId: CHATBOT })).resolves.toEqual({ valid: false, code: 'invalid_api_key' });
+      expect(cache.getChatbotOwner).toHaveBeenCalledWith(CHATBOT);
     });
 
     it('shares one plan lookup among concurrent verifies whose read missed it', async () => {

@@ -16,7 +16,7 @@ import { CachedLookup } from './cached-lookup.js';
 
 export type AuthCache = Pick<
   AuthCacheRepository,
-  'readForVerify' | 'getKeyRecord' | 'setKeyRecord' | 'getPlan' | 'setPlan' | 'getChatbotOwner' | 'setChatbotOwner'
+  'readForVerify' | 'setKeyRecord' | 'getPlan' | 'setPlan' | 'getChatbotOwner' | 'setChatbotOwner'
 >;
 export type KeyLookups = Pick<KeyManagementClient, 'lookupKey' | 'lookupAccount' | 'lookupChatbot'>;
 
@@ -44,21 +44,18 @@ export class VerifyService {
     this.keys = new CachedLookup<KeyRecord>({
       ...shared,
       kind: 'key',
-      read: (hash) => cache.getKeyRecord(hash),
       write: (hash, record) => cache.setKeyRecord(hash, record),
       fetch: (hash) => keyManagement.lookupKey(hash),
     });
     this.plans = new CachedLookup<Plan>({
       ...shared,
       kind: 'account',
-      read: (accountId) => cache.getPlan(accountId),
       write: (accountId, plan) => cache.setPlan(accountId, plan),
       fetch: async (accountId) => (await keyManagement.lookupAccount(accountId))?.plan ?? null,
     });
     this.chatbotOwners = new CachedLookup<string>({
       ...shared,
       kind: 'chatbot',
-      read: (chatbotId) => cache.getChatbotOwner(chatbotId),
       write: (chatbotId, accountId) => cache.setChatbotOwner(chatbotId, accountId),
       fetch: async (chatbotId) => (await keyManagement.lookupChatbot(chatbotId))?.accountId ?? null,
     });
@@ -113,7 +110,7 @@ export class VerifyService {
     // Chatbot ids are uuids: anything else names no chatbot, and is neither looked up nor cached
     // (it is whatever the client put in the path or body, a pasted API key included).
     const named = CHATBOT_ID.test(target) && !this.changes.isChatbotDeleted(target);
-    const owner = named ? await this.chatbotOwners.get(target, readAlong(entries, entries.chatbot, target)) : null;
+    const owner = named ? await this.owner(target, readAlong(entries, entries.chatbot, target)) : null;
     // Asked again after the await: a deletion may have arrived while the owner was read.
     const live = owner !== null && !this.changes.isChatbotDeleted(target);
     // Unknown, deleted or another account's chatbot: one answer, so existence is not revealed.
@@ -121,12 +118,22 @@ export class VerifyService {
     return { valid: true, allowed: true, ...verified };
   }
 
-  /** A plan change this replica has seen beats whatever Redis or a racing lookup says. */
+  /**
+   * A plan change this replica has seen beats whatever Redis or a racing lookup says. Redis is
+   * read again only when the first read did not read this account's plan (a key record not cached).
+   */
   private async plan(accountId: string, alreadyRead: CacheRead<Plan> | undefined): Promise<Plan | null> {
     const override = this.changes.planOverride(accountId);
     if (override) return override;
-    const plan = await this.plans.get(accountId, alreadyRead);
+    const cached = alreadyRead ?? (await this.cache.getPlan(accountId));
+    const plan = await this.plans.get(accountId, cached);
     return this.changes.planOverride(accountId) ?? plan;
+  }
+
+  /** The chatbot's owner; Redis is read again only if the first read did not read this chatbot. */
+  private async owner(chatbotId: string, alreadyRead: CacheRead<string> | undefined): Promise<string | null> {
+    const cached = alreadyRead ?? (await this.cache.getChatbotOwner(chatbotId));
+    return this.chatbotOwners.get(chatbotId, cached);
   }
 
   /**
