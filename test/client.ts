@@ -1,3 +1,5 @@
+import { httpRequest } from '@app/testing';
+
 /** A small HTTP client for the end-to-end suites: what a user of the gateway would send. */
 export interface Answer {
   status: number;
@@ -12,22 +14,9 @@ export class GatewayClient {
   ) {}
 
   async call(method: string, path: string, options: { key?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Answer> {
-    const headers: Record<string, string> = { ...options.headers };
-    if (options.key) headers.authorization = `Bearer ${options.key}`;
-    if (options.body !== undefined) headers['content-type'] ??= 'application/json';
-    const response = await fetch(this.baseUrl + path, {
-      method,
-      headers,
-      body: options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body),
-    });
-    const text = await response.text();
-    let body: unknown = text;
-    try {
-      body = text ? JSON.parse(text) : null;
-    } catch {
-      // not JSON: keep the text
-    }
-    return { status: response.status, headers: response.headers, body };
+    const answer = await httpRequest(this.baseUrl, { method, path, key: options.key, headers: options.headers, json: options.body });
+    // Not JSON: keep the text; an empty body is null.
+    return { status: answer.status, headers: answer.headers, body: answer.text === '' ? null : answer.json === undefined ? answer.text : answer.json };
   }
 
   admin(method: string, path: string, body?: unknown): Promise<Answer> {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Client } from 'undici';
 import { createLogger } from '@app/common';
+import { httpRequest, type HttpAnswer, type HttpRequest } from '@app/testing';
 import { apiHelpers, expectAnswer } from '../../apps/gateway/src/management/testing/api-helpers.js';
 import { startManagementSystem, type ManagementSystem } from '../../apps/gateway/src/management/testing/management-system.js';
 import { loadGatewayConfig } from '../../apps/gateway/src/config.js';
@@ -16,19 +17,10 @@ export interface Forwarded {
   body: Buffer;
 }
 
-export interface RawAnswer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-  json: any;
-}
+/** What the attacked gateway answered: text, and JSON when the text parses. */
+export type RawAnswer = HttpAnswer<IncomingHttpHeaders>;
 
-export interface RawRequest {
-  method?: string;
-  path: string;
-  headers?: Record<string, string | string[]>;
-  body?: string | Buffer;
-}
+export type RawRequest = Pick<HttpRequest, 'method' | 'path' | 'headers' | 'body'>;
 
 /** A tenant as provisioned by `apiHelpers`: account, two chatbots, an owner with a user-level key. */
 export type Tenant = Awaited<ReturnType<ReturnType<typeof apiHelpers>['provisionTenant']>>;
@@ -94,7 +86,7 @@ export async function startAttackSystem(gatewayEnv: Record<string, string> = {})
       forwarded = [];
       return taken;
     },
-    send: (request, localAddress = '127.0.0.1') => sendRaw(clientFrom(localAddress), request),
+    send: (request, localAddress = '127.0.0.1') => httpRequest(clientFrom(localAddress), request),
     stop: async () => {
       for (const client of clients.values()) await client.close();
       await gateway.close();
@@ -102,18 +94,6 @@ export async function startAttackSystem(gatewayEnv: Record<string, string> = {})
       await system.stop();
     },
   };
-}
-
-async function sendRaw(client: Client, { method = 'GET', path, headers = {}, body }: RawRequest): Promise<RawAnswer> {
-  const answer = await client.request({ method: method as 'GET', path, headers, body });
-  const text = await answer.body.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: answer.statusCode, headers: answer.headers, text, json };
 }
 
 function closeServer(server: Server): Promise<void> {

@@ -4,3 +4,4 @@ export * from './usage-stream.js';
 export * from './database.js';
 export * from './factories.js';
 export * from './private-servers.js';
+export * from './http-client.js';

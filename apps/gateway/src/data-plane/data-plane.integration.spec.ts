@@ -5,7 +5,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Client } from 'undici';
 import { createLogger, NatsBus } from '@app/common';
 import { generateApiKey, hashApiKey, QueueGroups, type VerifyReply } from '@app/contracts';
-import { deleteRunUsageStream, testEnvironment } from '@app/testing';
+import { deleteRunUsageStream, httpRequest, testEnvironment, type HttpAnswer } from '@app/testing';
 import { loadGatewayConfig } from '../config.js';
 import { startGateway } from '../gateway.js';
 
@@ -98,30 +98,13 @@ async function gatewayFor(upstreamUrl: string): Promise<{ app: NestFastifyApplic
 
 let gateway: { app: NestFastifyApplication; client: Client };
 
-interface Answer {
-  status: number;
-  headers: IncomingHttpHeaders;
-  text: string;
-  json: any;
-}
-
 /** Sends the path byte for byte (no URL normalisation on the client side). */
-async function call(
+function call(
   path: string,
   options: { method?: string; key?: string; headers?: Record<string, string>; body?: string } = {},
   client = gateway.client,
-): Promise<Answer> {
-  const headers: Record<string, string> = { ...options.headers };
-  if (options.key) headers.authorization = `Bearer ${options.key}`;
-  const answer = await client.request({ path, method: (options.method ?? 'GET') as 'GET', headers, body: options.body });
-  const text = await answer.body.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: answer.statusCode, headers: answer.headers as IncomingHttpHeaders, text, json };
+): Promise<HttpAnswer<IncomingHttpHeaders>> {
+  return httpRequest(client, { ...options, path });
 }
 
 function lastSeen(): Seen {

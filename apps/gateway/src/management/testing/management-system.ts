@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Redis } from 'ioredis';
 import { createLogger } from '@app/common';
-import { createTestDatabase, deleteRunUsageStream, testEnvironment, type TestDatabase, type TestEnvironment } from '@app/testing';
+import { createTestDatabase, deleteRunUsageStream, httpRequest, testEnvironment, type TestDatabase, type TestEnvironment } from '@app/testing';
 import { startAuthVerifier } from '../../../../auth-verifier/src/auth-verifier.js';
 import { loadAuthVerifierConfig } from '../../../../auth-verifier/src/config.js';
 import { loadKeyManagementConfig } from '../../../../key-management/src/config.js';
@@ -101,13 +101,9 @@ function clientFor(app: NestFastifyApplication): HttpClient {
   const baseUrl = `http://127.0.0.1:${port}`;
   return {
     async call(method, path, options = {}) {
-      const headers: Record<string, string> = {};
-      if (options.credential !== undefined) headers.authorization = `Bearer ${options.credential}`;
-      const body = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
-      if (body !== undefined) headers['content-type'] = 'application/json';
-      const response = await fetch(baseUrl + path, { method, headers, body });
-      const text = await response.text();
-      return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : null };
+      const answer = await httpRequest(baseUrl, { method, path, key: options.credential, json: options.rawBody ?? options.body });
+      // Strict: an answer that is not JSON fails the spec here.
+      return { status: answer.status, headers: answer.headers, body: answer.text ? JSON.parse(answer.text) : null };
     },
   };
 }
