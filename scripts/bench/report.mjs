@@ -306,19 +306,23 @@ read the rounds and the CPU table, not the ratio alone. Memory stays within the 
 
 ### Tracker ingestion: where the time goes
 
-Measured with \`node scripts/bench-usage.mjs --messages 200000 --batch 2000 --profile DIR\` and CPU read from /proc
-per process during the consuming phase: the usage-tracker process runs at one full core, nats-server at about
-0.6 core and PostgreSQL at 0.25, so the two cores are saturated at about 30,000 messages/s. The tracker's own
-profile: NATS protocol parsing and message dispatch ≈ 25 %, parsing and validating each message (JSON, zod)
-≈ 15 %, reading the stream sequence from the ack subject ≈ 9 %, one ack per message ≈ 13 % with its socket writes,
-garbage collection 8 %, the database 5 %. JetStream alone (no database, no parsing), consuming and acking one
-message at a time from a work-queue stream, costs about 9 µs of client CPU and 11 µs of nats-server CPU per message
-here (90,000 messages/s using both cores). Per-message acks are required: replicas share the consumer, and an
-ack-all would settle another replica's unwritten messages. Changes in this pass: one row per key and minute (the
-latest use kept in the minute row instead of a second table), fillfactor 50 so minute rows update in place (HOT),
-the batch sent as one JSON parameter, a callback consumer that parses on arrival while the previous batch commits.
-A message may carry many uses (\`count\`): through the gateway's publisher, which merges uses per key and flush,
-the same tracker's rate in uses is the second row of the table.
+One tracker process on this 2-core machine, \`node scripts/bench-usage.mjs --messages 600000 --rounds 1 --uses 1000
+--profile DIR\` with CPU read per process (\`top\`) while it consumed: the tracker at about 0.8 core, nats-server 0.65,
+PostgreSQL 0.1. The tracker's profile (share of its busy time): NATS protocol parsing and dispatch ≈ 20 %, JSON and
+zod ≈ 16 %, garbage collection 16 %, one ack per message ≈ 9 % with its socket writes, reading the stream sequence
+4 %; idle ≈ 14 % of the wall time. Batches commit one at a time: a batch of 4,000 (about 1,000 minute rows here)
+takes 7–65 ms in PostgreSQL plus the wait for the event loop, which meanwhile parses the next messages.
+
+What moved it past the goal: \`JsMsg.seq\` made nats.js split each message's ack subject and build a delivery-info
+object that stayed on the message while its batch waited (thousands at a time, so they outlived the young
+generation). The tracker reads the sequence from the subject in one pass instead (\`ack-subject.ts\`): 48,700–68,500
+→ 58,500–72,900 messages/s in alternating runs of one sitting (before this, 35,000–38,000 under a loaded machine).
+Tried and not kept, no difference beyond the spread between rounds: limits retention instead of the work queue
+(nats-server's delete per ack), a larger young generation (\`--max-semi-space-size\` 32/64), batches of 8,000 or
+10,000, max_ack_pending 40,000 or 64,000, holding only ack subjects instead of messages. zod 4 costs about 0.6 µs a
+message, so it stays. Per-message acks are required: replicas share the consumer, and an ack-all would settle another
+replica's unwritten messages. A message may carry many uses (\`count\`): through the gateway's publisher, which merges
+uses per key and flush, the same tracker's rate in uses is the last row of the table.
 
 Reproduce: \`npm run bench\` (about 20 minutes; \`--quick\` for a smoke run, \`--only throughput,verify,revocation,usage,many-keys\`
 for some scenarios, \`--profile\` to add the profile to a partial run). Raw figures of the last run: BENCHMARKS.json.
