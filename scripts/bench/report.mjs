@@ -300,9 +300,13 @@ Redis (the warm pass never asks them) do not. In the gateway the same cost shows
 rounds, under 1 % in the control rounds, while the verify cache's share stayed the same (7 %): a lookup among
 100,000 entries costs what a lookup of one key does. NatsBus connects with \`noAsyncTraces\` since that profile:
 nats.js otherwise builds an Error per request and JetStream publish to keep its call site, which halved the publish
-rate (\`scripts/bench-usage.mjs\`: 11,000 → 21,000 acked publishes/s). On this machine the spread between rounds of
-the same side is as large as that difference (quick runs while writing this gave 0.69× and 0.75×, a full run 1.29×):
-read the rounds and the CPU table, not the ratio alone. Memory stays within the configured bounds.
+rate (\`scripts/bench-usage.mjs\`: 11,000 → 21,000 acked publishes/s). How much that costs in the ratio depends on what else limits the run. On a quiet machine (the full run of
+2026-11-27 02:27: control rounds 7,157–7,886 req/s, warm 4,211–4,650) it is the limit, and the goal is not met
+(0.58×): the warm rounds spend about 150 ms more CPU per 1,000 requests across processes, all of it on the
+per-key message (gateway +66 ms, where the profile above found the usage publisher's flush; nats-server +50,
+storing, de-duplicating, delivering and deleting it; tracker +14; PostgreSQL +11). Earlier runs on a loaded
+machine (control about 2,500 req/s) gave 0.99× to 1.29×, within the spread of their rounds. Merging keys into one
+message is not open (the contract's event is per key); the lever is a cheaper publish per message. Memory stays within the configured bounds.
 
 ### Tracker ingestion: where the time goes
 
@@ -324,7 +328,7 @@ message, so it stays. Per-message acks are required: replicas share the consumer
 replica's unwritten messages. A message may carry many uses (\`count\`): through the gateway's publisher, which merges
 uses per key and flush, the same tracker's rate in uses is the last row of the table.
 
-Reproduce: \`npm run bench\` (about 20 minutes; \`--quick\` for a smoke run, \`--only throughput,verify,revocation,usage,many-keys\`
+Reproduce: \`npm run bench\` (10 to 20 minutes, depending on the machine's load; \`--quick\` for a smoke run, \`--only throughput,verify,revocation,usage,many-keys\`
 for some scenarios, \`--profile\` to add the profile to a partial run). Raw figures of the last run: BENCHMARKS.json.
 `;
 
