@@ -61,14 +61,23 @@ export async function startPrivateServers(): Promise<PrivateServers> {
   };
 }
 
-/** `redis-server` without persistence: a restart comes back empty, like a cache node replaced. */
-export async function startPrivateRedis(): Promise<PausableServer> {
+export interface PrivateRedisOptions {
+  /**
+   * Keeps the data across a clean stop: `stop()` (SIGTERM) saves an RDB snapshot to the
+   * server's directory and `start()` loads it. `kill()` saves nothing, like a crash.
+   */
+  persistent?: boolean;
+}
+
+/** `redis-server`, by default without persistence: a restart comes back empty, like a cache node replaced. */
+export async function startPrivateRedis(options: PrivateRedisOptions = {}): Promise<PausableServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'private-redis-'));
+  // No save points either way; `persistent` saves on SIGTERM only.
+  const onSigterm = options.persistent ? ['--shutdown-on-sigterm', 'save'] : [];
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...onSigterm];
   const server = new ProcessServer('redis', port, `redis://127.0.0.1:${port}`, dir, () =>
-    spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
-    }),
+    spawn('redis-server', args, { stdio: 'ignore' }),
     () => redisAnswers(port),
   );
   await server.start();
@@ -292,7 +301,8 @@ async function postgresAnswers(url: string): Promise<boolean> {
   }
 }
 
-async function waitUntil(condition: () => Promise<boolean>, what: string, timeoutMs = READY_TIMEOUT_MS): Promise<void> {
+/** Polls `condition` every 50 ms until it holds; throws naming `what` once `timeoutMs` passes. */
+export async function waitUntil(condition: () => Promise<boolean>, what: string, timeoutMs = READY_TIMEOUT_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -1,13 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { createLogger } from '@app/common';
 import { generateApiKey, hashApiKey, type KeyRecord, type Plan } from '@app/contracts';
-import { testEnvironment } from '@app/testing';
+import { startPrivateRedis, testEnvironment, waitUntil, type PausableServer } from '@app/testing';
 import { AuthCacheRepository, type AuthCacheSettings } from './auth-cache.repository.js';
 import { createRedisClient } from './redis.module.js';
 import { MISS, UNAVAILABLE, hit, type CacheRead } from './cache-read.js';
@@ -245,33 +240,28 @@ describe('AuthCacheRepository against real Redis', () => {
 
 describe('AuthCacheRepository while Redis is down', () => {
   const keyHash = hashApiKey(generateApiKey('chatbot'));
-  let dir: string;
-  let port: number;
-  let server: ChildProcess;
+  let server: PausableServer;
   let redis: Redis;
   let sut: AuthCacheRepository;
 
   beforeAll(async () => {
-    // A Redis of this test's own, persisted to a temporary directory: the shared one is never stopped.
-    dir = mkdtempSync(join(tmpdir(), 'auth-cache-outage-'));
-    port = await freePort();
-    server = await startRedis(port, dir);
-    redis = createRedisClient({ url: `redis://127.0.0.1:${port}`, commandTimeoutMs: 250 }, logger);
+    // A Redis of this test's own that saves its data when stopped: the shared one is never stopped.
+    server = await startPrivateRedis({ persistent: true });
+    redis = createRedisClient({ url: server.url, commandTimeoutMs: 250 }, logger);
     await new Promise((resolve) => redis.once('ready', resolve));
     sut = new AuthCacheRepository(redis, settings('outage:'), logger);
   });
 
   afterAll(async () => {
     await redis.quit();
-    await stopRedis(port, server);
-    rmSync(dir, { recursive: true, force: true });
+    await server.destroy();
   });
 
   it('answers unavailable at once instead of stalling, and replays invalidations once Redis is back', async () => {
     sut.setKeyRecord(keyHash, record);
     await flushed(redis);
     // Redis goes away with the record saved: it comes back holding it, now stale.
-    await stopRedis(port, server);
+    await server.stop();
 
     const started = Date.now();
     await expect(keyEntry(sut, keyHash)).resolves.toEqual({ state: 'unavailable' });
@@ -280,8 +270,8 @@ describe('AuthCacheRepository while Redis is down', () => {
     sut.storePlanChange('acc-1', 'free');
     expect(Date.now() - started).toBeLessThan(100);
 
-    server = await startRedis(port, dir);
-    await waitFor(async () => (await sut.getPlan('acc-1')).state === 'hit');
+    await server.start();
+    await waitUntil(async () => (await sut.getPlan('acc-1')).state === 'hit', 'the plan to be read again', 5_000);
     await expect(sut.getPlan('acc-1')).resolves.toEqual({ state: 'hit', value: 'free' });
     await expect(keyEntry(sut, keyHash)).resolves.toEqual({ state: 'miss' });
   });
@@ -290,7 +280,7 @@ describe('AuthCacheRepository while Redis is down', () => {
     sut.setKeyRecord(keyHash, record);
     sut.setPlan('acc-1', 'standard');
     await flushed(redis);
-    await stopRedis(port, server);
+    await server.stop();
 
     await expect(sut.readForVerify(keyHash, 'bot-1')).resolves.toEqual({
       key: UNAVAILABLE,
@@ -298,8 +288,8 @@ describe('AuthCacheRepository while Redis is down', () => {
       chatbot: { id: 'bot-1', read: UNAVAILABLE },
     });
 
-    server = await startRedis(port, dir);
-    await waitFor(async () => (await sut.readForVerify(keyHash, null)).key.state !== 'unavailable');
+    await server.start();
+    await waitUntil(async () => (await sut.readForVerify(keyHash, null)).key.state !== 'unavailable', 'Redis to be read again', 5_000);
     await expect(sut.readForVerify(keyHash, 'bot-1')).resolves.toEqual({
       key: hit(record),
       plan: { id: 'acc-1', read: hit<Plan>('standard') },
@@ -312,7 +302,7 @@ describe('AuthCacheRepository while Redis is down', () => {
     sut.setPlan('acc-1', 'entry');
     await flushed(redis);
     await sut.readForVerify(keyHash, null);
-    const admin = new Redis(`redis://127.0.0.1:${port}`);
+    const admin = new Redis(server.url);
     try {
       await admin.script('FLUSH');
       await admin.config('RESETSTAT');
@@ -357,49 +347,4 @@ async function watchCommands(inspector: Redis, prefix: string) {
     // QUIT's reply would be taken for monitor data: the connection is closed instead.
     stop: () => monitor.disconnect(),
   };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function startRedis(port: number, dir: string): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--dir', dir, '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  });
-  await waitFor(async () => {
-    const probe = new Redis(`redis://127.0.0.1:${port}`, { lazyConnect: true, retryStrategy: () => null });
-    try {
-      await probe.connect();
-      return (await probe.ping()) === 'PONG';
-    } catch {
-      return false;
-    } finally {
-      // A failed attempt has already ended; disconnecting it would leave a 2 s timer behind.
-      if (probe.status !== 'end') probe.disconnect();
-    }
-  });
-  return child;
-}
-
-/** Saves what Redis holds to its directory, then stops it: a restart comes back with the same data. */
-async function stopRedis(port: number, child: ChildProcess): Promise<void> {
-  const admin = new Redis(`redis://127.0.0.1:${port}`);
-  await admin.save();
-  await admin.quit();
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
-}
-
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
