@@ -324,7 +324,11 @@ generation). The tracker reads the sequence from the subject in one pass instead
 Tried and not kept, no difference beyond the spread between rounds: limits retention instead of the work queue
 (nats-server's delete per ack), a larger young generation (\`--max-semi-space-size\` 32/64), batches of 8,000 or
 10,000, max_ack_pending 40,000 or 64,000, holding only ack subjects instead of messages. zod 4 costs about 0.6 µs a
-message, so it stays. Per-message acks are required: replicas share the consumer, and an ack-all would settle another
+message, so it stays. Since the run above, a redelivered copy of a message still waiting for a batch takes its place (the waiting
+messages are a Map by stream sequence instead of two arrays): before, a database slower than the ack wait let the
+copies pile up (4,800 held after 4 s with max_ack_pending 1,000 in the spec that now guards it). The Map costs about
+0.1 µs a message in isolation; alternating bench-usage runs on a busier machine: 51,314 and 49,018 events/s before,
+48,963 and 47,754 after, within the spread of their rounds (38,785–63,320). Per-message acks are required: replicas share the consumer, and an ack-all would settle another
 replica's unwritten messages. A message may carry many uses (\`count\`): through the gateway's publisher, which merges
 uses per key and flush, the same tracker's rate in uses is the last row of the table.
 

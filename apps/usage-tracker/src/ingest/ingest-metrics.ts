@@ -30,6 +30,15 @@ export const messagesRejected = singleton(
   () => new Counter({ name: 'usage_tracker_messages_rejected_total', help: 'Malformed key.used messages, logged and terminated' }),
 );
 
+export const redeliveriesWhileWaiting = singleton(
+  'usage_tracker_redelivered_while_waiting_total',
+  () =>
+    new Counter({
+      name: 'usage_tracker_redelivered_while_waiting_total',
+      help: 'Redelivered key.used messages whose first copy still waited for a batch (the database is slower than the ack wait)',
+    }),
+);
+
 export const batchFailures = singleton(
   'usage_tracker_batch_failures_total',
   () =>

@@ -24,6 +24,8 @@ export interface IngestStats {
   duplicates: number;
   rejected: number;
   failedBatches: number;
+  /** Redelivered copies of a message that was still waiting here: they took its place instead of a second one. */
+  replaced: number;
 }
 
 /**
@@ -32,17 +34,18 @@ export interface IngestStats {
  * transaction, and its messages are acked only after the commit. Unacked messages (a
  * crash, a failed commit) are redelivered, and the repository skips those already
  * counted. One batch commits at a time while the next fills. Messages arrive by callback
- * (no promise per message); what waits here is bounded by the consumer's max_ack_pending,
- * since nothing is acked before its commit.
+ * (no promise per message). What waits here is bounded by the consumer's max_ack_pending
+ * (nothing is acked before its commit), because each message waits once: when the database is
+ * slow enough that waiting messages outlive the ack wait, their redelivered copies take their
+ * place instead of piling up beside them.
  */
 export class UsageConsumer {
-  readonly stats: IngestStats = { received: 0, applied: 0, uses: 0, duplicates: 0, rejected: 0, failedBatches: 0 };
+  readonly stats: IngestStats = { received: 0, applied: 0, uses: 0, duplicates: 0, rejected: 0, failedBatches: 0, replaced: 0 };
   private readonly names: UsageStreamNames;
   private jsm: JetStreamManager | undefined;
   private messages: ConsumerMessages | undefined;
-  /** Received and parsed, waiting for the next batch: `waiting[i]` carries `uses[i]`. */
-  private waiting: JsMsg[] = [];
-  private uses: UseRecord[] = [];
+  /** Received and parsed, waiting for the next batch, by stream sequence, in arrival order. */
+  private readonly waiting = new Map<number, Waiting>();
   private working: Promise<void> | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
@@ -84,7 +87,12 @@ export class UsageConsumer {
     clearInterval(this.pruneTimer);
     await this.messages?.close();
     await this.working;
-    while (this.waiting.length > 0) await this.process(this.take());
+    while (this.waiting.size > 0) await this.process(this.take());
+  }
+
+  /** Messages received and not yet in a batch. */
+  get waitingCount(): number {
+    return this.waiting.size;
   }
 
   /**
@@ -95,25 +103,39 @@ export class UsageConsumer {
     this.stats.received += 1;
     metrics.messagesConsumed.inc();
     try {
-      const parsed = parseUse(streamSeqOf(msg), decode(msg));
+      const seq = streamSeqOf(msg);
+      const waiting = this.waiting.get(seq);
+      if (waiting) {
+        // A redelivery of a message still waiting here: ack the newest delivery, keep one copy.
+        waiting.msg = msg;
+        this.stats.replaced += 1;
+        metrics.redeliveriesWhileWaiting.inc();
+        return;
+      }
+      const parsed = parseUse(seq, decode(msg));
       if (!parsed.ok) return this.reject(msg, parsed.problem);
-      this.waiting.push(msg);
-      this.uses.push(parsed.use);
-      if (this.waiting.length >= this.options.batchSize) this.pump();
+      this.waiting.set(seq, { msg, use: parsed.use });
+      if (this.waiting.size >= this.options.batchSize) this.pump();
     } catch (error) {
       this.logger.error({ err: error, subject: msg.subject }, 'could not take a key.used message; it will be redelivered');
     }
   }
 
   private take(): Batch {
-    const size = this.options.batchSize;
-    return { messages: this.waiting.splice(0, size), uses: this.uses.splice(0, size) };
+    const batch: Batch = { messages: [], uses: [] };
+    for (const [seq, { msg, use }] of this.waiting) {
+      if (batch.messages.length === this.options.batchSize) break;
+      batch.messages.push(msg);
+      batch.uses.push(use);
+      this.waiting.delete(seq);
+    }
+    return batch;
   }
 
   /** Starts the next batch unless one is committing: a full one, or (`partial`) whatever is waiting. */
   private pump(partial = false): void {
     if (this.working || this.stopped) return;
-    if (this.waiting.length === 0 || (!partial && this.waiting.length < this.options.batchSize)) return;
+    if (this.waiting.size === 0 || (!partial && this.waiting.size < this.options.batchSize)) return;
     this.working = this.process(this.take()).finally(() => {
       this.working = undefined;
       this.pump();
@@ -138,7 +160,7 @@ export class UsageConsumer {
       this.logger.error({ err: error, messages: messages.length }, 'could not write a usage batch; its messages will be redelivered');
       for (const msg of messages) msg.nak(NAK_DELAY_MS);
     }
-    metrics.consumerLag.set(messages[messages.length - 1].info.pending + this.waiting.length);
+    metrics.consumerLag.set(messages[messages.length - 1].info.pending + this.waiting.size);
     metrics.batchDuration.observe((performance.now() - started) / 1000);
   }
 
@@ -174,6 +196,11 @@ export class UsageConsumer {
       }
     }
   }
+}
+
+interface Waiting {
+  msg: JsMsg;
+  use: UseRecord;
 }
 
 interface Batch {

@@ -175,6 +175,47 @@ describe('usage-tracker ingestion (Postgres + JetStream)', () => {
     expect(await totalFor()).toBe(400);
   });
 
+  it('keeps one copy of each waiting message when the database is slower than the ack wait, and counts exactly', async () => {
+    const { bus, prefix } = await namespace('slowdb');
+    const running = await tracker(prefix, { USAGE_ACK_WAIT_MS: '1000', USAGE_BATCH_SIZE: '200', USAGE_MAX_ACK_PENDING: '1000' });
+    const stream = usageStreamNames(bus).stream;
+    // Another transaction holds the stream's row: every batch waits for it, as behind a database stalled for 4 s.
+    const blocker = await new DataSource(usageTrackerDataSourceOptions(db.url, 1)).initialize();
+    const runner = blocker.createQueryRunner();
+    await runner.connect();
+    await runner.startTransaction();
+    await runner.query(`SELECT 1 FROM usage.stream_state WHERE stream = $1 FOR UPDATE`, [stream]);
+    const n = 3000;
+    const events = Array.from({ length: n }, (_, i) => keyUsed(`slowdb-k${i % 10}`, new Date(Date.parse('2026-03-01T13:00:00Z') + i)));
+    let mostWaiting = 0;
+    try {
+      await publishEvents(bus, events);
+      const until = Date.now() + 4_000;
+      while (Date.now() < until) {
+        mostWaiting = Math.max(mostWaiting, running.consumer.waitingCount);
+        await sleep(50);
+      }
+    } finally {
+      await runner.rollbackTransaction();
+      await runner.release();
+      await blocker.destroy();
+    }
+    // Redelivered every second while they waited, yet never held twice: what waits stays within max_ack_pending
+    // (the blocked batch's own copies come back too, and wait for the next batch).
+    expect(running.consumer.stats.replaced).toBeGreaterThan(0);
+    expect(mostWaiting).toBeGreaterThan(0);
+    expect(mostWaiting).toBeLessThanOrEqual(1000);
+
+    const totalFor = async () => {
+      let sum = 0;
+      for (let k = 0; k < 10; k++) sum += await totalUses(db.url, `slowdb-k${k}`);
+      return sum;
+    };
+    expect(await waitFor(totalFor, (total) => total >= n, 30_000, 250)).toBe(n);
+    await sleep(1_500);
+    expect(await totalFor()).toBe(n);
+  });
+
   it('shares the consumer between two replicas with exact totals', async () => {
     const { bus, prefix } = await namespace('replicas');
     const first = await tracker(prefix, { USAGE_BATCH_SIZE: '200' });
