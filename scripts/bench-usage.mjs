@@ -74,6 +74,12 @@ async function until(client, likePrefix, expected, timeoutMs) {
   return seen;
 }
 
+/** Tracker processes not yet stopped: killed if the bench ends early (a failed phase, an exception). */
+const running = new Set();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** Each tracker replica is a process of its own, as deployed: replicas do not share an event loop. */
 async function startTrackers(prefix) {
   const trackers = [];
@@ -89,6 +95,7 @@ async function startTrackers(prefix) {
       LOG_LEVEL: 'warn',
     };
     const child = spawn(process.execPath, [...execArgv(i), new URL('apps/usage-tracker/src/main.js', dist).pathname], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    running.add(child);
     trackers.push({ child, url: `http://127.0.0.1:${port}` });
     await waitUntilReady(`http://127.0.0.1:${port}/health/ready`, child, 30_000);
   }
@@ -117,6 +124,7 @@ async function stopTrackers(trackers) {
     for (const [stat, name] of Object.entries(STAT_METRICS)) replica[stat] = (await scrape(url, name))[''] ?? 0;
     stats.push(replica);
     await stopChild(child);
+    running.delete(child);
   }
   return stats;
 }
