@@ -1,4 +1,4 @@
-import { httpRequest } from '@app/testing';
+import { httpRequest, poll } from '@app/testing';
 
 /** A small HTTP client for the end-to-end suites: what a user of the gateway would send. */
 export interface Answer {
@@ -46,12 +46,7 @@ export function expectStatus(answer: Answer, status: number): Answer {
   return answer;
 }
 
-export async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 2000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = await probe();
-  while (!accept(last) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    last = await probe();
-  }
-  return last;
+/** Polls every 20 ms until `accept` holds; returns the last value once `timeoutMs` passes, for the spec to assert on. */
+export function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 2000): Promise<T> {
+  return poll(probe, accept, { timeoutMs, intervalMs: 20, onTimeout: 'return' });
 }

@@ -1,4 +1,4 @@
-import { startPrivateServers, startTestSystem, type PrivateServers, type TestSystem } from '@app/testing';
+import { poll, startPrivateServers, startTestSystem, type PrivateServers, type TestSystem } from '@app/testing';
 import { expectStatus, GatewayClient, type Answer } from '../client.js';
 
 /**
@@ -54,16 +54,9 @@ export async function usageTotal(client: GatewayClient, tenant: Tenant, chatbotI
   return answer.status === 200 ? answer.body.total : -answer.status;
 }
 
-/** Polls until `accept` holds; fails with the last value seen when `timeoutMs` passes. */
-export async function waitFor<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = await probe();
-  while (!accept(last)) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms; last seen ${JSON.stringify(last)}`);
-    await sleep(50);
-    last = await probe();
-  }
-  return last;
+/** Polls every 50 ms until `accept` holds; fails with the last value seen when `timeoutMs` passes. */
+export function waitFor<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+  return poll(probe, accept, { timeoutMs, intervalMs: 50, onTimeout: 'throw', what });
 }
 
 export async function readyStatus(baseUrl: string): Promise<number> {

@@ -4,6 +4,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { KeyUsedEvent } from '@app/contracts';
 import { createLogger, usageStreamNames, NatsBus, type Logger } from '@app/common';
+import { poll } from '@app/testing';
 import { loadUsageTrackerConfig, type UsageTrackerConfig } from '../src/config.js';
 import { startUsageTracker } from '../src/usage-tracker.js';
 import { UsageConsumer } from '../src/ingest/usage-consumer.js';
@@ -75,13 +76,9 @@ export async function totalUses(databaseUrl: string, keyId?: string): Promise<nu
   }
 }
 
-export async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number, intervalMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
+/** Polls until `done` holds; returns the last value read once `timeoutMs` passes, for the spec to assert on. */
+export function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number, intervalMs = 100): Promise<T> {
+  return poll(read, done, { timeoutMs, intervalMs, onTimeout: 'return' });
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { freePort } from '../../../scripts/system.mjs';
+import { poll } from './polling.js';
 
 const run = promisify(execFile);
 
@@ -303,9 +304,5 @@ async function postgresAnswers(url: string): Promise<boolean> {
 
 /** Polls `condition` every 50 ms until it holds; throws naming `what` once `timeoutMs` passes. */
 export async function waitUntil(condition: () => Promise<boolean>, what: string, timeoutMs = READY_TIMEOUT_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await poll(condition, (holds) => holds, { timeoutMs, intervalMs: 50, onTimeout: 'throw', what });
 }

@@ -1,5 +1,6 @@
 import { expect } from '@jest/globals';
 import { SignJWT } from 'jose';
+import { poll } from '@app/testing';
 import type { Answer, ManagementSystem } from './management-system.js';
 
 /** Every field of the contract's key object: never the key's hash, never the key (except on creation). */
@@ -24,13 +25,8 @@ export function expectAnswer(answer: Answer, status: number, code?: string): Ans
 }
 
 /** Revocation reaches every replica within a second; poll rather than sleep. */
-export async function eventually(probe: () => Promise<Answer>, accept: (answer: Answer) => boolean): Promise<Answer> {
-  const deadline = Date.now() + 1000;
-  for (;;) {
-    const answer = await probe();
-    if (accept(answer) || Date.now() > deadline) return answer;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+export function eventually(probe: () => Promise<Answer>, accept: (answer: Answer) => boolean): Promise<Answer> {
+  return poll(probe, accept, { timeoutMs: 1000, intervalMs: 25, onTimeout: 'return' });
 }
 
 type CallOptions = { credential?: string; body?: unknown; rawBody?: string };
