@@ -9,7 +9,7 @@ import {
 import type { Msg } from '@nats-io/transport-node';
 import { ensureUsageConsumer, ensureUsageStream, usageStreamNames, type Logger, type NatsBus, type UsageStreamNames } from '@app/common';
 import type { IngestOptions } from '../config.js';
-import { parseAckSubject } from './ack-subject.js';
+import { parseAckSubject, type AckSubjectInfo } from './ack-subject.js';
 import { parseUse, type UseRecord } from './usage-batch.js';
 import type { UsageIngestRepository } from './usage-ingest.repository.js';
 import * as metrics from './ingest-metrics.js';
@@ -103,7 +103,7 @@ export class UsageConsumer {
     this.stats.received += 1;
     metrics.messagesConsumed.inc();
     try {
-      const seq = streamSeqOf(msg);
+      const seq = deliveryOf(msg).streamSeq;
       const waiting = this.waiting.get(seq);
       if (waiting) {
         // A redelivery of a message still waiting here: ack the newest delivery, keep one copy.
@@ -160,7 +160,7 @@ export class UsageConsumer {
       this.logger.error({ err: error, messages: messages.length }, 'could not write a usage batch; its messages will be redelivered');
       for (const msg of messages) msg.nak(NAK_DELAY_MS);
     }
-    metrics.consumerLag.set(messages[messages.length - 1].info.pending + this.waiting.size);
+    metrics.consumerLag.set(deliveryOf(messages[messages.length - 1]).pending + this.waiting.size);
     metrics.batchDuration.observe((performance.now() - started) / 1000);
   }
 
@@ -209,13 +209,14 @@ interface Batch {
 }
 
 /**
- * The message's stream sequence, read straight from its ack subject (`msg.seq` builds the
- * whole delivery info per message). nats.js keeps that subject on every message as `reply`
- * without declaring it on JsMsg; should it ever not be there, `msg.seq` answers.
+ * The message's stream sequence and pending count, read straight from its ack subject
+ * (`msg.seq` builds the whole delivery info per message). nats.js keeps that subject on every
+ * message as `reply` without declaring it on JsMsg; should it ever not be there, `msg.info` answers.
  */
-function streamSeqOf(msg: JsMsg): number {
+function deliveryOf(msg: JsMsg): AckSubjectInfo {
   const reply = (msg as Partial<Pick<Msg, 'reply'>>).reply;
-  return (typeof reply === 'string' ? parseAckSubject(reply)?.streamSeq : undefined) ?? msg.seq;
+  const parsed = typeof reply === 'string' ? parseAckSubject(reply) : undefined;
+  return parsed ?? { streamSeq: msg.info.streamSequence, pending: msg.info.pending };
 }
 
 function decode(msg: JsMsg): string {
