@@ -132,8 +132,7 @@ export class VerifyService {
 
   /** The chatbot's owner; Redis is read again only if the first read did not read this chatbot. */
   private async owner(chatbotId: string, alreadyRead: CacheRead<string> | undefined): Promise<string | null> {
-    const cached = alreadyRead ?? (await this.cache.getChatbotOwner(chatbotId));
-    return this.chatbotOwners.get(chatbotId, cached);
+    return this.chatbotOwners.get(chatbotId, await this.chatbotEntry(chatbotId, alreadyRead));
   }
 
   /**
@@ -141,8 +140,13 @@ export class VerifyService {
    * started after a chatbot was deleted still refuses key records cached before that.
    */
   private async knownGone(chatbotId: string, alreadyRead: CacheRead<string> | undefined): Promise<boolean> {
-    const cached = alreadyRead ?? (await this.cache.getChatbotOwner(chatbotId));
+    const cached = await this.chatbotEntry(chatbotId, alreadyRead);
     return cached.state === 'hit' && cached.value === null;
+  }
+
+  /** The chatbot's Redis entry: what the verify's first read found, or read now if it did not read it. */
+  private async chatbotEntry(chatbotId: string, alreadyRead: CacheRead<string> | undefined): Promise<CacheRead<string>> {
+    return alreadyRead ?? this.cache.getChatbotOwner(chatbotId);
   }
 }
 
