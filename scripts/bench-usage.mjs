@@ -21,6 +21,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { freePort, waitUntilReady } from './system.mjs';
 import { scrape } from './bench/system.mjs';
 import { stopChild } from './bench/processes.mjs';
+import { median } from './bench/stats.mjs';
 
 const dist = new URL('../dist/', import.meta.url);
 const load = (path) => import(new URL(path, dist).href);
@@ -189,20 +190,16 @@ try {
   // Phase 1: tracker ingestion from a full stream, ROUNDS times (this machine's round-to-round spread is wide).
   const rounds = [];
   for (let round = 1; round <= ROUNDS; round++) rounds.push(await trackerRound(round));
-  const rates = rounds.map((r) => r.rate).sort((a, b) => a - b);
-  const median = rates[Math.floor((rates.length - 1) / 2)];
+  const rate = Math.round(median(rounds.map((r) => r.rate)));
   results.tracker = {
     messages: N,
-    timed: rounds.reduce((sum, r) => sum + r.timed, 0),
-    total: rounds.reduce((sum, r) => sum + r.total, 0),
     exact: rounds.every((r) => r.exact),
-    seconds: rounds.reduce((sum, r) => sum + r.seconds, 0),
-    rate: median,
+    rate,
     rounds,
     replicas: REPLICAS,
     batch: Number(BATCH),
   };
-  log(`phase 1: median of ${ROUNDS} round(s) ${median} events/s (rounds ${rounds.map((r) => r.rate).join(', ')}; ${results.tracker.exact ? 'all exact' : 'NOT EXACT'})`);
+  log(`phase 1: median of ${ROUNDS} round(s) ${rate} events/s (rounds ${rounds.map((r) => r.rate).join(', ')}; ${results.tracker.exact ? 'all exact' : 'NOT EXACT'})`);
 
   // Phase 2: gateway publisher → stream → tracker, uses coalesced per key and minute.
   {
