@@ -2,8 +2,16 @@ import { z } from 'zod';
 import { PLANS, ROLES, type Plan, type Role } from './auth.js';
 
 const id = z.string().min(1).max(64);
+
+/** PostgreSQL text cannot hold U+0000: free text that is stored refuses it up front (400), not at the insert (503). */
+function storable(text: z.ZodString): z.ZodString {
+  return text.refine((value) => !value.includes('\u0000'), { message: 'must not contain the NUL character (U+0000)' });
+}
+
 /** Key names are trimmed; 1–64 characters remain. */
-export const KeyNameSchema = z.string().trim().min(1).max(64);
+export const KeyNameSchema = storable(z.string().trim().min(1).max(64));
+/** Account and chatbot names are trimmed; 1–200 characters remain. */
+const NameSchema = storable(z.string().trim().min(1).max(200));
 export const DEFAULT_KEY_NAME = 'Untitled key';
 
 /**
@@ -52,18 +60,16 @@ export interface KeyView {
  */
 const NewKeySchema = z.object({ keyHash: z.string().regex(/^[0-9a-f]{64}$/), prefix: z.string().max(12) });
 
-export const AdminCreateAccountSchema = z.object({ name: z.string().trim().min(1).max(200), plan: z.enum(PLANS) }).strict();
-export const AdminUpdateAccountSchema = z
-  .object({ accountId: id, name: z.string().trim().min(1).max(200).optional(), plan: z.enum(PLANS).optional() })
-  .strict();
-export const AdminCreateChatbotSchema = z.object({ accountId: id, name: z.string().trim().min(1).max(200) }).strict();
+export const AdminCreateAccountSchema = z.object({ name: NameSchema, plan: z.enum(PLANS) }).strict();
+export const AdminUpdateAccountSchema = z.object({ accountId: id, name: NameSchema.optional(), plan: z.enum(PLANS).optional() }).strict();
+export const AdminCreateChatbotSchema = z.object({ accountId: id, name: NameSchema }).strict();
 export const AdminDeleteChatbotSchema = z.object({ chatbotId: id }).strict();
 export const AdminCreateUserSchema = z
   .object({
     accountId: id,
     email: z.string().trim().email().max(320),
     role: z.enum(ROLES),
-    ssoSubject: z.string().min(1).max(255).optional(),
+    ssoSubject: storable(z.string().min(1).max(255)).optional(),
     chatbotIds: z.array(id).max(1000).optional(),
   })
   .strict();

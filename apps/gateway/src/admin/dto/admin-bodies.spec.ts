@@ -37,6 +37,14 @@ describe('admin bodies', () => {
     expect(accepts(SetUserChatbotsBodySchema, { chatbotIds: ['c1'], userId: 'other' })).toBe(false);
   });
 
+  it('refuse the NUL character in stored text (PostgreSQL cannot hold it)', () => {
+    expect(accepts(CreateAccountBodySchema, { name: 'Ac\u0000me', plan: 'entry' })).toBe(false);
+    expect(accepts(UpdateAccountBodySchema, { name: '\u0000' })).toBe(false);
+    expect(accepts(CreateChatbotBodySchema, { name: 'bot\u0000' })).toBe(false);
+    expect(accepts(CreateUserBodySchema, { email: 'a@example.com', role: 'owner', ssoSubject: 'sub\u0000' })).toBe(false);
+    expect(accepts(CreateUserBodySchema, { email: 'a\u0000@example.com', role: 'owner' })).toBe(false);
+  });
+
   describe('legacy key import', () => {
     const sha = 'ab'.repeat(32);
 

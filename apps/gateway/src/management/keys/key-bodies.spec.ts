@@ -32,6 +32,15 @@ describe('management bodies through ZodPipe', () => {
     }
   });
 
+  it('refuses a name holding the NUL character with a 400 naming it, rather than failing at the database', () => {
+    for (const name of ['\u0000', 'Zap\u0000ier']) {
+      const refused = rejection(() => create.transform({ name }));
+      expect(refused).toMatchObject({ code: 'invalid_request', status: 400 });
+      expect(refused.message).toContain('name');
+      expect(rejection(() => rename.transform({ name }))).toMatchObject({ code: 'invalid_request', status: 400 });
+    }
+  });
+
   it('refuses unknown fields, wrong types and non-object bodies, naming the field', () => {
     const unknown = rejection(() => create.transform({ name: 'ok', chatbotId: 'other' }));
     expect(unknown.code).toBe('invalid_request');
