@@ -4,6 +4,11 @@ import { z } from 'zod';
 export const VerifyRequestSchema = z.object({
   key: z.string().min(1).max(256),
   chatbotId: z.string().min(1).max(64).optional(),
+  /**
+   * The client address the caller serves, for keys with an IP allow-list. Without it such a key
+   * is answered `ip_not_allowed` (with its `allowedIps`, so a caller that judges addresses itself can).
+   */
+  ip: z.string().min(1).max(64).optional(),
 });
 export type VerifyRequest = z.infer<typeof VerifyRequestSchema>;
 
@@ -17,9 +22,21 @@ export type VerifiedKey = {
   userId: string | null;
 };
 
+/**
+ * Extra fields of a valid reply, present only when they apply: `expiresAt`, the instant the key
+ * stops working (its expiry, or the end of a roll's grace period), which no cached copy of the
+ * reply may outlive; `allowedIps`, the addresses and CIDRs the key may be used from.
+ */
+export interface KeyLimits {
+  expiresAt?: string;
+  allowedIps?: string[];
+}
+
+export type DenialCode = 'insufficient_scope' | 'plan_not_eligible' | 'ip_not_allowed';
+
 export type VerifyReply =
-  | ({ valid: true; allowed: true } & VerifiedKey)
-  | ({ valid: true; allowed: false; code: 'insufficient_scope' | 'plan_not_eligible' } & VerifiedKey)
+  | ({ valid: true; allowed: true } & VerifiedKey & KeyLimits)
+  | ({ valid: true; allowed: false; code: DenialCode } & VerifiedKey & KeyLimits)
   | { valid: false; code: 'invalid_api_key' }
   /** The verifier could not decide (key-management unreachable): callers fail closed. */
   | { valid: false; code: 'auth_unavailable' };
@@ -31,12 +48,16 @@ export const KeyRecordSchema = z.object({
   accountId: z.string(),
   chatbotId: z.string().nullable(),
   userId: z.string().nullable(),
+  /** Epoch ms when the key stops working (expiry or a roll's grace end); null: no end. */
+  endsAt: z.number().int().nullable(),
+  /** Canonical addresses and CIDRs; null: any address. */
+  allowedIps: z.array(z.string()).nullable(),
 });
 export type KeyRecord = z.infer<typeof KeyRecordSchema>;
 
 export const LookupKeyRequestSchema = z.object({ keyHash: z.string().regex(/^[0-9a-f]{64}$/) });
 export type LookupKeyRequest = z.infer<typeof LookupKeyRequestSchema>;
-/** null: unknown or revoked (one answer for both). */
+/** null: unknown, revoked, disabled or past its end (one answer for all). */
 export type LookupKeyReply = KeyRecord | null;
 
 export const LookupAccountRequestSchema = z.object({ accountId: z.string().min(1).max(64) });

@@ -8,6 +8,13 @@ export const KeyRevokedEventSchema = z.object({
   accountId: z.string(),
   chatbotId: z.string().nullable(),
 });
+/** Expiry, enabled, allow-list or a roll's grace end changed: caches drop the key and read it again. */
+export const KeyUpdatedEventSchema = z.object({
+  keyId: z.string(),
+  keyHash: z.string(),
+  accountId: z.string(),
+  chatbotId: z.string().nullable(),
+});
 export const KeyRenamedEventSchema = z.object({ keyId: z.string(), accountId: z.string() });
 export const PlanChangedEventSchema = z.object({ accountId: z.string(), plan: z.enum(PLANS) });
 export const ChatbotDeletedEventSchema = z.object({ chatbotId: z.string(), accountId: z.string() });
@@ -19,6 +26,7 @@ export const AssignmentsChangedEventSchema = z.object({
 
 export type KeyCreatedEvent = z.infer<typeof KeyCreatedEventSchema>;
 export type KeyRevokedEvent = z.infer<typeof KeyRevokedEventSchema>;
+export type KeyUpdatedEvent = z.infer<typeof KeyUpdatedEventSchema>;
 export type KeyRenamedEvent = z.infer<typeof KeyRenamedEventSchema>;
 export type PlanChangedEvent = z.infer<typeof PlanChangedEventSchema>;
 export type ChatbotDeletedEvent = z.infer<typeof ChatbotDeletedEventSchema>;

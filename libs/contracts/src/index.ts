@@ -6,3 +6,4 @@ export * from './management.js';
 export * from './subject-map.js';
 export * from './subjects.js';
 export * from './usage.js';
+export * from './ip-allow-list.js';

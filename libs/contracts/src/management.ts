@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PLANS, ROLES, type Plan, type Role } from './auth.js';
+import { AllowedIpsSchema } from './ip-allow-list.js';
 
 const id = z.string().min(1).max(64);
 
@@ -52,7 +53,23 @@ export interface KeyView {
   createdAt: string;
   createdBy: string;
   lastUsedAt: string | null;
+  /** expired: past its expiry (or a roll's grace end); disabled: switched off and reversible. */
+  status: KeyStatus;
+  enabled: boolean;
+  /** When the key stops working: its expiry, or the end of a roll's grace period if sooner. */
+  expiresAt: string | null;
+  allowedIps: string[] | null;
+  /** The key this one replaced by a roll. */
+  rolledFrom: string | null;
 }
+export const KEY_STATUSES = ['active', 'disabled', 'expired'] as const;
+export type KeyStatus = (typeof KEY_STATUSES)[number];
+
+/** An ISO-8601 instant with its offset; key-management checks that it lies in the future. */
+export const ExpiresAtSchema = z.string().datetime({ offset: true });
+/** A roll's grace period: the old key keeps working this long (at most a week); 0 revokes it at once. */
+export const MAX_GRACE_PERIOD_SECONDS = 604_800;
+export const GracePeriodSchema = z.number().int().min(0).max(MAX_GRACE_PERIOD_SECONDS);
 
 /**
  * The key itself is made at the gateway and only its hash crosses the bus:
@@ -81,10 +98,25 @@ export const ListChatbotsSchema = z
   .object({ actor: ActorSchema, limit: z.number().int().min(1).max(200), cursor: z.string().max(200).optional() })
   .strict();
 /** chatbotId null: the account's user-level keys. */
-export const CreateKeySchema = NewKeySchema.extend({ actor: ActorSchema, chatbotId: id.nullable(), name: KeyNameSchema }).strict();
+export const CreateKeySchema = NewKeySchema.extend({
+  actor: ActorSchema,
+  chatbotId: id.nullable(),
+  name: KeyNameSchema,
+  expiresAt: ExpiresAtSchema.optional(),
+  allowedIps: AllowedIpsSchema.optional(),
+}).strict();
 export const ListKeysSchema = z.object({ actor: ActorSchema, chatbotId: id.nullable() }).strict();
 export const KeyRefSchema = z.object({ actor: ActorSchema, chatbotId: id.nullable(), keyId: id }).strict();
 export const RenameKeySchema = KeyRefSchema.extend({ name: KeyNameSchema }).strict();
+/** A PATCH: only the fields given change; null clears the expiry or the allow-list. */
+export const UpdateKeySchema = KeyRefSchema.extend({
+  name: KeyNameSchema.optional(),
+  expiresAt: ExpiresAtSchema.nullable().optional(),
+  enabled: z.boolean().optional(),
+  allowedIps: AllowedIpsSchema.nullable().optional(),
+}).strict();
+/** The new key is made at the gateway: only its hash and prefix come here. */
+export const RollKeySchema = KeyRefSchema.extend({ gracePeriodSeconds: GracePeriodSchema, ...NewKeySchema.shape }).strict();
 
 export type AdminCreateAccount = z.infer<typeof AdminCreateAccountSchema>;
 export type AdminUpdateAccount = z.infer<typeof AdminUpdateAccountSchema>;
@@ -99,6 +131,8 @@ export type CreateKey = z.infer<typeof CreateKeySchema>;
 export type ListKeys = z.infer<typeof ListKeysSchema>;
 export type KeyRef = z.infer<typeof KeyRefSchema>;
 export type RenameKey = z.infer<typeof RenameKeySchema>;
+export type UpdateKey = z.infer<typeof UpdateKeySchema>;
+export type RollKey = z.infer<typeof RollKeySchema>;
 
 export interface Page<T> {
   data: T[];

@@ -32,6 +32,8 @@ export const RpcSchemas = {
   getKey: mgmt.KeyRefSchema,
   renameKey: mgmt.RenameKeySchema,
   revokeKey: mgmt.KeyRefSchema,
+  updateKey: mgmt.UpdateKeySchema,
+  rollKey: mgmt.RollKeySchema,
   usageQuery: usage.UsageQuerySchema,
   usageLastUsed: usage.LastUsedQuerySchema,
 } as const;
@@ -55,6 +57,8 @@ export interface RpcMap {
   getKey: Rpc<typeof mgmt.KeyRefSchema, mgmt.KeyView>;
   renameKey: Rpc<typeof mgmt.RenameKeySchema, mgmt.KeyView>;
   revokeKey: Rpc<typeof mgmt.KeyRefSchema, null>;
+  updateKey: Rpc<typeof mgmt.UpdateKeySchema, mgmt.KeyView>;
+  rollKey: Rpc<typeof mgmt.RollKeySchema, mgmt.KeyView>;
   usageQuery: Rpc<typeof usage.UsageQuerySchema, usage.UsageSeries>;
   usageLastUsed: Rpc<typeof usage.LastUsedQuerySchema, usage.LastUsedReply>;
 }
@@ -68,6 +72,7 @@ export const EventSchemas = {
   keyCreated: events.KeyCreatedEventSchema,
   keyRevoked: events.KeyRevokedEventSchema,
   keyRenamed: events.KeyRenamedEventSchema,
+  keyUpdated: events.KeyUpdatedEventSchema,
   planChanged: events.PlanChangedEventSchema,
   chatbotDeleted: events.ChatbotDeletedEventSchema,
   assignmentsChanged: events.AssignmentsChangedEventSchema,

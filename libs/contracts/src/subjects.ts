@@ -29,11 +29,14 @@ export const Subjects = {
   getKey: 'keys.manage.key.get',
   renameKey: 'keys.manage.key.rename',
   revokeKey: 'keys.manage.key.revoke',
+  updateKey: 'keys.manage.key.update',
+  rollKey: 'keys.manage.key.roll',
 
   /** key-management → every gateway and verifier replica (plain pub/sub, not queued). */
   keyCreated: 'keys.events.key-created',
   keyRevoked: 'keys.events.key-revoked',
   keyRenamed: 'keys.events.key-renamed',
+  keyUpdated: 'keys.events.key-updated',
   planChanged: 'keys.events.plan-changed',
   chatbotDeleted: 'keys.events.chatbot-deleted',
   assignmentsChanged: 'keys.events.assignments-changed',

@@ -110,8 +110,11 @@ export class AuthCacheRepository {
     };
   }
 
-  setKeyRecord(keyHash: string, record: KeyRecord | null): void {
-    void this.write(this.keyEntry(keyHash), this.answer(record && JSON.stringify(record)));
+  /** A record never outlives the key's end (expiry or grace end): Redis drops it at that instant. */
+  setKeyRecord(keyHash: string, record: KeyRecord | null, now = Date.now()): void {
+    const write = this.answer(record && JSON.stringify(record));
+    if (write && record?.endsAt != null) write.ttlMs = Math.min(write.ttlMs, record.endsAt - now);
+    void this.write(this.keyEntry(keyHash), write && write.ttlMs > 0 ? write : null);
   }
 
   /** After a revocation or a creation: the next verify asks key-management. */

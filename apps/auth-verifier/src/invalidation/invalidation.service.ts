@@ -1,4 +1,4 @@
-import type { ChatbotDeletedEvent, KeyCreatedEvent, KeyRevokedEvent, PlanChangedEvent } from '@app/contracts';
+import type { ChatbotDeletedEvent, KeyCreatedEvent, KeyRevokedEvent, KeyUpdatedEvent, PlanChangedEvent } from '@app/contracts';
 import type { AuthCacheRepository } from '../cache/auth-cache.repository.js';
 import type { RecentChanges } from './recent-changes.js';
 
@@ -26,6 +26,15 @@ export class InvalidationService {
    */
   keyCreated(event: KeyCreatedEvent): void {
     this.changes.keyCreated(event.keyHash);
+    this.cache.forgetKeyRecord(event.keyHash);
+  }
+
+  /**
+   * Reversible changes (enable, disable, expiry, allow-list, a roll's grace end): the key is read
+   * again from key-management, and for a moment Redis is not believed for it (see RecentChanges).
+   */
+  keyUpdated(event: KeyUpdatedEvent): void {
+    this.changes.keyUpdated(event.keyHash);
     this.cache.forgetKeyRecord(event.keyHash);
   }
 

@@ -10,8 +10,15 @@ export interface RecentChangesOptions {
   /** How long a plan change overrides what Redis or an in-flight lookup says. */
   planOverrideMs: number;
   maxEntries: number;
+  /**
+   * How long after a key's update (enabled, expiry, allow-list, a roll's grace) its Redis entry
+   * is not believed: another replica that has not seen the event yet may write the old record back.
+   */
+  settleMs?: number;
   now?: () => number;
 }
+
+export const KEY_UPDATE_SETTLE_MS = 2_000;
 
 /**
  * This replica's memory of the change events it has seen. It closes the races a
@@ -31,6 +38,7 @@ export class RecentChanges {
   private readonly revokedKeyIds: ExpiringMap<string, true>;
   private readonly deletedChatbots: ExpiringMap<string, true>;
   private readonly planOverrides: ExpiringMap<string, Plan>;
+  private readonly updatedKeyHashes: ExpiringMap<string, true>;
 
   constructor(options: RecentChangesOptions) {
     const { maxEntries, now } = options;
@@ -44,6 +52,7 @@ export class RecentChanges {
     this.revokedKeyIds = new ExpiringMap({ ttlMs: options.rememberMs, maxEntries, now });
     this.deletedChatbots = new ExpiringMap({ ttlMs: options.rememberMs, maxEntries, now });
     this.planOverrides = new ExpiringMap({ ttlMs: options.planOverrideMs, maxEntries, now });
+    this.updatedKeyHashes = new ExpiringMap({ ttlMs: options.settleMs ?? KEY_UPDATE_SETTLE_MS, maxEntries, now });
   }
 
   /** The current change number; a lookup takes it before asking key-management. */
@@ -62,6 +71,17 @@ export class RecentChanges {
 
   keyCreated(keyHash: string): void {
     this.touch('key', keyHash);
+  }
+
+  /** Disabled or enabled, expiry or allow-list changed, or a roll set its end. */
+  keyUpdated(keyHash: string): void {
+    this.updatedKeyHashes.set(keyHash, true);
+    this.touch('key', keyHash);
+  }
+
+  /** Just updated: ask key-management, whatever Redis holds. */
+  isKeyUnsettled(keyHash: string): boolean {
+    return this.updatedKeyHashes.has(keyHash);
   }
 
   planChanged(accountId: string, plan: Plan): void {

@@ -3,7 +3,7 @@ import type { VerifyReply } from '@app/contracts';
 import type { EntryKind } from '../invalidation/recent-changes.js';
 import type { CacheRead } from '../cache/cache-read.js';
 
-export type VerifyOutcome = 'allowed' | 'insufficient_scope' | 'plan_not_eligible' | 'invalid_api_key' | 'auth_unavailable';
+export type VerifyOutcome = 'allowed' | 'insufficient_scope' | 'plan_not_eligible' | 'ip_not_allowed' | 'invalid_api_key' | 'auth_unavailable';
 
 /** Prometheus metrics of the verifier; one set per registry, however many apps a process starts. */
 export class VerifyMetrics {

@@ -12,8 +12,8 @@ const OTHER_ACCOUNT = 'acc-2';
 const CHATBOT = '0b0b0b0b-0000-4000-8000-000000000001';
 const OTHER_CHATBOT = '0b0b0b0b-0000-4000-8000-000000000002';
 
-const chatbotRecord: KeyRecord = { keyId: 'key-c', type: 'chatbot', accountId: ACCOUNT, chatbotId: CHATBOT, userId: null };
-const userRecord: KeyRecord = { keyId: 'key-u', type: 'user', accountId: ACCOUNT, chatbotId: null, userId: 'user-1' };
+const chatbotRecord: KeyRecord = { keyId: 'key-c', type: 'chatbot', accountId: ACCOUNT, chatbotId: CHATBOT, userId: null, endsAt: null, allowedIps: null };
+const userRecord: KeyRecord = { keyId: 'key-u', type: 'user', accountId: ACCOUNT, chatbotId: null, userId: 'user-1', endsAt: null, allowedIps: null };
 
 function deferred<T>() {
   let resolve!: (value: T) => void;

@@ -1,4 +1,5 @@
 import {
+  IpAllowList,
   classifyApiKey,
   hashApiKey,
   type KeyRecord,
@@ -8,7 +9,7 @@ import {
   type VerifyRequest,
 } from '@app/contracts';
 import type { AuthCacheRepository, ReadAlong, VerifyEntries } from '../cache/auth-cache.repository.js';
-import { UNAVAILABLE, type CacheRead } from '../cache/cache-read.js';
+import { MISS, UNAVAILABLE, type CacheRead } from '../cache/cache-read.js';
 import type { KeyManagementClient } from '../key-management/key-management.client.js';
 import type { RecentChanges } from '../invalidation/recent-changes.js';
 import type { VerifyMetrics } from './verify.metrics.js';
@@ -39,6 +40,7 @@ export class VerifyService {
     keyManagement: KeyLookups,
     private readonly changes: RecentChanges,
     metrics: VerifyMetrics,
+    private readonly now: () => number = Date.now,
   ) {
     const shared = { changes, metrics, maxInFlight: MAX_IN_FLIGHT };
     this.keys = new CachedLookup<KeyRecord>({
@@ -71,8 +73,11 @@ export class VerifyService {
     // asked of key-management. A chatbot id that is no uuid is not read (see decideUserKey).
     const named = chatbotId !== null && CHATBOT_ID.test(chatbotId) ? chatbotId : null;
     const entries = await this.cache.readForVerify(keyHash, named);
-    const record = await this.keys.get(keyHash, entries.key);
+    // Just after an update this replica asks key-management: Redis may still hold the old record.
+    const record = await this.keys.get(keyHash, this.changes.isKeyUnsettled(keyHash) ? MISS : entries.key);
     if (!record || this.changes.isRevoked(record.keyId)) return INVALID;
+    // Expiry and a roll's grace end need no event: every verify compares them with the clock.
+    if (record.endsAt !== null && record.endsAt <= this.now()) return INVALID;
     // A prefixed key always has its own type; anything else is not the key it claims to be.
     if ((shape === 'chatbot' || shape === 'user') && shape !== record.type) return INVALID;
     if (shape === 'legacy' && record.type !== 'user') return INVALID;
@@ -84,9 +89,11 @@ export class VerifyService {
       chatbotId,
       userId: record.type === 'user' ? record.userId : null,
     };
-    return record.type === 'chatbot'
-      ? this.decideChatbotKey(record, verified, entries)
-      : this.decideUserKey(record, verified, entries);
+    const reply =
+      record.type === 'chatbot'
+        ? await this.decideChatbotKey(record, verified, entries)
+        : await this.decideUserKey(record, verified, entries);
+    return withLimits(reply, record, request.ip);
   }
 
   /** A chatbot key reaches its own chatbot only, and only while the account's plan allows chatbot keys. */
@@ -157,6 +164,23 @@ export class VerifyService {
 function readAlong<T>(entries: VerifyEntries, entry: ReadAlong<T> | null, id: string): CacheRead<T> | undefined {
   if (entries.key.state === 'unavailable') return UNAVAILABLE;
   return entry?.id === id ? entry.read : undefined;
+}
+
+/**
+ * Adds the key's end and allow-list to a valid reply. The allow-list is judged last, once
+ * everything else allows the key: `ip_not_allowed` then means "only the address is wrong".
+ * Without `ip` an allow-listed key is never allowed (fail closed); the reply's `allowedIps`
+ * lets a caller that judges client addresses itself, as the gateway does, decide per request.
+ */
+function withLimits(reply: VerifyReply, record: KeyRecord, ip: string | undefined): VerifyReply {
+  if (!reply.valid) return reply;
+  const limited: VerifyReply = { ...reply };
+  if (record.endsAt !== null) limited.expiresAt = new Date(record.endsAt).toISOString();
+  if (record.allowedIps === null) return limited;
+  limited.allowedIps = record.allowedIps;
+  if (!limited.allowed || (ip !== undefined && new IpAllowList(record.allowedIps).allows(ip))) return limited;
+  const { allowed: _allowed, ...rest } = limited;
+  return { ...rest, allowed: false, code: 'ip_not_allowed' };
 }
 
 function deny(verified: VerifiedKey, code: 'insufficient_scope' | 'plan_not_eligible'): VerifyReply {

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Subscription } from '@nats-io/transport-node';
 import { ApiError, CONFIG, NatsBus } from '@app/common';
-import { classifyApiKey, type VerifiedKey, type VerifyReply } from '@app/contracts';
+import { classifyApiKey, type VerifiedKey } from '@app/contracts';
 import type { GatewayConfig } from '../config.js';
 import { authCacheLookups, authThrottled, cacheHitDuration, reportMemory, verifyDuration } from './auth-metrics.js';
 import { keyHashOf } from './key-hash.js';
@@ -11,7 +11,7 @@ import { InvalidationLog } from './invalidation-log.js';
 import { subscribeToKeyEvents, type Invalidation } from './key-events.js';
 import { RateLimitedError } from './rate-limited-error.js';
 import { cacheKeyFor, VerifyCache } from './verify-cache.js';
-import { INVALID_REPLY, UNAVAILABLE_REPLY, parseVerifyReply } from './verify-reply.js';
+import { INVALID_REPLY, UNAVAILABLE_REPLY, parseVerifyReply, type CheckedReply } from './verify-reply.js';
 
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 // Bound once: labelled lookups hash their label set on every call, and these run on every request.
@@ -30,7 +30,7 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
   private readonly cache: VerifyCache;
   private readonly changes = new InvalidationLog();
   private readonly throttle = new FailureThrottle();
-  private readonly inFlight = new Map<string, Promise<VerifyReply>>();
+  private readonly inFlight = new Map<string, Promise<CheckedReply>>();
   private subscriptions: Subscription[] = [];
   private stopReporting: () => void = () => undefined;
 
@@ -121,10 +121,10 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
     return this.decide(await pending, chatbotId, clientAddress);
   }
 
-  private async verifyRemotely(key: string, keyHash: string, cacheKey: string, chatbotId: string | null): Promise<VerifyReply> {
+  private async verifyRemotely(key: string, keyHash: string, cacheKey: string, chatbotId: string | null): Promise<CheckedReply> {
     const epoch = this.changes.epoch;
     const stopTimer = verifyDuration.startTimer();
-    let reply: VerifyReply;
+    let reply: CheckedReply;
     try {
       const raw = await this.bus.verify(chatbotId === null ? { key } : { key, chatbotId }, this.config.verifyTimeoutMs);
       reply = parseVerifyReply(raw);
@@ -143,10 +143,21 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
     return reply;
   }
 
-  private decide(reply: VerifyReply, chatbotId: string | null, clientAddress: string): VerifiedKey {
+  /**
+   * An allow-listed key's reply carries its list (the verifier is not told the client address,
+   * so it answers `ip_not_allowed` when nothing else refuses): the address is judged here, per
+   * request, which lets one cached reply serve every client.
+   */
+  private decide(reply: CheckedReply, chatbotId: string | null, clientAddress: string): VerifiedKey {
     if (reply.valid) {
-      if (this.changes.isRevoked(reply.keyId, Date.now())) return this.refuseInvalid(clientAddress);
-      if (!reply.allowed) throw new ApiError(reply.code, REFUSALS[reply.code]);
+      const now = Date.now();
+      if (this.changes.isRevoked(reply.keyId, now) || (reply.endsAtMs !== undefined && reply.endsAtMs <= now)) {
+        return this.refuseInvalid(clientAddress);
+      }
+      if (!reply.allowed && reply.code !== 'ip_not_allowed') throw new ApiError(reply.code, REFUSALS[reply.code]);
+      if (reply.allowList ? !reply.allowList.allows(clientAddress) : !reply.allowed) {
+        throw new ApiError('ip_not_allowed', REFUSALS.ip_not_allowed);
+      }
       return { keyId: reply.keyId, type: reply.type, accountId: reply.accountId, chatbotId, userId: reply.userId };
     }
     if (reply.code === 'auth_unavailable') throw new ApiError('auth_unavailable', REFUSALS.auth_unavailable);
@@ -180,10 +191,11 @@ const REFUSALS = {
   invalid_api_key: 'the API key is not valid',
   insufficient_scope: 'the API key does not reach this resource',
   plan_not_eligible: "the account's plan does not allow chatbot keys",
+  ip_not_allowed: 'the API key may not be used from this address',
   auth_unavailable: 'the API key could not be verified; retry shortly',
 } as const;
 
-function outcomeOf(reply: VerifyReply): string {
+function outcomeOf(reply: CheckedReply): string {
   if (reply.valid) return reply.allowed ? 'allowed' : reply.code;
   return reply.code;
 }

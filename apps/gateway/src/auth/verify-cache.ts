@@ -1,7 +1,7 @@
-import type { VerifyReply } from '@app/contracts';
+import type { CheckedReply } from './verify-reply.js';
 
 interface Entry {
-  reply: VerifyReply;
+  reply: CheckedReply;
   expiresAt: number;
   keyHash: string;
   accountId: string | null;
@@ -53,7 +53,7 @@ export class VerifyCache {
     return { positive: this.positive.size, negative: this.negative.size };
   }
 
-  get(cacheKey: string, now: number): VerifyReply | undefined {
+  get(cacheKey: string, now: number): CheckedReply | undefined {
     let store = this.positive;
     let entry = store.get(cacheKey);
     if (entry === undefined) {
@@ -74,14 +74,17 @@ export class VerifyCache {
     return entry.reply;
   }
 
-  /** Answers "could not verify" are never cached: the next request asks again. */
-  set(cacheKey: string, keyHash: string, reply: VerifyReply, now: number): void {
+  /** Answers "could not verify" are never cached, nor keys already past their end: the next request asks again. */
+  set(cacheKey: string, keyHash: string, reply: CheckedReply, now: number): void {
     if (!reply.valid && reply.code === 'auth_unavailable') return;
     this.delete(cacheKey);
     const store = reply.valid ? this.positive : this.negative;
     const ttl = reply.valid ? this.options.ttlMs : this.options.negativeTtlMs;
     const accountId = reply.valid ? reply.accountId : null;
-    store.set(cacheKey, { reply, expiresAt: now + ttl, keyHash, accountId, movedAt: ++this.moves });
+    // An entry never outlives the key itself (its expiry or a roll's grace end).
+    const expiresAt = reply.valid && reply.endsAtMs !== undefined ? Math.min(now + ttl, reply.endsAtMs) : now + ttl;
+    if (expiresAt <= now) return;
+    store.set(cacheKey, { reply, expiresAt, keyHash, accountId, movedAt: ++this.moves });
     addTo(this.byHash, keyHash, cacheKey);
     if (accountId !== null) addTo(this.byAccount, accountId, cacheKey);
     if (reply.valid) this.hashByKeyId.set(reply.keyId, keyHash);

@@ -12,6 +12,7 @@ import { RouteTable, type RouteMatch } from './route-table.js';
 import { loadRoutes } from './routes-file.js';
 import { UpstreamClient, type ForwardOutcome } from './upstream-client.js';
 import { RequestMetrics, routeClassOf, type RouteClass } from './request-metrics.js';
+import { clientAddress } from '../http/client-address.js';
 import { UsagePublisher } from '../usage/usage-publisher.js';
 
 const MAX_CHATBOT_ID_LENGTH = 64;
@@ -68,8 +69,8 @@ export class DataPlane implements OnApplicationShutdown {
       // Only a route whose chatbot id is in the body reads (and parses) the body; every other body streams through.
       const body = match.chatbotIdSource?.from === 'body' ? await readBody(request.raw, this.config.bodyLimitBytes) : null;
       const chatbotId = this.chatbotIdOf(match, target.query, body);
-      const key =
-        this.auth.fromCache(presented, chatbotId, request.ip) ?? (await this.auth.authenticate(presented, chatbotId, request.ip));
+      const client = clientAddress(request);
+      const key = this.auth.fromCache(presented, chatbotId, client) ?? (await this.auth.authenticate(presented, chatbotId, client));
       const status = await this.forward(request, reply, target.path + target.query, key, body);
       this.metrics.record(route, status ?? CLIENT_CLOSED, startedAt);
       return reply;

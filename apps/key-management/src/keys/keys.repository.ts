@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, type FindOptionsWhere, type Repository } from 'typeorm';
+import { IsNull, MoreThan, Or, type FindOptionsWhere, type Repository } from 'typeorm';
 import { ApiKeyEntity, type ApiKeyType } from '../database/entities/api-key.entity.js';
 import type { Tx } from '../database/transactions.js';
 import { isUniqueViolation } from '../database/unique-violation.js';
@@ -22,7 +22,13 @@ export interface NewApiKey {
   prefix: string | null;
   keyHash: string;
   legacy: boolean;
+  expiresAt?: Date | null;
+  allowedIps?: string[] | null;
+  rolledFrom?: string | null;
 }
+
+/** What a PATCH may change on a key. */
+export type KeyChanges = Partial<Pick<ApiKeyEntity, 'name' | 'expiresAt' | 'enabled' | 'allowedIps'>>;
 
 export interface RevokedKey {
   id: string;
@@ -31,10 +37,19 @@ export interface RevokedKey {
   chatbotId: string | null;
 }
 
+/**
+ * "Active" here means not revoked: never revoked, or a roll's grace period still running
+ * (revoked_at in the future). Disabled and expired keys are active in this sense: they are
+ * listed, can be changed, and count toward a chatbot's 10.
+ */
+function notRevoked() {
+  return Or(IsNull(), MoreThan(new Date()));
+}
+
 function scopeWhere(scope: KeyScope): FindOptionsWhere<ApiKeyEntity> {
   return 'chatbotId' in scope
-    ? { chatbotId: scope.chatbotId, revokedAt: IsNull() }
-    : { accountId: scope.userKeysOf, type: 'user', revokedAt: IsNull() };
+    ? { chatbotId: scope.chatbotId, revokedAt: notRevoked() }
+    : { accountId: scope.userKeysOf, type: 'user', revokedAt: notRevoked() };
 }
 
 /** Stores hashes only: no method here ever sees a plaintext key. */
@@ -42,23 +57,24 @@ function scopeWhere(scope: KeyScope): FindOptionsWhere<ApiKeyEntity> {
 export class KeysRepository {
   constructor(@InjectRepository(ApiKeyEntity) private readonly keys: Repository<ApiKeyEntity>) {}
 
-  /** An active key by hash; revoked keys are never returned. */
+  /** An active key by hash (disabled, expired and in-grace keys included); revoked keys are never returned. */
   findActiveByHash(keyHash: string): Promise<ApiKeyEntity | null> {
-    return this.keys.findOneBy({ keyHash, revokedAt: IsNull() });
+    return this.keys.findOneBy({ keyHash, revokedAt: notRevoked() });
   }
 
   async insert(tx: Tx, key: NewApiKey): Promise<ApiKeyEntity> {
     const keys = tx.getRepository(ApiKeyEntity);
     try {
-      return await keys.save(keys.create({ ...key, revokedAt: null }));
+      return await keys.save(keys.create({ expiresAt: null, allowedIps: null, rolledFrom: null, ...key, enabled: true, revokedAt: null }));
     } catch (error) {
       if (isUniqueViolation(error, 'api_keys_key_hash_key')) throw new DuplicateKeyHashError();
       throw error;
     }
   }
 
+  /** Disabled and expired keys count, and so does a rolled key until its grace period ends. */
   countActiveForChatbot(tx: Tx, chatbotId: string): Promise<number> {
-    return tx.getRepository(ApiKeyEntity).countBy({ chatbotId, revokedAt: IsNull() });
+    return tx.getRepository(ApiKeyEntity).countBy({ chatbotId, revokedAt: notRevoked() });
   }
 
   /** Active keys, newest first. */
@@ -82,7 +98,14 @@ export class KeysRepository {
     await tx.getRepository(ApiKeyEntity).update({ id: keyId }, { name });
   }
 
-  /** Revoked keys stay in the table: usage history points at them. */
+  async update(tx: Tx, keyId: string, changes: KeyChanges): Promise<void> {
+    if (Object.keys(changes).length) await tx.getRepository(ApiKeyEntity).update({ id: keyId }, changes);
+  }
+
+  /**
+   * Revoked keys stay in the table: usage history points at them. `at` in the future is a
+   * roll's grace period: the key works until then.
+   */
   async revoke(tx: Tx, keyId: string, at: Date): Promise<void> {
     await tx.getRepository(ApiKeyEntity).update({ id: keyId }, { revokedAt: at });
   }
@@ -92,10 +115,10 @@ export class KeysRepository {
     const keys = tx.getRepository(ApiKeyEntity);
     const active = await keys.find({
       select: { id: true, keyHash: true, accountId: true, chatbotId: true },
-      where: { chatbotId, revokedAt: IsNull() },
+      where: { chatbotId, revokedAt: notRevoked() },
       lock: { mode: 'pessimistic_write' },
     });
-    if (active.length) await keys.update({ chatbotId, revokedAt: IsNull() }, { revokedAt: at });
+    if (active.length) await keys.update({ chatbotId, revokedAt: notRevoked() }, { revokedAt: at });
     return active.map(({ id, keyHash, accountId, chatbotId: owner }) => ({ id, keyHash, accountId, chatbotId: owner }));
   }
 }

@@ -25,6 +25,10 @@ function storedKey(overrides: Partial<ApiKeyEntity> = {}): ApiKeyEntity {
     legacy: false,
     createdAt: new Date('2026-01-02T03:04:05.678Z'),
     revokedAt: null,
+    expiresAt: null,
+    enabled: true,
+    allowedIps: null,
+    rolledFrom: null,
     ...overrides,
   };
 }

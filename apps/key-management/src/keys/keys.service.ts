@@ -1,6 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ApiError } from '@app/common';
-import { CHATBOT_KEY_PLANS, type CreateKey, type KeyRef, type KeyView, type ListKeys, type RenameKey } from '@app/contracts';
+import {
+  CHATBOT_KEY_PLANS,
+  type CreateKey,
+  type KeyRef,
+  type KeyView,
+  type ListKeys,
+  type RenameKey,
+  type RollKey,
+  type UpdateKey,
+} from '@app/contracts';
 import { AccountsRepository } from '../accounts/accounts.repository.js';
 import { ActorResolver } from '../access/actor-resolver.js';
 import { ChatbotAccess } from '../access/chatbot-access.js';
@@ -9,8 +18,10 @@ import { ChatbotsRepository } from '../chatbots/chatbots.repository.js';
 import { Transactions } from '../database/transactions.js';
 import { EventPublisher } from '../events/event-publisher.js';
 import { keysRevoked } from '../events/event-metrics.js';
-import { DuplicateKeyHashError, KeysRepository, type KeyScope, type NewApiKey } from './keys.repository.js';
-import { toKeyView } from './key-view.js';
+import type { ApiKeyEntity } from '../database/entities/index.js';
+import type { Tx } from '../database/transactions.js';
+import { DuplicateKeyHashError, KeysRepository, type KeyChanges, type KeyScope, type NewApiKey } from './keys.repository.js';
+import { endOf, toKeyView } from './key-view.js';
 
 export const KEY_LIMIT_PER_CHATBOT = 10;
 
@@ -32,7 +43,15 @@ export class KeysService {
 
   async create(request: CreateKey): Promise<KeyView> {
     const actor = await this.actors.resolve(request.actor);
-    const fields = { name: request.name, prefix: request.prefix, keyHash: request.keyHash, createdBy: actor.userId, legacy: false };
+    const fields = {
+      name: request.name,
+      prefix: request.prefix,
+      keyHash: request.keyHash,
+      createdBy: actor.userId,
+      legacy: false,
+      expiresAt: request.expiresAt === undefined ? null : futureInstant(request.expiresAt, new Date()),
+      allowedIps: request.allowedIps ?? null,
+    };
     const key =
       request.chatbotId === null
         ? await this.insert({ ...fields, type: 'user', accountId: requireWholeAccount(actor), chatbotId: null, userId: actor.userId })
@@ -66,6 +85,103 @@ export class KeysService {
   }
 
   /**
+   * Changes what a PATCH names; null clears the expiry or the allow-list. Anything beyond the
+   * name is announced as an update: every gateway and verifier drops the key from its caches and
+   * reads it again from the database.
+   */
+  async update(request: UpdateKey): Promise<KeyView> {
+    const changes: KeyChanges = {};
+    if (request.name !== undefined) changes.name = request.name;
+    if (request.expiresAt !== undefined) changes.expiresAt = request.expiresAt === null ? null : futureInstant(request.expiresAt, new Date());
+    if (request.enabled !== undefined) changes.enabled = request.enabled;
+    if (request.allowedIps !== undefined) changes.allowedIps = request.allowedIps;
+    if (!Object.keys(changes).length) throw new ApiError('invalid_request', 'give at least one of name, expiresAt, enabled, allowedIps');
+    const scope = await this.scopeFor(request);
+    const key = await this.transactions.run(async (tx) => {
+      const key = await this.keys.lockActive(tx, request.keyId, scope);
+      if (!key) throw keyNotFound();
+      await this.keys.update(tx, key.id, changes);
+      return { ...key, ...changes };
+    });
+    if (changes.name !== undefined) this.events.publish('keyRenamed', { keyId: key.id, accountId: key.accountId });
+    if (Object.keys(changes).some((field) => field !== 'name')) this.announceUpdate(key);
+    return toKeyView(key);
+  }
+
+  /**
+   * Replaces a key with a new one that takes over its name, expiry and allow-list; the old key
+   * keeps working for the grace period (never past its own expiry; 0 revokes it at once).
+   * Not bound by the 10-key limit: the old key leaves it when its grace ends.
+   *
+   * Rolling twice in a row: rolling the new key cuts off the key it replaced at once (only the
+   * latest predecessor gets a grace period), and a key already rolled cannot be rolled again
+   * (409 conflict: roll its successor). So a chain of rolls never holds more than two working keys.
+   */
+  async roll(request: RollKey): Promise<KeyView> {
+    const actor = await this.actors.resolve(request.actor);
+    const scope = await this.scopeForActor(actor, request.chatbotId);
+    if ('chatbotId' in scope) await this.requireChatbotKeyPlan(actor.accountId);
+    const now = new Date();
+    const rolled = await this.transactions
+      .run(async (tx) => {
+        // Serialises with creates and with the chatbot's deletion, which revokes its keys.
+        if ('chatbotId' in scope && !(await this.chatbots.lockLive(tx, scope.chatbotId))) {
+          throw new ApiError('chatbot_not_found', 'no such chatbot');
+        }
+        const old = await this.keys.lockActive(tx, request.keyId, scope);
+        if (!old) throw keyNotFound();
+        const end = endOf(old);
+        if (old.expiresAt !== null && old.expiresAt <= now) throw new ApiError('key_expired', 'the key has expired: create a new key instead');
+        if (old.revokedAt !== null) throw new ApiError('conflict', 'the key has already been rolled: roll the key that replaced it');
+        const successor = await this.keys.insert(tx, {
+          type: old.type,
+          accountId: old.accountId,
+          chatbotId: old.chatbotId,
+          userId: old.userId,
+          createdBy: actor.userId,
+          name: old.name,
+          prefix: request.prefix,
+          keyHash: request.keyHash,
+          legacy: false,
+          expiresAt: old.expiresAt,
+          allowedIps: old.allowedIps,
+          rolledFrom: old.id,
+          // A per-key rate limit, when keys carry one, is inherited here as well.
+        });
+        const graceEnd = new Date(now.getTime() + request.gracePeriodSeconds * 1000);
+        const cutOff = end !== null && end < graceEnd ? end : graceEnd;
+        await this.keys.revoke(tx, old.id, cutOff);
+        const predecessor = await this.cutOffPredecessor(tx, old, scope, now);
+        return { old: { ...old, revokedAt: cutOff }, successor, predecessor };
+      })
+      .catch(asConflict);
+    const { old, successor, predecessor } = rolled;
+    this.events.publish('keyCreated', { keyId: successor.id, keyHash: successor.keyHash, accountId: successor.accountId });
+    if (old.revokedAt! <= now) this.announceRevocation(old, 'roll');
+    else this.announceUpdate(old);
+    if (predecessor) this.announceRevocation(predecessor, 'roll');
+    return toKeyView(successor, now);
+  }
+
+  /** The key `old` replaced, if still in its grace period: a second roll ends that grace at once. */
+  private async cutOffPredecessor(tx: Tx, old: ApiKeyEntity, scope: KeyScope, now: Date): Promise<ApiKeyEntity | null> {
+    if (old.rolledFrom === null) return null;
+    const predecessor = await this.keys.lockActive(tx, old.rolledFrom, scope);
+    if (!predecessor) return null;
+    await this.keys.revoke(tx, predecessor.id, now);
+    return predecessor;
+  }
+
+  private announceUpdate(key: ApiKeyEntity): void {
+    this.events.publish('keyUpdated', { keyId: key.id, keyHash: key.keyHash, accountId: key.accountId, chatbotId: key.chatbotId });
+  }
+
+  private announceRevocation(key: ApiKeyEntity, reason: 'api' | 'roll'): void {
+    keysRevoked.inc({ reason });
+    this.events.publish('keyRevoked', { keyId: key.id, keyHash: key.keyHash, accountId: key.accountId, chatbotId: key.chatbotId });
+  }
+
+  /**
    * Announces the revocation before answering: the one-second revocation goal is
    * measured from this answer. Revoking again finds no active key.
    */
@@ -77,17 +193,13 @@ export class KeysService {
       await this.keys.revoke(tx, key.id, new Date());
       return key;
     });
-    keysRevoked.inc({ reason: 'api' });
-    this.events.publish('keyRevoked', { keyId: key.id, keyHash: key.keyHash, accountId: key.accountId, chatbotId: key.chatbotId });
+    this.announceRevocation(key, 'api');
     return null;
   }
 
   private async createChatbotKey(actor: ResolvedActor, chatbotId: string, fields: Omit<NewApiKey, 'type' | 'accountId' | 'chatbotId' | 'userId'>) {
     const chatbot = await this.access.requireReachable(actor, chatbotId);
-    const account = await this.accounts.findById(chatbot.accountId);
-    if (!account || !CHATBOT_KEY_PLANS.includes(account.plan)) {
-      throw new ApiError('plan_not_eligible', 'chatbot keys need the entry, standard or professional plan');
-    }
+    await this.requireChatbotKeyPlan(chatbot.accountId);
     return this.transactions.run(async (tx) => {
       // The chatbot's row lock serialises creates on it, so the count below cannot go stale
       // before the insert: concurrent creates never pass the limit.
@@ -101,14 +213,24 @@ export class KeysService {
     }).catch(asConflict);
   }
 
+  private async requireChatbotKeyPlan(accountId: string): Promise<void> {
+    const account = await this.accounts.findById(accountId);
+    if (!account || !CHATBOT_KEY_PLANS.includes(account.plan)) {
+      throw new ApiError('plan_not_eligible', 'chatbot keys need the entry, standard or professional plan');
+    }
+  }
+
   private insert(key: NewApiKey) {
     return this.transactions.run((tx) => this.keys.insert(tx, key)).catch(asConflict);
   }
 
   private async scopeFor(request: { actor: ListKeys['actor']; chatbotId: string | null }): Promise<KeyScope> {
-    const actor = await this.actors.resolve(request.actor);
-    if (request.chatbotId === null) return { userKeysOf: requireWholeAccount(actor) };
-    const chatbot = await this.access.requireReachable(actor, request.chatbotId);
+    return this.scopeForActor(await this.actors.resolve(request.actor), request.chatbotId);
+  }
+
+  private async scopeForActor(actor: ResolvedActor, chatbotId: string | null): Promise<KeyScope> {
+    if (chatbotId === null) return { userKeysOf: requireWholeAccount(actor) };
+    const chatbot = await this.access.requireReachable(actor, chatbotId);
     return { chatbotId: chatbot.id };
   }
 }
@@ -117,6 +239,14 @@ export class KeysService {
 function requireWholeAccount(actor: ResolvedActor): string {
   if (!actsOnWholeAccount(actor)) throw new ApiError('forbidden', 'only owners and admins manage user-level keys');
   return actor.accountId;
+}
+
+/** An expiry must lie ahead: a key created or changed to expire in the past would be a confusing revoke. */
+function futureInstant(iso: string, now: Date): Date {
+  const instant = new Date(iso);
+  if (Number.isNaN(instant.getTime())) throw new ApiError('invalid_request', 'expiresAt: not a valid ISO-8601 date-time');
+  if (instant <= now) throw new ApiError('invalid_request', 'expiresAt: must be in the future');
+  return instant;
 }
 
 function keyNotFound(): ApiError {

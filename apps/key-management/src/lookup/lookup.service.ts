@@ -3,8 +3,12 @@ import type { LookupAccountReply, LookupChatbotReply, LookupKeyReply } from '@ap
 import { AccountsRepository } from '../accounts/accounts.repository.js';
 import { ChatbotsRepository } from '../chatbots/chatbots.repository.js';
 import { KeysRepository } from '../keys/keys.repository.js';
+import { endOf } from '../keys/key-view.js';
 
-/** What the auth-verifier asks on a cache miss. Unknown and revoked/deleted answer the same null. */
+/**
+ * What the auth-verifier asks on a cache miss. Unknown, revoked, disabled and past-its-end keys
+ * answer the same null: the database is what a verifier that missed an event falls back on.
+ */
 @Injectable()
 export class LookupService {
   constructor(
@@ -15,13 +19,17 @@ export class LookupService {
 
   async key(keyHash: string): Promise<LookupKeyReply> {
     const key = await this.keys.findActiveByHash(keyHash);
-    if (!key) return null;
+    if (!key || !key.enabled) return null;
+    const end = endOf(key);
+    if (end !== null && end.getTime() <= Date.now()) return null;
     return {
       keyId: key.id,
       type: key.type,
       accountId: key.accountId,
       chatbotId: key.chatbotId,
       userId: key.type === 'user' ? key.userId : null,
+      endsAt: end?.getTime() ?? null,
+      allowedIps: key.allowedIps,
     };
   }
 

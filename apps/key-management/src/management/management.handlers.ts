@@ -29,6 +29,8 @@ export class ManagementHandlers extends BusHandlers {
       this.bus.serve('getKey', queue, (request) => this.keys.get(request)),
       this.bus.serve('renameKey', queue, (request) => this.keys.rename(request)),
       this.bus.serve('revokeKey', queue, (request) => this.keys.revoke(request)),
+      this.bus.serve('updateKey', queue, (request) => this.keys.update(request)),
+      this.bus.serve('rollKey', queue, (request) => this.keys.roll(request)),
     ];
   }
 }

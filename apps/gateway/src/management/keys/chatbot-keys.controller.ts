@@ -9,7 +9,14 @@ import { CurrentActor } from '../caller/current-actor.decorator.js';
 import { ManagementAuthGuard } from '../caller/management-auth.guard.js';
 import { ResourceIdPipe } from '../validation/resource-id.pipe.js';
 import { ZodPipe } from '../validation/zod-body.pipe.js';
-import { CreateKeyBodySchema, RenameKeyBodySchema, type CreateKeyBody, type RenameKeyBody } from './key-bodies.js';
+import {
+  CreateKeyBodySchema,
+  RollKeyBodySchema,
+  UpdateKeyBodySchema,
+  type CreateKeyBody,
+  type RollKeyBody,
+  type UpdateKeyBody,
+} from './key-bodies.js';
 import { KeyUsageService } from '../usage/key-usage.service.js';
 import { UsageQueryParamsSchema, type UsageQueryParams } from '../usage/usage-query.js';
 import { ManagementKeysService, type CreatedKey } from './management-keys.service.js';
@@ -32,7 +39,7 @@ export class ChatbotKeysController {
   @Post()
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Create a chatbot key', description: 'At most 10 active keys per chatbot; needs plan `entry`, `standard` or `professional`. The key is shown in this answer only.' })
-  @ApiBody({ required: false, schema: fromZod(CreateKeyBodySchema), description: 'The name is trimmed to 1–64 characters; default "Untitled key".' })
+  @ApiBody({ required: false, schema: fromZod(CreateKeyBodySchema), description: 'The name is trimmed to 1–64 characters; default "Untitled key". `expiresAt` must lie in the future; `allowedIps` takes 1–100 IPv4/IPv6 addresses or CIDRs, stored canonical.' })
   @ApiResponse({ status: 201, description: 'The key object plus the key itself; sent with `Cache-Control: no-store`.', schema: ref('CreatedKey') })
   @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'invalid_request', 'payload_too_large', 'chatbot_not_found', 'plan_not_eligible', 'key_limit_reached')
   create(
@@ -40,11 +47,11 @@ export class ChatbotKeysController {
     @Param('chatbotId', chatbotId) chatbot: string,
     @Body(new ZodPipe(CreateKeyBodySchema)) body: CreateKeyBody,
   ): Promise<CreatedKey> {
-    return this.keys.create(actor, chatbot, body?.name);
+    return this.keys.create(actor, chatbot, body);
   }
 
   @Get()
-  @ApiOperation({ summary: "List a chatbot's active keys", description: 'Newest first.' })
+  @ApiOperation({ summary: "List a chatbot's keys", description: 'Every key not revoked, newest first: active, disabled and expired ones (see `status`), and a rolled key until its grace period ends.' })
   @ApiResponse({ status: 200, description: 'The active keys of the chatbot.', schema: ref('KeyList') })
   @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'chatbot_not_found')
   list(@CurrentActor() actor: Actor, @Param('chatbotId', chatbotId) chatbot: string): Promise<{ data: KeyView[] }> {
@@ -52,18 +59,42 @@ export class ChatbotKeysController {
   }
 
   @Patch(':keyId')
-  @ApiOperation({ summary: 'Rename a chatbot key', description: 'The key keeps working.' })
-  @ApiParam({ name: 'keyId', description: 'An active key of the chatbot.' })
-  @ApiBody({ schema: fromZod(RenameKeyBodySchema), description: 'The name is trimmed to 1–64 characters.' })
-  @ApiResponse({ status: 200, description: 'The renamed key.', schema: ref('Key') })
+  @ApiOperation({
+    summary: 'Change a chatbot key',
+    description:
+      'Any of name, expiry (`null` clears it), enabled (reversible; a disabled key is refused as `401 invalid_api_key`) and IP allow-list (`null` clears it). Every gateway and verifier applies the change within a second.',
+  })
+  @ApiParam({ name: 'keyId', description: "An active key of the chatbot." })
+  @ApiBody({ schema: fromZod(UpdateKeyBodySchema), description: 'At least one field. `expiresAt` must lie in the future.' })
+  @ApiResponse({ status: 200, description: 'The changed key.', schema: ref('Key') })
   @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'invalid_request', 'payload_too_large', 'chatbot_not_found', 'key_not_found')
-  rename(
+  update(
     @CurrentActor() actor: Actor,
     @Param('chatbotId', chatbotId) chatbot: string,
     @Param('keyId', keyId) key: string,
-    @Body(new ZodPipe(RenameKeyBodySchema)) body: RenameKeyBody,
+    @Body(new ZodPipe(UpdateKeyBodySchema)) body: UpdateKeyBody,
   ): Promise<KeyView> {
-    return this.keys.rename(actor, chatbot, key, body.name);
+    return this.keys.update(actor, chatbot, key, body);
+  }
+
+  @Post(':keyId/roll')
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    summary: 'Roll a chatbot key',
+    description:
+      'Makes a new key with the old one\'s name, expiry and allow-list (`rolledFrom` names the old key). The old key keeps working for `gracePeriodSeconds` (never past its own expiry; 0, the default, revokes it at once), then is refused and leaves the 10-key count. Never refused for the 10-key limit. Rolling the new key ends the old key\'s grace at once; a key already rolled cannot be rolled again (`409 conflict`).',
+  })
+  @ApiParam({ name: 'keyId', description: "An active key of the chatbot." })
+  @ApiBody({ required: false, schema: fromZod(RollKeyBodySchema), description: 'gracePeriodSeconds: 0–604800 (a week); default 0.' })
+  @ApiResponse({ status: 201, description: 'The new key object plus the key itself; sent with `Cache-Control: no-store`.', schema: ref('CreatedKey') })
+  @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'invalid_request', 'payload_too_large', 'chatbot_not_found', 'plan_not_eligible', 'key_not_found', 'key_expired', 'conflict')
+  roll(
+    @CurrentActor() actor: Actor,
+    @Param('chatbotId', chatbotId) chatbot: string,
+    @Param('keyId', keyId) key: string,
+    @Body(new ZodPipe(RollKeyBodySchema)) body: RollKeyBody,
+  ): Promise<CreatedKey> {
+    return this.keys.roll(actor, chatbot, key, body?.gracePeriodSeconds);
   }
 
   @Delete(':keyId')

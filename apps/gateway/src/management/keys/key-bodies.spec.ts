@@ -2,7 +2,7 @@ import { describe, it, expect } from '@jest/globals';
 import { ApiError } from '@app/common';
 import { ZodPipe } from '../validation/zod-body.pipe.js';
 import { ListChatbotsQuerySchema } from '../chatbots/list-chatbots.query.js';
-import { CreateKeyBodySchema, RenameKeyBodySchema } from './key-bodies.js';
+import { CreateKeyBodySchema, UpdateKeyBodySchema } from './key-bodies.js';
 
 function rejection(run: () => unknown): ApiError {
   try {
@@ -16,7 +16,7 @@ function rejection(run: () => unknown): ApiError {
 
 describe('management bodies through ZodPipe', () => {
   const create = new ZodPipe(CreateKeyBodySchema);
-  const rename = new ZodPipe(RenameKeyBodySchema);
+  const rename = new ZodPipe(UpdateKeyBodySchema);
 
   it('accepts a missing body or a body without name on creation', () => {
     expect(create.transform(undefined)).toBeUndefined();

@@ -1,10 +1,25 @@
 import { z } from 'zod';
-import { KeyNameSchema } from '@app/contracts';
+import { AllowedIpsSchema, ExpiresAtSchema, GracePeriodSchema, KeyNameSchema } from '@app/contracts';
 
 /** `POST …/api-keys`: the body may be absent; its name defaults to DEFAULT_KEY_NAME. */
-export const CreateKeyBodySchema = z.object({ name: KeyNameSchema.optional() }).strict().optional();
+export const CreateKeyBodySchema = z
+  .object({ name: KeyNameSchema.optional(), expiresAt: ExpiresAtSchema.optional(), allowedIps: AllowedIpsSchema.optional() })
+  .strict()
+  .optional();
 export type CreateKeyBody = z.infer<typeof CreateKeyBodySchema>;
 
-/** `PATCH …/api-keys/{keyId}`. */
-export const RenameKeyBodySchema = z.object({ name: KeyNameSchema }).strict();
-export type RenameKeyBody = z.infer<typeof RenameKeyBodySchema>;
+/** `PATCH …/api-keys/{keyId}`: any of the fields, at least one; null clears the expiry or the allow-list. */
+export const UpdateKeyBodySchema = z
+  .object({
+    name: KeyNameSchema.optional(),
+    expiresAt: ExpiresAtSchema.nullable().optional(),
+    enabled: z.boolean().optional(),
+    allowedIps: AllowedIpsSchema.nullable().optional(),
+  })
+  .strict()
+  .refine((body) => Object.keys(body).length > 0, { message: 'give at least one of name, expiresAt, enabled, allowedIps' });
+export type UpdateKeyBody = z.infer<typeof UpdateKeyBodySchema>;
+
+/** `POST …/api-keys/{keyId}/roll`: the body may be absent; no grace period by default. */
+export const RollKeyBodySchema = z.object({ gracePeriodSeconds: GracePeriodSchema.optional() }).strict().optional();
+export type RollKeyBody = z.infer<typeof RollKeyBodySchema>;

@@ -16,6 +16,11 @@ function keyView(overrides: Partial<KeyView> = {}): KeyView {
     createdAt: '2026-01-01T00:00:00.000Z',
     createdBy: 'user-1',
     lastUsedAt: null,
+    status: 'active',
+    enabled: true,
+    expiresAt: null,
+    allowedIps: null,
+    rolledFrom: null,
     ...overrides,
   };
 }
@@ -35,7 +40,7 @@ describe('ManagementKeysService', () => {
   it('makes a chatbot key, sends only its hash and prefix, and answers the plaintext once', async () => {
     const { sut, request } = setup(keyView());
 
-    const created = await sut.create(actor, 'bot-1', 'Zapier');
+    const created = await sut.create(actor, 'bot-1', { name: 'Zapier' });
 
     expect(classifyApiKey(created.key)).toBe('chatbot');
     const [subject, payload] = request.mock.calls[0];

@@ -9,7 +9,14 @@ import { CurrentActor } from '../caller/current-actor.decorator.js';
 import { ManagementAuthGuard } from '../caller/management-auth.guard.js';
 import { ResourceIdPipe } from '../validation/resource-id.pipe.js';
 import { ZodPipe } from '../validation/zod-body.pipe.js';
-import { CreateKeyBodySchema, RenameKeyBodySchema, type CreateKeyBody, type RenameKeyBody } from './key-bodies.js';
+import {
+  CreateKeyBodySchema,
+  RollKeyBodySchema,
+  UpdateKeyBodySchema,
+  type CreateKeyBody,
+  type RollKeyBody,
+  type UpdateKeyBody,
+} from './key-bodies.js';
 import { KeyUsageService } from '../usage/key-usage.service.js';
 import { UsageQueryParamsSchema, type UsageQueryParams } from '../usage/usage-query.js';
 import { ManagementKeysService, type CreatedKey } from './management-keys.service.js';
@@ -30,15 +37,15 @@ export class UserKeysController {
   @Post()
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Create a user-level key for the caller', description: 'Owners and admins only. The key is shown in this answer only.' })
-  @ApiBody({ required: false, schema: fromZod(CreateKeyBodySchema), description: 'The name is trimmed to 1–64 characters; default "Untitled key".' })
+  @ApiBody({ required: false, schema: fromZod(CreateKeyBodySchema), description: 'The name is trimmed to 1–64 characters; default "Untitled key". `expiresAt` must lie in the future; `allowedIps` takes 1–100 IPv4/IPv6 addresses or CIDRs, stored canonical.' })
   @ApiResponse({ status: 201, description: 'The key object (`type: "user"`, `chatbotId: null`) plus the key itself; sent with `Cache-Control: no-store`.', schema: ref('CreatedKey') })
   @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'invalid_request', 'payload_too_large', 'forbidden')
   create(@CurrentActor() actor: Actor, @Body(new ZodPipe(CreateKeyBodySchema)) body: CreateKeyBody): Promise<CreatedKey> {
-    return this.keys.create(actor, null, body?.name);
+    return this.keys.create(actor, null, body);
   }
 
   @Get()
-  @ApiOperation({ summary: "List the account's active user-level keys", description: 'Owners and admins only. Newest first.' })
+  @ApiOperation({ summary: "List the account's user-level keys", description: 'Owners and admins only. Every key not revoked, newest first: active, disabled and expired ones (see `status`), and a rolled key until its grace period ends.' })
   @ApiResponse({ status: 200, description: 'The active user-level keys of the account.', schema: ref('KeyList') })
   @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'forbidden')
   list(@CurrentActor() actor: Actor): Promise<{ data: KeyView[] }> {
@@ -46,17 +53,40 @@ export class UserKeysController {
   }
 
   @Patch(':keyId')
-  @ApiOperation({ summary: 'Rename a user-level key', description: 'Owners and admins only. The key keeps working.' })
+  @ApiOperation({
+    summary: 'Change a user-level key',
+    description:
+      'Owners and admins only. Any of name, expiry (`null` clears it), enabled (reversible; a disabled key is refused as `401 invalid_api_key`) and IP allow-list (`null` clears it). Every gateway and verifier applies the change within a second.',
+  })
   @ApiParam({ name: 'keyId', description: "An active user-level key of the caller's account." })
-  @ApiBody({ schema: fromZod(RenameKeyBodySchema), description: 'The name is trimmed to 1–64 characters.' })
-  @ApiResponse({ status: 200, description: 'The renamed key.', schema: ref('Key') })
+  @ApiBody({ schema: fromZod(UpdateKeyBodySchema), description: 'At least one field. `expiresAt` must lie in the future.' })
+  @ApiResponse({ status: 200, description: 'The changed key.', schema: ref('Key') })
   @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'invalid_request', 'payload_too_large', 'forbidden', 'key_not_found')
-  rename(
+  update(
     @CurrentActor() actor: Actor,
     @Param('keyId', keyId) key: string,
-    @Body(new ZodPipe(RenameKeyBodySchema)) body: RenameKeyBody,
+    @Body(new ZodPipe(UpdateKeyBodySchema)) body: UpdateKeyBody,
   ): Promise<KeyView> {
-    return this.keys.rename(actor, null, key, body.name);
+    return this.keys.update(actor, null, key, body);
+  }
+
+  @Post(':keyId/roll')
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    summary: 'Roll a user-level key',
+    description:
+      'Owners and admins only. Makes a new key with the old one\'s name, expiry and allow-list (`rolledFrom` names the old key). The old key keeps working for `gracePeriodSeconds` (never past its own expiry; 0, the default, revokes it at once), then is refused and leaves the 10-key count. Never refused for the 10-key limit. Rolling the new key ends the old key\'s grace at once; a key already rolled cannot be rolled again (`409 conflict`).',
+  })
+  @ApiParam({ name: 'keyId', description: "An active user-level key of the caller's account." })
+  @ApiBody({ required: false, schema: fromZod(RollKeyBodySchema), description: 'gracePeriodSeconds: 0–604800 (a week); default 0.' })
+  @ApiResponse({ status: 201, description: 'The new key object plus the key itself; sent with `Cache-Control: no-store`.', schema: ref('CreatedKey') })
+  @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'invalid_request', 'payload_too_large', 'forbidden', 'key_not_found', 'key_expired', 'conflict')
+  roll(
+    @CurrentActor() actor: Actor,
+    @Param('keyId', keyId) key: string,
+    @Body(new ZodPipe(RollKeyBodySchema)) body: RollKeyBody,
+  ): Promise<CreatedKey> {
+    return this.keys.roll(actor, null, key, body?.gracePeriodSeconds);
   }
 
   @Delete(':keyId')

@@ -10,6 +10,11 @@ const view = (id: string): KeyView => ({
   prefix: 'cbk_abcdefgh',
   chatbotId: 'bot-1',
   createdAt: '2026-01-01T00:00:00.000Z',
+  status: 'active',
+  enabled: true,
+  expiresAt: null,
+  allowedIps: null,
+  rolledFrom: null,
   createdBy: 'user-1',
   lastUsedAt: null,
 });

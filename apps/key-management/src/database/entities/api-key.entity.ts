@@ -8,7 +8,8 @@ export type ApiKeyType = (typeof API_KEY_TYPES)[number];
 
 /**
  * Only the SHA-256 of a key is stored, never the key. Revoked keys stay in the
- * table (revoked_at set): usage history points at them.
+ * table (revoked_at set): usage history points at them. A revoked_at in the future is a
+ * roll's grace period: the key works until then.
  */
 @Entity('api_keys')
 @Check(
@@ -16,8 +17,8 @@ export type ApiKeyType = (typeof API_KEY_TYPES)[number];
   "(type = 'chatbot' AND chatbot_id IS NOT NULL AND user_id IS NULL) OR (type = 'user' AND chatbot_id IS NULL AND user_id IS NOT NULL)",
 )
 @Index('api_keys_key_hash_key', ['keyHash'], { unique: true })
-@Index('api_keys_chatbot_active_idx', ['chatbotId', 'createdAt'], { where: 'revoked_at IS NULL' })
-@Index('api_keys_account_user_keys_active_idx', ['accountId', 'createdAt'], { where: "revoked_at IS NULL AND type = 'user'" })
+@Index('api_keys_chatbot_idx', ['chatbotId', 'createdAt'])
+@Index('api_keys_account_user_keys_idx', ['accountId', 'createdAt'], { where: "type = 'user'" })
 export class ApiKeyEntity {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'api_keys_pkey' })
   id: string;
@@ -61,4 +62,20 @@ export class ApiKeyEntity {
 
   @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
   revokedAt: Date | null;
+
+  @Column({ name: 'expires_at', type: 'timestamptz', precision: 3, nullable: true })
+  expiresAt: Date | null;
+
+  /** false: refused like a revoked key, but reversible, and still one of the chatbot's 10. */
+  @Column({ type: 'boolean', default: true })
+  enabled: boolean;
+
+  /** Canonical addresses and CIDRs the key may be used from; null: anywhere. */
+  @Column({ name: 'allowed_ips', type: 'text', array: true, nullable: true })
+  allowedIps: string[] | null;
+
+  /** The key this one replaced by a roll. */
+  @Column({ name: 'rolled_from', type: 'uuid', nullable: true })
+  @ForeignKey(() => ApiKeyEntity, { name: 'api_keys_rolled_from_fkey', onDelete: 'RESTRICT' })
+  rolledFrom: string | null;
 }
