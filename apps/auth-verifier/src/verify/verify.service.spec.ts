@@ -494,4 +494,41 @@ describe('VerifyService', () => {
       await expect(sut.verify({ key: userKey, chatbotId: CHATBOT })).resolves.toMatchObject({ allowed: false, code: 'insufficient_scope' });
     });
   });
+  describe('key lifecycle: end, allow-list, updates', () => {
+    const hash = hashApiKey(userKey);
+
+    it('refuses a cached record from the instant the key ends, and tells the caller when that is', async () => {
+      const endsAt = Date.now() + 5_000;
+      stored.key = hit({ ...userRecord, endsAt });
+      await expect(sut.verify({ key: userKey })).resolves.toMatchObject({ valid: true, allowed: true, expiresAt: new Date(endsAt).toISOString() });
+      const later = new VerifyService(cache, keyManagement, changes, new VerifyMetrics(new Registry()), () => endsAt);
+      await expect(later.verify({ key: userKey })).resolves.toEqual({ valid: false, code: 'invalid_api_key' });
+    });
+
+    it('answers an allow-listed key by the ip it is given, and ip_not_allowed without one (fail closed)', async () => {
+      stored.key = hit({ ...userRecord, allowedIps: ['203.0.113.0/24', '2001:db8::/32'] });
+      const allowedIps = ['203.0.113.0/24', '2001:db8::/32'];
+      await expect(sut.verify({ key: userKey, ip: '203.0.113.9' })).resolves.toMatchObject({ valid: true, allowed: true, allowedIps });
+      await expect(sut.verify({ key: userKey, ip: '2001:db8::7' })).resolves.toMatchObject({ allowed: true });
+      await expect(sut.verify({ key: userKey, ip: '198.51.100.1' })).resolves.toMatchObject({ allowed: false, code: 'ip_not_allowed', allowedIps });
+      await expect(sut.verify({ key: userKey, ip: 'garbage' })).resolves.toMatchObject({ allowed: false, code: 'ip_not_allowed' });
+      await expect(sut.verify({ key: userKey })).resolves.toMatchObject({ allowed: false, code: 'ip_not_allowed', allowedIps, keyId: 'key-u' });
+    });
+
+    it('answers a scope refusal before the allow-list: ip_not_allowed means only the address is wrong', async () => {
+      stored.key = hit({ ...chatbotRecord, allowedIps: ['203.0.113.0/24'] });
+      await expect(sut.verify({ key: chatbotKey, chatbotId: OTHER_CHATBOT, ip: '203.0.113.1' })).resolves.toMatchObject({
+        allowed: false,
+        code: 'insufficient_scope',
+      });
+    });
+
+    it('asks key-management, not Redis, for a key just updated: another replica may have written the old record back', async () => {
+      stored.key = hit(userRecord);
+      changes.keyUpdated(hash);
+      keyManagement.lookupKey.mockResolvedValueOnce(null);
+      await expect(sut.verify({ key: userKey })).resolves.toEqual({ valid: false, code: 'invalid_api_key' });
+      expect(keyManagement.lookupKey).toHaveBeenCalledWith(hash);
+    });
+  });
 });

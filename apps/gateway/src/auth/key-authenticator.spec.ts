@@ -310,4 +310,55 @@ describe('KeyAuthenticator', () => {
       verifications_in_flight: 0,
     });
   });
+
+  describe('key lifecycle', () => {
+    it('refuses a cached key from the instant it ends, without asking again', async () => {
+      const { sut, bus } = setup();
+      const key = generateApiKey('chatbot');
+      bus.verify.mockResolvedValue(allowed({ expiresAt: new Date(now + 1_500).toISOString() }));
+      expect(await codeOf(sut.authenticate(key, 'bot-1', 'c'))).toBe('resolved');
+      now += 1_499;
+      expect(sut.fromCache(key, 'bot-1', 'c')).toMatchObject({ keyId: 'key-1' });
+      now += 1;
+      expect(sut.fromCache(key, 'bot-1', 'c')).toBeUndefined();
+      bus.verify.mockResolvedValue({ valid: false, code: 'invalid_api_key' });
+      expect(await codeOf(sut.authenticate(key, 'bot-1', 'c'))).toBe('invalid_api_key');
+    });
+
+    it('judges the client address against the allow-list of the reply, per request, from one cached reply', async () => {
+      const { sut, bus } = setup();
+      const key = generateApiKey('user');
+      bus.verify.mockResolvedValue(
+        allowed({ type: 'user', chatbotId: null, userId: 'u-1', allowed: false, code: 'ip_not_allowed', allowedIps: ['203.0.113.0/24', '2001:db8::/32'] } as never),
+      );
+      expect(await codeOf(sut.authenticate(key, null, '203.0.113.4'))).toBe('resolved');
+      expect(await codeOf(sut.authenticate(key, null, '::ffff:203.0.113.5'))).toBe('resolved');
+      expect(await codeOf(sut.authenticate(key, null, '2001:db8:1::1'))).toBe('resolved');
+      expect(await codeOf(sut.authenticate(key, null, '198.51.100.1'))).toBe('ip_not_allowed');
+      expect(await codeOf(sut.authenticate(key, null, '2001:db9::1'))).toBe('ip_not_allowed');
+      expect(bus.verify).toHaveBeenCalledTimes(1);
+      // The client address never crosses the bus.
+      expect(bus.verify).toHaveBeenCalledWith({ key }, 50);
+    });
+
+    it('keeps a scope refusal ahead of the allow-list, and fails closed on an allow-list it cannot read', async () => {
+      const { sut, bus } = setup();
+      const key = generateApiKey('chatbot');
+      bus.verify.mockResolvedValueOnce(allowed({ allowed: false, code: 'insufficient_scope', allowedIps: ['203.0.113.0/24'] } as never));
+      expect(await codeOf(sut.authenticate(key, 'bot-2', '203.0.113.4'))).toBe('insufficient_scope');
+      bus.verify.mockResolvedValueOnce(allowed({ allowedIps: ['not-an-address'] }));
+      expect(await codeOf(sut.authenticate(key, 'bot-1', '203.0.113.4'))).toBe('auth_unavailable');
+    });
+
+    it('drops a cached key on keyUpdated (disable, enable, expiry, allow-list, roll)', async () => {
+      const { sut, bus, handlers } = setup();
+      const key = generateApiKey('chatbot');
+      bus.verify.mockResolvedValue(allowed());
+      await sut.authenticate(key, 'bot-1', 'c');
+      handlers.keyUpdated!({ keyId: 'key-1', keyHash: hashApiKey(key), accountId: 'acc-1', chatbotId: 'bot-1' });
+      expect(sut.fromCache(key, 'bot-1', 'c')).toBeUndefined();
+      bus.verify.mockResolvedValue({ valid: false, code: 'invalid_api_key' });
+      expect(await codeOf(sut.authenticate(key, 'bot-1', 'c'))).toBe('invalid_api_key');
+    });
+  });
 });

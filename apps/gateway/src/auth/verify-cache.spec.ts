@@ -76,4 +76,14 @@ describe('VerifyCache', () => {
     sut.dropKeyHash(hash(1));
     expect(sut.size).toBe(0);
   });
+
+  it('never keeps an entry past the end of its key (expiry or grace end), however long the TTL', () => {
+    const sut = new VerifyCache({ maxEntries: 10, ttlMs: 30_000, negativeTtlMs: 1000 });
+    sut.set('ends', hash(1), { ...valid('k1'), endsAtMs: 5_000 }, 1_000);
+    sut.set('ended', hash(2), { ...valid('k2'), endsAtMs: 1_000 }, 1_000);
+    expect(sut.get('ends', 4_999)).toMatchObject({ keyId: 'k1' });
+    expect(sut.get('ends', 5_000)).toBeUndefined();
+    expect(sut.get('ended', 1_000)).toBeUndefined();
+    expect(sut.size).toBe(0);
+  });
 });

@@ -48,6 +48,7 @@ describe(KeysService.name, () => {
     lockActive: jest.fn(async (..._args: unknown[]): Promise<ApiKeyEntity | null> => storedKey()),
     revoke: jest.fn(async (..._args: unknown[]) => undefined),
     rename: jest.fn(async (..._args: unknown[]) => undefined),
+    update: jest.fn(async (..._args: unknown[]) => undefined),
     listActive: jest.fn(async (..._args: unknown[]) => [storedKey()]),
     findActive: jest.fn(async (..._args: unknown[]): Promise<ApiKeyEntity | null> => null),
   };
@@ -181,5 +182,114 @@ describe(KeysService.name, () => {
     await expect(sut.get({ actor: { userId: 'u-owner' }, chatbotId: 'cb-1', keyId: 'key-1' })).rejects.toMatchObject({ code: 'key_not_found' });
     keys.findActive.mockResolvedValueOnce(storedKey());
     await expect(sut.get({ actor: { userId: 'u-owner' }, chatbotId: 'cb-1', keyId: 'key-1' })).resolves.toMatchObject({ id: 'key-1' });
+  });
+  describe('changing a key (PATCH)', () => {
+    const ref = { actor: { userId: 'u-owner' }, chatbotId: 'cb-1', keyId: 'key-1' };
+
+    it('disables a key and announces an update, so every cache reads it again', async () => {
+      const view = await sut.update({ ...ref, enabled: false });
+      expect(keys.update).toHaveBeenCalledWith(TX, 'key-1', { enabled: false });
+      expect(view).toMatchObject({ enabled: false, status: 'disabled' });
+      expect(events.publish).toHaveBeenCalledWith('keyUpdated', { keyId: 'key-1', keyHash: HASH, accountId: 'acc-1', chatbotId: 'cb-1' });
+      expect(events.publish).not.toHaveBeenCalledWith('keyRenamed', expect.anything());
+    });
+
+    it('sets and clears the expiry and the allow-list', async () => {
+      const at = new Date(Date.now() + 60_000);
+      const view = await sut.update({ ...ref, expiresAt: at.toISOString(), allowedIps: ['10.0.0.0/8'] });
+      expect(keys.update).toHaveBeenCalledWith(TX, 'key-1', { expiresAt: at, allowedIps: ['10.0.0.0/8'] });
+      expect(view).toMatchObject({ expiresAt: at.toISOString(), allowedIps: ['10.0.0.0/8'], status: 'active' });
+      await sut.update({ ...ref, expiresAt: null, allowedIps: null });
+      expect(keys.update).toHaveBeenLastCalledWith(TX, 'key-1', { expiresAt: null, allowedIps: null });
+    });
+
+    it('announces a rename alone as a rename', async () => {
+      await sut.update({ ...ref, name: 'Make' });
+      expect(events.publish).toHaveBeenCalledTimes(1);
+      expect(events.publish).toHaveBeenCalledWith('keyRenamed', { keyId: 'key-1', accountId: 'acc-1' });
+    });
+
+    it('refuses an expiry that is not in the future, and an empty change, before touching anything', async () => {
+      await expect(sut.update({ ...ref, expiresAt: new Date(Date.now() - 1).toISOString() })).rejects.toMatchObject({ code: 'invalid_request' });
+      await expect(sut.update(ref)).rejects.toMatchObject({ code: 'invalid_request' });
+      expect(keys.lockActive).not.toHaveBeenCalled();
+      expect(events.publish).not.toHaveBeenCalled();
+    });
+
+    it('lists an expired key as expired, and a disabled one as disabled', async () => {
+      keys.listActive.mockResolvedValueOnce([
+        storedKey({ id: 'k-exp', expiresAt: new Date(Date.now() - 1000), enabled: false }),
+        storedKey({ id: 'k-off', enabled: false }),
+        storedKey({ id: 'k-grace', revokedAt: new Date(Date.now() + 5000) }),
+      ]);
+      const { data } = await sut.list({ actor: { userId: 'u-owner' }, chatbotId: 'cb-1' });
+      expect(data.map(({ id, status }) => [id, status])).toEqual([['k-exp', 'expired'], ['k-off', 'disabled'], ['k-grace', 'active']]);
+      // A key in a roll's grace period shows its cut-off as its end.
+      expect(Date.parse(data[2].expiresAt!)).toBeGreaterThan(Date.now());
+    });
+  });
+
+  describe('rolling', () => {
+    const NEW_HASH = 'c'.repeat(64);
+    const roll = (gracePeriodSeconds: number, keyId = 'key-1') =>
+      sut.roll({ actor: { userId: 'u-owner' }, chatbotId: 'cb-1', keyId, gracePeriodSeconds, keyHash: NEW_HASH, prefix: 'cbk_newnewne' });
+
+    it('makes a successor that inherits name, expiry and allow-list, without counting toward the limit', async () => {
+      const expiresAt = new Date(Date.now() + 3_600_000);
+      keys.lockActive.mockResolvedValueOnce(storedKey({ expiresAt, allowedIps: ['10.0.0.0/8'] }));
+      activeKeys = KEY_LIMIT_PER_CHATBOT + 5;
+      const view = await roll(60);
+      expect(keys.countActiveForChatbot).not.toHaveBeenCalled();
+      expect(keys.insert).toHaveBeenCalledWith(
+        TX,
+        expect.objectContaining({ name: 'Zapier', expiresAt, allowedIps: ['10.0.0.0/8'], rolledFrom: 'key-1', keyHash: NEW_HASH, chatbotId: 'cb-1', type: 'chatbot' }),
+      );
+      expect(view).toMatchObject({ id: 'key-new', rolledFrom: 'key-1' });
+      const [, , cutOff] = keys.revoke.mock.calls[0] as [unknown, string, Date];
+      expect(cutOff.getTime()).toBeGreaterThan(Date.now() + 59_000);
+      expect(events.publish).toHaveBeenCalledWith('keyCreated', { keyId: 'key-new', keyHash: NEW_HASH, accountId: 'acc-1' });
+      expect(events.publish).toHaveBeenCalledWith('keyUpdated', { keyId: 'key-1', keyHash: HASH, accountId: 'acc-1', chatbotId: 'cb-1' });
+    });
+
+    it('never lets the grace period outlast the old key\'s own expiry', async () => {
+      const expiresAt = new Date(Date.now() + 10_000);
+      keys.lockActive.mockResolvedValueOnce(storedKey({ expiresAt }));
+      await roll(600);
+      expect(keys.revoke).toHaveBeenCalledWith(TX, 'key-1', expiresAt);
+    });
+
+    it('revokes the old key at once with no grace period, announced as a revocation', async () => {
+      await roll(0);
+      expect(events.publish).toHaveBeenCalledWith('keyRevoked', { keyId: 'key-1', keyHash: HASH, accountId: 'acc-1', chatbotId: 'cb-1' });
+      expect(events.publish).not.toHaveBeenCalledWith('keyUpdated', expect.anything());
+    });
+
+    it('cuts off the key the old one replaced when rolling twice in a row', async () => {
+      const predecessor = storedKey({ id: 'key-0', keyHash: 'd'.repeat(64), revokedAt: new Date(Date.now() + 60_000) });
+      keys.lockActive.mockResolvedValueOnce(storedKey({ rolledFrom: 'key-0' })).mockResolvedValueOnce(predecessor);
+      await roll(60);
+      expect(keys.lockActive).toHaveBeenLastCalledWith(TX, 'key-0', { chatbotId: 'cb-1' });
+      expect(keys.revoke).toHaveBeenCalledWith(TX, 'key-0', expect.any(Date));
+      const [, , cutAt] = keys.revoke.mock.calls.find(([, id]) => id === 'key-0') as [unknown, string, Date];
+      expect(cutAt.getTime()).toBeLessThanOrEqual(Date.now());
+      expect(events.publish).toHaveBeenCalledWith('keyRevoked', { keyId: 'key-0', keyHash: 'd'.repeat(64), accountId: 'acc-1', chatbotId: 'cb-1' });
+    });
+
+    it('refuses a key already rolled (409 conflict), an expired one (409 key_expired) and a revoked one (404)', async () => {
+      keys.lockActive.mockResolvedValueOnce(storedKey({ revokedAt: new Date(Date.now() + 60_000) }));
+      await expect(roll(60)).rejects.toMatchObject({ code: 'conflict' });
+      keys.lockActive.mockResolvedValueOnce(storedKey({ expiresAt: new Date(Date.now() - 1) }));
+      await expect(roll(60)).rejects.toMatchObject({ code: 'key_expired' });
+      keys.lockActive.mockResolvedValueOnce(null);
+      await expect(roll(60)).rejects.toMatchObject({ code: 'key_not_found' });
+      expect(keys.insert).not.toHaveBeenCalled();
+      expect(events.publish).not.toHaveBeenCalled();
+    });
+
+    it('refuses to roll a chatbot key on the free plan', async () => {
+      plan = 'free';
+      await expect(roll(60)).rejects.toMatchObject({ code: 'plan_not_eligible' });
+      expect(keys.insert).not.toHaveBeenCalled();
+    });
   });
 });

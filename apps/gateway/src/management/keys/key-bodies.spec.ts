@@ -2,7 +2,7 @@ import { describe, it, expect } from '@jest/globals';
 import { ApiError } from '@app/common';
 import { ZodPipe } from '../validation/zod-body.pipe.js';
 import { ListChatbotsQuerySchema } from '../chatbots/list-chatbots.query.js';
-import { CreateKeyBodySchema, UpdateKeyBodySchema } from './key-bodies.js';
+import { CreateKeyBodySchema, RollKeyBodySchema, UpdateKeyBodySchema } from './key-bodies.js';
 
 function rejection(run: () => unknown): ApiError {
   try {
@@ -58,6 +58,28 @@ describe('management bodies through ZodPipe', () => {
     expect(query.transform({ limit: '200', cursor: 'abc' })).toEqual({ limit: 200, cursor: 'abc' });
     for (const limit of ['0', '201', '1.5', 'ten', '-3']) {
       expect(rejection(() => query.transform({ limit })).code).toBe('invalid_request');
+    }
+  });
+
+  it('takes lifecycle fields: an ISO expiry (null clears it on PATCH), enabled, and an allow-list stored canonical', () => {
+    const update = new ZodPipe(UpdateKeyBodySchema);
+    expect(create.transform({ expiresAt: '2030-01-01T00:00:00Z', allowedIps: ['10.1.2.3/8'] })).toEqual({
+      expiresAt: '2030-01-01T00:00:00Z',
+      allowedIps: ['10.0.0.0/8'],
+    });
+    expect(update.transform({ expiresAt: null, allowedIps: null, enabled: false })).toEqual({ expiresAt: null, allowedIps: null, enabled: false });
+    for (const body of [{ expiresAt: 'tomorrow' }, { expiresAt: 1893456000 }, { enabled: 'no' }, { allowedIps: [] }, { allowedIps: ['1.2.3.4/40'] }, { rateLimt: 1 }]) {
+      expect(rejection(() => update.transform(body)).code).toBe('invalid_request');
+    }
+    expect(rejection(() => create.transform({ expiresAt: null })).code).toBe('invalid_request');
+  });
+
+  it('takes a roll with an optional grace period of 0–604800 whole seconds', () => {
+    const roll = new ZodPipe(RollKeyBodySchema);
+    expect(roll.transform(undefined)).toBeUndefined();
+    expect(roll.transform({ gracePeriodSeconds: 604_800 })).toEqual({ gracePeriodSeconds: 604_800 });
+    for (const gracePeriodSeconds of [-1, 604_801, 1.5, '60', null]) {
+      expect(rejection(() => roll.transform({ gracePeriodSeconds })).code).toBe('invalid_request');
     }
   });
 });
