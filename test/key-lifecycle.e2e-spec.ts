@@ -143,7 +143,7 @@ describe('key lifecycle across replicas', () => {
   it('rolls past the 10-key limit; rolling twice in a row cuts the first old key off at once', async () => {
     const { body: full } = expectStatus(await gateways[0].admin('POST', `/accounts/${tenant.account.id}/chatbots`, { name: 'Full bot' }), 201);
     const path = `/v1/chatbots/${full.id}/api-keys`;
-    const keys = [];
+    const keys: { id: string; key: string }[] = [];
     for (let i = 0; i < 10; i++) keys.push(expectStatus(await manage('POST', path, { name: `Key ${i}` }), 201).body);
     const first = expectStatus(await manage('POST', `${path}/${keys[0].id}/roll`, { gracePeriodSeconds: 600 }), 201).body;
     // The old key counts until its grace period ends: no 11th key by creation.
