@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { SchemaObject } from '@nestjs/swagger';
-import { ERROR_STATUS, PLANS, ROLES } from '@app/contracts';
+import { ERROR_STATUS, KEY_STATUSES, PLANS, ROLES } from '@app/contracts';
 
 /**
  * JSON schemas of the management and admin APIs. Request bodies and queries come from the
@@ -23,7 +23,7 @@ const id = { type: 'string', minLength: 1, maxLength: 64 } as const;
 const KeyView: SchemaObject = {
   type: 'object',
   description: 'A key as listings show it: never the key itself nor its hash.',
-  required: ['id', 'type', 'name', 'prefix', 'chatbotId', 'createdAt', 'createdBy', 'lastUsedAt'],
+  required: ['id', 'type', 'name', 'prefix', 'chatbotId', 'createdAt', 'createdBy', 'lastUsedAt', 'status', 'enabled', 'expiresAt', 'allowedIps', 'rolledFrom'],
   properties: {
     id,
     type: { type: 'string', enum: ['chatbot', 'user'] },
@@ -33,6 +33,25 @@ const KeyView: SchemaObject = {
     createdAt: isoTime,
     createdBy: { type: 'string', description: 'The id of the user the key was created by or for.' },
     lastUsedAt: { type: ['string', 'null'], format: 'date-time' },
+    status: {
+      type: 'string',
+      enum: [...KEY_STATUSES],
+      description: '`expired`: past `expiresAt` (refused); `disabled`: switched off by `enabled: false` (refused, reversible); otherwise `active`.',
+    },
+    enabled: { type: 'boolean' },
+    expiresAt: {
+      type: ['string', 'null'],
+      format: 'date-time',
+      description: "When the key stops working: its expiry or, for a rolled key, the end of its grace period if sooner; null: never.",
+    },
+    allowedIps: {
+      type: ['array', 'null'],
+      items: { type: 'string' },
+      minItems: 1,
+      maxItems: 100,
+      description: 'IPv4/IPv6 addresses and CIDRs (canonical) the key may be used from; null: any address.',
+    },
+    rolledFrom: { type: ['string', 'null'], description: 'The key this one replaced by a roll.' },
   },
 } as SchemaObject;
 

@@ -8,7 +8,7 @@ import { serialiseOpenApiDocument } from './openapi-document.js';
 
 const COMMITTED = join(process.cwd(), 'docs/openapi.json');
 
-/** Contract sections 5 and 6: every route of the management and admin APIs, with its success status. */
+/** Every route of the management API (key lifecycle included) and the admin API, with its success status. */
 const CONTRACT_ROUTES: [method: string, path: string, success: string][] = [
   ['get', '/v1/chatbots', '200'],
   ['post', '/v1/chatbots/{chatbotId}/api-keys', '201'],
@@ -16,11 +16,13 @@ const CONTRACT_ROUTES: [method: string, path: string, success: string][] = [
   ['patch', '/v1/chatbots/{chatbotId}/api-keys/{keyId}', '200'],
   ['delete', '/v1/chatbots/{chatbotId}/api-keys/{keyId}', '204'],
   ['get', '/v1/chatbots/{chatbotId}/api-keys/{keyId}/usage', '200'],
+  ['post', '/v1/chatbots/{chatbotId}/api-keys/{keyId}/roll', '201'],
   ['post', '/v1/api-keys', '201'],
   ['get', '/v1/api-keys', '200'],
   ['patch', '/v1/api-keys/{keyId}', '200'],
   ['delete', '/v1/api-keys/{keyId}', '204'],
   ['get', '/v1/api-keys/{keyId}/usage', '200'],
+  ['post', '/v1/api-keys/{keyId}/roll', '201'],
   ['post', '/admin/v1/accounts', '201'],
   ['patch', '/admin/v1/accounts/{accountId}', '200'],
   ['post', '/admin/v1/accounts/{accountId}/chatbots', '201'],
@@ -91,17 +93,20 @@ describe('the OpenAPI document', () => {
     expect(codesOf(createChatbotKey['409'])).toEqual(['key_limit_reached']);
     const createUserKey = document.paths['/v1/api-keys'].post!.responses as Record<string, any>;
     expect(codesOf(createUserKey['403'])).toContain('forbidden');
+    const rollChatbotKey = document.paths['/v1/chatbots/{chatbotId}/api-keys/{keyId}/roll'].post!.responses as Record<string, any>;
+    expect(codesOf(rollChatbotKey['404'])).toEqual(['chatbot_not_found', 'key_not_found']);
+    expect(codesOf(rollChatbotKey['409'])).toEqual(['key_expired', 'conflict']);
     expect(codesOf((document.paths['/admin/v1/accounts'].post!.responses as Record<string, any>)['404'])).toEqual(['not_found']);
   });
 
   it('describes request bodies with the schemas that validate them', () => {
-    const rename = document.paths['/v1/api-keys/{keyId}'].patch!.requestBody as any;
-    expect(rename.content['application/json'].schema).toEqual({
-      type: 'object',
-      properties: { name: { type: 'string', minLength: 1, maxLength: 64 } },
-      required: ['name'],
-      additionalProperties: false,
-    });
+    const update = (document.paths['/v1/api-keys/{keyId}'].patch!.requestBody as any).content['application/json'].schema;
+    expect(update).toMatchObject({ type: 'object', additionalProperties: false });
+    expect(Object.keys(update.properties).sort()).toEqual(['allowedIps', 'enabled', 'expiresAt', 'name']);
+    expect(update.properties.name).toEqual({ type: 'string', minLength: 1, maxLength: 64 });
+    expect(update.required).toBeUndefined();
+    const roll = (document.paths['/v1/chatbots/{chatbotId}/api-keys/{keyId}/roll'].post!.requestBody as any).content['application/json'].schema;
+    expect(roll.properties.gracePeriodSeconds).toMatchObject({ type: 'integer', minimum: 0, maximum: 604_800 });
     expect((document.paths['/v1/api-keys'].post!.requestBody as any).required).toBe(false);
   });
 });
