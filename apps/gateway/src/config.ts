@@ -6,6 +6,11 @@ const GatewayEnvSchema = BaseEnvSchema.extend({
   UPSTREAM_URL: env.url('http://127.0.0.1:8090', ['http:', 'https:']),
   ADMIN_TOKEN: env.optionalString().pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   BODY_LIMIT_BYTES: env.positiveInt(10 * 1024 * 1024),
+  MANAGEMENT_BODY_LIMIT_BYTES: env.positiveInt(1024 * 1024),
+  HTTP_HEADERS_TIMEOUT_MS: env.positiveInt(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: env.positiveInt(60_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: env.positiveInt(72_000),
+  HTTP_MAX_REQUESTS_PER_SOCKET: env.positiveInt(10_000),
   ROUTES_FILE: env.optionalString(),
   UPSTREAM_TIMEOUT_MS: env.positiveInt(30_000),
   UPSTREAM_CONNECTIONS: env.positiveInt(128),
@@ -23,6 +28,10 @@ const GatewayEnvSchema = BaseEnvSchema.extend({
   USAGE_STREAM_REPLICAS: env.positiveInt(1).pipe(z.number().max(5)),
   SHUTDOWN_GRACE_MS: env.positiveInt(20_000),
 })
+  .refine((vars) => vars.HTTP_HEADERS_TIMEOUT_MS <= vars.HTTP_REQUEST_TIMEOUT_MS, {
+    message: 'must not exceed HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)',
+    path: ['HTTP_HEADERS_TIMEOUT_MS'],
+  })
   .refine((vars) => !(vars.SSO_JWKS_URL && vars.SSO_JWKS_FILE), {
     message: 'set SSO_JWKS_URL or SSO_JWKS_FILE, not both',
     path: ['SSO_JWKS_FILE'],
@@ -36,7 +45,11 @@ export interface GatewayConfig extends BaseConfig {
   port: number;
   upstreamUrl: string;
   adminToken: string | undefined;
+  /** Bodies the data plane reads to find the target chatbot (POST /api/v1/chat and ROUTES_FILE body routes). */
   bodyLimitBytes: number;
+  /** Bodies of the management, admin and other Nest routes: small JSON documents. */
+  managementBodyLimitBytes: number;
+  http: HttpServerLimits;
   routesFile: string | undefined;
   upstreamTimeoutMs: number;
   upstreamConnections: number;
@@ -47,6 +60,18 @@ export interface GatewayConfig extends BaseConfig {
   usageStreamReplicas: number;
   /** On SIGTERM, how long requests in flight (SSE streams too) may still run before they are cut. */
   shutdownGraceMs: number;
+}
+
+/** How long a client may take, so that slow or idle connections cannot pile up (Slowloris). */
+export interface HttpServerLimits {
+  /** From connecting (or the previous request) until the request headers are in. */
+  headersTimeoutMs: number;
+  /** Until the whole request, body included, is in; the answer (an SSE stream) is not limited by it. */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this; above the load balancer's own idle timeout. */
+  keepAliveTimeoutMs: number;
+  /** Requests served on one keep-alive connection before it is closed (the last answer says `Connection: close`). */
+  maxRequestsPerSocket: number;
 }
 
 /** SSO tokens for the management API (contract section 8); with none of these set, every token is refused. */
@@ -69,6 +94,13 @@ export function loadGatewayConfig(source: NodeJS.ProcessEnv = process.env): Gate
     upstreamUrl: parsed.UPSTREAM_URL,
     adminToken: parsed.ADMIN_TOKEN,
     bodyLimitBytes: parsed.BODY_LIMIT_BYTES,
+    managementBodyLimitBytes: parsed.MANAGEMENT_BODY_LIMIT_BYTES,
+    http: {
+      headersTimeoutMs: parsed.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: parsed.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: parsed.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      maxRequestsPerSocket: parsed.HTTP_MAX_REQUESTS_PER_SOCKET,
+    },
     routesFile: parsed.ROUTES_FILE,
     upstreamTimeoutMs: parsed.UPSTREAM_TIMEOUT_MS,
     upstreamConnections: parsed.UPSTREAM_CONNECTIONS,

@@ -1,7 +1,8 @@
+import type { Server } from 'node:http';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createService, type Logger } from '@app/common';
 import { GatewayModule } from './app.module.js';
-import type { GatewayConfig } from './config.js';
+import type { GatewayConfig, HttpServerLimits } from './config.js';
 import { requestIdFor } from './http/request-id.js';
 import { DataPlane } from './data-plane/data-plane.js';
 import { buildOpenApiDocument } from './openapi/openapi-document.js';
@@ -17,16 +18,20 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     shutdownGraceMs: config.shutdownGraceMs,
     fastify: {
       genReqId: requestIdFor,
-      bodyLimit: config.bodyLimitBytes,
+      // The data plane reads its bodies itself (BODY_LIMIT_BYTES); this bounds the management and admin API.
+      bodyLimit: config.managementBodyLimitBytes,
       return503OnClosing: true,
       // Dot segments and encoded separators are judged by the data plane itself, on the raw path.
-      routerOptions: { ignoreDuplicateSlashes: false },
+      // Case-insensitive, as Express and ASP.NET route: `/API/V1/CHATBOTS/{id}` must reach the data
+      // plane's scope check, not a 404 here and a chatbot on a lenient upstream behind another path.
+      routerOptions: { ignoreDuplicateSlashes: false, caseSensitive: false },
       // A malformed percent-encoding (`/api/v1/%zz`) fails in Fastify's router, before any hook or
       // Nest handler: answer it in the contract's shape, with its X-Request-Id, like every error.
       frameworkErrors: (_error, request, reply) =>
         sendError(request, reply.header('x-request-id', request.id), 'invalid_request', 'the request URL is malformed'),
     },
     beforeListen: async (app) => {
+      limitSlowClients(app.getHttpServer() as Server, config.http);
       const fastify = app.getHttpAdapter().getInstance();
       // A callback hook, not an async one: no promise per request on the hot path.
       fastify.addHook('onRequest', (request, reply, done) => {
@@ -39,4 +44,20 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       mountOpenApi(fastify, buildOpenApiDocument(app));
     },
   });
+}
+
+/**
+ * Node's own limits on slow clients. They are enforced by a sweep over open connections
+ * (every 30 s by default, read when the server starts listening): keep it finer than the
+ * headers timeout, or a Slowloris client gets up to 30 s more than configured.
+ */
+function limitSlowClients(server: Server, limits: HttpServerLimits): void {
+  server.headersTimeout = limits.headersTimeoutMs;
+  server.requestTimeout = limits.requestTimeoutMs;
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  server.maxRequestsPerSocket = limits.maxRequestsPerSocket;
+  (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.min(
+    1_000,
+    Math.ceil(limits.headersTimeoutMs / 4),
+  );
 }

@@ -17,6 +17,7 @@ export const ERROR_STATUS = {
   key_limit_reached: 409,
   key_expired: 409,
   payload_too_large: 413,
+  unsupported_media_type: 415,
   rate_limited: 429,
   internal_error: 500,
   upstream_unavailable: 502,

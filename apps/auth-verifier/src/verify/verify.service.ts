@@ -68,7 +68,9 @@ export class VerifyService {
     const shape = classifyApiKey(request.key);
     if (shape === 'malformed') return INVALID;
     const keyHash = hashApiKey(request.key);
-    const chatbotId = request.chatbotId ?? null;
+    // One spelling per chatbot: PostgreSQL reads an upper-case uuid as the same row, so the cache
+    // and the deleted-chatbot tombstones (kept lower-case) must see it lower-case too.
+    const chatbotId = request.chatbotId?.toLowerCase() ?? null;
     // One round trip reads every entry this verify may need; only what it lacks is read again or
     // asked of key-management. A chatbot id that is no uuid is not read (see decideUserKey).
     const named = chatbotId !== null && CHATBOT_ID.test(chatbotId) ? chatbotId : null;

@@ -101,12 +101,29 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
    * (a RateLimitedError carrying its Retry-After).
    */
   async authenticate(presentedKey: string, chatbotId: string | null, clientAddress: string): Promise<VerifiedKey> {
+    return this.decide(await this.replyFor(presentedKey, keyHashOf(presentedKey), chatbotId, clientAddress), chatbotId, clientAddress);
+  }
+
+  /**
+   * Judges the credential alone, whatever it may reach: returns when it is a live key, throws as
+   * `authenticate` does when it is refused (invalid, revoked, throttled, or cannot be verified).
+   * Lets the data plane answer a bad key before reading a body it would need for the target; the
+   * scope is judged afterwards. Synchronous when the cache knows the key (no promise on the warm path).
+   */
+  checkCredential(presentedKey: string, clientAddress: string): Promise<void> | undefined {
     const keyHash = keyHashOf(presentedKey);
+    const known = this.cache.anyFor(keyHash, Date.now());
+    if (known !== undefined) return void this.decideCredential(known, clientAddress);
+    return this.replyFor(presentedKey, keyHash, null, clientAddress).then((reply) => this.decideCredential(reply, clientAddress));
+  }
+
+  /** The verifier's reply for this key and target: cached, coalesced with one in flight, or asked now. */
+  private async replyFor(presentedKey: string, keyHash: string, chatbotId: string | null, clientAddress: string): Promise<CheckedReply> {
     const cacheKey = cacheKeyFor(keyHash, chatbotId);
     const cached = this.cache.get(cacheKey, Date.now());
     if (cached) {
       cacheHits.inc();
-      return this.decide(cached, chatbotId, clientAddress);
+      return cached;
     }
     if (classifyApiKey(presentedKey) === 'malformed') return this.refuseInvalid(clientAddress);
     this.refuseThrottled(clientAddress);
@@ -118,7 +135,7 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
       pending = this.verifyRemotely(presentedKey, keyHash, cacheKey, chatbotId).finally(() => this.inFlight.delete(cacheKey));
       this.inFlight.set(cacheKey, pending);
     }
-    return this.decide(await pending, chatbotId, clientAddress);
+    return pending;
   }
 
   private async verifyRemotely(key: string, keyHash: string, cacheKey: string, chatbotId: string | null): Promise<CheckedReply> {
@@ -162,6 +179,21 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
     }
     if (reply.code === 'auth_unavailable') throw new ApiError('auth_unavailable', REFUSALS.auth_unavailable);
     return this.refuseInvalid(clientAddress);
+  }
+
+  /** A valid key passes whatever it is allowed to reach; the target is judged later by `decide`. */
+  private decideCredential(reply: CheckedReply, clientAddress: string): void {
+    if (reply.valid) {
+      const now = Date.now();
+      if (this.changes.isRevoked(reply.keyId, now) || (reply.endsAtMs !== undefined && reply.endsAtMs <= now)) {
+        this.refuseInvalid(clientAddress);
+      }
+      // An address outside the key's allow-list is a refused credential too: answered before the body.
+      if (reply.allowList && !reply.allowList.allows(clientAddress)) throw new ApiError('ip_not_allowed', REFUSALS.ip_not_allowed);
+      return;
+    }
+    if (reply.code === 'auth_unavailable') throw new ApiError('auth_unavailable', REFUSALS.auth_unavailable);
+    this.refuseInvalid(clientAddress);
   }
 
   private refuseInvalid(clientAddress: string): never {

@@ -74,6 +74,21 @@ export class VerifyCache {
     return entry.reply;
   }
 
+  /**
+   * Any live reply held for this key hash, whatever chatbot it was asked for: whether a key is
+   * valid does not depend on the target, only whether it is allowed there does.
+   */
+  anyFor(keyHash: string, now: number): CheckedReply | undefined {
+    const cacheKeys = this.byHash.get(keyHash);
+    if (cacheKeys === undefined) return undefined;
+    // `get` drops an expired entry: deleting the current element is safe while iterating a Set.
+    for (const cacheKey of cacheKeys) {
+      const reply = this.get(cacheKey, now);
+      if (reply !== undefined) return reply;
+    }
+    return undefined;
+  }
+
   /** Answers "could not verify" are never cached, nor keys already past their end: the next request asks again. */
   set(cacheKey: string, keyHash: string, reply: CheckedReply, now: number): void {
     if (!reply.valid && reply.code === 'auth_unavailable') return;

@@ -51,8 +51,19 @@ describe('normaliseApiPath', () => {
     '/api/v1/../../../etc/passwd',
     '/api/v1/chatbots/../../v2/x',
     'http://evil/api/v1/chat',
+    '/api/v1/chatbots/b2/..;/b1/conversations',
+    '/api/v1/chatbots/b1;jsessionid=x/messages',
+    '/api/v1;x=1/chatbots/b1',
+    '/api/v1/chatbots/b1/;',
+    '/api/v1/chatbots/b1%3b/x',
+    '/api/v1/chatbots/b1%253B/x',
   ])('refuses %s with 400', (raw) => {
     expect(refusal(raw)).toBe('invalid_request');
+  });
+
+  it('accepts /api/v1/ in any letter case, keeping the path as sent', () => {
+    expect(normaliseApiPath('/API/V1/CHATBOTS/B1').path).toBe('/API/V1/CHATBOTS/B1');
+    expect(normaliseApiPath('/Api/v1//chatbots/b1').path).toBe('/Api/v1/chatbots/b1');
   });
 
   it('answers 404 for a plain path outside /api/v1/', () => {

@@ -10,16 +10,16 @@ export interface ApiTarget {
   query: string;
 }
 
-/** `%2e` `.`, `%2f` `/`, `%5c` `\`, `%00`, also double- or triple-encoded (`%252e`, `%25252f`…). */
-const ENCODED_SEPARATOR = /%(?:25)*(?:2e|2f|5c|00)/i;
+/** `%2e` `.`, `%2f` `/`, `%5c` `\`, `%3b` `;`, `%00`, also double- or triple-encoded (`%252e`, `%25252f`…). */
+const ENCODED_SEPARATOR = /%(?:25)*(?:2e|2f|5c|3b|00)/i;
 const PERCENT_ENCODED = /%([0-9A-Fa-f]{2})/g;
 const UNRESERVED = /^[A-Za-z0-9\-_~]$/;
-/** Anything that could make the normal form differ from the raw path: `%`, `\\`, `#`, `//`, `/.`. */
-const NEEDS_NORMALISING = /[%\\#]|\/[/.]/;
+/** Anything that could make the normal form differ from the raw path (`%`, `\\`, `#`, `//`, `/.`) or is refused (`;`). */
+const NEEDS_NORMALISING = /[%\\#;]|\/[/.]/;
 
 /**
  * Normalises the RAW request target (`request.raw.url`, never a router-decoded path):
- * encoded separators and backslashes are refused outright, unreserved characters are decoded
+ * encoded separators, backslashes and `;` are refused outright, unreserved characters are decoded
  * (so `chat%62ots` cannot sneak past a `chatbots` route), duplicate slashes collapse and
  * `.`/`..` segments resolve. Throws `400 invalid_request`, or `404 not_found` for a
  * plain path outside `/api/v1/`.
@@ -32,10 +32,13 @@ export function normaliseApiPath(rawUrl: string): ApiTarget {
   // The common case costs one scan: nothing encoded, no backslash or fragment, no empty, `.` or
   // `..` segment. Such a path is already in normal form (the full work below would return it as is).
   if (!NEEDS_NORMALISING.test(rawPath)) {
-    if (!rawPath.startsWith(API_ROOT)) throw new ApiError('not_found', 'no such route');
+    if (!underApiRoot(rawPath)) throw new ApiError('not_found', 'no such route');
     return { path: rawPath, query };
   }
   if (rawPath.includes('\\') || rawPath.includes('#')) throw invalid('the request path holds a backslash or fragment');
+  // Servlet containers and Spring cut `;…` (matrix parameters) from a segment before routing:
+  // `/chatbots/B/..;/A` is chatbot A to them. No segment of ours carries one, so none is accepted.
+  if (rawPath.includes(';')) throw invalid('the request path holds a ";" (matrix parameters are not accepted)');
   if (ENCODED_SEPARATOR.test(rawPath)) throw invalid('the request path holds an encoded dot, slash or backslash');
   try {
     // Malformed escapes and overlong UTF-8 (`%c0%ae`) are refused rather than guessed at.
@@ -48,11 +51,16 @@ export function normaliseApiPath(rawUrl: string): ApiTarget {
     return UNRESERVED.test(char) ? char : escape.toUpperCase();
   });
   const { path, moved } = resolveSegments(decoded);
-  if (!path.startsWith(API_ROOT)) {
+  if (!underApiRoot(path)) {
     if (moved) throw invalid(`the request path leaves ${API_ROOT}`);
     throw new ApiError('not_found', 'no such route');
   }
   return { path, query };
+}
+
+/** Under `/api/v1/` in any letter case: routes match case-insensitively (see RouteTable). */
+function underApiRoot(path: string): boolean {
+  return path.startsWith(API_ROOT) || path.slice(0, API_ROOT.length).toLowerCase() === API_ROOT;
 }
 
 /** RFC 3986 dot-segment removal, plus collapsing of empty segments; climbing above the root is an error. */

@@ -1,5 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Client } from 'undici';
@@ -80,7 +80,9 @@ function startUpstream(): Promise<Server> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
-async function gatewayFor(upstreamUrl: string): Promise<{ app: NestFastifyApplication; client: Client }> {
+const JSON_TYPE = { 'content-type': 'application/json' };
+
+async function gatewayFor(upstreamUrl: string, extraEnv: Record<string, string> = {}): Promise<{ app: NestFastifyApplication; client: Client }> {
   const config = loadGatewayConfig({
     GATEWAY_PORT: '0',
     NATS_URL: env.natsUrl,
@@ -90,6 +92,7 @@ async function gatewayFor(upstreamUrl: string): Promise<{ app: NestFastifyApplic
     UPSTREAM_TIMEOUT_MS: '500',
     VERIFY_TIMEOUT_MS: '300',
     LOG_LEVEL: 'silent',
+    ...extraEnv,
   });
   const app = await startGateway(config, logger);
   const { port } = app.getHttpServer().address() as AddressInfo;
@@ -105,6 +108,36 @@ function call(
   client = gateway.client,
 ): Promise<HttpAnswer<IncomingHttpHeaders>> {
   return httpRequest(client, { ...options, path });
+}
+
+/**
+ * A hand-written HTTP/1.1 exchange on a raw socket, for what no client library sends: a body that
+ * stops arriving, headers that never end. `answer` settles with what the gateway wrote once it
+ * wrote a full status line and header block, or closed; it rejects after `withinMs`.
+ */
+function rawExchange(port: number, withinMs: number): { socket: Socket; answer: Promise<{ text: string; closed: boolean }> } {
+  const socket = connect(port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  let text = '';
+  const answer = new Promise<{ text: string; closed: boolean }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer within ${withinMs} ms; received ${JSON.stringify(text)}`)), withinMs);
+    socket.on('data', (chunk: Buffer) => {
+      text += chunk.toString('latin1');
+      if (text.includes('\r\n\r\n')) {
+        clearTimeout(timer);
+        resolve({ text, closed: false });
+      }
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve({ text, closed: true });
+    });
+  });
+  return { socket, answer };
+}
+
+function portOf(app: NestFastifyApplication): number {
+  return (app.getHttpServer().address() as AddressInfo).port;
 }
 
 function lastSeen(): Seen {
@@ -193,7 +226,7 @@ describe('data plane (gateway in-process, real NATS and upstream)', () => {
     expect(answer.status).toBe(201);
     expect(lastSeen().body).toBe(body);
     expect(lastSeen().headers['x-chatbot-id']).toBe('bot-1');
-    const other = await call('/api/v1/chat', { method: 'POST', key: chatbotKey, body: '{"chatbotId":"bot-2"}' });
+    const other = await call('/api/v1/chat', { method: 'POST', key: chatbotKey, body: '{"chatbotId":"bot-2"}', headers: JSON_TYPE });
     expect(other.status).toBe(403);
   });
 
@@ -267,11 +300,16 @@ describe('data plane (gateway in-process, real NATS and upstream)', () => {
   });
 
   it('answers 413 for a read body over the limit and 400 for malformed JSON or a missing chatbot id', async () => {
-    const tooBig = await call('/api/v1/chat', { method: 'POST', key: chatbotKey, body: JSON.stringify({ chatbotId: 'bot-1', m: 'x'.repeat(2_000) }) });
+    const tooBig = await call('/api/v1/chat', {
+      method: 'POST',
+      key: chatbotKey,
+      body: JSON.stringify({ chatbotId: 'bot-1', m: 'x'.repeat(2_000) }),
+      headers: JSON_TYPE,
+    });
     expect(tooBig.status).toBe(413);
     expect(tooBig.json.error.code).toBe('payload_too_large');
     for (const body of ['{"chatbotId": "bot-1"', '{}', '{"chatbotId": 7}', '']) {
-      const answer = await call('/api/v1/chat', { method: 'POST', key: chatbotKey, body });
+      const answer = await call('/api/v1/chat', { method: 'POST', key: chatbotKey, body, headers: JSON_TYPE });
       expect([body, answer.status, answer.json.error.code]).toEqual([body, 400, 'invalid_request']);
     }
     const emptyId = await call('/api/v1/chatbots/', { key: userKey });
@@ -340,5 +378,128 @@ describe('data plane (gateway in-process, real NATS and upstream)', () => {
       status = (await call('/api/v1/chatbots/bot-1/x', { key })).status;
     }
     expect(status).toBe(401);
+  });
+
+  it('answers a refused credential while a 10 MB body is still arriving, and closes the connection', async () => {
+    for (const credential of [`Bearer ${generateApiKey('chatbot')}`, `Bearer ${chatbotKey.slice(0, -2)}zz`]) {
+      const { socket, answer } = rawExchange(portOf(gateway.app), 5_000);
+      socket.write(
+        'POST /api/v1/chat HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\n' +
+          `Authorization: ${credential}\r\nContent-Length: 10000000\r\n\r\n`,
+      );
+      // A first slice of the body only: the rest never comes, so an answer proves the body was not awaited.
+      socket.write(`{"chatbotId":"bot-1","message":"${'x'.repeat(64 * 1024)}`);
+      const { text } = await answer;
+      socket.destroy();
+      expect(text).toMatch(/^HTTP\/1\.1 401 /);
+      expect(text.toLowerCase()).toContain('connection: close');
+    }
+  });
+
+  it('closes a connection whose headers, or whose judged body, do not arrive in time', async () => {
+    const upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    const strict = await gatewayFor(upstreamUrl, { HTTP_HEADERS_TIMEOUT_MS: '300', HTTP_REQUEST_TIMEOUT_MS: '800' });
+    try {
+      const slowHeaders = rawExchange(portOf(strict.app), 3_000);
+      slowHeaders.socket.write('GET /api/v1/chatbots/bot-1/x HTTP/1.1\r\nHost: gateway\r\n');
+      const startedAt = Date.now();
+      const headersAnswer = await slowHeaders.answer;
+      expect([headersAnswer.closed || /^HTTP\/1\.1 408 /.test(headersAnswer.text), Date.now() - startedAt < 2_000]).toEqual([true, true]);
+      slowHeaders.socket.destroy();
+
+      const slowBody = rawExchange(portOf(strict.app), 3_000);
+      slowBody.socket.write(
+        'POST /api/v1/chat HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\n' +
+          `Authorization: Bearer ${chatbotKey}\r\nContent-Length: 1000\r\n\r\n{"chatbotId":`,
+      );
+      const bodyAnswer = await slowBody.answer;
+      expect(bodyAnswer.closed || /^HTTP\/1\.1 408 /.test(bodyAnswer.text)).toBe(true);
+      slowBody.socket.destroy();
+    } finally {
+      await strict.client.close();
+      await strict.app.close();
+    }
+  });
+
+  it('reads a judged body only as UTF-8 JSON, unencoded: 415 otherwise', async () => {
+    const body = '{"chatbotId":"bot-1"}';
+    const refused: Record<string, string>[] = [
+      {},
+      { 'content-type': 'text/plain' },
+      { 'content-type': 'application/x-www-form-urlencoded' },
+      { 'content-type': 'application/json; charset=utf-16' },
+      { 'content-type': 'application/json-patch+json' },
+      { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      { 'content-type': 'application/json', 'content-encoding': 'identity, gzip' },
+    ];
+    for (const headers of refused) {
+      const answer = await call('/api/v1/chat', { method: 'POST', key: chatbotKey, body, headers });
+      expect([headers, answer.status, answer.json?.error?.code]).toEqual([headers, 415, 'unsupported_media_type']);
+    }
+    for (const type of ['application/json; charset=utf-8', 'Application/JSON;charset="UTF-8"']) {
+      const answer = await call('/api/v1/chat', { method: 'POST', key: chatbotKey, body, headers: { 'content-type': type, 'content-encoding': 'identity' } });
+      expect([type, answer.status]).toEqual([type, 201]);
+    }
+  });
+
+  it('refuses the chatbot id field in another case or in the query string, which lenient binders read', async () => {
+    const before = seen.length;
+    for (const [path, body] of [
+      ['/api/v1/chat', '{"chatbotId":"bot-1","ChatbotId":"bot-2"}'],
+      ['/api/v1/chat', '{"chatbotId":"bot-1","CHATBOTID":"bot-2"}'],
+      ['/api/v1/chat', '{"chatbotid":"bot-2"}'],
+      ['/api/v1/chat?chatbotId=bot-2', '{"chatbotId":"bot-1"}'],
+      ['/api/v1/chat?ChatBotID=bot-2', '{"chatbotId":"bot-1"}'],
+      ['/api/v1/chat?chatbot%49d=bot-2', '{"chatbotId":"bot-1"}'],
+      ['/api/v1/chat?chatbotId[]=bot-2', '{"chatbotId":"bot-1"}'],
+    ]) {
+      const answer = await call(path, { method: 'POST', key: chatbotKey, body, headers: JSON_TYPE });
+      expect([path, body, answer.status, answer.json?.error?.code]).toEqual([path, body, 400, 'invalid_request']);
+    }
+    expect(seen.length).toBe(before);
+  });
+
+  it('refuses ";" anywhere in the path, matches route literals in any case, and names the chatbot in lower case', async () => {
+    const before = seen.length;
+    for (const path of ['/api/v1/chatbots/bot-2/..;/bot-1/x', '/api/v1/chatbots/bot-1;jsessionid=1/x', '/api/v1;/chatbots/bot-1', '/api/v1/chatbots/bot-1/%3b']) {
+      const answer = await call(path, { key: chatbotKey });
+      expect([path, answer.status, answer.json?.error?.code]).toEqual([path, 400, 'invalid_request']);
+    }
+    expect(seen.length).toBe(before);
+    // Case-insensitive routers (Express, ASP.NET) read these as chatbot bot-2: so does the gateway.
+    for (const path of ['/API/V1/CHATBOTS/bot-2/x', '/api/v1/Chatbots/bot-2/', '/api/V1/chatbots/bot-2']) {
+      const answer = await call(path, { key: chatbotKey });
+      expect([path, answer.status, answer.json?.error?.code]).toEqual([path, 403, 'insufficient_scope']);
+    }
+    const upperCase = await call('/API/V1/CHATBOTS/BOT-1/x', { key: chatbotKey });
+    expect(upperCase.status).toBe(201);
+    expect(lastSeen().headers['x-chatbot-id']).toBe('bot-1');
+    const chat = await call('/API/v1/Chat/', { method: 'POST', key: chatbotKey, body: '{"chatbotId":"BOT-1"}', headers: JSON_TYPE });
+    expect(chat.status).toBe(201);
+    expect(lastSeen().headers['x-chatbot-id']).toBe('bot-1');
+    expect(verifyRequests.some((request) => request.chatbotId !== undefined && request.chatbotId !== request.chatbotId.toLowerCase())).toBe(false);
+  });
+
+  it('never forwards identity headers spelled with "_", nor headers that reroute the request upstream', async () => {
+    const answer = await call('/api/v1/chatbots/bot-1/x', {
+      key: chatbotKey,
+      headers: {
+        x_account_id: 'acc-evil',
+        X_Chatbot_Id: 'bot-2',
+        'x-api_key-id': 'forged',
+        x_api_key_type: 'user',
+        x_user_id: 'admin',
+        x_api_key: userKey,
+        'x-original-url': '/api/v1/chatbots/bot-2/x',
+        'x-rewrite-url': '/api/v1/chatbots/bot-2/x',
+        'x-http-method-override': 'DELETE',
+        x_original_url: '/api/v1/chatbots/bot-2/x',
+        'x-custom_kept': 'yes',
+      },
+    });
+    expect(answer.status).toBe(201);
+    const forwarded = Object.keys(lastSeen().headers).filter((name) => name.startsWith('x'));
+    expect(forwarded.sort()).toEqual(['x-account-id', 'x-api-key-id', 'x-api-key-type', 'x-chatbot-id', 'x-custom_kept', 'x-request-id']);
+    expect(lastSeen().headers).toMatchObject({ 'x-account-id': 'acc-1', 'x-chatbot-id': 'bot-1', 'x-api-key-type': 'chatbot' });
   });
 });

@@ -7,7 +7,8 @@ import { sendError } from '../http/error-response.js';
 import { KeyAuthenticator } from '../auth/key-authenticator.js';
 import { normaliseApiPath } from './api-path.js';
 import { upstreamRequestHeaders } from './forwarded-headers.js';
-import { readBody, stringField } from './json-body.js';
+import { queryValues, refuseFieldInQuery } from './field-names.js';
+import { readBody, requireJsonBody, stringField } from './json-body.js';
 import { RouteTable, type RouteMatch } from './route-table.js';
 import { loadRoutes } from './routes-file.js';
 import { UpstreamClient, type ForwardOutcome } from './upstream-client.js';
@@ -67,7 +68,7 @@ export class DataPlane implements OnApplicationShutdown {
       const presented = this.auth.presentedKey(request.headers);
       if (presented === null) throw new ApiError('missing_api_key', 'send the API key as "Authorization: Bearer …" or "X-API-Key"');
       // Only a route whose chatbot id is in the body reads (and parses) the body; every other body streams through.
-      const body = match.chatbotIdSource?.from === 'body' ? await readBody(request.raw, this.config.bodyLimitBytes) : null;
+      const body = match.chatbotIdSource?.from === 'body' ? await this.judgedBody(request, presented, match.chatbotIdSource.name, target.query) : null;
       const chatbotId = this.chatbotIdOf(match, target.query, body);
       const client = clientAddress(request);
       const key = this.auth.fromCache(presented, chatbotId, client) ?? (await this.auth.authenticate(presented, chatbotId, client));
@@ -82,19 +83,31 @@ export class DataPlane implements OnApplicationShutdown {
         throw error;
       }
       this.metrics.record(route, error.status, startedAt);
-      // The rest of an oversized body is not worth reading: answer, then close.
-      if (error.code === 'payload_too_large') reply.header('connection', 'close');
+      // A refused request's body (an oversized one too) is not worth reading: answer, then close.
+      if (error.code === 'payload_too_large' || (hasBody(request) && !request.raw.readableEnded)) reply.header('connection', 'close');
       return sendError(request, reply, error.code, error.message, error.headers);
     }
   }
 
-  /** The chatbot the request targets; null on account routes. */
+  /**
+   * The body of a route whose chatbot id is in it, once everything that needs no body has passed:
+   * the media type, the query string, and the credential. A refused key is answered while its
+   * body is still arriving: unauthenticated clients cannot make the gateway hold their bodies.
+   */
+  private async judgedBody(request: FastifyRequest, presented: string, field: string, query: string): Promise<Buffer> {
+    requireJsonBody(request.headers);
+    refuseFieldInQuery(query, field);
+    await this.auth.checkCredential(presented, request.ip);
+    return readBody(request.raw, this.config.bodyLimitBytes);
+  }
+
+  /** The chatbot the request targets, in canonical form; null on account routes. */
   private chatbotIdOf(match: RouteMatch, query: string, body: Buffer | null): string | null {
     const source = match.chatbotIdSource;
     if (source === null) return null;
     if (source.from === 'body') return checkedChatbotId(stringField(body!, source.name));
     if (source.from === 'path') return checkedChatbotId(decodeSegment(match.params[source.name]));
-    const values = new URLSearchParams(query).getAll(source.name);
+    const values = queryValues(query, source.name);
     // Two values could be read differently upstream: refuse rather than pick one.
     if (values.length > 1) throw new ApiError('invalid_request', `the query parameter "${source.name}" is repeated`);
     return checkedChatbotId(values[0]);
@@ -140,8 +153,18 @@ function decodeSegment(segment: string | undefined): string | undefined {
   }
 }
 
+/** Printable ASCII: chatbot ids are uuids; anything else names no chatbot, and could fold differently upstream. */
+const CHATBOT_ID_CHARACTERS = /^[\x21-\x7e]+$/;
+const UPPER_CASE = /[A-Z]/;
+
+/**
+ * The chatbot id in its one canonical form, lower-case: PostgreSQL reads `A1B2…` and `a1b2…` as
+ * the same uuid, so caches, tombstones and `X-Chatbot-Id` must too (a deleted chatbot must not
+ * come back under its upper-case spelling).
+ */
 function checkedChatbotId(chatbotId: string | undefined): string {
   if (chatbotId === undefined || chatbotId === '') throw new ApiError('invalid_request', 'this route needs a chatbot id');
   if (chatbotId.length > MAX_CHATBOT_ID_LENGTH) throw new ApiError('invalid_request', 'the chatbot id is too long');
-  return chatbotId;
+  if (!CHATBOT_ID_CHARACTERS.test(chatbotId)) throw new ApiError('invalid_request', 'the chatbot id holds a character no chatbot id has');
+  return UPPER_CASE.test(chatbotId) ? chatbotId.toLowerCase() : chatbotId;
 }

@@ -17,8 +17,14 @@ const HOP_BY_HOP = [
 /** The credential, and identity headers only the gateway may set: a client's own are dropped. */
 const IDENTITY = ['authorization', 'x-api-key', 'x-account-id', 'x-chatbot-id', 'x-api-key-id', 'x-api-key-type', 'x-user-id'];
 
+/**
+ * IIS, Symfony, Zend and others route by these instead of the request line, and frameworks honour
+ * a method override: the upstream would serve another path or method than the one judged here.
+ */
+const REROUTING = ['x-original-url', 'x-rewrite-url', 'x-http-method-override', 'x-http-method', 'x-method-override'];
+
 /** `host` is the upstream's; `expect: 100-continue` is answered here, not relayed. */
-const NOT_FORWARDED = new Set([...HOP_BY_HOP, ...IDENTITY, 'x-request-id', 'host', 'expect']);
+const NOT_FORWARDED = new Set([...HOP_BY_HOP, ...IDENTITY, ...REROUTING, 'x-request-id', 'host', 'expect']);
 const NOT_RETURNED = new Set(HOP_BY_HOP);
 
 /** Request headers for the upstream: end-to-end ones unchanged, identity set from the verified key. */
@@ -31,7 +37,7 @@ export function upstreamRequestHeaders(
   const headers: Record<string, string | string[]> = {};
   for (const name in incoming) {
     const value = incoming[name];
-    if (value !== undefined && !NOT_FORWARDED.has(name) && !listed?.has(name)) headers[name] = value;
+    if (value !== undefined && !NOT_FORWARDED.has(name) && !listed?.has(name) && !underscoredNotForwarded(name)) headers[name] = value;
   }
   headers['x-request-id'] = requestId;
   headers['x-account-id'] = key.accountId;
@@ -40,6 +46,14 @@ export function upstreamRequestHeaders(
   if (key.chatbotId !== null) headers['x-chatbot-id'] = key.chatbotId;
   if (key.userId !== null) headers['x-user-id'] = key.userId;
   return headers;
+}
+
+/**
+ * WSGI, CGI, PHP and nginx's `underscores_in_headers` read `X_Account_Id` as `X-Account-Id`
+ * (both become `HTTP_X_ACCOUNT_ID`): a client could otherwise forge the identity the gateway sets.
+ */
+function underscoredNotForwarded(name: string): boolean {
+  return name.includes('_') && NOT_FORWARDED.has(name.replaceAll('_', '-'));
 }
 
 /** Response headers for the client: the upstream's, minus hop-by-hop; X-Request-Id is the gateway's. */

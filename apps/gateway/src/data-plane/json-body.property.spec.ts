@@ -6,7 +6,10 @@ import { stringField } from './json-body.js';
 const RUNS = { numRuns: 400 };
 
 /** Spellings of object keys: the field itself, escaped spellings of it, prototype names, others. */
-const keySpelling = fc.constantFrom('"chatbotId"', '"chatbot\\u0049d"', '"\\u0063hatbotId"', '"chatbotid"', '"__proto__"', '"constructor"', '"prototype"', '"message"', '"chatbotId "');
+const keySpelling = fc.constantFrom(
+  '"chatbotId"', '"chatbot\\u0049d"', '"\\u0063hatbotId"', '"chatbotid"', '"CHATBOTID"', '"chatbot\\u0069d"', '"__proto__"', '"constructor"',
+  '"prototype"', '"message"', '"chatbotId "',
+);
 const value = fc.oneof(
   fc.string({ maxLength: 20 }).map((text) => JSON.stringify(text)),
   fc.jsonValue({ maxDepth: 3 }).map((json) => JSON.stringify(json)),
@@ -24,13 +27,14 @@ function outcome(body: Buffer): { value: string | undefined } | { code: string }
 }
 
 describe('stringField (properties)', () => {
-  it('reads the one top-level chatbotId however it is spelled, and refuses one given twice', () => {
+  it('reads the one top-level chatbotId however it is escaped, and refuses one given twice or in another case', () => {
     fc.assert(
       fc.property(entries, (pairs) => {
         const text = `{${pairs.map(([key, json]) => `${key}:${json}`).join(',')}}`;
         const named = pairs.filter(([key]) => JSON.parse(key) === 'chatbotId');
+        const otherCase = pairs.some(([key]) => JSON.parse(key) !== 'chatbotId' && JSON.parse(key).toLowerCase() === 'chatbotid');
         const result = outcome(Buffer.from(text));
-        if (named.length > 1) return void expect(result).toEqual({ code: 'invalid_request' });
+        if (named.length > 1 || otherCase) return void expect(result).toEqual({ code: 'invalid_request' });
         const parsed = named.length === 1 ? JSON.parse(named[0][1]) : undefined;
         if (parsed === undefined || parsed === null) expect(result).toEqual({ value: undefined });
         else if (typeof parsed === 'string') expect(result).toEqual({ value: parsed });

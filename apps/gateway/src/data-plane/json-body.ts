@@ -1,7 +1,26 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { ApiError } from '@app/common';
+import { namesField } from './field-names.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** `application/json`, with no parameter but an optional `charset=utf-8` (any case, quoted or not). */
+const JSON_MEDIA_TYPE = /^application\/json[ \t]*(?:;[ \t]*charset[ \t]*=[ \t]*(?:utf-8|"utf-8")[ \t]*)?$/i;
+
+/**
+ * A body the gateway judges must be read the same way by the upstream: UTF-8 JSON as sent. A form,
+ * multipart or UTF-16 body, or a compressed one, could carry another chatbot id in the same bytes.
+ */
+export function requireJsonBody(headers: IncomingHttpHeaders): void {
+  const type = headers['content-type'];
+  if (type !== 'application/json' && (type === undefined || !JSON_MEDIA_TYPE.test(type))) {
+    throw new ApiError('unsupported_media_type', 'the request body must be "application/json" (UTF-8)');
+  }
+  const encoding = headers['content-encoding'];
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+    throw new ApiError('unsupported_media_type', 'the request body must not be encoded (Content-Encoding)');
+  }
+}
 
 /**
  * Reads a request body whose JSON the route needs (the chatbot id is in it), up to `limit`
@@ -43,6 +62,10 @@ export function stringField(body: Buffer, name: string): string | undefined {
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new ApiError('invalid_request', 'the request body must be a JSON object');
+  }
+  // Go's encoding/json and ASP.NET Core bind `ChatbotId` to `chatbotId`: another spelling of the field is refused.
+  for (const member in json) {
+    if (member !== name && namesField(member, name)) throw new ApiError('invalid_request', `"${member}" is read as "${name}" by some servers`);
   }
   if (!Object.hasOwn(json, name)) return undefined;
   // JSON.parse keeps the last duplicate, some upstream parsers the first: refuse rather than pick one.

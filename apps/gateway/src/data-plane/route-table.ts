@@ -32,7 +32,12 @@ export const DEFAULT_ROUTES: RouteDefinition[] = [
   { method: '*', path: '/api/v1/**', chatbotId: null },
 ];
 
-/** First match wins. Paths are matched after normalisation, segment by segment, case-sensitively. */
+/**
+ * First match wins. Paths are matched after normalisation, segment by segment; literals match
+ * whatever their case (Express, ASP.NET and IIS route case-insensitively: `/API/V1/CHATBOTS/{id}`
+ * must be the chatbot route here too, not fall through to an account route), and a trailing `/`
+ * is the route without it.
+ */
 export class RouteTable {
   private readonly routes: CompiledRoute[];
 
@@ -63,7 +68,7 @@ export function compileRoute(definition: RouteDefinition): CompiledRoute {
       open = true;
     } else if (part === '*') segments.push({ kind: 'any' });
     else if (part.startsWith(':')) segments.push({ kind: 'param', name: part.slice(1) });
-    else segments.push({ kind: 'literal', value: part });
+    else segments.push({ kind: 'literal', value: part.toLowerCase() });
   });
   const names = segments.flatMap((s) => (s.kind === 'param' ? [s.name] : []));
   if (new Set(names).size !== names.length) throw new RouteError('path', 'a path parameter is named twice');
@@ -83,7 +88,9 @@ function matchSegments(route: CompiledRoute, parts: string[]): Record<string, st
   for (let i = 0; i < segments.length; i++) {
     const segment = segments[i];
     if (segment.kind === 'literal') {
-      if (parts[i] !== segment.value) return null;
+      const part = parts[i];
+      // The exact spelling first: nearly every request uses it, and then nothing is lower-cased.
+      if (part !== segment.value && part.toLowerCase() !== segment.value) return null;
     } else if (segment.kind === 'param') params[segment.name] = parts[i];
   }
   return params;
