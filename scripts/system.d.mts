@@ -14,4 +14,6 @@ export declare function startSystem(options?: {
   ports?: Record<string, number>;
   output?: (service: string) => string;
   readyTimeoutMs?: number;
+  /** Environment of one service only, added to `env` (e.g. its own NATS credentials). */
+  envFor?: (service: string) => NodeJS.ProcessEnv;
 }): Promise<RunningSystem>;

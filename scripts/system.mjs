@@ -65,10 +65,11 @@ export async function waitUntilReady(url, child, timeoutMs) {
 }
 
 /**
- * Starts every service with `env` (plus its port). `output(name)` decides where a service's
- * log lines go: a file path, or 'inherit'. Resolves once every /health/ready answers 200.
+ * Starts every service with `env` (plus its port, plus `envFor(name)`: e.g. its own NATS
+ * credentials). `output(name)` decides where a service's log lines go: a file path, or
+ * 'inherit'. Resolves once every /health/ready answers 200.
  */
-export async function startSystem({ env = process.env, ports = {}, output = () => 'inherit', readyTimeoutMs = 30_000 } = {}) {
+export async function startSystem({ env = process.env, ports = {}, output = () => 'inherit', readyTimeoutMs = 30_000, envFor = () => ({}) } = {}) {
   const started = [];
   const stop = async (signal = 'SIGTERM') => {
     await Promise.all(
@@ -98,7 +99,7 @@ export async function startSystem({ env = process.env, ports = {}, output = () =
       const target = output(service.name);
       const stream = target === 'inherit' ? null : createWriteStream(target, { flags: 'a' });
       const child = spawn(process.execPath, [join(DIST, service.entry)], {
-        env: serviceEnv,
+        env: { ...serviceEnv, ...envFor(service.name) },
         stdio: ['ignore', stream ? 'pipe' : 'inherit', stream ? 'pipe' : 'inherit'],
       });
       if (stream) {

@@ -14,7 +14,7 @@ export class AuthVerifierModule {
         ConfigModule.forRoot(config),
         LoggerModule.forRoot(logger),
         HealthModule,
-        NatsModule.forRoot({ url: config.natsUrl, subjectPrefix: config.subjectPrefix, name: 'auth-verifier' }),
+        NatsModule.forRoot({ url: config.natsUrl, subjectPrefix: config.subjectPrefix, security: config.nats, name: 'auth-verifier' }),
         RedisModule.forRoot(config.redis),
         VerifyModule,
         InvalidationModule,

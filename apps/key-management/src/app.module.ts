@@ -16,7 +16,7 @@ export class KeyManagementModule {
         ConfigModule.forRoot(config),
         LoggerModule.forRoot(logger),
         HealthModule,
-        NatsModule.forRoot({ url: config.natsUrl, subjectPrefix: config.subjectPrefix, name: 'key-management' }),
+        NatsModule.forRoot({ url: config.natsUrl, subjectPrefix: config.subjectPrefix, security: config.nats, name: 'key-management' }),
         DatabaseModule.forRoot(config),
         EventsModule,
         LookupModule,

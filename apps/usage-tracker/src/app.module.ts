@@ -14,7 +14,7 @@ export class UsageTrackerModule {
         ConfigModule.forRoot(config),
         LoggerModule.forRoot(logger),
         HealthModule,
-        NatsModule.forRoot({ url: config.natsUrl, subjectPrefix: config.subjectPrefix, name: 'usage-tracker' }),
+        NatsModule.forRoot({ url: config.natsUrl, subjectPrefix: config.subjectPrefix, security: config.nats, name: 'usage-tracker' }),
         DatabaseModule.forRoot(config),
         IngestModule,
         QueryModule,

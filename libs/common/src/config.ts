@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NatsSecurityEnvSchema, natsSecurity, natsSecurityProblems, type NatsSecurity } from './nats-credentials.js';
 
 export class ConfigError extends Error {}
 
@@ -46,18 +47,33 @@ export const env = {
 };
 
 /** What every service reads: where the bus is and how to log. */
-export const BaseEnvSchema = z.object({
-  NATS_URL: env.url('nats://127.0.0.1:4222', ['nats:', 'tls:']),
-  NATS_SUBJECT_PREFIX: env.subjectPrefix(),
-  LOG_LEVEL: env.logLevel(),
-});
+export const BaseEnvSchema = z
+  .object({
+    NATS_URL: env.url('nats://127.0.0.1:4222', ['nats:', 'tls:']),
+    NATS_SUBJECT_PREFIX: env.subjectPrefix(),
+    LOG_LEVEL: env.logLevel(),
+  })
+  .extend(NatsSecurityEnvSchema.shape);
 
 export interface BaseConfig {
   natsUrl: string;
   subjectPrefix: string | undefined;
   logLevel: string;
+  /** NATS credentials and TLS (NATS_USER/NATS_PASSWORD, NATS_TOKEN or NATS_CREDS_FILE; NATS_TLS_*); none when absent. */
+  nats?: NatsSecurity;
 }
 
+/**
+ * The credential and TLS rules span several variables, so they are checked here rather than in
+ * the schema (each app extends the schema, and an object refinement would not survive that).
+ */
 export function baseConfig(parsed: z.infer<typeof BaseEnvSchema>): BaseConfig {
-  return { natsUrl: parsed.NATS_URL, subjectPrefix: parsed.NATS_SUBJECT_PREFIX, logLevel: parsed.LOG_LEVEL };
+  const problems = natsSecurityProblems(parsed);
+  if (problems.length) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  return {
+    natsUrl: parsed.NATS_URL,
+    subjectPrefix: parsed.NATS_SUBJECT_PREFIX,
+    logLevel: parsed.LOG_LEVEL,
+    nats: natsSecurity(parsed, parsed.NATS_URL),
+  };
 }

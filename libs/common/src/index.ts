@@ -10,3 +10,5 @@ export * from './nats-bus.js';
 export * from './nats.module.js';
 export * from './tokens.js';
 export * from './usage-stream.js';
+export * from './nats-credentials.js';
+export * from './key-event-sequence.js';

@@ -1,16 +1,30 @@
-import { connect, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { randomUUID } from 'node:crypto';
+import {
+  connect,
+  credsAuthenticator,
+  headers as natsHeaders,
+  type ConnectionOptions,
+  type Msg,
+  type NatsConnection,
+  type Subscription,
+} from '@nats-io/transport-node';
 import {
   EventSchemas,
+  KEY_EVENTS_STEM,
   RpcSchemas,
   Subjects,
   type EventMap,
   type EventSubject,
+  type KeyEventSubject,
   type RpcMap,
   type RpcResult,
   type RpcSubject,
 } from '@app/contracts';
 import { ApiError } from './api-error.js';
 import type { Logger } from './logger.js';
+import type { NatsSecurity } from './nats-credentials.js';
+import { KeyEventHeaders, KeyEventSequence, readMark, type MissedEventsReason } from './key-event-sequence.js';
+import { keyEventsMissed } from './key-event-metrics.js';
 
 export interface NatsBusOptions {
   url: string;
@@ -19,10 +33,21 @@ export interface NatsBusOptions {
   /** Connection name shown by the server, e.g. the service name. */
   name: string;
   logger: Logger;
+  /** Credentials and TLS; none by default (a local development server). */
+  security?: NatsSecurity;
 }
 
 type RpcHandler<S extends RpcSubject> = (request: RpcMap[S]['request']) => Promise<RpcMap[S]['reply']> | RpcMap[S]['reply'];
 type EventHandler<S extends EventSubject> = (event: EventMap[S]) => void | Promise<void>;
+export type KeyEventHandlers = { [S in KeyEventSubject]?: EventHandler<S> };
+export type MissedEventsHandler = (reason: MissedEventsReason) => void;
+
+/** Key event subjects by their wire name, for the one subscription that takes them all. */
+const KEY_EVENT_NAMES = new Map<string, KeyEventSubject | 'keyEventsHeartbeat'>(
+  Object.entries(Subjects)
+    .filter(([, subject]) => subject.startsWith(`${KEY_EVENTS_STEM}.`))
+    .map(([name, subject]) => [subject, name as KeyEventSubject | 'keyEventsHeartbeat']),
+);
 
 const DEFAULT_TIMEOUT_MS = 2000;
 
@@ -41,6 +66,10 @@ export class NatsBus {
     const connection = await connect({
       servers: options.url,
       name: options.name,
+      ...securityOptions(options.security),
+      // Replies to this service's requests (and its JetStream pulls) arrive under an inbox prefix
+      // of its own, so the server's permissions can let it, and only it, read them.
+      inboxPrefix: `_INBOX_${options.name}`,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       pingInterval: 10_000,
@@ -148,6 +177,103 @@ export class NatsBus {
     this.connection.publish(this.subject(subject), JSON.stringify(event));
   }
 
+  private readonly publisherId = randomUUID();
+  private readonly publisherStartedAt = Date.now();
+  private keyEventsPublished = 0;
+
+  /**
+   * A key event for every gateway and verifier replica, numbered: a replica that sees a number
+   * skipped knows it missed an event (see `onKeyEvents`). Whatever the kind, the same numbering.
+   */
+  publishKeyEvent<S extends KeyEventSubject>(subject: S, event: EventMap[S]): void {
+    this.connection.publish(this.subject(subject), JSON.stringify(event), { headers: this.keyEventMark(this.keyEventsPublished + 1) });
+    this.keyEventsPublished++;
+  }
+
+  /**
+   * Announces this publisher's last event number every `intervalMs`: a replica that missed the
+   * last event before a quiet spell learns it within that time. Returns the stop function.
+   */
+  startKeyEventHeartbeat(intervalMs: number): () => void {
+    const timer = setInterval(() => {
+      if (!this.connected) return;
+      try {
+        this.connection.publish(this.subject('keyEventsHeartbeat'), '{}', { headers: this.keyEventMark(this.keyEventsPublished) });
+      } catch (error) {
+        this.logger.warn({ err: error }, 'key event heartbeat not sent');
+      }
+    }, intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  private keyEventMark(sequence: number) {
+    const mark = natsHeaders();
+    mark.set(KeyEventHeaders.publisher, this.publisherId);
+    mark.set(KeyEventHeaders.sequence, String(sequence));
+    mark.set(KeyEventHeaders.started, String(this.publisherStartedAt));
+    return mark;
+  }
+
+  /**
+   * Every key event, on one subscription (so in the order each publisher sent them), to its
+   * handler; kinds without a handler still count for the numbering. `onMissed` is called, before
+   * the next event is handled, whenever events may have been lost: a reconnect (events published
+   * while the connection was down never arrive), a slow-consumer notice, or a skipped number.
+   * The caller then stops trusting everything it cached before.
+   */
+  onKeyEvents(handlers: KeyEventHandlers, onMissed: MissedEventsHandler): Subscription {
+    const sequence = new KeyEventSequence(Date.now());
+    const missed = (reason: MissedEventsReason) => {
+      keyEventsMissed.inc({ reason });
+      this.logger.warn({ reason }, 'key events may have been missed: cached answers dropped');
+      onMissed(reason);
+    };
+    const stopWatching = this.watchMissed((reason) => {
+      if (reason === 'reconnect') sequence.restart(Date.now());
+      missed(reason);
+    });
+    const prefix = this.prefix;
+    const subscription = this.track(
+      this.connection.subscribe(`${prefix}${KEY_EVENTS_STEM}.>`, {
+        callback: (error, msg) => {
+          if (error) return this.logger.error({ err: error, subject: KEY_EVENTS_STEM }, 'subscription failed');
+          const name = KEY_EVENT_NAMES.get(msg.subject.slice(prefix.length));
+          const mark = msg.headers ? readMark((header) => msg.headers!.get(header)) : null;
+          if (mark && sequence.observe(mark, name === 'keyEventsHeartbeat')) missed('gap');
+          if (name === undefined || name === 'keyEventsHeartbeat') return;
+          this.dispatch(name, msg, handlers[name] as EventHandler<typeof name> | undefined);
+        },
+      }),
+    );
+    void subscription.closed.finally(stopWatching);
+    return subscription;
+  }
+
+  private dispatch<S extends EventSubject>(subject: S, msg: Msg, handler: EventHandler<S> | undefined): void {
+    if (!handler) return;
+    const parsed = EventSchemas[subject].safeParse(parseJson(msg));
+    if (!parsed.success) {
+      return this.logger.warn({ subject, problem: describeIssues(parsed.error.issues) }, 'dropped a malformed event');
+    }
+    this.handling(
+      Promise.resolve()
+        .then(() => handler(parsed.data as EventMap[S]))
+        .catch((err) => this.logger.error({ err, subject }, 'event handler failed')),
+    );
+  }
+
+  private readonly missedListeners = new Set<MissedEventsHandler>();
+
+  private watchMissed(listener: MissedEventsHandler): () => void {
+    this.missedListeners.add(listener);
+    return () => this.missedListeners.delete(listener);
+  }
+
+  private notifyMissed(reason: MissedEventsReason): void {
+    for (const listener of this.missedListeners) listener(reason);
+  }
+
   /** Every replica gets every event (no queue group). Bad events are logged and dropped. */
   on<S extends EventSubject>(subject: S, handler: EventHandler<S>): Subscription {
     const schema = EventSchemas[subject];
@@ -216,10 +342,27 @@ export class NatsBus {
         } else if (status.type === 'reconnect') {
           this.reachable = true;
           this.logger.info({ server: status.server }, 'NATS reconnected');
+          this.notifyMissed('reconnect');
+        } else if (status.type === 'slowConsumer' || (status.type === 'error' && /slow consumer/i.test(status.error.message))) {
+          this.notifyMissed('slow_consumer');
         }
       }
     })();
   }
+}
+
+function securityOptions(security: NatsSecurity | undefined): Partial<ConnectionOptions> {
+  if (!security) return {};
+  const { auth, tls } = security;
+  const credentials: Partial<ConnectionOptions> =
+    auth.kind === 'password'
+      ? { user: auth.user, pass: auth.password }
+      : auth.kind === 'token'
+        ? { token: auth.token }
+        : auth.kind === 'creds'
+          ? { authenticator: credsAuthenticator(auth.creds) }
+          : {};
+  return { ...credentials, ...(tls && { tls }) };
 }
 
 export class BusUnavailableError extends Error {

@@ -10,11 +10,14 @@ import { ReadinessRegistry } from './health.js';
 import { LOGGER } from './tokens.js';
 import type { Logger } from './logger.js';
 import { NatsBus } from './nats-bus.js';
+import type { NatsSecurity } from './nats-credentials.js';
 
 export interface NatsModuleOptions {
   url: string;
   subjectPrefix?: string;
   name: string;
+  /** Credentials and TLS from the service's configuration (BaseConfig.nats). */
+  security?: NatsSecurity;
   /**
    * Whether the service is out of rotation (`/health/ready` 503) while NATS is unreachable;
    * default true. The gateway says false: see its app module.

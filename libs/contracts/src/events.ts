@@ -32,6 +32,10 @@ export type PlanChangedEvent = z.infer<typeof PlanChangedEventSchema>;
 export type ChatbotDeletedEvent = z.infer<typeof ChatbotDeletedEventSchema>;
 export type AssignmentsChangedEvent = z.infer<typeof AssignmentsChangedEventSchema>;
 
+/** Carries nothing: its headers say how many events its publisher has sent (see KeyEventFeed). */
+export const KeyEventsHeartbeatSchema = z.object({});
+export type KeyEventsHeartbeat = z.infer<typeof KeyEventsHeartbeatSchema>;
+
 /** `key.used` (JetStream): one message per forwarded request, or `count` uses at once. */
 export const KeyUsedEventSchema = z.object({
   keyId: z.string().min(1),

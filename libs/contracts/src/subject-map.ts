@@ -76,7 +76,10 @@ export const EventSchemas = {
   planChanged: events.PlanChangedEventSchema,
   chatbotDeleted: events.ChatbotDeletedEventSchema,
   assignmentsChanged: events.AssignmentsChangedEventSchema,
+  keyEventsHeartbeat: events.KeyEventsHeartbeatSchema,
 } as const;
 
 export type EventMap = { [S in keyof typeof EventSchemas]: z.infer<(typeof EventSchemas)[S]> };
 export type EventSubject = keyof EventMap & keyof typeof Subjects;
+/** Events key-management publishes to every gateway and verifier replica, numbered per publisher. */
+export type KeyEventSubject = Exclude<EventSubject, 'keyUsed' | 'keyEventsHeartbeat'>;

@@ -40,6 +40,8 @@ export const Subjects = {
   planChanged: 'keys.events.plan-changed',
   chatbotDeleted: 'keys.events.chatbot-deleted',
   assignmentsChanged: 'keys.events.assignments-changed',
+  /** Each key-management replica's last event number, every second: a replica that missed the last event learns it here. */
+  keyEventsHeartbeat: 'keys.events.heartbeat',
 
   /** gateway → usage-tracker: usage series and last-used times, read from the tracker's own tables. */
   usageQuery: 'usage.query.key',
@@ -47,6 +49,9 @@ export const Subjects = {
 } as const;
 
 export type SubjectName = keyof typeof Subjects;
+
+/** Every key event subject shares this stem: subscribers take them all on one subscription, in publish order. */
+export const KEY_EVENTS_STEM = 'keys.events';
 
 /** Queue groups: one replica of a group answers each request. */
 export const QueueGroups = {

@@ -85,12 +85,22 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
   return server;
 }
 
+export interface PrivateNatsOptions {
+  /** A server configuration file (`-c`), e.g. the shipped one with its per-service users. */
+  configFile?: string;
+  /** Added to the server's environment: the configuration's `$VARIABLES` (passwords) are read from it. */
+  env?: NodeJS.ProcessEnv;
+}
+
 /** `nats-server -js` with its store in a directory of its own: streams and their messages survive a restart. */
-export async function startPrivateNats(): Promise<PausableServer> {
+export async function startPrivateNats(options: PrivateNatsOptions = {}): Promise<PausableServer> {
   const [port, monitorPort] = [await freePort(), await freePort()];
   const dir = mkdtempSync(join(tmpdir(), 'private-nats-'));
+  const config = options.configFile ? ['-c', options.configFile] : [];
+  // Flags after `-c` win over the file: the port, address and store are the test's own.
+  const args = [...config, '-js', '-a', '127.0.0.1', '-p', String(port), '-m', String(monitorPort), '-sd', dir];
   const server = new ProcessServer('nats', port, `nats://127.0.0.1:${port}`, dir, () =>
-    spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-m', String(monitorPort), '-sd', dir], { stdio: 'ignore' }),
+    spawn('nats-server', args, { stdio: 'ignore', env: { ...process.env, ...options.env } }),
     () => natsAnswers(monitorPort),
   );
   await server.start();

@@ -35,6 +35,16 @@ export interface ServiceReplica {
 export interface TestSystemOptions {
   /** Servers to use instead of those the environment names (a fault test's private ones). */
   servers?: ServerUrls;
+  /**
+   * Environment of one service only, by service name (replicas too): e.g. its own NATS user
+   * (`NATS_USER`, `NATS_PASSWORD`) against a server with per-service permissions.
+   */
+  serviceEnv?: Record<string, NodeJS.ProcessEnv>;
+  /**
+   * The NATS server is the test's own (and may refuse an unauthenticated client): the run's
+   * streams are left to go with it rather than deleted at stop.
+   */
+  privateNats?: boolean;
 }
 
 /**
@@ -62,7 +72,8 @@ export async function startTestSystem(extraEnv: NodeJS.ProcessEnv = {}, options:
     ...extraEnv,
   };
   await migrate(serviceEnv);
-  const running = await startSystem({ env: serviceEnv, ports, output: (name) => join(logDir, `${name}.log`) });
+  const envFor = (name: string) => options.serviceEnv?.[name] ?? {};
+  const running = await startSystem({ env: serviceEnv, ports, output: (name) => join(logDir, `${name}.log`), envFor });
   const replicas: ServiceReplica[] = [];
   const replicaEnv: NodeJS.ProcessEnv = { UPSTREAM_URL: `http://127.0.0.1:${ports['demo-upstream']}`, ...serviceEnv };
   for (const service of SERVICES) replicaEnv[service.portVariable] = String(ports[service.name]);
@@ -77,14 +88,14 @@ export async function startTestSystem(extraEnv: NodeJS.ProcessEnv = {}, options:
     serviceEnv: replicaEnv,
     logs: () => readdirSync(logDir).map((file) => readFileSync(join(logDir, file), 'utf8')).join('\n'),
     startReplica: async (name, extra = {}) => {
-      const replica = await startReplica(name, { ...replicaEnv, ...extra }, join(logDir, `${name}-${replicas.length + 2}.log`));
+      const replica = await startReplica(name, { ...replicaEnv, ...envFor(name), ...extra }, join(logDir, `${name}-${replicas.length + 2}.log`));
       replicas.push(replica);
       return replica;
     },
     stop: async () => {
       await Promise.all(replicas.map(({ child }) => stopChild(child)));
       await running.stop();
-      await dropNamespace(env, database.toString());
+      await dropNamespace(env, database.toString(), !options.privateNats);
       rmSync(logDir, { recursive: true, force: true });
     },
   };
@@ -128,7 +139,7 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-async function dropNamespace(env: TestEnvironment, databaseUrl: string): Promise<void> {
+async function dropNamespace(env: TestEnvironment, databaseUrl: string, deleteStreams: boolean): Promise<void> {
   const redis = new Redis(env.redisUrl, { lazyConnect: true });
   await redis.connect();
   const keys = await redis.keys(`${env.redisPrefix}*`);
@@ -140,7 +151,7 @@ async function dropNamespace(env: TestEnvironment, databaseUrl: string): Promise
   await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name]);
   await admin.query(`DROP DATABASE IF EXISTS "${name}"`);
   await admin.end();
-  await deleteRunUsageStream(env);
+  if (deleteStreams) await deleteRunUsageStream(env);
 }
 
 /** Every value the system stores, as text: all rows of all tables and every Redis key and value under the run's prefix. */

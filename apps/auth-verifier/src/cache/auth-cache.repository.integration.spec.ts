@@ -131,6 +131,7 @@ describe('AuthCacheRepository against real Redis', () => {
         const commands = await seen.upTo(`${env.redisPrefix}sentinel`);
         expect(commands.fromClients.map(([name]) => name.toLowerCase())).toEqual([expect.stringMatching(/^eval(sha)?$/)]);
         expect(commands.fromScripts).toEqual([
+          ['GET', `${env.redisPrefix}generation`],
           ['GET', `${env.redisPrefix}key:${keyHash}`],
           ['GET', `${env.redisPrefix}plan:acc-1`],
           ['GET', `${env.redisPrefix}chatbot:bot-1`],

@@ -37,30 +37,59 @@ export interface VerifyEntries {
 const READ_VERIFY_ENTRIES = 'authVerifierReadEntries';
 
 /**
- * KEYS: the key entry, then the chatbot entry if any; ARGV[1]: the plan entries' prefix.
- * Returns the raw key entry, the account id whose plan was read, that plan and the chatbot
- * entry (nil where not read). Only `cjson` decodes here: validation stays in TypeScript.
- * The plan entry is named inside the script, not passed in KEYS: fine on one Redis, not on
- * a Redis Cluster (it may live in another slot).
+ * Entries live in a generation: `<prefix>key:…` in generation 0, `<prefix>g<N>:key:…` after N
+ * bumps. A replica that may have missed change events bumps the generation, and from that moment
+ * every replica reads and invalidates the new one only: nothing written before is trusted again.
  */
-const READ_VERIFY_ENTRIES_LUA = `
-local key = redis.call('GET', KEYS[1])
+const GENERATION_BASE_LUA = `
+local gen = redis.call('GET', KEYS[1]) or '0'
+local base = ARGV[1]
+if gen ~= '0' then base = base .. 'g' .. gen .. ':' end
+`;
+
+/**
+ * KEYS[1]: the generation entry; ARGV[1]: the prefix, ARGV[2]: the key hash, ARGV[3]: the chatbot
+ * id or ''. Returns the generation, the raw key entry, the account id whose plan was read, that
+ * plan and the chatbot entry (nil where not read). Only `cjson` decodes here: validation stays in
+ * TypeScript. Entry names are built inside the script: fine on one Redis, not on a Redis Cluster.
+ */
+const READ_VERIFY_ENTRIES_LUA = `${GENERATION_BASE_LUA}
+local key = redis.call('GET', base .. 'key:' .. ARGV[2])
 local accountId, plan = false, false
 if key and string.sub(key, 1, 1) == '{' then
   local ok, record = pcall(cjson.decode, key)
   if ok and type(record) == 'table' and record.type == 'chatbot' and type(record.accountId) == 'string' then
     accountId = record.accountId
-    plan = redis.call('GET', ARGV[1] .. accountId)
+    plan = redis.call('GET', base .. 'plan:' .. accountId)
   end
 end
 local chatbot = false
-if KEYS[2] then chatbot = redis.call('GET', KEYS[2]) end
-return {key, accountId, plan, chatbot}
+if ARGV[3] ~= '' then chatbot = redis.call('GET', base .. 'chatbot:' .. ARGV[3]) end
+return {gen, key, accountId, plan, chatbot}
 `;
 
-type RawVerifyEntries = [key: string | null, accountId: string | null, plan: string | null, chatbot: string | null];
-type VerifyEntriesReader = {
+/** KEYS[1]: the generation entry; ARGV: prefix, entry name within the generation. Returns {generation, value}. */
+const READ_ONE_LUA = `${GENERATION_BASE_LUA}
+return {gen, redis.call('GET', base .. ARGV[2])}
+`;
+
+/**
+ * An invalidation lands in the generation current when Redis runs it, whatever this replica last
+ * read. KEYS[1]: the generation entry; ARGV: prefix, entry name, then a value and a TTL in ms (a SET) or nothing (a DEL).
+ */
+const INVALIDATE_LUA = `${GENERATION_BASE_LUA}
+if ARGV[3] then return redis.call('SET', base .. ARGV[2], ARGV[3], 'PX', ARGV[4]) end
+return redis.call('DEL', base .. ARGV[2])
+`;
+
+const READ_ONE = 'authVerifierReadOne';
+const INVALIDATE = 'authVerifierInvalidate';
+
+type RawVerifyEntries = [generation: string, key: string | null, accountId: string | null, plan: string | null, chatbot: string | null];
+type Scripts = {
   [READ_VERIFY_ENTRIES](numberOfKeys: number, ...keysAndArgs: string[]): Promise<RawVerifyEntries>;
+  [READ_ONE](numberOfKeys: number, ...keysAndArgs: string[]): Promise<[generation: string, value: string | null]>;
+  [INVALIDATE](numberOfKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
 };
 
 /**
@@ -74,6 +103,10 @@ type VerifyEntriesReader = {
 export class AuthCacheRepository {
   private readonly failures: RateLimitedLog;
   private readonly pendingInvalidations: ExpiringMap<string, Write>;
+  /** The generation the last read found: where this replica's lookup answers are written. */
+  private generation = '0';
+  /** Set from a missed-events notice until Redis has moved to a new generation: Redis is not read meanwhile. */
+  private distrusted = false;
 
   constructor(
     private readonly redis: Redis,
@@ -86,6 +119,8 @@ export class AuthCacheRepository {
     redis.on('ready', () => void this.replayInvalidations());
     // ioredis sends EVAL once per connection, EVALSHA after that, and EVAL again after a NOSCRIPT.
     redis.defineCommand(READ_VERIFY_ENTRIES, { lua: READ_VERIFY_ENTRIES_LUA });
+    redis.defineCommand(READ_ONE, { lua: READ_ONE_LUA });
+    redis.defineCommand(INVALIDATE, { lua: INVALIDATE_LUA });
   }
 
   /**
@@ -93,16 +128,18 @@ export class AuthCacheRepository {
    * entry, in one round trip. Redis unavailable reads every entry as unavailable.
    */
   async readForVerify(keyHash: string, chatbotId: string | null): Promise<VerifyEntries> {
-    const keys = chatbotId === null ? [this.keyEntry(keyHash)] : [this.keyEntry(keyHash), this.chatbotEntry(chatbotId)];
+    if (!KEY_HASH.test(keyHash)) throw new Error('a key record is cached by the key hash only');
+    const unavailable = { key: UNAVAILABLE, plan: null, chatbot: chatbotId === null ? null : { id: chatbotId, read: UNAVAILABLE } };
+    if (this.distrusted) return unavailable;
     let raw: RawVerifyEntries;
     try {
-      const reader = this.redis as unknown as VerifyEntriesReader;
-      raw = await reader[READ_VERIFY_ENTRIES](keys.length, ...keys, this.planEntry(''));
+      raw = await this.scripts[READ_VERIFY_ENTRIES](1, this.generationEntry(), this.settings.keyPrefix, keyHash, chatbotId ?? '');
     } catch (error) {
       this.failed(error, 'read');
-      return { key: UNAVAILABLE, plan: null, chatbot: chatbotId === null ? null : { id: chatbotId, read: UNAVAILABLE } };
+      return unavailable;
     }
-    const [key, accountId, plan, chatbot] = raw;
+    const [generation, key, accountId, plan, chatbot] = raw;
+    this.generation = generation;
     return {
       key: decodeEntry(key, decodeKeyRecord),
       plan: accountId === null ? null : { id: accountId, read: decodeEntry(plan, decodePlan) },
@@ -120,6 +157,25 @@ export class AuthCacheRepository {
   /** After a revocation or a creation: the next verify asks key-management. */
   forgetKeyRecord(keyHash: string): void {
     void this.write(this.keyEntry(keyHash), null, true);
+  }
+
+  /**
+   * Events may have been missed: moves every replica to a new generation of entries, so nothing
+   * written before is read again. Until Redis has taken the move (it may be down), this replica
+   * reads nothing from Redis and writes no lookup answers.
+   */
+  distrustAll(): void {
+    this.distrusted = true;
+    void this.bumpGeneration();
+  }
+
+  private async bumpGeneration(): Promise<void> {
+    try {
+      this.generation = String(await this.redis.incr(this.generationEntry()));
+      this.distrusted = false;
+    } catch (error) {
+      this.failed(error, 'write');
+    }
   }
 
   getPlan(accountId: string): Promise<CacheRead<Plan>> {
@@ -155,9 +211,12 @@ export class AuthCacheRepository {
   }
 
   private async read<T>(entry: string, decode: (raw: string) => T): Promise<CacheRead<T>> {
+    if (this.distrusted) return UNAVAILABLE;
     let raw: string | null;
     try {
-      raw = await this.redis.get(entry);
+      const [generation, value] = await this.scripts[READ_ONE](1, this.generationEntry(), this.settings.keyPrefix, entry);
+      this.generation = generation;
+      raw = value;
     } catch (error) {
       this.failed(error, 'read');
       return UNAVAILABLE;
@@ -171,9 +230,16 @@ export class AuthCacheRepository {
    */
   private async write(entry: string, write: Write, isInvalidation = false): Promise<void> {
     if (isInvalidation) this.pendingInvalidations.delete(entry);
+    else if (this.distrusted) return;
     try {
-      if (write) await this.redis.set(entry, write.value, 'PX', write.ttlMs);
-      else await this.redis.del(entry);
+      if (isInvalidation) {
+        const value = write ? [write.value, String(write.ttlMs)] : [];
+        await this.scripts[INVALIDATE](1, this.generationEntry(), this.settings.keyPrefix, entry, ...value);
+      } else {
+        const name = this.named(entry);
+        if (write) await this.redis.set(name, write.value, 'PX', write.ttlMs);
+        else await this.redis.del(name);
+      }
     } catch (error) {
       if (isInvalidation) this.pendingInvalidations.set(entry, write);
       this.failed(error, 'write');
@@ -181,6 +247,7 @@ export class AuthCacheRepository {
   }
 
   private async replayInvalidations(): Promise<void> {
+    if (this.distrusted) await this.bumpGeneration();
     const pending = [...this.pendingInvalidations.drain()];
     for (const [entry, write] of pending) await this.write(entry, write, true);
   }
@@ -190,17 +257,32 @@ export class AuthCacheRepository {
     this.failures.warn({ operation, reason }, 'Redis unavailable: answering from key-management');
   }
 
+  private get scripts(): Scripts {
+    return this.redis as unknown as Scripts;
+  }
+
+  private generationEntry(): string {
+    return `${this.settings.keyPrefix}generation`;
+  }
+
+  /** The Redis name of an entry in the generation this replica last read. */
+  private named(entry: string): string {
+    const generation = this.generation === '0' ? '' : `g${this.generation}:`;
+    return `${this.settings.keyPrefix}${generation}${entry}`;
+  }
+
+  /** Entry names within a generation (the prefix and generation are added where the entry is used). */
   private keyEntry(keyHash: string): string {
     if (!KEY_HASH.test(keyHash)) throw new Error('a key record is cached by the key hash only');
-    return `${this.settings.keyPrefix}key:${keyHash}`;
+    return `key:${keyHash}`;
   }
 
   private planEntry(accountId: string): string {
-    return `${this.settings.keyPrefix}plan:${accountId}`;
+    return `plan:${accountId}`;
   }
 
   private chatbotEntry(chatbotId: string): string {
-    return `${this.settings.keyPrefix}chatbot:${chatbotId}`;
+    return `chatbot:${chatbotId}`;
   }
 }
 

@@ -4,7 +4,8 @@ import type { InvalidationService } from './invalidation.service.js';
 
 /**
  * Subscribes to key-management's change events without a queue group: every verifier
- * replica gets every event, since each keeps its own memory of recent changes.
+ * replica gets every event, since each keeps its own memory of recent changes. All kinds come on
+ * one subscription, numbered, so that a missed one is noticed (kinds not handled here included).
  *
  * Not subscribed, because no verify answer depends on them today:
  * - keyRenamed: a key's name is never part of a verify answer;
@@ -22,10 +23,15 @@ export class InvalidationListener implements OnModuleInit {
   onModuleInit(): void {
     // The subscriptions end with the connection, which NatsModule drains at shutdown.
     const on = this.invalidation;
-    this.bus.on('keyRevoked', (event) => on.keyRevoked(event));
-    this.bus.on('keyCreated', (event) => on.keyCreated(event));
-    this.bus.on('keyUpdated', (event) => on.keyUpdated(event));
-    this.bus.on('planChanged', (event) => on.planChanged(event));
-    this.bus.on('chatbotDeleted', (event) => on.chatbotDeleted(event));
+    this.bus.onKeyEvents(
+      {
+        keyRevoked: (event) => on.keyRevoked(event),
+        keyCreated: (event) => on.keyCreated(event),
+        keyUpdated: (event) => on.keyUpdated(event),
+        planChanged: (event) => on.planChanged(event),
+        chatbotDeleted: (event) => on.chatbotDeleted(event),
+      },
+      () => on.eventsMissed(),
+    );
   }
 }

@@ -10,7 +10,7 @@ describe('InvalidationService', () => {
   let sut: InvalidationService;
 
   beforeEach(() => {
-    cache = { forgetKeyRecord: jest.fn(), storePlanChange: jest.fn(), storeChatbotDeleted: jest.fn() };
+    cache = { forgetKeyRecord: jest.fn(), storePlanChange: jest.fn(), storeChatbotDeleted: jest.fn(), distrustAll: jest.fn() };
     changes = new RecentChanges({ rememberMs: 120_000, planOverrideMs: 60_000, maxEntries: 100 });
     sut = new InvalidationService(changes, cache);
   });
@@ -44,5 +44,16 @@ describe('InvalidationService', () => {
 
     expect(changes.isChatbotDeleted('bot-1')).toBe(true);
     expect(cache.storeChatbotDeleted).toHaveBeenCalledWith('bot-1');
+  });
+
+  it('after missed events, distrusts its memory and moves Redis to a new generation', () => {
+    changes.planChanged('acc-1', 'entry');
+    const startedAt = changes.current();
+
+    sut.eventsMissed();
+
+    expect(changes.planOverride('acc-1')).toBeUndefined();
+    expect(changes.changedSince('key', HASH, startedAt)).toBe(true);
+    expect(cache.distrustAll).toHaveBeenCalledTimes(1);
   });
 });

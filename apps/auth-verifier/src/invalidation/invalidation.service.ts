@@ -2,7 +2,7 @@ import type { ChatbotDeletedEvent, KeyCreatedEvent, KeyRevokedEvent, KeyUpdatedE
 import type { AuthCacheRepository } from '../cache/auth-cache.repository.js';
 import type { RecentChanges } from './recent-changes.js';
 
-export type InvalidatedCache = Pick<AuthCacheRepository, 'forgetKeyRecord' | 'storePlanChange' | 'storeChatbotDeleted'>;
+export type InvalidatedCache = Pick<AuthCacheRepository, 'forgetKeyRecord' | 'storePlanChange' | 'storeChatbotDeleted' | 'distrustAll'>;
 
 /**
  * Applies key-management's change events to this replica's memory first (which every
@@ -41,6 +41,17 @@ export class InvalidationService {
   planChanged(event: PlanChangedEvent): void {
     this.changes.planChanged(event.accountId, event.plan);
     this.cache.storePlanChange(event.accountId, event.plan);
+  }
+
+  /**
+   * Events may have been missed (a reconnect, a skipped number): what this replica remembers that
+   * could allow more than the truth (plan overrides) is forgotten, lookups in flight write nothing,
+   * and every Redis entry written before now is left behind (a new generation of entries).
+   * What only refuses (revoked keys, deleted chatbots) is kept.
+   */
+  eventsMissed(): void {
+    this.changes.distrustAll();
+    this.cache.distrustAll();
   }
 
   /** Its keys are revoked by key-management too; this also covers their records cached before. */

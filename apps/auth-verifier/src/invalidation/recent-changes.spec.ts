@@ -60,4 +60,18 @@ describe('RecentChanges', () => {
     expect(sut.isRevoked('k1')).toBe(false);
     expect(sut.isRevoked('k4')).toBe(true);
   });
+
+  it('after missed events, overtakes every lookup started before and forgets plan overrides, but keeps refusals', () => {
+    sut.keyRevoked('k1', 'h1');
+    sut.planChanged('acc-1', 'entry');
+    const startedAt = sut.current();
+
+    sut.distrustAll();
+
+    expect(sut.changedSince('key', 'never-touched', startedAt)).toBe(true);
+    expect(sut.changedSince('account', 'acc-1', startedAt)).toBe(true);
+    expect(sut.changedSince('key', 'never-touched', sut.current())).toBe(false);
+    expect(sut.planOverride('acc-1')).toBeUndefined();
+    expect(sut.isRevoked('k1')).toBe(true);
+  });
 });

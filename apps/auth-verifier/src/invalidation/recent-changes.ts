@@ -34,6 +34,8 @@ export const KEY_UPDATE_SETTLE_MS = 2_000;
 export class RecentChanges {
   private sequence = 0;
   private floor = 0;
+  /** Every lookup started before this number is treated as overtaken (events may have been missed). */
+  private distrustedAt = 0;
   private readonly lastChange: ExpiringMap<string, number>;
   private readonly revokedKeyIds: ExpiringMap<string, true>;
   private readonly deletedChatbots: ExpiringMap<string, true>;
@@ -61,7 +63,13 @@ export class RecentChanges {
   }
 
   changedSince(kind: EntryKind, id: string, sequence: number): boolean {
-    return (this.lastChange.get(`${kind}:${id}`) ?? this.floor) > sequence;
+    return Math.max(this.lastChange.get(`${kind}:${id}`) ?? this.floor, this.distrustedAt) > sequence;
+  }
+
+  /** Events may have been missed: no lookup started before now is written back or shared, no plan override holds. */
+  distrustAll(): void {
+    this.distrustedAt = ++this.sequence;
+    this.planOverrides.clear();
   }
 
   keyRevoked(keyId: string, keyHash: string): void {

@@ -49,6 +49,10 @@ export class ExpiringMap<K, V> {
     this.entries.delete(key);
   }
 
+  clear(): void {
+    this.entries.clear();
+  }
+
   /** Takes out every live entry, leaving the map empty. */
   *drain(): Generator<[K, V]> {
     const now = this.now();

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { ApiError, BusUnavailableError, type NatsBus } from '@app/common';
+import { ApiError, BusUnavailableError, type MissedEventsReason, type NatsBus } from '@app/common';
 import { generateApiKey, hashApiKey, type EventMap, type VerifyReply } from '@app/contracts';
 import type { GatewayConfig } from '../config.js';
 import { KeyAuthenticator } from './key-authenticator.js';
@@ -13,17 +13,19 @@ const allowed = (over: Partial<VerifyReply> = {}): VerifyReply =>
 
 function setup(cache = { maxEntries: 100, ttlMs: 30_000, negativeTtlMs: 5_000 }) {
   const handlers: Handlers = {};
+  let eventsMissed: (reason: MissedEventsReason) => void = () => undefined;
   const bus = {
     verify: jest.fn<(payload: { key: string; chatbotId?: string }, timeout?: number) => Promise<VerifyReply>>(),
-    on: jest.fn((subject: keyof EventMap, handler: never) => {
-      (handlers as Record<string, unknown>)[subject] = handler;
+    onKeyEvents: jest.fn((given: Handlers, onMissed: (reason: MissedEventsReason) => void) => {
+      Object.assign(handlers, given);
+      eventsMissed = onMissed;
       return { unsubscribe: jest.fn() };
     }),
   };
   const config = { authCache: cache, verifyTimeoutMs: 50 } as GatewayConfig;
   const sut = new KeyAuthenticator(bus as unknown as NatsBus, config);
   sut.onModuleInit();
-  return { sut, bus, handlers };
+  return { sut, bus, handlers, missed: (reason: MissedEventsReason) => eventsMissed(reason) };
 }
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
@@ -165,6 +167,40 @@ describe('KeyAuthenticator', () => {
     // A verifier replica that has not seen the event yet still answers "valid".
     expect(await codeOf(sut.authenticate(key, 'bot-1', 'c'))).toBe('invalid_api_key');
     expect(bus.verify).toHaveBeenCalledTimes(2);
+  });
+
+  it.each(['reconnect', 'gap', 'slow_consumer'] as const)(
+    'drops every cached answer when key events may have been missed (%s), and asks again',
+    async (reason) => {
+      const { sut, bus, missed } = setup();
+      const [chatbotKey, userKey] = [generateApiKey('chatbot'), generateApiKey('user')];
+      bus.verify.mockResolvedValueOnce(allowed()).mockResolvedValueOnce(allowed({ type: 'user', chatbotId: null }));
+      await sut.authenticate(chatbotKey, 'bot-1', 'c');
+      await sut.authenticate(userKey, null, 'c');
+      expect(sut.fromCache(chatbotKey, 'bot-1', 'c')).toBeDefined();
+
+      missed(reason);
+
+      expect(sut.fromCache(chatbotKey, 'bot-1', 'c')).toBeUndefined();
+      expect(sut.fromCache(userKey, null, 'c')).toBeUndefined();
+      // The revocation this replica never heard of: the verifier now says so.
+      bus.verify.mockResolvedValue({ valid: false, code: 'invalid_api_key' });
+      expect(await codeOf(sut.authenticate(chatbotKey, 'bot-1', 'c'))).toBe('invalid_api_key');
+      expect(bus.verify).toHaveBeenCalledTimes(3);
+    },
+  );
+
+  it('does not cache a reply to a verification sent before events were missed', async () => {
+    const { sut, bus, missed } = setup();
+    const key = generateApiKey('chatbot');
+    let answer!: (reply: VerifyReply) => void;
+    bus.verify.mockReturnValueOnce(new Promise((resolve) => (answer = resolve)));
+    const pending = sut.authenticate(key, 'bot-1', 'c');
+    missed('reconnect');
+    answer(allowed());
+    await pending;
+
+    expect(sut.fromCache(key, 'bot-1', 'c')).toBeUndefined();
   });
 
   it('does not cache a reply to a request sent before an invalidation', async () => {

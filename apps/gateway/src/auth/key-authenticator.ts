@@ -42,7 +42,11 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleInit(): void {
-    this.subscriptions = subscribeToKeyEvents(this.bus, (change) => this.invalidate(change));
+    this.subscriptions = subscribeToKeyEvents(
+      this.bus,
+      (change) => this.invalidate(change),
+      () => this.distrustCache(),
+    );
     this.stopReporting = reportMemory(() => this.memorySizes());
   }
 
@@ -207,6 +211,16 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
     if (waitMs === 0) return;
     authThrottled.inc();
     throw new RateLimitedError(Math.ceil(waitMs / 1000));
+  }
+
+  /**
+   * Events may have been missed (a reconnect, a skipped event number): nothing cached before can
+   * be trusted, so it is all dropped, and verifications already in flight are not cached either
+   * (the epoch moves). From here on every event arrives again, so what is cached next is sound.
+   */
+  private distrustCache(): void {
+    this.changes.touched({}, Date.now());
+    this.cache.clear();
   }
 
   private invalidate(change: Invalidation): void {

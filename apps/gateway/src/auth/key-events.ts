@@ -1,5 +1,5 @@
 import type { Subscription } from '@nats-io/transport-node';
-import type { NatsBus } from '@app/common';
+import type { MissedEventsReason, NatsBus } from '@app/common';
 
 /** What an event from key-management invalidates in the gateway's verify cache. */
 export interface Invalidation {
@@ -11,19 +11,29 @@ export interface Invalidation {
 }
 
 /**
- * Every gateway replica hears every key event (plain pub/sub). Account-wide changes (plan,
- * chatbot deletion, assignments) drop the whole account: they are rare and the next request refills it.
+ * Every gateway replica hears every key event (plain pub/sub, one subscription for all kinds).
+ * Account-wide changes (plan, chatbot deletion, assignments) drop the whole account: they are rare
+ * and the next request refills it. When events may have been missed, `onMissed` drops everything.
  */
-export function subscribeToKeyEvents(bus: NatsBus, invalidate: (change: Invalidation) => void): Subscription[] {
+export function subscribeToKeyEvents(
+  bus: NatsBus,
+  invalidate: (change: Invalidation) => void,
+  onMissed: (reason: MissedEventsReason) => void,
+): Subscription[] {
   return [
-    bus.on('keyRevoked', (e) => invalidate({ keyHash: e.keyHash, keyId: e.keyId, revoked: true })),
-    // A key answered "unknown" a moment ago may exist now (a legacy import): forget that answer.
-    bus.on('keyCreated', (e) => invalidate({ keyHash: e.keyHash, keyId: e.keyId })),
-    bus.on('keyRenamed', (e) => invalidate({ keyId: e.keyId })),
-    // Disabled or enabled, expiry, allow-list or a roll's grace end changed: ask again.
-    bus.on('keyUpdated', (e) => invalidate({ keyHash: e.keyHash, keyId: e.keyId })),
-    bus.on('planChanged', (e) => invalidate({ accountId: e.accountId })),
-    bus.on('chatbotDeleted', (e) => invalidate({ accountId: e.accountId })),
-    bus.on('assignmentsChanged', (e) => invalidate({ accountId: e.accountId })),
+    bus.onKeyEvents(
+      {
+        keyRevoked: (e) => invalidate({ keyHash: e.keyHash, keyId: e.keyId, revoked: true }),
+        // A key answered "unknown" a moment ago may exist now (a legacy import): forget that answer.
+        keyCreated: (e) => invalidate({ keyHash: e.keyHash, keyId: e.keyId }),
+        keyRenamed: (e) => invalidate({ keyId: e.keyId }),
+        // Disabled or enabled, expiry, allow-list or a roll's grace end changed: ask again.
+        keyUpdated: (e) => invalidate({ keyHash: e.keyHash, keyId: e.keyId }),
+        planChanged: (e) => invalidate({ accountId: e.accountId }),
+        chatbotDeleted: (e) => invalidate({ accountId: e.accountId }),
+        assignmentsChanged: (e) => invalidate({ accountId: e.accountId }),
+      },
+      onMissed,
+    ),
   ];
 }

@@ -12,20 +12,20 @@ describe('EventPublisher', () => {
   const event = { accountId: 'account-1', plan: 'free' as const };
 
   it('publishes the event and counts it by name', async () => {
-    const bus = { publish: jest.fn() };
+    const bus = { publishKeyEvent: jest.fn() };
     const sut = new EventPublisher(bus as unknown as NatsBus);
     const before = await countOf(eventsPublished, 'planChanged');
 
     sut.publish('planChanged', event);
 
-    expect(bus.publish).toHaveBeenCalledWith('planChanged', event);
+    expect(bus.publishKeyEvent).toHaveBeenCalledWith('planChanged', event);
     expect(await countOf(eventsPublished, 'planChanged')).toBe(before + 1);
   });
 
   it('counts a publish NATS refuses as a failure, and still lets the caller see the error', async () => {
     const refused = new Error('connection closed');
     const bus = {
-      publish: jest.fn(() => {
+      publishKeyEvent: jest.fn(() => {
         throw refused;
       }),
     };
