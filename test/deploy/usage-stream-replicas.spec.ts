@@ -24,8 +24,11 @@ const names = usageStreamNames({ subject: () => `replicas${process.pid}.key.used
 
 async function jetStreamClusterReady(monitorPorts: number[]): Promise<boolean> {
   try {
-    const answers = await Promise.all(monitorPorts.map((port) => fetch(`http://127.0.0.1:${port}/jsz`).then((response) => response.json())));
-    return answers.every((jsz: { meta_cluster?: { leader?: string; cluster_size?: number } }) => jsz.meta_cluster?.leader && jsz.meta_cluster.cluster_size === SERVERS);
+    type Jsz = { meta_cluster?: { leader?: string; cluster_size?: number } };
+    const answers = await Promise.all(
+      monitorPorts.map((port) => fetch(`http://127.0.0.1:${port}/jsz`).then((response) => response.json() as Promise<Jsz>)),
+    );
+    return answers.every((jsz) => Boolean(jsz.meta_cluster?.leader) && jsz.meta_cluster?.cluster_size === SERVERS);
   } catch {
     return false;
   }
