@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -8,6 +7,7 @@ import { postgresConnection, runMigrations, type PostgresTlsSettings } from '@ap
 import { startPrivatePostgres, type PrivateServer } from '@app/testing';
 import { migrateKeyManagement, pendingKeyManagementMigrations } from '../../apps/key-management/src/database/migrate.js';
 import { MIGRATIONS, migrate } from '../../scripts/system.mjs';
+import { makeCertificates } from './certificates.js';
 
 /**
  * The migration command against a PostgreSQL that behaves like a managed one: TLS enforced
@@ -18,14 +18,6 @@ let dir: string;
 let server: PrivateServer;
 const caFile = () => join(dir, 'ca.crt');
 
-function makeCertificates(into: string): { certFile: string; keyFile: string } {
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: into, stdio: 'pipe' });
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=test-ca', '-keyout', 'ca.key', '-out', 'ca.crt');
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', 'server.key', '-out', 'server.csr');
-  writeFileSync(join(into, 'san.ext'), 'subjectAltName=DNS:localhost\n');
-  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'san.ext', '-out', 'server.crt');
-  return { certFile: join(into, 'server.crt'), keyFile: join(into, 'server.key') };
-}
 
 /** A URL for the application role on the given host name, with URL parameters. */
 const appUrl = (host: string, database: string, query = '') => `postgres://app@${host}:${server.port}/${database}${query}`;

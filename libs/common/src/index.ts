@@ -9,6 +9,7 @@ export * from './migrations.js';
 export * from './nats-bus.js';
 export * from './nats.module.js';
 export * from './postgres-connection.js';
+export * from './redis-tls.js';
 export * from './retry.js';
 export * from './tokens.js';
 export * from './usage-stream.js';
