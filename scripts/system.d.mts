@@ -3,7 +3,8 @@ import type { ChildProcess } from 'node:child_process';
 export declare const ROOT: string;
 export declare const SERVICES: { name: string; entry: string; portVariable: string; port: number }[];
 export declare function freePort(): Promise<number>;
-export declare function migrate(env?: NodeJS.ProcessEnv): Promise<void>;
+export declare const MIGRATIONS: string[];
+export declare function migrate(env?: NodeJS.ProcessEnv, options?: { dist?: string; args?: string[] }): Promise<void>;
 export interface RunningSystem {
   services: { name: string; child: ChildProcess; port: number }[];
   ports: Record<string, number>;

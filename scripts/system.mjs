@@ -19,7 +19,7 @@ export const SERVICES = [
   { name: 'gateway', entry: 'apps/gateway/src/main.js', portVariable: 'GATEWAY_PORT', port: 8080 },
 ];
 
-const MIGRATIONS = ['apps/key-management/src/database/migrate.js', 'apps/usage-tracker/src/database/migrate.js'];
+export const MIGRATIONS = ['apps/key-management/src/database/migrate.js', 'apps/usage-tracker/src/database/migrate.js'];
 
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -33,19 +33,23 @@ export function freePort() {
   });
 }
 
-function run(entry, env) {
+function run(path, env, args = []) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(DIST, entry)], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(process.execPath, [path, ...args], { env, stdio: ['ignore', 'inherit', 'inherit'] });
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${entry} exited with ${code}`))));
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${path} exited with ${code}`))));
   });
 }
 
-/** Applies every service's migrations (creating the database if it is missing). */
-export async function migrate(env = process.env) {
-  for (const entry of MIGRATIONS) {
-    if (existsSync(join(DIST, entry))) await run(entry, env);
-  }
+/**
+ * Applies every service's migrations (creating the database if it is missing); `--wait` in
+ * `args` waits for them instead. Every entry must be in the build: a missing one fails before
+ * anything runs, rather than reporting success for a migration that never ran.
+ */
+export async function migrate(env = process.env, { dist = DIST, args = [] } = {}) {
+  const missing = MIGRATIONS.filter((entry) => !existsSync(join(dist, entry)));
+  if (missing.length) throw new Error(`migration entries missing from ${dist}: ${missing.join(', ')} (build first: npm run build)`);
+  for (const entry of MIGRATIONS) await run(join(dist, entry), env, args);
 }
 
 /** Resolves once `url` answers 200; rejects if `child` exits first or the time runs out. */

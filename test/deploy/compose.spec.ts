@@ -67,6 +67,21 @@ describe('docker-compose.yml', () => {
     for (const name of ['key-management', 'usage-tracker']) expect(dependencies(name)[ONE_SHOT]).toBeDefined();
   });
 
+  it('calls PostgreSQL healthy only once it accepts TCP, as the migration connects (not the init server on the socket)', () => {
+    const test: string[] = services.postgres.healthcheck.test;
+    expect(test.slice(0, 2)).toEqual(['CMD', 'pg_isready']);
+    const host = test[test.indexOf('-h') + 1];
+    expect({ host: test.includes('-h') ? host : 'the Unix socket' }).toEqual({ host: '127.0.0.1' });
+  });
+
+  it('retries the migration while PostgreSQL does not answer, for a bounded time, and starts the schema owners after it', () => {
+    const environment = composeEnvironment(services[ONE_SHOT]);
+    expect(Number(environment.MIGRATION_TIMEOUT_SECONDS)).toBeGreaterThanOrEqual(60);
+    for (const name of ['key-management', 'usage-tracker']) {
+      expect(dependencies(name)[ONE_SHOT]).toEqual({ condition: 'service_completed_successfully' });
+    }
+  });
+
   it('builds each image from its own Dockerfile target', () => {
     const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
     for (const name of [ONE_SHOT, ...SERVICES.map((service) => service.name)]) {

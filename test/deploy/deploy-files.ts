@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,7 +94,7 @@ export function patchDocuments({ dir, spec }: Kustomization): { source: string; 
 export function accumulatedObjects(kustomization: Kustomization): Manifest[] {
   return (kustomization.spec.resources ?? []).flatMap((name: string) => {
     const path = resolve(kustomization.dir, name);
-    return statSync(path).isDirectory() ? render(path) : readYamlDocuments(path);
+    return statSync(path).isDirectory() ? kustomize(path) : readYamlDocuments(path);
   });
 }
 
@@ -210,59 +211,26 @@ export function healthcheckPort(service: Manifest): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-// ---- a small kustomize: enough of strategic merge to read what an overlay deploys -----------
+// ---- the real kustomize (kubectl kustomize) ---------------------------------------------------
 
-/** List fields that strategic merge patches merge by a key instead of replacing. */
-const MERGE_KEYS: Record<string, string> = {
-  containers: 'name',
-  initContainers: 'name',
-  env: 'name',
-  volumes: 'name',
-  volumeMounts: 'mountPath',
-  ports: 'containerPort',
-};
-
-const isPlainObject = (value: unknown): value is Manifest => Boolean(value) && typeof value === 'object' && !Array.isArray(value);
-
-export function strategicMerge(target: Manifest, patch: Manifest): Manifest {
-  const merged: Manifest = { ...target };
-  for (const [key, value] of Object.entries(patch)) {
-    if (key === '$patch') continue;
-    if (value === null) delete merged[key];
-    else if (isPlainObject(value) && isPlainObject(merged[key])) merged[key] = strategicMerge(merged[key], value);
-    else if (Array.isArray(value) && Array.isArray(merged[key]) && MERGE_KEYS[key]) {
-      const mergeKey = MERGE_KEYS[key];
-      const list = [...merged[key]];
-      for (const item of value) {
-        const index = list.findIndex((existing) => existing[mergeKey] === item[mergeKey]);
-        if (index >= 0) list[index] = strategicMerge(list[index], item);
-        else list.push(item);
-      }
-      merged[key] = list;
-    } else merged[key] = value;
-  }
-  return merged;
+const kubectlProbe = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' });
+/** Whether `kubectl kustomize` can run here; the checks that need it are skipped, saying so, when not. */
+export const KUBECTL = !kubectlProbe.error && kubectlProbe.status === 0;
+if (!KUBECTL) {
+  process.stderr.write('test/deploy: kubectl is not installed: the checks of rendered k8s/ overlays are SKIPPED (apt-get install kubectl)\n');
 }
 
-/**
- * What `kustomize build dir` gives for the parts these tests read: resources (recursively),
- * strategic-merge patches (`$patch: delete` included), the namespace. Images and labels are
- * left as written; the kubectl comparison in k8s-overlays.spec.ts checks this reader.
- */
-export function render(dir: string): Manifest[] {
-  const kustomization = readKustomization(dir);
-  let objects = accumulatedObjects(kustomization);
-  for (const { patch } of patchDocuments(kustomization)) {
-    const index = objects.findIndex((object) => objectId(object) === objectId(patch));
-    if (index < 0) throw new Error(`patch for ${objectId(patch)}: no such object`);
-    if (patch.$patch === 'delete') objects.splice(index, 1);
-    else objects[index] = strategicMerge(objects[index], patch);
+const rendered = new Map<string, Manifest[]>();
+
+/** What `kubectl kustomize dir` renders, as objects; a warning or an error fails. Cached per folder. */
+export function kustomize(dir: string): Manifest[] {
+  const cached = rendered.get(dir);
+  if (cached) return cached;
+  const result = spawnSync('kubectl', ['kustomize', dir], { encoding: 'utf8' });
+  if (result.error || result.status !== 0 || result.stderr) {
+    throw new Error(`kubectl kustomize ${repoPath(dir)}: ${result.error?.message ?? result.stderr}`);
   }
-  const namespace = kustomization.spec.namespace;
-  if (namespace) {
-    objects = objects.map((object) =>
-      object.kind === 'Namespace' ? object : { ...object, metadata: { ...object.metadata, namespace } },
-    );
-  }
+  const objects = parseYamlDocuments(result.stdout).filter(Boolean);
+  rendered.set(dir, objects);
   return objects;
 }

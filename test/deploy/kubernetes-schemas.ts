@@ -4,8 +4,13 @@ interface ModelClass {
   new (data: Manifest): { validate(): void };
 }
 
-/** kubernetes-models module path for an apiVersion: `v1` → kubernetes-models/v1, `apps/v1` → kubernetes-models/apps/v1. */
-const modulePath = (apiVersion: string) => `kubernetes-models/${apiVersion}`;
+/**
+ * Module path of the validators for an apiVersion: `v1` → kubernetes-models/v1, `apps/v1` →
+ * kubernetes-models/apps/v1; the Prometheus Operator's resources (PodMonitor, PrometheusRule)
+ * from @kubernetes-models/prometheus-operator.
+ */
+const modulePath = (apiVersion: string) =>
+  apiVersion.startsWith('monitoring.coreos.com/') ? `@kubernetes-models/prometheus-operator/${apiVersion}` : `kubernetes-models/${apiVersion}`;
 
 /**
  * Validates one object against the Kubernetes OpenAPI schema of its apiVersion and kind

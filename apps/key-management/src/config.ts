@@ -1,4 +1,4 @@
-import { BaseEnvSchema, baseConfig, DatabaseEnvSchema, env, loadConfig, type BaseConfig } from '@app/common';
+import { BaseEnvSchema, baseConfig, DatabaseEnvSchema, databaseTls, env, loadConfig, type BaseConfig, type PostgresTlsSettings } from '@app/common';
 
 const KeyManagementEnvSchema = BaseEnvSchema.extend({
   ...DatabaseEnvSchema.shape,
@@ -9,6 +9,8 @@ const KeyManagementEnvSchema = BaseEnvSchema.extend({
 export interface KeyManagementConfig extends BaseConfig {
   port: number;
   databaseUrl: string;
+  /** TLS to PostgreSQL (DATABASE_CA_FILE / PGSSLROOTCERT, PGSSLMODE); absent: as the URL says. */
+  databaseTls?: PostgresTlsSettings;
   databasePoolSize: number;
 }
 
@@ -18,6 +20,7 @@ export function loadKeyManagementConfig(source: NodeJS.ProcessEnv = process.env)
     ...baseConfig(parsed),
     port: parsed.KEY_MANAGEMENT_HTTP_PORT,
     databaseUrl: parsed.DATABASE_URL,
+    databaseTls: databaseTls(parsed),
     databasePoolSize: parsed.DATABASE_POOL_SIZE,
   };
 }

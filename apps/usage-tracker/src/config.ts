@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BaseEnvSchema, baseConfig, DatabaseEnvSchema, env, loadConfig, USAGE_CONSUMER_DEFAULTS, type BaseConfig } from '@app/common';
+import { BaseEnvSchema, baseConfig, DatabaseEnvSchema, databaseTls, env, loadConfig, USAGE_CONSUMER_DEFAULTS, type BaseConfig, type PostgresTlsSettings } from '@app/common';
 
 const UsageTrackerEnvSchema = BaseEnvSchema.extend({
   ...DatabaseEnvSchema.shape,
@@ -33,6 +33,8 @@ export interface IngestOptions {
 export interface UsageTrackerConfig extends BaseConfig {
   port: number;
   databaseUrl: string;
+  /** TLS to PostgreSQL (DATABASE_CA_FILE / PGSSLROOTCERT, PGSSLMODE); absent: as the URL says. */
+  databaseTls?: PostgresTlsSettings;
   databasePoolSize: number;
   ingest: IngestOptions;
 }
@@ -43,6 +45,7 @@ export function loadUsageTrackerConfig(source: NodeJS.ProcessEnv = process.env):
     ...baseConfig(parsed),
     port: parsed.USAGE_TRACKER_HTTP_PORT,
     databaseUrl: parsed.DATABASE_URL,
+    databaseTls: databaseTls(parsed),
     databasePoolSize: parsed.DATABASE_POOL_SIZE,
     ingest: {
       batchSize: parsed.USAGE_BATCH_SIZE,

@@ -83,8 +83,10 @@ export function usageStreamConfig(names: UsageStreamNames, replicas = 1): Partia
 
 /**
  * Creates the stream (with `replicas`, USAGE_STREAM_REPLICAS: 3 on a NATS cluster), or brings an
- * existing one to the declared configuration. The replica count of a live stream is left as it is,
- * so a service starting with another value never scales a clustered stream down.
+ * existing one to the declared configuration, its replica count included: a stream created with
+ * one replica before the cluster grew is replicated once the setting says so, and a node lost
+ * then no longer stops usage publishing. The gateway and the tracker read the same setting (one
+ * ConfigMap), so they never pull the count two ways.
  */
 export async function ensureUsageStream(jsm: JetStreamManager, names: UsageStreamNames, replicas = 1): Promise<void> {
   const config = usageStreamConfig(names, replicas);
@@ -101,8 +103,14 @@ export async function ensureUsageStream(jsm: JetStreamManager, names: UsageStrea
     }
   }
   // Storage and retention cannot change on a live stream; everything else is brought up to date.
-  const { name: _name, storage: _storage, retention: _retention, num_replicas: _replicas, ...updatable } = config;
-  await jsm.streams.update(names.stream, { ...updatable, subjects: [names.subject] });
+  const { name: _name, storage: _storage, retention: _retention, ...updatable } = config;
+  try {
+    await jsm.streams.update(names.stream, { ...updatable, subjects: [names.subject] });
+  } catch (error) {
+    if (!(error instanceof JetStreamApiError)) throw error;
+    // Typically more replicas than the NATS cluster has servers: say which setting to fix.
+    throw new Error(`cannot bring stream ${names.stream} to ${replicas} replica(s) (USAGE_STREAM_REPLICAS): ${error.message}`, { cause: error });
+  }
 }
 
 export interface UsageConsumerOptions {

@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -107,12 +107,21 @@ export async function startPrivateNats(options: PrivateNatsOptions = {}): Promis
   return server;
 }
 
+export interface PrivatePostgresOptions {
+  /**
+   * Serve TLS with this certificate and key (PEM files), and refuse plaintext connections
+   * (`hostssl` only), like a managed service that enforces TLS. The server's `url` then asks
+   * for `sslmode=require`.
+   */
+  tls?: { certFile: string; keyFile: string };
+}
+
 /**
  * A PostgreSQL cluster made by `initdb` (trust authentication), run by `pg_ctl`. initdb and
  * the server refuse to run as root, so as root both run as the `postgres` user, in a
  * directory that user owns.
  */
-export async function startPrivatePostgres(): Promise<PrivateServer> {
+export async function startPrivatePostgres(options: PrivatePostgresOptions = {}): Promise<PrivateServer> {
   const port = await freePort();
   const bin = postgresBinaries();
   const dir = mkdtempSync(join(tmpdir(), 'private-postgres-'));
@@ -126,7 +135,19 @@ export async function startPrivatePostgres(): Promise<PrivateServer> {
   const pgRun = (command: string, args: string[]) =>
     asRoot ? run('runuser', ['-u', 'postgres', '--', join(bin, command), ...args]) : run(join(bin, command), args);
   await pgRun('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync']);
-  const server = new PostgresServer(port, dir, data, pgRun);
+  let tlsSettings = '';
+  if (options.tls) {
+    // The server reads its key only when the server's user owns it and nobody else may read it.
+    const owner = asRoot ? await postgresUser() : undefined;
+    for (const [source, name] of [[options.tls.certFile, 'server.crt'], [options.tls.keyFile, 'server.key']]) {
+      copyFileSync(source, join(dir, name));
+      if (owner) chownSync(join(dir, name), owner.uid, owner.gid);
+      chmodSync(join(dir, name), 0o600);
+    }
+    writeFileSync(join(data, 'pg_hba.conf'), 'local all all trust\nhostssl all all 127.0.0.1/32 trust\n');
+    tlsSettings = ` -c ssl=on -c ssl_cert_file=${join(dir, 'server.crt')} -c ssl_key_file=${join(dir, 'server.key')}`;
+  }
+  const server = new PostgresServer(port, dir, data, pgRun, tlsSettings);
   await server.start();
   return server;
 }
@@ -207,8 +228,9 @@ class PostgresServer implements PrivateServer {
     private readonly dir: string,
     private readonly data: string,
     private readonly pgRun: (command: string, args: string[]) => Promise<unknown>,
+    private readonly tlsSettings = '',
   ) {
-    this.url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+    this.url = `postgres://postgres@127.0.0.1:${port}/postgres${tlsSettings ? '?sslmode=require' : ''}`;
   }
 
   get running(): boolean {
@@ -217,7 +239,7 @@ class PostgresServer implements PrivateServer {
 
   async start(): Promise<void> {
     if (this.started) return;
-    const options = `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`;
+    const options = `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200${this.tlsSettings}`;
     await this.pgRun('pg_ctl', ['-D', this.data, '-l', join(this.dir, 'server.log'), '-w', '-t', '30', '-o', options, 'start']);
     this.started = true;
     live.add(this);
@@ -299,7 +321,10 @@ async function natsAnswers(monitorPort: number): Promise<boolean> {
 }
 
 async function postgresAnswers(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
+  // A TLS-only server (sslmode=require in its url): encrypted, its self-made certificate unchecked.
+  const tls = new URL(url).searchParams.has('sslmode');
+  const connectionString = url.replace(/\?.*$/, '');
+  const client = new pg.Client({ connectionString, connectionTimeoutMillis: 1_000, ssl: tls ? { rejectUnauthorized: false } : false });
   client.on('error', () => undefined);
   try {
     await client.connect();

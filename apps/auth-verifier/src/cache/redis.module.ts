@@ -1,12 +1,14 @@
 import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import { LOGGER, ReadinessRegistry, type Logger } from '@app/common';
+import { LOGGER, ReadinessRegistry, redisTlsOptions, type Logger } from '@app/common';
 import { RateLimitedLog } from '../shared/rate-limited-log.js';
 
 export const REDIS = Symbol('REDIS');
 
 export interface RedisModuleOptions {
   url: string;
+  /** REDIS_CA_FILE: a private CA for a rediss:// URL. */
+  caFile?: string;
   commandTimeoutMs: number;
 }
 
@@ -17,6 +19,7 @@ export interface RedisModuleOptions {
  */
 export function createRedisClient(options: RedisModuleOptions, logger: Logger): Redis {
   const redis = new Redis(options.url, {
+    ...redisTlsOptions(options.url, options.caFile),
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,

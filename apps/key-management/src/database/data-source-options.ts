@@ -1,4 +1,5 @@
 import type { DataSourceOptions } from 'typeorm';
+import { postgresConnection, type PostgresTlsSettings } from '@app/common';
 import { KEY_MANAGEMENT_ENTITIES } from './entities/index.js';
 import { KEY_MANAGEMENT_MIGRATIONS } from './migrations/index.js';
 
@@ -7,10 +8,12 @@ import { KEY_MANAGEMENT_MIGRATIONS } from './migrations/index.js';
  * Migrations are listed as classes (no globs): the same list works from sources and
  * from the build. The schema only changes through them (`synchronize` stays off).
  */
-export function keyManagementDataSourceOptions(url: string, poolSize = 10): DataSourceOptions {
+export function keyManagementDataSourceOptions(databaseUrl: string, poolSize = 10, tls: PostgresTlsSettings = {}): DataSourceOptions {
+  const { url, ssl } = postgresConnection(databaseUrl, tls);
   return {
     type: 'postgres',
     url,
+    ssl,
     poolSize,
     entities: KEY_MANAGEMENT_ENTITIES,
     migrations: KEY_MANAGEMENT_MIGRATIONS,

@@ -29,7 +29,7 @@ export class DatabaseModule implements OnModuleInit {
       module: DatabaseModule,
       imports: [
         TypeOrmModule.forRoot({
-          ...keyManagementDataSourceOptions(config.databaseUrl, config.databasePoolSize),
+          ...keyManagementDataSourceOptions(config.databaseUrl, config.databasePoolSize, config.databaseTls),
           retryAttempts: 3,
           retryDelay: 1000,
         }),

@@ -1,4 +1,5 @@
 import type { DataSourceOptions } from 'typeorm';
+import { postgresConnection, type PostgresTlsSettings } from '@app/common';
 import { USAGE_TRACKER_ENTITIES } from './entities/index.js';
 import { USAGE_TRACKER_MIGRATIONS } from './migrations/index.js';
 import { USAGE_SCHEMA } from './usage-schema.js';
@@ -8,10 +9,12 @@ import { USAGE_SCHEMA } from './usage-schema.js';
  * `schema` puts the migrations table in the usage schema too, apart from
  * key-management's. Migrations are listed as classes, so sources and build agree.
  */
-export function usageTrackerDataSourceOptions(url: string, poolSize = 5): DataSourceOptions {
+export function usageTrackerDataSourceOptions(databaseUrl: string, poolSize = 5, tls: PostgresTlsSettings = {}): DataSourceOptions {
+  const { url, ssl } = postgresConnection(databaseUrl, tls);
   return {
     type: 'postgres',
     url,
+    ssl,
     poolSize,
     schema: USAGE_SCHEMA,
     entities: USAGE_TRACKER_ENTITIES,

@@ -19,7 +19,7 @@ export class DatabaseModule implements OnModuleInit {
       module: DatabaseModule,
       imports: [
         TypeOrmModule.forRoot({
-          ...usageTrackerDataSourceOptions(config.databaseUrl, config.databasePoolSize),
+          ...usageTrackerDataSourceOptions(config.databaseUrl, config.databasePoolSize, config.databaseTls),
           retryAttempts: 3,
           retryDelay: 1000,
         }),

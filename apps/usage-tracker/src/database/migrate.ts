@@ -1,14 +1,15 @@
 import 'reflect-metadata';
 import pg from 'pg';
-import { applyMigrations, ensureDatabase, runMigrationScript } from '@app/common';
+import { applyMigrations, ensureDatabase, pendingMigrations, postgresConnection, runMigrationScript, type PostgresTlsSettings } from '@app/common';
 import { usageTrackerDataSourceOptions } from './data-source-options.js';
 import { USAGE_SCHEMA } from './usage-schema.js';
 
 const UNIQUE_VIOLATION = '23505';
 
 /** The tracker's tables live in a schema of their own, which must exist before its migrations table can. */
-async function ensureSchema(databaseUrl: string): Promise<void> {
-  const database = new pg.Client({ connectionString: databaseUrl });
+async function ensureSchema(databaseUrl: string, tls: PostgresTlsSettings): Promise<void> {
+  const { url, ssl } = postgresConnection(databaseUrl, tls);
+  const database = new pg.Client({ connectionString: url, ssl });
   await database.connect();
   try {
     await database.query(`CREATE SCHEMA IF NOT EXISTS ${database.escapeIdentifier(USAGE_SCHEMA)}`);
@@ -21,10 +22,15 @@ async function ensureSchema(databaseUrl: string): Promise<void> {
 }
 
 /** Creates the database and schema if missing, then applies every pending migration in one transaction. */
-export async function migrateUsageTracker(databaseUrl: string): Promise<string[]> {
-  await ensureDatabase(databaseUrl);
-  await ensureSchema(databaseUrl);
-  return applyMigrations(usageTrackerDataSourceOptions(databaseUrl, 1));
+export async function migrateUsageTracker(databaseUrl: string, tls: PostgresTlsSettings = {}): Promise<string[]> {
+  await ensureDatabase(databaseUrl, tls);
+  await ensureSchema(databaseUrl, tls);
+  return applyMigrations(usageTrackerDataSourceOptions(databaseUrl, 1, tls));
 }
 
-runMigrationScript('usage-tracker', import.meta.url, migrateUsageTracker);
+/** The migrations this build expects that the database has not recorded. */
+export function pendingUsageTrackerMigrations(databaseUrl: string, tls: PostgresTlsSettings = {}): Promise<string[]> {
+  return pendingMigrations(usageTrackerDataSourceOptions(databaseUrl, 1, tls));
+}
+
+runMigrationScript('usage-tracker', import.meta.url, { migrate: migrateUsageTracker, pending: pendingUsageTrackerMigrations });
