@@ -27,6 +27,9 @@ const GatewayEnvSchema = BaseEnvSchema.extend({
   SSO_JWKS_COOLDOWN_MS: env.positiveInt(30_000),
   USAGE_STREAM_REPLICAS: env.positiveInt(1).pipe(z.number().max(5)),
   SHUTDOWN_GRACE_MS: env.positiveInt(20_000),
+  SSO_OIDC_ISSUER: env.optionalString().pipe(z.url({ protocol: /^https?$/ }).optional()),
+  SSO_OIDC_CLIENT_ID: env.optionalString().pipe(z.string().max(255).optional()),
+  CONSOLE_DIR: env.optionalString(),
 })
   .refine((vars) => vars.HTTP_HEADERS_TIMEOUT_MS <= vars.HTTP_REQUEST_TIMEOUT_MS, {
     message: 'must not exceed HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)',
@@ -39,6 +42,10 @@ const GatewayEnvSchema = BaseEnvSchema.extend({
   .refine((vars) => !(vars.SSO_JWKS_URL || vars.SSO_JWKS_FILE) || (vars.SSO_ISSUER && vars.SSO_AUDIENCE), {
     message: 'a JWKS needs SSO_ISSUER and SSO_AUDIENCE',
     path: ['SSO_ISSUER'],
+  })
+  .refine((vars) => !vars.SSO_OIDC_ISSUER === !vars.SSO_OIDC_CLIENT_ID, {
+    message: 'console SSO needs both SSO_OIDC_ISSUER and SSO_OIDC_CLIENT_ID',
+    path: ['SSO_OIDC_CLIENT_ID'],
   });
 
 export interface GatewayConfig extends BaseConfig {
@@ -60,6 +67,15 @@ export interface GatewayConfig extends BaseConfig {
   usageStreamReplicas: number;
   /** On SIGTERM, how long requests in flight (SSE streams too) may still run before they are cut. */
   shutdownGraceMs: number;
+  console: ConsoleConfig;
+}
+
+/** The web console under /console/: where its built files are, and the OpenID provider it signs in with. */
+export interface ConsoleConfig {
+  /** The console's build output; undefined: dist/console beside the gateway's own build. */
+  directory: string | undefined;
+  /** Both set, or neither (key sign-in only). */
+  oidc: { issuer: string; clientId: string } | null;
 }
 
 /** How long a client may take, so that slow or idle connections cannot pile up (Slowloris). */
@@ -121,5 +137,12 @@ export function loadGatewayConfig(source: NodeJS.ProcessEnv = process.env): Gate
       jwksCooldownMs: parsed.SSO_JWKS_COOLDOWN_MS,
     },
     shutdownGraceMs: parsed.SHUTDOWN_GRACE_MS,
+    console: {
+      directory: parsed.CONSOLE_DIR,
+      oidc:
+        parsed.SSO_OIDC_ISSUER && parsed.SSO_OIDC_CLIENT_ID
+          ? { issuer: parsed.SSO_OIDC_ISSUER, clientId: parsed.SSO_OIDC_CLIENT_ID }
+          : null,
+    },
   };
 }

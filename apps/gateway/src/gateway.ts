@@ -8,8 +8,9 @@ import { DataPlane } from './data-plane/data-plane.js';
 import { buildOpenApiDocument } from './openapi/openapi-document.js';
 import { mountOpenApi } from './openapi/openapi.route.js';
 import { sendError } from './http/error-response.js';
+import { mountConsole } from './console/console.route.js';
 
-/** Starts the gateway: the data plane on `/api/v1`, management on `/v1`, admin on `/admin/v1`. */
+/** Starts the gateway: the data plane on `/api/v1`, management on `/v1`, admin on `/admin/v1`, the console on `/console/`. */
 export async function startGateway(config: GatewayConfig, logger: Logger): Promise<NestFastifyApplication> {
   return createService({
     module: GatewayModule.forRoot(config, logger),
@@ -42,6 +43,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       // handlers, which Nest installs at init, to ApiExceptionFilter: one place renders every error.
       await app.get(DataPlane).mount(fastify);
       mountOpenApi(fastify, buildOpenApiDocument(app));
+      mountConsole(fastify, config.console, logger);
     },
   });
 }

@@ -1,6 +1,7 @@
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { usageStreamNames } from '@app/common';
+// The defining file, not the @app/common barrel: the browser suite loads this harness without Nest's decorators.
+import { usageStreamNames } from '../../common/src/usage-stream.js';
 import { Subjects } from '@app/contracts';
 import type { TestEnvironment } from './environment.js';
 
