@@ -24,7 +24,7 @@ describe('key lifecycle across replicas', () => {
     gateways = [new GatewayClient(system.gatewayUrl, system.adminToken), new GatewayClient(second.url, system.adminToken)];
     tenant = await gateways[0].provision('standard', ['Support bot']);
     bot = tenant.chatbots[0].id;
-  }, 120_000);
+  }, 240_000);
 
   afterAll(async () => {
     await system?.stop();

@@ -30,9 +30,10 @@ export async function inParallel(count, concurrency, task) {
 
 /**
  * `count` chatbot keys, ten per new chatbot of the tenant's account (the contract's limit):
- * [{ key, keyId, keyHash, chatbotId }]. The plaintext stays in this process.
+ * [{ key, keyId, keyHash, chatbotId }]. The plaintext stays in this process. `fields(i)` adds
+ * lifecycle fields (expiresAt, allowedIps) to key i.
  */
-export async function createChatbotKeys(bus, tenant, count, { concurrency = 32, perChatbot = 10 } = {}) {
+export async function createChatbotKeys(bus, tenant, count, { concurrency = 32, perChatbot = 10, fields = () => ({}) } = {}) {
   const chatbotCount = Math.ceil(count / perChatbot);
   const chatbots = await inParallel(chatbotCount, concurrency, (i) =>
     bus.request('adminCreateChatbot', { accountId: tenant.account.id, name: `bulk bot ${i}` }, 10_000),
@@ -43,7 +44,7 @@ export async function createChatbotKeys(bus, tenant, count, { concurrency = 32, 
     const keyHash = hashApiKey(key);
     const created = await bus.request(
       'createKey',
-      { actor: { userId: tenant.owner.id }, chatbotId, name: `bulk ${i}`, keyHash, prefix: displayPrefix(key) },
+      { actor: { userId: tenant.owner.id }, chatbotId, name: `bulk ${i}`, keyHash, prefix: displayPrefix(key), ...fields(i) },
       10_000,
     );
     return { key, keyId: created.id, keyHash, chatbotId };

@@ -27,6 +27,12 @@ function goals(s) {
   }
   const r = s.revocation;
   if (r) rows.push([`Revocation on 3 replicas: p99 ≤ 250 ms (${r.revocations} revocations)`, `p50 ${f(r.p50)} ms, p99 ${f(r.p99)} ms, max ${f(r.max)} ms`, verdict(r.p99 <= 250 && r.revocations >= 200)]);
+  const l = s.lifecycle;
+  if (l) {
+    for (const [label, x] of [['Expiry', l.expiry], ['Disable', l.disable], ['Roll cut-off', l.rollCutOff]]) {
+      rows.push([`${label} on 3 replicas: p99 ≤ 250 ms (${x.changes} keys)`, `p50 ${f(x.p50)} ms, p99 ${f(x.p99)} ms, max ${f(x.max)} ms`, verdict(x.p99 <= 250)]);
+    }
+  }
   const m = s.manyKeys;
   if (m) {
     // Older results have no control rounds: their ratio is to the throughput scenario's single key.
@@ -114,6 +120,22 @@ it answers 401. Figure per revocation: the slowest replica.
 ${table(['revocations', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'refused at the first poll on all 3'], [[n(r.revocations), f(r.p50), f(r.p90), f(r.p99), f(r.max), n(r.refusedAtFirstPoll)]])}
 
 Load average at the end of this scenario: ${r.loadavg}.
+`;
+}
+
+function lifecycleSection(l) {
+  const row = (label, x) => [label, n(x.changes), f(x.p50), f(x.p90), f(x.p99), f(x.max), n(x.refusedAtFirstPoll)];
+  return `## Lifecycle changes across 3 gateway replicas
+
+Measured like revocation: each key cached on all 3 replicas first, then one change at a time, every replica
+polled until it answers 401; the figure per key is the slowest replica, from the instant the change takes
+effect: a key's \`expiresAt\` (set at creation; no event, the caches' own bound), the answer to
+\`PATCH {"enabled":false}\`, and for a roll with \`gracePeriodSeconds: 1\` the moment the roll was sent plus
+one second (the cut-off is no earlier, so that figure errs on the slow side).
+
+${table(['change', 'keys', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'refused at the first poll on all 3'], [row('expiry', l.expiry), row('disable', l.disable), row('roll cut-off', l.rollCutOff)])}
+
+Load average at the end of this scenario: ${l.loadavg}.
 `;
 }
 
@@ -354,6 +376,7 @@ ${table(['goal', 'measured', 'verdict'], goals(s))}
     s.throughput && throughputSection(s.throughput),
     s.verify && verifySection(s.verify),
     s.revocation && revocationSection(s.revocation),
+    s.lifecycle && lifecycleSection(s.lifecycle),
     s.manyKeys && manyKeysSection(s.manyKeys),
     (s.usage || s.tracker) && usageSection(s.usage, s.tracker),
     profileSection(s.profile),

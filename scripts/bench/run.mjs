@@ -12,6 +12,7 @@ import { load } from './load.mjs';
 import { connectBus } from './keys.mjs';
 import { runVerifyLatency } from './verify-latency.mjs';
 import { runRevocation } from './revocation.mjs';
+import { runLifecyclePropagation } from './lifecycle.mjs';
 import { runManyKeys } from './many-keys.mjs';
 import { runTrackerIngestion, runUsage } from './usage.mjs';
 
@@ -21,8 +22,8 @@ const log = (line) => process.stdout.write(`${line}\n`);
 export async function runBench({ quick, only, profile, out, command, machine, loadavg }) {
   const wanted = (name) => only === null || only.has(name);
   const settings = quick
-    ? { rounds: 3, seconds: 3, connections: 50, verifySamples: 500, revocations: 200, manyKeys: 10_000, usageRequests: 50_000, trackerMessages: 50_000, trackerUses: 200_000 }
-    : { rounds: 5, seconds: 8, connections: 50, verifySamples: 2_000, revocations: 250, manyKeys: 100_000, usageRequests: 200_000, trackerMessages: 200_000, trackerUses: 500_000 };
+    ? { rounds: 3, seconds: 3, connections: 50, verifySamples: 500, revocations: 200, lifecycleChanges: 50, manyKeys: 10_000, usageRequests: 50_000, trackerMessages: 50_000, trackerUses: 200_000 }
+    : { rounds: 5, seconds: 8, connections: 50, verifySamples: 2_000, revocations: 250, lifecycleChanges: 100, manyKeys: 100_000, usageRequests: 200_000, trackerMessages: 200_000, trackerUses: 500_000 };
   const report = { command, machine, settings, quick, started: new Date().toISOString(), scenarios: {} };
   const note = (name, result) => {
     report.scenarios[name] = { ...result, loadavg: loadavg().map((v) => v.toFixed(2)).join(' ') };
@@ -60,6 +61,10 @@ export async function runBench({ quick, only, profile, out, command, machine, lo
     if (wanted('revocation')) {
       log(`revocation: ${settings.revocations} keys, 3 gateway replicas`);
       note('revocation', await runRevocation({ ...context, count: settings.revocations }));
+    }
+    if (wanted('lifecycle')) {
+      log(`lifecycle: expiry, disable and roll cut-off, ${settings.lifecycleChanges} keys each, 3 gateway replicas`);
+      note('lifecycle', await runLifecyclePropagation({ ...context, count: settings.lifecycleChanges }));
     }
     if (wanted('usage')) {
       log(`usage: ${settings.usageRequests} requests at full throughput, totals checked`);

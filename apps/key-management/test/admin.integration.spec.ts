@@ -84,6 +84,8 @@ describe('key-management over the bus: provisioning and lookups', () => {
       accountId: account.id,
       chatbotId: null,
       userId: admin.id,
+      endsAt: null,
+      allowedIps: null,
     });
     expect(await outcome(km.bus.request('adminImportLegacyKey', { userId: admin.id, keyHash: hashApiKey(legacyKey), prefix: null }))).toBe('conflict');
     expect(await outcome(km.bus.request('adminImportLegacyKey', { userId: admin.id, keyHash: issued.keyHash, prefix: null }))).toBe('conflict');

@@ -62,6 +62,11 @@ describe('key-management over the bus: admin provisioning, then the management A
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       createdBy: member.id,
       lastUsedAt: null,
+      status: 'active',
+      enabled: true,
+      expiresAt: null,
+      allowedIps: null,
+      rolledFrom: null,
     });
     expect(km.events).toContainEqual({ subject: 'keyCreated', event: { keyId: created.id, keyHash: material.keyHash, accountId: account.id } });
     expect(await km.bus.request('lookupKey', { keyHash: material.keyHash })).toEqual({
@@ -70,6 +75,8 @@ describe('key-management over the bus: admin provisioning, then the management A
       accountId: account.id,
       chatbotId: support.id,
       userId: null,
+      endsAt: null,
+      allowedIps: null,
     });
 
     const newer = await km.bus.request('createKey', { actor: ownerActor, chatbotId: support.id, name: 'CRM', ...hashOnly() });
@@ -118,6 +125,8 @@ describe('key-management over the bus: admin provisioning, then the management A
       accountId: account.id,
       chatbotId: null,
       userId: owner.id,
+      endsAt: null,
+      allowedIps: null,
     });
     expect((await km.bus.request('listKeys', { actor: ownerActor, chatbotId: null })).data.map((key) => key.id)).toEqual([userKey.id]);
     // A chatbot key is not a user-level key, even of the same account.
