@@ -1,15 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
+import { poll } from '@app/testing';
 import { createChatbotKey, startAttackSystem, type AttackSystem, type RawAnswer, type RawRequest, type Tenant } from './attack-system.js';
 import { scopeViolations, type Reach } from './scope-oracle.js';
 
 /**
  * Hostile input on the data plane, through a real gateway to an upstream that records what it
  * gets. For every generated request: never a 5xx, and whatever reached the upstream targets
- * only what the presented key reaches, as the upstream itself reads the path and body.
+ * only what the presented key reaches, as the most lenient upstream reads the path, query and body
+ * (matrix parameters cut, case folded, dots resolved, members of any case: see scope-oracle.ts).
  */
 const RUNS = { numRuns: 250 };
-const REFUSALS = new Set([400, 401, 403, 404, 413, 429]);
+const REFUSALS = new Set([400, 401, 403, 404, 413, 415, 429]);
 
 let attack: AttackSystem;
 let tenant: Tenant;
@@ -37,8 +39,12 @@ const chatbotA = () => tenant.chatbots[0].id as string;
 const chatbotB = () => tenant.chatbots[1].id as string;
 const foreignChatbot = () => other.chatbots[0].id as string;
 
-/** Chatbot ids an attacker aims at: its own, a sibling, another tenant's, nonsense. Resolved per run. */
-const targetId = fc.constantFrom<() => string>(chatbotA, chatbotB, foreignChatbot, () => 'does-not-exist', () => '00000000-0000-0000-0000-000000000000');
+const upper = (id: () => string) => () => id().toUpperCase();
+
+/** Chatbot ids an attacker aims at: its own, a sibling, another tenant's (also upper-cased), nonsense. Resolved per run. */
+const targetId = fc.constantFrom<() => string>(
+  chatbotA, chatbotB, foreignChatbot, upper(chatbotA), upper(foreignChatbot), () => 'does-not-exist', () => '00000000-0000-0000-0000-000000000000',
+);
 const presentedKey = fc.constantFrom<() => string>(() => chatbotKey.key, () => tenant.ownerKey);
 const credentialHeader = fc.constantFrom<(key: string) => Record<string, string>>(
   (key) => ({ authorization: `Bearer ${key}` }),
@@ -48,6 +54,7 @@ const credentialHeader = fc.constantFrom<(key: string) => Record<string, string>
 const pathPiece = fc.constantFrom(
   '.', '..', '', '%2e', '%2e%2e', '.%2e', '%2f', '%5c', '\\', '%252e%252e', '%252f', '%25252e', '%00', '%c0%ae%c0%ae', '%ef%bc%8f',
   '%e2%80%a4%e2%80%a4', '%20', '%09', ';', ';..', '..;', '%3b', '#', 'chatbots', 'chat', 'messages', 'x', '%', '%zz', '%62', 'CHATBOTS', 'api', 'v1',
+  'Chatbots', 'API', 'V1', 'CHAT', 'x;jsessionid=1', '%3B', '%253b', 'chatbots;a=b', '.;', '..%3b', '%2e%2e;',
 );
 
 /** Asserts the answer is a refusal or a forward, never a 5xx, and that nothing out of scope was forwarded. */
@@ -64,7 +71,10 @@ async function judge(request: RawRequest): Promise<RawAnswer> {
     if (request.method !== 'HEAD') expect(typeof answer.json?.error?.code).toBe('string');
     expect(forwarded).toEqual([]);
   }
-  for (const request of forwarded) expect([label, scopeViolations(request, reach)]).toEqual([label, []]);
+  for (const request of forwarded) {
+    expect([label, scopeViolations(request, reach)]).toEqual([label, []]);
+    expect([label, smuggledHeaders(request.headers)]).toEqual([label, []]);
+  }
   return answer;
 }
 
@@ -73,7 +83,10 @@ describe('data plane under hostile input (properties, real gateway and upstream)
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'),
-        fc.constantFrom('/api/v1/chatbots/{own}/', '/api/v1/chatbots/{target}/', '/api/v1/', '/api/v1/chatbots/', '/api//v1/chatbots/{target}', '/'),
+        fc.constantFrom(
+          '/api/v1/chatbots/{own}/', '/api/v1/chatbots/{target}/', '/api/v1/', '/api/v1/chatbots/', '/api//v1/chatbots/{target}', '/',
+          '/API/V1/CHATBOTS/{target}/', '/api/v1/chatbots/{target}/..;/{own}/', '/Api/v1/Chatbots/{own};x=1/', '/api/v1/chatbots/{own}/..;/',
+        ),
         fc.array(fc.oneof(pathPiece, targetId.map((id) => `{${id()}}`)), { maxLength: 7 }),
         targetId,
         presentedKey,
@@ -92,6 +105,7 @@ describe('data plane under hostile input (properties, real gateway and upstream)
     const headerName = fc.constantFrom(
       'x-account-id', 'x-chatbot-id', 'x-api-key-id', 'x-api-key-type', 'x-user-id', 'x-forwarded-for', 'x-real-ip', 'forwarded',
       'x-original-url', 'x-rewrite-url', 'x-http-method-override', 'x-request-id', 'x-custom', 'cookie', 'content-type',
+      'x_account_id', 'X_Chatbot_Id', 'x-api_key-id', 'x_api_key_type', 'x_user_id', 'x_original_url', 'x-http-method', 'x-method-override',
     );
     const headerValue = fc.oneof(
       fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code)), maxLength: 140 }).map((value) => value.trim()),
@@ -150,6 +164,10 @@ describe('data plane under hostile input (properties, real gateway and upstream)
       targetId.map((id) => `[{"chatbotId":${quoted(id())}}]`),
       targetId.map((id) => `{"chatbotId":${quoted(`${id()}\u0000`)}}`),
       targetId.map((id) => `{"chatbotId":[${quoted(id())}]}`),
+      fc.tuple(targetId, targetId, fc.constantFrom('ChatbotId', 'CHATBOTID', 'chatbotid', 'chatbot\\u0069d', 'ChatBotId')).map(
+        ([first, second, name]) => `{"chatbotId":${quoted(first())},"${name}":${quoted(second())}}`,
+      ),
+      fc.tuple(targetId, fc.constantFrom('ChatbotId', 'chatbotid')).map(([id, name]) => `{"${name}":${quoted(id())}}`),
       fc.constantFrom('', 'null', '"x"', '{}', '{"chatbotId":null}', '{"chatbotId":""}', '\u0000'),
       fc.string({ maxLength: 80 }),
     );
@@ -158,12 +176,57 @@ describe('data plane under hostile input (properties, real gateway and upstream)
       (text) => Buffer.concat([Buffer.from(text), Buffer.from([0xff, 0xfe])]),
       (text) => Buffer.from(text, 'utf16le'),
     );
-    const contentType = fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-16');
+    const contentType = fc.constantFrom(
+      'application/json', 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-16', 'application/json; charset=UTF-8',
+      'multipart/form-data; boundary=x', 'APPLICATION/JSON',
+    );
+    const encodingHeader = fc.constantFrom<Record<string, string>>({}, {}, { 'content-encoding': 'gzip' }, { 'content-encoding': 'identity' });
     await fc.assert(
-      fc.asyncProperty(body, encoding, contentType, presentedKey, fc.constantFrom('/api/v1/chat', '/api/v1/chat/', '/api/v1//chat', '/api/v1/x/../chat'), async (text, encode, type, key, path) => {
-        await judge({ method: 'POST', path, headers: { authorization: `Bearer ${key()}`, 'content-type': type }, body: encode(text) });
-      }),
+      fc.asyncProperty(
+        body,
+        encoding,
+        contentType,
+        encodingHeader,
+        presentedKey,
+        fc.constantFrom('/api/v1/chat', '/api/v1/chat/', '/api/v1//chat', '/api/v1/x/../chat', '/API/V1/Chat', '/api/v1/chat;x=1', '/api/v1/chat?{q}=%s'),
+        fc.constantFrom('chatbotId', 'ChatbotId', 'chatbotid', 'chatbotId[]', 'chatbot%49d', 'other'),
+        targetId,
+        async (text, encode, type, extra, key, template, queryName, queryTarget) => {
+          const path = template.replace('{q}', queryName).replace('%s', encodeURIComponent(queryTarget()));
+          await judge({ method: 'POST', path, headers: { authorization: `Bearer ${key()}`, 'content-type': type, ...extra }, body: encode(text) });
+        },
+      ),
       { numRuns: 300 },
     );
   });
+
+  it('an upper-case spelling of a deleted chatbot is that deleted chatbot: never forwarded', async () => {
+    const doomed = (await attack.helpers.admin('POST', `/accounts/${tenant.account.id}/chatbots`, { name: 'Doomed bot' })).body.id as string;
+    const lowerPath = `/api/v1/chatbots/${doomed}/messages`;
+    const upperPath = `/api/v1/chatbots/${doomed.toUpperCase()}/messages`;
+    const credential = { authorization: `Bearer ${tenant.ownerKey}` };
+    // From an address of its own: the properties above presented invalid keys enough to be throttled.
+    const send = (path: string) => attack.send({ path, headers: credential }, '127.0.0.9');
+    // Both spellings cached as allowed before the deletion.
+    for (const path of [lowerPath, upperPath]) expect((await send(path)).status).toBe(200);
+    for (const request of attack.takeForwarded()) expect(request.headers['x-chatbot-id']).toBe(doomed);
+    expect((await attack.helpers.admin('DELETE', `/chatbots/${doomed}`)).status).toBe(204);
+    for (const path of [lowerPath, upperPath, `/API/V1/CHATBOTS/${doomed.toUpperCase()}`]) {
+      const refused = await poll(
+        () => send(path),
+        (answer) => answer.status !== 200,
+        { timeoutMs: 1_000, intervalMs: 25, onTimeout: 'return' },
+      );
+      expect([path, refused.status]).toEqual([path, 403]);
+      // Later answers stay refusals: nothing cached under another spelling brings it back.
+      expect([path, (await send(path)).status]).toEqual([path, 403]);
+    }
+    attack.takeForwarded();
+  });
 });
+
+/** Headers a WSGI/CGI upstream would read as an identity header, or that reroute the request upstream. */
+function smuggledHeaders(headers: Record<string, unknown>): string[] {
+  const rerouting = ['x-original-url', 'x-rewrite-url', 'x-http-method-override', 'x-http-method', 'x-method-override'];
+  return Object.keys(headers).filter((name) => name.includes('_') || rerouting.includes(name));
+}

@@ -48,21 +48,78 @@ function readValue(text: string, from: number): unknown {
   return rest.slice(0, /[,}\]]/.exec(rest)?.index ?? rest.length).trim();
 }
 
-/** The chatbot a strict upstream reads from a forwarded request (default route table), or null for an account route. */
-export function upstreamTargets(request: Forwarded): string[] | null {
-  const path = request.url.split('?')[0];
-  const segments = path.split('/').slice(1).map((segment) => decodeURIComponent(segment));
-  if (segments[0] === 'api' && segments[1] === 'v1' && segments[2] === 'chatbots' && segments.length > 3) return [segments[3]];
-  const isChat = segments.length >= 3 && segments[2] === 'chat' && (segments.length === 3 || (segments.length === 4 && segments[3] === ''));
-  if (request.method === 'POST' && segments[0] === 'api' && segments[1] === 'v1' && isChat) {
-    let text: string;
+/**
+ * How the most lenient upstream framework reads a path: `;…` matrix parameters cut from each
+ * segment (Tomcat, Jetty, Spring) before and after percent-decoding, encoded separators decoded and
+ * split on, empty segments dropped, `.` and `..` resolved, and letters folded (Express, ASP.NET).
+ */
+export function lenientSegments(path: string): string[] {
+  const pieces: string[] = [];
+  for (const raw of path.split('/')) {
+    let segment = raw.split(';')[0];
     try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(request.body);
-      JSON.parse(text);
+      segment = decodeURIComponent(segment);
     } catch {
-      return ['(unreadable body)'];
+      // A malformed escape stays as sent: such a framework reads the raw text.
     }
-    return topLevelValues(text.replace(/^\uFEFF/, ''), 'chatbotId').map(String);
+    pieces.push(...segment.split(';')[0].split(/[/\\]/));
+  }
+  const out: string[] = [];
+  for (const piece of pieces) {
+    if (piece === '' || piece === '.') continue;
+    if (piece === '..') out.pop();
+    else out.push(piece.toLowerCase());
+  }
+  return out;
+}
+
+/** Whether a member or parameter name binds to `chatbotId` in a case-insensitive binder (Go, ASP.NET Core, qs arrays). */
+function namesChatbotId(name: string): boolean {
+  const base = name.split('[')[0];
+  return base.toLowerCase() === 'chatbotid' || base.toUpperCase() === 'CHATBOTID';
+}
+
+/** Every chatbot id a lenient binder may read from the JSON body and the query string: members of any case, duplicates included. */
+function lenientBodyTargets(request: Forwarded, query: string): string[] {
+  const fromQuery = [...new URLSearchParams(query)].filter(([name]) => namesChatbotId(name)).map(([, value]) => value);
+  const type = String(request.headers['content-type'] ?? '').toLowerCase();
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(request.body).replace(/^\uFEFF/, '');
+  } catch {
+    return ['(unreadable body)'];
+  }
+  if (!type.startsWith('application/json')) {
+    // A form parser reads the same bytes as fields.
+    return [...fromQuery, ...[...new URLSearchParams(text)].filter(([name]) => namesChatbotId(name)).map(([, value]) => value)];
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return ['(unreadable body)'];
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return fromQuery;
+  // Every distinct spelling is its own key of the parsed object; topLevelValues adds the duplicates of each.
+  const names = Object.keys(json).filter(namesChatbotId);
+  return [...fromQuery, ...names.flatMap((name) => topLevelValues(text, name).map(String))];
+}
+
+/**
+ * The chatbots a lenient upstream reads from a forwarded request (default route table), lower-cased,
+ * or null for an account route. It routes `/api/v1/chatbots/{id}…` and `POST /api/v1/chat` by the
+ * lenient path above; on the chat route it binds `chatbotId` from the JSON body and the query string,
+ * in any case. (A strict upstream reads a subset of this: whatever is safe here is safe there.)
+ */
+export function upstreamTargets(request: Forwarded): string[] | null {
+  const queryAt = request.url.indexOf('?');
+  const path = queryAt === -1 ? request.url : request.url.slice(0, queryAt);
+  const query = queryAt === -1 ? '' : request.url.slice(queryAt + 1);
+  const segments = lenientSegments(path);
+  if (segments[0] !== 'api' || segments[1] !== 'v1') return null;
+  if (segments[2] === 'chatbots' && segments.length > 3) return [segments[3]];
+  if (request.method === 'POST' && segments[2] === 'chat' && segments.length === 3) {
+    return lenientBodyTargets(request, query).map((target) => target.toLowerCase());
   }
   return null;
 }
@@ -88,7 +145,7 @@ export function scopeViolations(request: Forwarded, reachByKeyId: ReadonlyMap<st
   if (targets.length === 0) problems.push('a chatbot route forwarded without a chatbot id');
   for (const target of targets) {
     if (!reach.chatbots.has(target)) problems.push(`chatbot ${JSON.stringify(target)} is outside the key's reach (${request.method} ${request.url})`);
-    if (header('x-chatbot-id') !== target) problems.push(`X-Chatbot-Id ${String(header('x-chatbot-id'))} but the upstream reads ${JSON.stringify(target)}`);
+    if (header('x-chatbot-id') !== target) problems.push(`X-Chatbot-Id ${String(header('x-chatbot-id'))} but a lenient upstream reads ${JSON.stringify(target)}`);
   }
   return problems;
 }

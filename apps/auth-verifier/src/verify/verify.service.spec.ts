@@ -493,6 +493,19 @@ describe('VerifyService', () => {
 
       await expect(sut.verify({ key: userKey, chatbotId: CHATBOT })).resolves.toMatchObject({ allowed: false, code: 'insufficient_scope' });
     });
+
+    it('reads an upper-case chatbot id as the same chatbot: judged, cached and tombstoned lower-case', async () => {
+      stored.key = hit(userRecord);
+      stored.chatbot = () => hit(ACCOUNT);
+
+      await expect(sut.verify({ key: userKey, chatbotId: CHATBOT.toUpperCase() })).resolves.toMatchObject({ allowed: true, chatbotId: CHATBOT });
+      expect(cache.readForVerify).toHaveBeenLastCalledWith(hashApiKey(userKey), CHATBOT);
+      changes.chatbotDeleted(CHATBOT);
+      await expect(sut.verify({ key: userKey, chatbotId: CHATBOT.toUpperCase() })).resolves.toMatchObject({
+        allowed: false,
+        code: 'insufficient_scope',
+      });
+    });
   });
   describe('key lifecycle: end, allow-list, updates', () => {
     const hash = hashApiKey(userKey);

@@ -395,6 +395,41 @@ describe('KeyAuthenticator', () => {
       expect(sut.fromCache(key, 'bot-1', 'c')).toBeUndefined();
       bus.verify.mockResolvedValue({ valid: false, code: 'invalid_api_key' });
       expect(await codeOf(sut.authenticate(key, 'bot-1', 'c'))).toBe('invalid_api_key');
+      });
+    });
+
+  describe('checkCredential (before a body is read)', () => {
+    it('passes a valid key whatever it reaches, from any cached reply for it, without asking again', async () => {
+      const { sut, bus } = setup();
+      const key = generateApiKey('chatbot');
+      bus.verify.mockResolvedValue(allowed({ allowed: false, code: 'insufficient_scope' } as Partial<VerifyReply>));
+      await expect(sut.checkCredential(key, 'c')).resolves.toBeUndefined();
+      expect(bus.verify).toHaveBeenCalledWith({ key }, 50);
+      // Known now: answered without a promise, and a reply cached for another target counts too.
+      expect(sut.checkCredential(key, 'c')).toBeUndefined();
+      const other = generateApiKey('user');
+      bus.verify.mockResolvedValue(allowed({ type: 'user', chatbotId: 'bot-2' }));
+      await sut.authenticate(other, 'bot-2', 'c');
+      expect(sut.checkCredential(other, 'c')).toBeUndefined();
+      expect(bus.verify).toHaveBeenCalledTimes(2);
+    });
+
+    it('refuses an unknown, malformed or revoked key, and fails closed when the verifier cannot answer', async () => {
+      const { sut, bus, handlers } = setup();
+      const unknown = generateApiKey('chatbot');
+      bus.verify.mockResolvedValueOnce({ valid: false, code: 'invalid_api_key' });
+      expect(await codeOf(sut.checkCredential(unknown, 'c')!)).toBe('invalid_api_key');
+      expect(() => sut.checkCredential(unknown, 'c')).toThrow(ApiError);
+      expect(await codeOf(Promise.resolve().then(() => sut.checkCredential('cbk_short', 'c')))).toBe('invalid_api_key');
+      const down = generateApiKey('chatbot');
+      bus.verify.mockRejectedValueOnce(new BusUnavailableError('auth.verify', new Error('down')));
+      expect(await codeOf(sut.checkCredential(down, 'c')!)).toBe('auth_unavailable');
+      const revoked = generateApiKey('chatbot');
+      bus.verify.mockResolvedValue(allowed({ keyId: 'key-9' }));
+      await sut.checkCredential(revoked, 'c');
+      handlers.keyRevoked!({ keyId: 'key-9', keyHash: hashApiKey(revoked), accountId: 'acc-1', chatbotId: 'bot-1' });
+      bus.verify.mockResolvedValue({ valid: false, code: 'invalid_api_key' });
+      expect(await codeOf(Promise.resolve().then(() => sut.checkCredential(revoked, 'c')))).toBe('invalid_api_key');
     });
   });
 });

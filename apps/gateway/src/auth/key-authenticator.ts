@@ -87,9 +87,9 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
    * (ApiError), or undefined when `authenticate` has to ask `auth.verify`. The data plane's
    * warm path: no promise, no classification (only well-formed keys are ever cached).
    */
-  fromCache(presentedKey: string, chatbotId: string | null, clientAddress: string): VerifiedKey | undefined {
+  fromCache(presentedKey: string, chatbotId: string | null, clientAddress: string, keyHash = keyHashOf(presentedKey)): VerifiedKey | undefined {
     const startedAt = performance.now();
-    const cached = this.cache.get(cacheKeyFor(keyHashOf(presentedKey), chatbotId), Date.now());
+    const cached = this.cache.get(cacheKeyFor(keyHash, chatbotId), Date.now());
     if (!cached) return undefined;
     cacheHits.inc();
     try {
@@ -113,9 +113,9 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
    * `authenticate` does when it is refused (invalid, revoked, throttled, or cannot be verified).
    * Lets the data plane answer a bad key before reading a body it would need for the target; the
    * scope is judged afterwards. Synchronous when the cache knows the key (no promise on the warm path).
+   * `keyHash` lets the caller hash the key once for this and `fromCache`.
    */
-  checkCredential(presentedKey: string, clientAddress: string): Promise<void> | undefined {
-    const keyHash = keyHashOf(presentedKey);
+  checkCredential(presentedKey: string, clientAddress: string, keyHash = keyHashOf(presentedKey)): Promise<void> | undefined {
     const known = this.cache.anyFor(keyHash, Date.now());
     if (known !== undefined) return void this.decideCredential(known, clientAddress);
     return this.replyFor(presentedKey, keyHash, null, clientAddress).then((reply) => this.decideCredential(reply, clientAddress));

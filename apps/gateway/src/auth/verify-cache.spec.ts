@@ -86,4 +86,16 @@ describe('VerifyCache', () => {
     expect(sut.get('ended', 1_000)).toBeUndefined();
     expect(sut.size).toBe(0);
   });
+
+  it('finds any live reply for a key hash, whatever target it was asked for', () => {
+    const sut = new VerifyCache({ maxEntries: 10, ttlMs: 1000, negativeTtlMs: 100 });
+    expect(sut.anyFor(hash(1), 0)).toBeUndefined();
+    sut.set(cacheKeyFor(hash(1), 'bot-1'), hash(1), valid('k1'), 0);
+    expect(sut.anyFor(hash(1), 999)).toEqual(valid('k1'));
+    expect(sut.anyFor(hash(1), 1000)).toBeUndefined();
+    sut.set(cacheKeyFor(hash(2), 'bot-9'), hash(2), invalid, 0);
+    expect(sut.anyFor(hash(2), 50)).toEqual(invalid);
+    sut.dropKeyHash(hash(2));
+    expect(sut.anyFor(hash(2), 50)).toBeUndefined();
+  });
 });

@@ -5,6 +5,7 @@ import type { VerifiedKey } from '@app/contracts';
 import type { GatewayConfig } from '../config.js';
 import { sendError } from '../http/error-response.js';
 import { KeyAuthenticator } from '../auth/key-authenticator.js';
+import { keyHashOf } from '../auth/key-hash.js';
 import { normaliseApiPath } from './api-path.js';
 import { upstreamRequestHeaders } from './forwarded-headers.js';
 import { queryValues, refuseFieldInQuery } from './field-names.js';
@@ -68,10 +69,17 @@ export class DataPlane implements OnApplicationShutdown {
       const presented = this.auth.presentedKey(request.headers);
       if (presented === null) throw new ApiError('missing_api_key', 'send the API key as "Authorization: Bearer …" or "X-API-Key"');
       // Only a route whose chatbot id is in the body reads (and parses) the body; every other body streams through.
-      const body = match.chatbotIdSource?.from === 'body' ? await this.judgedBody(request, presented, match.chatbotIdSource.name, target.query) : null;
-      const chatbotId = this.chatbotIdOf(match, target.query, body);
+      // Such a route hashes the key once, for the credential check before the body and the lookup after it.
+      const source = match.chatbotIdSource;
       const client = clientAddress(request);
-      const key = this.auth.fromCache(presented, chatbotId, client) ?? (await this.auth.authenticate(presented, chatbotId, client));
+      let body: Buffer | null = null;
+      let keyHash: string | undefined;
+      if (source?.from === 'body') {
+        keyHash = keyHashOf(presented);
+        body = await this.judgedBody(request, presented, keyHash, client, source.name, target.query);
+      }
+      const chatbotId = this.chatbotIdOf(match, target.query, body);
+      const key = this.auth.fromCache(presented, chatbotId, client, keyHash) ?? (await this.auth.authenticate(presented, chatbotId, client));
       const status = await this.forward(request, reply, target.path + target.query, key, body);
       this.metrics.record(route, status ?? CLIENT_CLOSED, startedAt);
       return reply;
@@ -94,10 +102,17 @@ export class DataPlane implements OnApplicationShutdown {
    * the media type, the query string, and the credential. A refused key is answered while its
    * body is still arriving: unauthenticated clients cannot make the gateway hold their bodies.
    */
-  private async judgedBody(request: FastifyRequest, presented: string, field: string, query: string): Promise<Buffer> {
+  private async judgedBody(
+    request: FastifyRequest,
+    presented: string,
+    keyHash: string,
+    client: string,
+    field: string,
+    query: string,
+  ): Promise<Buffer> {
     requireJsonBody(request.headers);
     refuseFieldInQuery(query, field);
-    await this.auth.checkCredential(presented, request.ip);
+    await this.auth.checkCredential(presented, client, keyHash);
     return readBody(request.raw, this.config.bodyLimitBytes);
   }
 

@@ -49,4 +49,34 @@ describe('forwarded headers', () => {
       ),
     ).toEqual({ 'content-type': 'text/event-stream', 'set-cookie': ['a=1', 'b=2'], 'x-request-id': 'req-1' });
   });
+
+  it('drops identity headers under any "_" spelling and headers that reroute the request, keeping other "_" names', () => {
+    const sut = upstreamRequestHeaders(
+      {
+        x_account_id: 'spoof',
+        x_chatbot_id: 'spoof',
+        'x-api_key-id': 'spoof',
+        x_api_key_type: 'user',
+        x_user_id: 'spoof',
+        x_api_key: 'usk_x',
+        'x-original-url': '/api/v1/chatbots/other',
+        'x-rewrite-url': '/api/v1/chatbots/other',
+        x_original_url: '/api/v1/chatbots/other',
+        'x-http-method-override': 'DELETE',
+        'x-http-method': 'DELETE',
+        'x-method-override': 'DELETE',
+        'x-trace_id': 'kept',
+      },
+      { ...key, chatbotId: 'b1' },
+      'req-1',
+    );
+    expect(sut).toEqual({
+      'x-trace_id': 'kept',
+      'x-request-id': 'req-1',
+      'x-account-id': 'a1',
+      'x-api-key-id': 'k1',
+      'x-api-key-type': 'user',
+      'x-chatbot-id': 'b1',
+    });
+  });
 });
