@@ -9,7 +9,7 @@ import { expectStatus, GatewayClient } from '../client.js';
 import { callChatbot, createChatbotKey, usageTotal, waitFor } from '../faults/fault-kit.js';
 
 /** The file shipped for docker compose and k8s, used as is: only the passwords come from the environment. */
-const SHIPPED_CONFIG = join(ROOT, 'deploy', 'nats', 'nats-server.conf');
+const SHIPPED_CONFIG = join(ROOT, 'k8s', 'nats', 'nats-server.conf');
 const USERS = ['gateway', 'key-management', 'auth-verifier', 'usage-tracker', 'internal-service'] as const;
 type User = (typeof USERS)[number];
 const SERVICES = USERS.filter((user): user is Exclude<User, 'internal-service'> => user !== 'internal-service');

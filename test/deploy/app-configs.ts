@@ -31,6 +31,7 @@ export const TEST_SECRET_VALUES: Record<string, string> = {
   REDIS_URL: 'rediss://default:test-password@redis.example.internal:6380',
   ADMIN_TOKEN: 'test-admin-token-0123456789abcdef',
   SSO_HS256_SECRET: 'test-hs256-secret-0123456789abcdef',
+  NATS_PASSWORD: 'ptestnatspassword0123456789',
 };
 
 export function testSecretValue(variable: string): string {

@@ -43,14 +43,28 @@ describe('docker-compose.yml', () => {
   });
 
   it('keeps PostgreSQL, Redis and NATS (JetStream with a file store) on named volumes', () => {
+    // Files mounted from the repository (the NATS configuration) are not data: only named volumes are.
+    const named = (name: string): string[] => (services[name].volumes ?? []).filter((volume: string) => !volume.startsWith('./'));
     for (const name of INFRASTRUCTURE) {
-      const volumes: string[] = services[name].volumes ?? [];
+      const volumes = named(name);
       expect(volumes.length).toBe(1);
       expect(Object.keys(compose.volumes)).toContain(volumes[0].split(':')[0]);
     }
     const nats: string[] = services.nats.command;
     expect(nats).toEqual(expect.arrayContaining(['-js', '-sd']));
-    expect(services.nats.volumes[0].split(':')[1]).toBe(nats[nats.indexOf('-sd') + 1]);
+    expect(named('nats')[0].split(':')[1]).toBe(nats[nats.indexOf('-sd') + 1]);
+  });
+
+  it('runs NATS with the shipped per-service configuration, and gives each service its own NATS user', () => {
+    const nats: string[] = services.nats.command;
+    const config = nats[nats.indexOf('-c') + 1];
+    expect(services.nats.volumes).toContain(`./k8s/nats/nats-server.conf:${config}:ro`);
+    for (const name of ['gateway', 'key-management', 'auth-verifier', 'usage-tracker']) {
+      const environment = composeEnvironment(services[name]);
+      expect({ name, user: environment.NATS_USER }).toEqual({ name, user: name });
+      const variable = `NATS_${name.toUpperCase().replace('-', '_')}_PASSWORD`;
+      expect({ name, password: environment.NATS_PASSWORD }).toEqual({ name, password: composeEnvironment(services.nats)[variable] });
+    }
   });
 
   it('starts everything in order: depends_on names existing services with valid conditions', () => {

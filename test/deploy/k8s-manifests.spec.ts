@@ -46,6 +46,7 @@ describe('k8s/ files', () => {
       'k8s/base',
       'k8s/monitoring',
       'k8s/monitoring/scrape-config',
+      'k8s/nats',
       'k8s/overlays/dev',
       'k8s/overlays/prod',
     ]);
@@ -258,11 +259,11 @@ describeRendered('k8s/base configuration, rendered', () => {
         .filter((variable: Manifest) => variable.valueFrom?.secretKeyRef)
         .map((variable: Manifest) => variable.name)
         .sort();
-    expect(secretVariables('gateway')).toEqual(['ADMIN_TOKEN', 'SSO_HS256_SECRET']);
-    expect(secretVariables('key-management')).toEqual(['DATABASE_URL']);
-    expect(secretVariables('usage-tracker')).toEqual(['DATABASE_URL']);
+    expect(secretVariables('gateway')).toEqual(['ADMIN_TOKEN', 'NATS_PASSWORD', 'SSO_HS256_SECRET']);
+    expect(secretVariables('key-management')).toEqual(['DATABASE_URL', 'NATS_PASSWORD']);
+    expect(secretVariables('usage-tracker')).toEqual(['DATABASE_URL', 'NATS_PASSWORD']);
     expect(secretVariables('migrate')).toEqual(['DATABASE_URL']);
-    expect(secretVariables('auth-verifier')).toEqual(['REDIS_URL']);
+    expect(secretVariables('auth-verifier')).toEqual(['NATS_PASSWORD', 'REDIS_URL']);
     expect(secretVariables('demo-upstream')).toEqual([]);
   });
 });

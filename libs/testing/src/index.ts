@@ -6,3 +6,4 @@ export * from './factories.js';
 export * from './private-servers.js';
 export * from './polling.js';
 export * from './http-client.js';
+export * from './tcp-proxy.js';

@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startTcpProxy, startTestSystem, type ServiceReplica, type TcpProxy, type TestSystem } from '@app/testing';
+import { SETTLE_MS } from '../../apps/gateway/src/auth/invalidation-log.js';
+import { expectStatus, GatewayClient } from '../client.js';
+import { callChatbot, createChatbotKey, sleep, waitFor, type Tenant } from './fault-kit.js';
+
+/**
+ * A gateway replica cut off from NATS (a TCP proxy between it and the server is cut) while a key
+ * it has cached is revoked through another gateway. It cannot hear the revocation; once it is
+ * connected again it must stop honouring the key within a second, not when its cache entry
+ * expires (AUTH_CACHE_TTL_MS, 30 s by default, kept here).
+ */
+describe('fault: a gateway partitioned from NATS while a key is revoked', () => {
+  let system: TestSystem;
+  let client: GatewayClient;
+  let proxy: TcpProxy;
+  let partitioned: ServiceReplica;
+  let tenant: Tenant;
+  let chatbotId: string;
+
+  beforeAll(async () => {
+    system = await startTestSystem({ LOG_LEVEL: 'info' });
+    client = new GatewayClient(system.gatewayUrl, system.adminToken);
+    proxy = await startTcpProxy(Number(new URL(system.env.natsUrl).port || 4222));
+    partitioned = await system.startReplica('gateway', { NATS_URL: `nats://127.0.0.1:${proxy.port}` });
+    tenant = await client.provision('standard', ['Support bot']);
+    chatbotId = tenant.chatbots[0].id;
+  }, 300_000);
+
+  afterAll(async () => {
+    await proxy?.close();
+    await system?.stop();
+  }, 60_000);
+
+  it('refuses the revoked key within 1 s of reconnecting', async () => {
+    const key = await createChatbotKey(client, tenant, chatbotId);
+    // A reply about a key created moments ago is used but not cached (SETTLE_MS): let it settle, then cache it.
+    await sleep(SETTLE_MS + 100);
+    expectStatus(await callChatbot(client, key.key, chatbotId, partitioned.url), 200);
+
+    await proxy.cut();
+    expectStatus(await client.call('DELETE', `/v1/chatbots/${chatbotId}/api-keys/${key.id}`, { key: tenant.userKey }), 204);
+    await waitFor(async () => (await callChatbot(client, key.key, chatbotId)).status, (status) => status === 401, 1_000, 'refused by the connected gateway');
+    // The partitioned replica never heard of it: it still answers from its cache (what a partition allows).
+    expect((await callChatbot(client, key.key, chatbotId, partitioned.url)).status).toBe(200);
+
+    await proxy.restore();
+    const refused = await waitFor(
+      async () => ({ status: (await callChatbot(client, key.key, chatbotId, partitioned.url)).status, at: Date.now() }),
+      (answer) => answer.status === 401,
+      10_000,
+      'the partitioned gateway refusing the revoked key',
+    );
+    const reconnectedAt = proxy.lastConnectedAt;
+    expect(reconnectedAt).toBeGreaterThan(0);
+    expect(refused.at - reconnectedAt).toBeLessThan(1_000);
+
+    // And it keeps working for live keys: a new key is verified through the bus again.
+    const fresh = await createChatbotKey(client, tenant, chatbotId);
+    expectStatus(await callChatbot(client, fresh.key, chatbotId, partitioned.url), 200);
+  }, 60_000);
+});
