@@ -79,41 +79,6 @@ export function resourceFiles(kustomization: Kustomization): string[] {
     .filter((path: string) => existsSync(path) && statSync(path).isFile());
 }
 
-/** The patches of a kustomization, from files and inline, as parsed documents. */
-export function patchDocuments({ dir, spec }: Kustomization): { source: string; patch: Manifest }[] {
-  return (spec.patches ?? []).flatMap((entry: Manifest, index: number) => {
-    if (entry.path) {
-      const path = resolve(dir, entry.path);
-      return readYamlDocuments(path).map((patch) => ({ source: repoPath(path), patch }));
-    }
-    return parseYamlDocuments(entry.patch).map((patch) => ({ source: `${repoPath(dir)} patches[${index}]`, patch }));
-  });
-}
-
-/** The objects a kustomization starts from before its own patches: its files' and its bases' (rendered). */
-export function accumulatedObjects(kustomization: Kustomization): Manifest[] {
-  const resources = (kustomization.spec.resources ?? []).flatMap((name: string) => {
-    const path = resolve(kustomization.dir, name);
-    return statSync(path).isDirectory() ? kustomize(path) : readYamlDocuments(path);
-  });
-  return [...resources, ...generatedConfigMaps(kustomization)];
-}
-
-/** `configMapGenerator` entries with `files` (no hash suffix, as `generatorOptions.disableNameSuffixHash` asks). */
-function generatedConfigMaps({ dir, spec }: Kustomization): Manifest[] {
-  return (spec.configMapGenerator ?? []).map((generator: Manifest) => ({
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    metadata: { name: generator.name },
-    data: Object.fromEntries(
-      (generator.files ?? []).map((file: string) => {
-        const [key, path] = file.includes('=') ? file.split('=', 2) : [file.split('/').pop()!, file];
-        return [key, readFileSync(resolve(dir, path), 'utf8')];
-      }),
-    ),
-  }));
-}
-
 export const objectId = (object: Manifest) => `${object.kind}/${object.metadata?.name}`;
 
 // ---- workloads and their environment ---------------------------------------------------------
