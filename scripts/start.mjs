@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, migrate, startSystem } from './system.mjs';
+import { provisionDemo } from './quickstart-demo.mjs';
 
 const sh = (command, args) => execFileSync(command, args, { cwd: ROOT, stdio: 'inherit' });
 
@@ -17,11 +18,21 @@ await migrate(env);
 const system = await startSystem({ env });
 
 const gateway = `http://127.0.0.1:${system.ports.gateway}`;
+const demo = await provisionDemo(gateway, env.ADMIN_TOKEN).catch(async (error) => {
+  await system.stop();
+  throw error;
+});
 console.log(`
 chatbot-keys is up.
+  console      ${gateway}/console/   (sign in with the owner key below)
   gateway      ${gateway}   (data plane /api/v1, management /v1, admin /admin/v1)
   admin token  ${env.ADMIN_TOKEN}
   demo chatbot upstream http://127.0.0.1:${system.ports['demo-upstream']}
+
+Demo tenant (the same on every start; a new owner key each time, the previous one revoked):
+  account      ${demo.accountId}   Demo Agency, plan entry
+  chatbot      ${demo.chatbotId}   Support bot
+  owner key    ${demo.ownerKey}
 Ctrl-C stops everything.`);
 
 let stopping = false;

@@ -1,5 +1,6 @@
-// `npm test`: installs when needed, builds (the end-to-end suite runs the built services),
-// makes sure PostgreSQL, Redis and NATS are up, then runs jest with any extra arguments.
+// `npm test`: installs when needed, builds (the end-to-end suites run the built services and the
+// built console), makes sure PostgreSQL, Redis and NATS are up, then runs jest with any extra
+// arguments and, unless those name particular specs, the console's browser suite (Playwright).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,9 +12,13 @@ if (!existsSync(join(ROOT, 'node_modules'))) sh('npm', ['ci']);
 sh('npm', ['run', '--silent', 'build']);
 sh('bash', ['scripts/ensure-infra.sh']);
 
-const jest = spawnSync(
-  process.execPath,
-  ['--experimental-vm-modules', join(ROOT, 'node_modules/jest/bin/jest.js'), ...process.argv.slice(2)],
-  { cwd: ROOT, stdio: 'inherit' },
-);
-process.exit(jest.status ?? 1);
+// `npm test -- apps/gateway/src/data-plane` runs those specs only; `npm test -- test/browser`
+// runs the browser suite only; with no paths, both run.
+const args = process.argv.slice(2);
+const paths = args.filter((arg) => !arg.startsWith('-'));
+const browserOnly = paths.length > 0 && paths.every((path) => path.startsWith('test/browser'));
+const run = (script, scriptArgs) => spawnSync(process.execPath, [...script, ...scriptArgs], { cwd: ROOT, stdio: 'inherit' }).status ?? 1;
+
+const jestStatus = browserOnly ? 0 : run(['--experimental-vm-modules', join(ROOT, 'node_modules/jest/bin/jest.js')], args);
+const browserStatus = paths.length === 0 || browserOnly ? run([join(ROOT, 'node_modules/@playwright/test/cli.js'), 'test'], []) : 0;
+process.exit(jestStatus || browserStatus);
