@@ -59,6 +59,7 @@ export async function startAttackSystem(gatewayEnv: Record<string, string> = {})
         NATS_URL: system.env.natsUrl,
         NATS_SUBJECT_PREFIX: system.env.subjectPrefix,
         GATEWAY_PORT: '0',
+        GATEWAY_METRICS_PORT: '0',
         ADMIN_TOKEN: system.adminToken,
         UPSTREAM_URL: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
         LOG_LEVEL: 'warn',

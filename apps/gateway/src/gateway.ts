@@ -7,6 +7,7 @@ import { DataPlane } from './data-plane/data-plane.js';
 import { buildOpenApiDocument } from './openapi/openapi-document.js';
 import { mountOpenApi } from './openapi/openapi.route.js';
 import { sendError } from './http/error-response.js';
+import { installClientAddress } from './http/client-address.js';
 
 /** Starts the gateway: the data plane on `/api/v1`, management on `/v1`, admin on `/admin/v1`. */
 export async function startGateway(config: GatewayConfig, logger: Logger): Promise<NestFastifyApplication> {
@@ -28,6 +29,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     },
     beforeListen: async (app) => {
       const fastify = app.getHttpAdapter().getInstance();
+      installClientAddress(fastify, config.trustedProxies);
       // A callback hook, not an async one: no promise per request on the hot path.
       fastify.addHook('onRequest', (request, reply, done) => {
         reply.header('x-request-id', request.id);

@@ -30,6 +30,11 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
   private readonly cache: VerifyCache;
   private readonly changes = new InvalidationLog();
   private readonly throttle = new FailureThrottle();
+  /**
+   * Per key (by hash): refusals outside its reach. One valid key tried on random chatbot ids costs a
+   * verification each; past 50 a minute its uncached requests get 429 instead of reaching the verifier.
+   */
+  private readonly scopeBrake = new FailureThrottle();
   private readonly inFlight = new Map<string, Promise<VerifyReply>>();
   private subscriptions: Subscription[] = [];
   private stopReporting: () => void = () => undefined;
@@ -53,9 +58,11 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
     return {
       verify_cache_valid: cache.positive,
       verify_cache_invalid: cache.negative,
+      verify_cache_refused: cache.refused,
       recent_changes: changes.recent,
       revoked_keys: changes.revoked,
       throttled_clients: this.throttle.size,
+      braked_keys: this.scopeBrake.size,
       verifications_in_flight: this.inFlight.size,
     };
   }
@@ -85,11 +92,12 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
    */
   fromCache(presentedKey: string, chatbotId: string | null, clientAddress: string): VerifiedKey | undefined {
     const startedAt = performance.now();
-    const cached = this.cache.get(cacheKeyFor(keyHashOf(presentedKey), chatbotId), Date.now());
+    const keyHash = keyHashOf(presentedKey);
+    const cached = this.cache.get(cacheKeyFor(keyHash, chatbotId), Date.now());
     if (!cached) return undefined;
     cacheHits.inc();
     try {
-      return this.decide(cached, chatbotId, clientAddress);
+      return this.decide(cached, keyHash, chatbotId, clientAddress);
     } finally {
       cacheHitDuration.observe((performance.now() - startedAt) / 1000);
     }
@@ -106,10 +114,11 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
     const cached = this.cache.get(cacheKey, Date.now());
     if (cached) {
       cacheHits.inc();
-      return this.decide(cached, chatbotId, clientAddress);
+      return this.decide(cached, keyHash, chatbotId, clientAddress);
     }
     if (classifyApiKey(presentedKey) === 'malformed') return this.refuseInvalid(clientAddress);
     this.refuseThrottled(clientAddress);
+    this.refuseBrakedKey(keyHash);
     let pending = this.inFlight.get(cacheKey);
     if (pending) {
       cacheCoalesced.inc();
@@ -118,7 +127,7 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
       pending = this.verifyRemotely(presentedKey, keyHash, cacheKey, chatbotId).finally(() => this.inFlight.delete(cacheKey));
       this.inFlight.set(cacheKey, pending);
     }
-    return this.decide(await pending, chatbotId, clientAddress);
+    return this.decide(await pending, keyHash, chatbotId, clientAddress);
   }
 
   private async verifyRemotely(key: string, keyHash: string, cacheKey: string, chatbotId: string | null): Promise<VerifyReply> {
@@ -143,10 +152,13 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
     return reply;
   }
 
-  private decide(reply: VerifyReply, chatbotId: string | null, clientAddress: string): VerifiedKey {
+  private decide(reply: VerifyReply, keyHash: string, chatbotId: string | null, clientAddress: string): VerifiedKey {
     if (reply.valid) {
       if (this.changes.isRevoked(reply.keyId, Date.now())) return this.refuseInvalid(clientAddress);
-      if (!reply.allowed) throw new ApiError(reply.code, REFUSALS[reply.code]);
+      if (!reply.allowed) {
+        if (reply.code === 'insufficient_scope') this.scopeBrake.recordFailure(keyHash, Date.now());
+        throw new ApiError(reply.code, REFUSALS[reply.code]);
+      }
       return { keyId: reply.keyId, type: reply.type, accountId: reply.accountId, chatbotId, userId: reply.userId };
     }
     if (reply.code === 'auth_unavailable') throw new ApiError('auth_unavailable', REFUSALS.auth_unavailable);
@@ -164,6 +176,13 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
     if (waitMs === 0) return;
     authThrottled.inc();
     throw new RateLimitedError(Math.ceil(waitMs / 1000));
+  }
+
+  private refuseBrakedKey(keyHash: string): void {
+    const waitMs = this.scopeBrake.retryAfterMs(keyHash, Date.now());
+    if (waitMs === 0) return;
+    authThrottled.inc();
+    throw new RateLimitedError(Math.ceil(waitMs / 1000), 'too many requests outside the reach of this key; retry later');
   }
 
   private invalidate(change: Invalidation): void {

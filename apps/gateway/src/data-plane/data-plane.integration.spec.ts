@@ -83,6 +83,7 @@ function startUpstream(): Promise<Server> {
 async function gatewayFor(upstreamUrl: string): Promise<{ app: NestFastifyApplication; client: Client }> {
   const config = loadGatewayConfig({
     GATEWAY_PORT: '0',
+    GATEWAY_METRICS_PORT: '0',
     NATS_URL: env.natsUrl,
     NATS_SUBJECT_PREFIX: env.subjectPrefix,
     UPSTREAM_URL: upstreamUrl,

@@ -4,6 +4,7 @@ import { ApiError, CONFIG } from '@app/common';
 import type { VerifiedKey } from '@app/contracts';
 import type { GatewayConfig } from '../config.js';
 import { sendError } from '../http/error-response.js';
+import { clientAddress, forwardedHeaders } from '../http/client-address.js';
 import { KeyAuthenticator } from '../auth/key-authenticator.js';
 import { normaliseApiPath } from './api-path.js';
 import { upstreamRequestHeaders } from './forwarded-headers.js';
@@ -68,8 +69,8 @@ export class DataPlane implements OnApplicationShutdown {
       // Only a route whose chatbot id is in the body reads (and parses) the body; every other body streams through.
       const body = match.chatbotIdSource?.from === 'body' ? await readBody(request.raw, this.config.bodyLimitBytes) : null;
       const chatbotId = this.chatbotIdOf(match, target.query, body);
-      const key =
-        this.auth.fromCache(presented, chatbotId, request.ip) ?? (await this.auth.authenticate(presented, chatbotId, request.ip));
+      const client = clientAddress(request);
+      const key = this.auth.fromCache(presented, chatbotId, client) ?? (await this.auth.authenticate(presented, chatbotId, client));
       const status = await this.forward(request, reply, target.path + target.query, key, body);
       this.metrics.record(route, status ?? CLIENT_CLOSED, startedAt);
       return reply;
@@ -111,7 +112,7 @@ export class DataPlane implements OnApplicationShutdown {
       {
         method: request.method,
         pathAndQuery,
-        headers: upstreamRequestHeaders(request.headers, key, request.id),
+        headers: upstreamRequestHeaders(request.headers, key, request.id, forwardedHeaders(request)),
         body: body ?? (hasBody(request) ? request.raw : null),
         requestId: request.id,
       },

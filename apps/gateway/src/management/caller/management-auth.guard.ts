@@ -6,6 +6,7 @@ import { KeyAuthenticator } from '../../auth/key-authenticator.js';
 import { isJwtShaped } from './credential-kind.js';
 import { SsoTokenVerifier } from '../../sso/sso-token-verifier.js';
 import { attachActor } from './current-actor.decorator.js';
+import { clientAddress } from '../../http/client-address.js';
 
 /**
  * Authenticates a management call: an SSO token (JWT) goes to the SSO verifier, anything
@@ -25,7 +26,7 @@ export class ManagementAuthGuard implements CanActivate {
     if (credential === null) {
       throw new ApiError('missing_api_key', 'send a user-level API key or an SSO token in Authorization: Bearer');
     }
-    const actor = isJwtShaped(credential) ? await this.sso.verify(credential) : await this.actorForKey(credential, request.ip);
+    const actor = isJwtShaped(credential) ? await this.sso.verify(credential) : await this.actorForKey(credential, clientAddress(request));
     attachActor(request, actor);
     return true;
   }
