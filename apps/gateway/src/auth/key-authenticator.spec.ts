@@ -295,6 +295,14 @@ describe('KeyAuthenticator', () => {
       for (const key of keys) expect(sut.fromCache(key, 'bot-1', 'c')).toMatchObject({ chatbotId: 'bot-1' });
     });
 
+    it('counts verifications, not answers: the same refused chatbot again is answered from the cache, unbraked', async () => {
+      const { sut, bus } = setup();
+      const key = generateApiKey('chatbot');
+      bus.verify.mockResolvedValue(outOfScope());
+      for (let i = 0; i < 200; i++) expect(await codeOf(sut.authenticate(key, `other-${i % 5}`, 'c'))).toBe('insufficient_scope');
+      expect(bus.verify).toHaveBeenCalledTimes(5);
+    });
+
     it('does not count plan_not_eligible, which is no probing', async () => {
       const { sut, bus } = setup();
       const key = generateApiKey('chatbot');

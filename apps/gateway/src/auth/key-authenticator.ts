@@ -31,8 +31,9 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
   private readonly changes = new InvalidationLog();
   private readonly throttle = new FailureThrottle();
   /**
-   * Per key (by hash): refusals outside its reach. One valid key tried on random chatbot ids costs a
-   * verification each; past 50 a minute its uncached requests get 429 instead of reaching the verifier.
+   * Per key (by hash): verifications that found a target outside its reach. One valid key tried on
+   * random chatbot ids costs a verification each; past 50 a minute its uncached requests get 429
+   * instead of reaching the verifier.
    */
   private readonly scopeBrake = new FailureThrottle();
   private readonly inFlight = new Map<string, Promise<VerifyReply>>();
@@ -92,12 +93,11 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
    */
   fromCache(presentedKey: string, chatbotId: string | null, clientAddress: string): VerifiedKey | undefined {
     const startedAt = performance.now();
-    const keyHash = keyHashOf(presentedKey);
-    const cached = this.cache.get(cacheKeyFor(keyHash, chatbotId), Date.now());
+    const cached = this.cache.get(cacheKeyFor(keyHashOf(presentedKey), chatbotId), Date.now());
     if (!cached) return undefined;
     cacheHits.inc();
     try {
-      return this.decide(cached, keyHash, chatbotId, clientAddress);
+      return this.decide(cached, chatbotId, clientAddress);
     } finally {
       cacheHitDuration.observe((performance.now() - startedAt) / 1000);
     }
@@ -114,7 +114,7 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
     const cached = this.cache.get(cacheKey, Date.now());
     if (cached) {
       cacheHits.inc();
-      return this.decide(cached, keyHash, chatbotId, clientAddress);
+      return this.decide(cached, chatbotId, clientAddress);
     }
     if (classifyApiKey(presentedKey) === 'malformed') return this.refuseInvalid(clientAddress);
     this.refuseThrottled(clientAddress);
@@ -127,7 +127,7 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
       pending = this.verifyRemotely(presentedKey, keyHash, cacheKey, chatbotId).finally(() => this.inFlight.delete(cacheKey));
       this.inFlight.set(cacheKey, pending);
     }
-    return this.decide(await pending, keyHash, chatbotId, clientAddress);
+    return this.decide(await pending, chatbotId, clientAddress);
   }
 
   private async verifyRemotely(key: string, keyHash: string, cacheKey: string, chatbotId: string | null): Promise<VerifyReply> {
@@ -143,6 +143,8 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
     }
     const now = Date.now();
     if (reply.valid && this.changes.isRevoked(reply.keyId, now)) reply = INVALID_REPLY;
+    // Counted per verification, not per answer: the same refused chatbot again comes from the cache for free.
+    if (reply.valid && !reply.allowed && reply.code === 'insufficient_scope') this.scopeBrake.recordFailure(keyHash, now);
     stopTimer({ outcome: outcomeOf(reply) });
     const keyId = reply.valid ? reply.keyId : null;
     const accountId = reply.valid ? reply.accountId : null;
@@ -152,13 +154,10 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
     return reply;
   }
 
-  private decide(reply: VerifyReply, keyHash: string, chatbotId: string | null, clientAddress: string): VerifiedKey {
+  private decide(reply: VerifyReply, chatbotId: string | null, clientAddress: string): VerifiedKey {
     if (reply.valid) {
       if (this.changes.isRevoked(reply.keyId, Date.now())) return this.refuseInvalid(clientAddress);
-      if (!reply.allowed) {
-        if (reply.code === 'insufficient_scope') this.scopeBrake.recordFailure(keyHash, Date.now());
-        throw new ApiError(reply.code, REFUSALS[reply.code]);
-      }
+      if (!reply.allowed) throw new ApiError(reply.code, REFUSALS[reply.code]);
       return { keyId: reply.keyId, type: reply.type, accountId: reply.accountId, chatbotId, userId: reply.userId };
     }
     if (reply.code === 'auth_unavailable') throw new ApiError('auth_unavailable', REFUSALS.auth_unavailable);
