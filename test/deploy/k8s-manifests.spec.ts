@@ -224,7 +224,13 @@ describe('k8s/base network policies', () => {
     const metrics = policyFor('metrics-from-monitoring');
     for (const deployment of appDeployments) expect(labelsMatch(metrics.spec.podSelector.matchLabels, podLabels(deployment))).toBe(true);
     expect(metrics.spec.ingress).toEqual([
-      { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }], ports: [{ protocol: 'TCP', port: 'http' }] },
+      {
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+        ports: [
+          { protocol: 'TCP', port: 'http' },
+          { protocol: 'TCP', port: 'metrics' },
+        ],
+      },
     ]);
   });
 });
@@ -278,13 +284,24 @@ describe('k8s/base configuration', () => {
 });
 
 describe('k8s/monitoring', () => {
-  it('holds a Prometheus scrape job that keeps the pods of chatbot-keys on their http port', async () => {
+  it('holds a Prometheus scrape job that keeps the pods of chatbot-keys on the port serving /metrics', async () => {
     const { parse } = await import('yaml');
     const [configMap] = readYamlDocuments(join(MONITORING, 'prometheus-scrape.yaml'));
     const [job] = parse(configMap.data['scrape-config.yaml']);
     expect(job.metrics_path).toBe('/metrics');
     expect(job.kubernetes_sd_configs[0].selectors[0].label).toBe('app.kubernetes.io/part-of=chatbot-keys');
-    expect(job.relabel_configs).toContainEqual({ source_labels: ['__meta_kubernetes_pod_container_port_name'], regex: 'http', action: 'keep' });
+    expect(job.relabel_configs).toContainEqual({ source_labels: ['__meta_kubernetes_pod_container_port_name'], regex: 'http|metrics', action: 'keep' });
+    // The gateway's public port does not serve /metrics: its target is the `metrics` port only.
+    expect(job.relabel_configs).toContainEqual({
+      source_labels: ['__meta_kubernetes_pod_label_app_kubernetes_io_name', '__meta_kubernetes_pod_container_port_name'],
+      regex: 'gateway;http',
+      action: 'drop',
+    });
+    const gateway = appDeployments.find((deployment) => deployment.metadata.name === 'gateway')!;
+    const [container] = podSpecOf(gateway).containers;
+    const metricsPort = container.ports.find((port: Manifest) => port.name === 'metrics');
+    expect(metricsPort.containerPort).toBe(SERVICES.find((service) => service.name === 'gateway')!.metricsPort);
+    expect(gateway.spec.template.metadata.annotations['prometheus.io/port']).toBe(String(metricsPort.containerPort));
     expect(configMap.metadata.namespace).toBe('monitoring');
   });
 });
