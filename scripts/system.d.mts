@@ -1,9 +1,18 @@
 import type { ChildProcess } from 'node:child_process';
 
 export declare const ROOT: string;
-export declare const SERVICES: { name: string; entry: string; portVariable: string; port: number }[];
+export declare const SERVICES: {
+  name: string;
+  entry: string;
+  portVariable: string;
+  port: number;
+  metricsPortVariable?: string;
+  metricsPort?: number;
+}[];
 export declare function freePort(): Promise<number>;
 export declare const MIGRATIONS: string[];
+/** Keyed by service name, plus `<name>-metrics` for a service with a metrics port of its own. */
+export declare function freePorts(): Promise<Record<string, number>>;
 export declare function migrate(env?: NodeJS.ProcessEnv, options?: { dist?: string; args?: string[] }): Promise<void>;
 export interface RunningSystem {
   services: { name: string; child: ChildProcess; port: number }[];

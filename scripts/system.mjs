@@ -10,13 +10,23 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = join(ROOT, 'dist');
 
-/** Every service: its entry in dist/ and the variable that names its HTTP port. */
+/**
+ * Every service: its entry in dist/ and the variable that names its HTTP port. The gateway also
+ * has a metrics port (its HTTP port is public and does not serve /metrics), `gateway-metrics` in `ports`.
+ */
 export const SERVICES = [
   { name: 'demo-upstream', entry: 'apps/demo-upstream/src/main.js', portVariable: 'DEMO_UPSTREAM_PORT', port: 8090 },
   { name: 'key-management', entry: 'apps/key-management/src/main.js', portVariable: 'KEY_MANAGEMENT_HTTP_PORT', port: 8081 },
   { name: 'auth-verifier', entry: 'apps/auth-verifier/src/main.js', portVariable: 'AUTH_VERIFIER_HTTP_PORT', port: 8082 },
   { name: 'usage-tracker', entry: 'apps/usage-tracker/src/main.js', portVariable: 'USAGE_TRACKER_HTTP_PORT', port: 8083 },
-  { name: 'gateway', entry: 'apps/gateway/src/main.js', portVariable: 'GATEWAY_PORT', port: 8080 },
+  {
+    name: 'gateway',
+    entry: 'apps/gateway/src/main.js',
+    portVariable: 'GATEWAY_PORT',
+    port: 8080,
+    metricsPortVariable: 'GATEWAY_METRICS_PORT',
+    metricsPort: 8084,
+  },
 ];
 
 export const MIGRATIONS = ['apps/key-management/src/database/migrate.js', 'apps/usage-tracker/src/database/migrate.js'];
@@ -50,6 +60,16 @@ export async function migrate(env = process.env, { dist = DIST, args = [] } = {}
   const missing = MIGRATIONS.filter((entry) => !existsSync(join(dist, entry)));
   if (missing.length) throw new Error(`migration entries missing from ${dist}: ${missing.join(', ')} (build first: npm run build)`);
   for (const entry of MIGRATIONS) await run(join(dist, entry), env, args);
+}
+
+/** A free port for each service's HTTP port and metrics port, keyed as `startSystem` takes them. */
+export async function freePorts() {
+  const ports = {};
+  for (const service of SERVICES) {
+    ports[service.name] = await freePort();
+    if (service.metricsPortVariable) ports[`${service.name}-metrics`] = await freePort();
+  }
+  return ports;
 }
 
 /** Resolves once `url` answers 200; rejects if `child` exits first or the time runs out. */
@@ -93,9 +113,14 @@ export async function startSystem({ env = process.env, ports = {}, output = () =
   };
   try {
     const resolvedPorts = {};
-    for (const service of SERVICES) resolvedPorts[service.name] = ports[service.name] ?? service.port;
     const serviceEnv = { ...env };
-    for (const service of SERVICES) serviceEnv[service.portVariable] = String(resolvedPorts[service.name]);
+    for (const service of SERVICES) {
+      resolvedPorts[service.name] = ports[service.name] ?? service.port;
+      serviceEnv[service.portVariable] = String(resolvedPorts[service.name]);
+      if (!service.metricsPortVariable) continue;
+      resolvedPorts[`${service.name}-metrics`] = ports[`${service.name}-metrics`] ?? service.metricsPort;
+      serviceEnv[service.metricsPortVariable] = String(resolvedPorts[`${service.name}-metrics`]);
+    }
     serviceEnv.UPSTREAM_URL ??= `http://127.0.0.1:${resolvedPorts['demo-upstream']}`;
 
     for (const service of SERVICES) {

@@ -121,6 +121,7 @@ describe('gateway shutdown on SIGTERM', () => {
         NATS_URL: system.env.natsUrl,
         NATS_SUBJECT_PREFIX: system.env.subjectPrefix,
         GATEWAY_PORT: String(port),
+        GATEWAY_METRICS_PORT: String(await freePort()),
         UPSTREAM_URL: upstreamUrl,
         LOG_LEVEL: 'warn',
         ...extraEnv,

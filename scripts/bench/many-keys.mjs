@@ -14,15 +14,15 @@ import { cpuSnapshot, cpuSpent } from './cpu.mjs';
 
 const MiB = 2 ** 20;
 
-async function memory(system, gatewayUrl) {
+async function memory(system, gatewayMetricsUrl) {
   const rss = {};
   for (const service of ['gateway', 'auth-verifier', 'key-management']) {
-    const serviceUrl = service === 'gateway' ? gatewayUrl : system.serviceUrl(service);
+    const serviceUrl = service === 'gateway' ? gatewayMetricsUrl : system.serviceUrl(service);
     const values = await scrape(serviceUrl, 'process_resident_memory_bytes');
     const heap = await scrape(serviceUrl, 'nodejs_heap_size_used_bytes');
     rss[service] = `${Math.round(values[''] / MiB)} (heap ${Math.round(heap[''] / MiB)})`;
   }
-  const entries = await scrape(gatewayUrl, 'gateway_auth_memory_entries');
+  const entries = await scrape(gatewayMetricsUrl, 'gateway_auth_memory_entries');
   const gateway = Object.fromEntries(Object.entries(entries).map(([labels, value]) => [/structure="([^"]+)"/.exec(labels)[1], value]));
   const redis = new Redis(system.namespace.redisUrl);
   let cursor = '0';
@@ -60,7 +60,7 @@ export async function runManyKeys({ system, bus, tenant, count, seconds, coldSec
   // pass over every key takes longer than 30 s, and the warm rounds are meant to find every key cached.
   const gateway = await startGateway({ ...system.env, AUTH_CACHE_TTL_MS: '600000' }, await freePort());
   const url = gateway.url;
-  const before = await memory(system, url);
+  const before = await memory(system, gateway.metricsUrl);
   const cold = await load({ url, connections, amount: count, targets, maxSeconds: coldSeconds });
   // Keys the cold pass reached (all of them unless its time limit ran out first): the warm rounds cycle through those.
   const warmed = targets.slice(0, Math.min(count, cold.responses));
@@ -91,7 +91,7 @@ export async function runManyKeys({ system, bus, tenant, count, seconds, coldSec
   const warm = medianRound(warmRounds);
   const control = medianRound(controlRounds);
   log(`  warm across ${warmed.length} keys: ${Math.round(warm.rps)} req/s (one key, same generator: ${Math.round(control.rps)}), p50 ${warm.latency.p50.toFixed(2)} ms p99 ${warm.latency.p99.toFixed(2)} ms`);
-  const after = await memory(system, url);
+  const after = await memory(system, gateway.metricsUrl);
   await gateway.stop();
   for (const [name, result] of [['cold', cold], ...warmRounds.map((r) => ['warm', r]), ...controlRounds.map((r) => ['control', r])]) {
     if (result.ok !== result.responses) throw new Error(`${name} pass: non-200 answers ${JSON.stringify(result.statuses)}`);

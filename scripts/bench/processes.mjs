@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
-import { ROOT } from '../system.mjs';
+import { ROOT, freePort } from '../system.mjs';
 
 const running = new Set();
 
@@ -25,11 +25,12 @@ export function startHelper(script, env = {}, nodeArgs = []) {
   });
 }
 
-/** One more gateway replica on the same bus, optionally with node flags such as --cpu-prof. */
+/** One more gateway replica on the same bus, optionally with node flags such as --cpu-prof; `metricsUrl` serves its /metrics. */
 export async function startGateway(env, port, { nodeArgs = [], logFile } = {}) {
   const log = logFile ? createWriteStream(logFile, { flags: 'a' }) : null;
+  const metricsPort = await freePort();
   const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/apps/gateway/src/main.js')], {
-    env: { ...env, GATEWAY_PORT: String(port) },
+    env: { ...env, GATEWAY_PORT: String(port), GATEWAY_METRICS_PORT: String(metricsPort) },
     stdio: ['ignore', log ? 'pipe' : 'ignore', log ? 'pipe' : 'ignore'],
   });
   if (log) {
@@ -50,7 +51,7 @@ export async function startGateway(env, port, { nodeArgs = [], logFile } = {}) {
     if (Date.now() > deadline) throw new Error(`gateway on ${port} not ready in 30 s`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return { child, port, url, stop: () => stopChild(child) };
+  return { child, port, url, metricsUrl: `http://127.0.0.1:${metricsPort}`, stop: () => stopChild(child) };
 }
 
 /** SIGTERM (SIGINT for a profiled process: it writes its profile on a clean exit), SIGKILL after 10 s. */

@@ -47,6 +47,7 @@ export async function runBench({ quick, only, profile, out, command, machine, lo
       log('throughput: gateway (warm chatbot key) vs bare Fastify + undici proxy');
       note('throughput', await runThroughput({
         gatewayUrl: system.gatewayUrl,
+        gatewayMetricsUrl: system.gatewayMetricsUrl,
         baselineUrl: baseline.url,
         key: hotKey.key,
         chatbotId: hotKey.chatbotId,

@@ -8,7 +8,7 @@ import pg from 'pg';
 import { Redis } from 'ioredis';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { SERVICES, freePort, migrate, startSystem } from '../system.mjs';
+import { freePorts, migrate, startSystem } from '../system.mjs';
 
 const dist = new URL('../../dist/', import.meta.url);
 export const load = (path) => import(new URL(path, dist).href);
@@ -30,8 +30,7 @@ export async function startBenchSystem({ upstreamUrl, extraEnv = {} }) {
   };
   const logDir = mkdtempSync(join(tmpdir(), `${runId}-logs-`));
   const adminToken = randomBytes(24).toString('hex');
-  const ports = {};
-  for (const service of SERVICES) ports[service.name] = await freePort();
+  const ports = await freePorts();
   const env = {
     ...process.env,
     DATABASE_URL: namespace.databaseUrl,
@@ -53,6 +52,8 @@ export async function startBenchSystem({ upstreamUrl, extraEnv = {} }) {
     adminToken,
     ports,
     gatewayUrl: `http://127.0.0.1:${ports.gateway}`,
+    // The gateway serves /metrics on its metrics port only; the other services on their HTTP port.
+    gatewayMetricsUrl: `http://127.0.0.1:${ports['gateway-metrics']}`,
     serviceUrl: (name) => `http://127.0.0.1:${ports[name]}`,
     running,
     async stop() {

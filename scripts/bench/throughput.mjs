@@ -34,7 +34,7 @@ async function alternate({ rounds, run, log, label }) {
   return { baseline: medians(baseline), ours: medians(ours) };
 }
 
-export async function runThroughput({ gatewayUrl, baselineUrl, key, chatbotId, rounds, seconds, connections, log }) {
+export async function runThroughput({ gatewayUrl, gatewayMetricsUrl, baselineUrl, key, chatbotId, rounds, seconds, connections, log }) {
   const path = `/api/v1/chatbots/${chatbotId}/messages`;
   const headers = { authorization: `Bearer ${key}` };
   const target = (side) => (side === 'baseline' ? baselineUrl : gatewayUrl) + path;
@@ -48,14 +48,14 @@ export async function runThroughput({ gatewayUrl, baselineUrl, key, chatbotId, r
     run: (side) => load({ url: target(side), connections, duration: seconds, headers }),
   });
   const rate = Math.round(0.7 * max.ours.rps);
-  const hitsBefore = await scrape(gatewayUrl, 'gateway_auth_cache_hit_duration_seconds_bucket');
+  const hitsBefore = await scrape(gatewayMetricsUrl, 'gateway_auth_cache_hit_duration_seconds_bucket');
   const atRate = await alternate({
     rounds,
     log,
     label: `${rate}/s`,
     run: (side) => load({ url: target(side), connections, duration: seconds, headers, overallRate: rate }),
   });
-  const hitsAfter = await scrape(gatewayUrl, 'gateway_auth_cache_hit_duration_seconds_bucket');
+  const hitsAfter = await scrape(gatewayMetricsUrl, 'gateway_auth_cache_hit_duration_seconds_bucket');
   return {
     max,
     authOnHit: histogramPercentiles(hitsBefore, hitsAfter, [50, 99, 99.9]),

@@ -8,6 +8,7 @@ import { apiHelpers, expectAnswer } from '../../apps/gateway/src/management/test
 import { startManagementSystem, type ManagementSystem } from '../../apps/gateway/src/management/testing/management-system.js';
 import { loadGatewayConfig } from '../../apps/gateway/src/config.js';
 import { startGateway } from '../../apps/gateway/src/gateway.js';
+import { MetricsServer } from '../../apps/gateway/src/http/metrics-server.js';
 
 /** What reached the upstream, byte for byte. */
 export interface Forwarded {
@@ -28,6 +29,9 @@ export type Tenant = Awaited<ReturnType<ReturnType<typeof apiHelpers>['provision
 export interface AttackSystem {
   system: ManagementSystem;
   helpers: ReturnType<typeof apiHelpers>;
+  /** The attacked gateway's public port, and its metrics port (GATEWAY_METRICS_PORT). */
+  origin: string;
+  metricsOrigin: string;
   /** Every request the upstream received since the last `takeForwarded()`. */
   takeForwarded(): Forwarded[];
   /** Sends the request target as given (no client-side URL normalisation), from `localAddress`. */
@@ -59,6 +63,7 @@ export async function startAttackSystem(gatewayEnv: Record<string, string> = {})
         NATS_URL: system.env.natsUrl,
         NATS_SUBJECT_PREFIX: system.env.subjectPrefix,
         GATEWAY_PORT: '0',
+        GATEWAY_METRICS_PORT: '0',
         ADMIN_TOKEN: system.adminToken,
         UPSTREAM_URL: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
         LOG_LEVEL: 'warn',
@@ -81,6 +86,8 @@ export async function startAttackSystem(gatewayEnv: Record<string, string> = {})
   return {
     system,
     helpers: apiHelpers(() => system),
+    origin,
+    metricsOrigin: `http://127.0.0.1:${gateway.get(MetricsServer).port}`,
     takeForwarded: () => {
       const taken = forwarded;
       forwarded = [];

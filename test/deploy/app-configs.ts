@@ -30,7 +30,8 @@ export const TEST_SECRET_VALUES: Record<string, string> = {
   DATABASE_URL: 'postgresql://chatbot_keys:test-password@chatbot-keys-pg-rw.chatbot-keys:5432/chatbot_keys',
   REDIS_URL: 'rediss://default:test-password@redis.example.internal:6380',
   ADMIN_TOKEN: 'test-admin-token-0123456789abcdef',
-  SSO_HS256_SECRET: 'test-hs256-secret-0123456789abcdef',
+  // Off, as the templates ship it: a secret set needs SSO_ISSUER and SSO_AUDIENCE in the ConfigMap too.
+  SSO_HS256_SECRET: '',
   NATS_PASSWORD: 'ptestnatspassword0123456789',
 };
 

@@ -33,7 +33,7 @@ export interface World {
 /** Starts the whole system with HS256 SSO on and provisions the fixture through the gateway only. */
 export async function buildWorld(): Promise<World> {
   const secret = randomBytes(30).toString('base64url'); // 40 characters
-  const system = await startTestSystem({ SSO_HS256_SECRET: secret });
+  const system = await startTestSystem({ SSO_HS256_SECRET: secret, SSO_ISSUER: SSO_ISSUER, SSO_AUDIENCE: SSO_AUDIENCE });
   try {
     return await provision(system, secret);
   } catch (error) {
@@ -104,11 +104,16 @@ async function provision(system: TestSystem, secret: string): Promise<World> {
   return world;
 }
 
+const SSO_ISSUER = 'https://idp.matrix.example/';
+const SSO_AUDIENCE = 'chatbot-keys-matrix';
+
 /** An HS256 SSO token for `sub`, signed like the customer's identity provider would. */
 export function signSsoToken(secret: string, subject: string): Promise<string> {
   return new SignJWT({})
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(subject)
+    .setIssuer(SSO_ISSUER)
+    .setAudience(SSO_AUDIENCE)
     .setIssuedAt()
     .setExpirationTime('2h')
     .sign(new TextEncoder().encode(secret));

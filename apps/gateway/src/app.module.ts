@@ -1,12 +1,13 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { ConfigModule, HealthModule, LoggerModule, NatsModule, type Logger } from '@app/common';
+import { ConfigModule, HealthRoutesModule, LoggerModule, NatsModule, type Logger } from '@app/common';
 import type { GatewayConfig } from './config.js';
 import { ApiExceptionFilter } from './http/api-exception.filter.js';
 import { AuthModule } from './auth/auth.module.js';
 import { DataPlaneModule } from './data-plane/data-plane.module.js';
 import { ManagementModule } from './management/management.module.js';
 import { AdminModule } from './admin/admin.module.js';
+import { MetricsServer } from './http/metrics-server.js';
 
 @Module({})
 export class GatewayModule {
@@ -16,7 +17,8 @@ export class GatewayModule {
       imports: [
         ConfigModule.forRoot(config),
         LoggerModule.forRoot(logger),
-        HealthModule,
+        // The public port serves the health routes; /metrics is on MetricsServer's port only.
+        HealthRoutesModule,
         // NATS is shared by every replica: taking them all out of rotation while it is down would
         // turn "cached keys served, the rest 503 auth_unavailable" into no answer at all.
         NatsModule.forRoot({ url: config.natsUrl, subjectPrefix: config.subjectPrefix, security: config.nats, name: 'gateway', readinessRequired: false }),
@@ -25,7 +27,7 @@ export class GatewayModule {
         ManagementModule,
         AdminModule,
       ],
-      providers: [{ provide: APP_FILTER, useClass: ApiExceptionFilter }],
+      providers: [{ provide: APP_FILTER, useClass: ApiExceptionFilter }, MetricsServer],
     };
   }
 }

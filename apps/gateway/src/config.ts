@@ -1,8 +1,10 @@
 import { z } from 'zod';
-import { BaseEnvSchema, baseConfig, env, loadConfig, type BaseConfig } from '@app/common';
+import { BaseEnvSchema, baseConfig, env, loadConfig, type BaseConfig, type IpRanges } from '@app/common';
 
 const GatewayEnvSchema = BaseEnvSchema.extend({
   GATEWAY_PORT: env.port(8080),
+  GATEWAY_METRICS_PORT: env.port(8084),
+  TRUSTED_PROXIES: env.ipRanges(),
   UPSTREAM_URL: env.url('http://127.0.0.1:8090', ['http:', 'https:']),
   ADMIN_TOKEN: env.optionalString().pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   BODY_LIMIT_BYTES: env.positiveInt(10 * 1024 * 1024),
@@ -18,7 +20,13 @@ const GatewayEnvSchema = BaseEnvSchema.extend({
   AUTH_CACHE_MAX_ENTRIES: env.positiveInt(100_000),
   AUTH_CACHE_TTL_MS: env.positiveInt(30_000),
   AUTH_NEGATIVE_CACHE_TTL_MS: env.positiveInt(5_000),
-  SSO_JWKS_URL: env.optionalString().pipe(z.url({ protocol: /^https?$/ }).optional()),
+  SSO_JWKS_URL: env.optionalString().pipe(
+    z
+      .url({ protocol: /^https?$/ })
+      // Keys fetched in clear text could be swapped on the way, and every token they sign accepted.
+      .refine((url) => new URL(url).protocol === 'https:' || isLoopback(new URL(url).hostname), 'must be https: (http: only on a loopback address)')
+      .optional(),
+  ),
   SSO_JWKS_FILE: env.optionalString(),
   SSO_ISSUER: env.optionalString(),
   SSO_AUDIENCE: env.optionalString(),
@@ -39,17 +47,32 @@ const GatewayEnvSchema = BaseEnvSchema.extend({
     message: 'set SSO_JWKS_URL or SSO_JWKS_FILE, not both',
     path: ['SSO_JWKS_FILE'],
   })
-  .refine((vars) => !(vars.SSO_JWKS_URL || vars.SSO_JWKS_FILE) || (vars.SSO_ISSUER && vars.SSO_AUDIENCE), {
-    message: 'a JWKS needs SSO_ISSUER and SSO_AUDIENCE',
+  // Without an issuer and audience, a token the identity provider signed for any other application would do.
+  .refine((vars) => !(vars.SSO_JWKS_URL || vars.SSO_JWKS_FILE || vars.SSO_HS256_SECRET) || vars.SSO_ISSUER, {
+    message: 'SSO tokens (SSO_JWKS_URL, SSO_JWKS_FILE or SSO_HS256_SECRET) need SSO_ISSUER',
     path: ['SSO_ISSUER'],
   })
   .refine((vars) => !vars.SSO_OIDC_ISSUER === !vars.SSO_OIDC_CLIENT_ID, {
     message: 'console SSO needs both SSO_OIDC_ISSUER and SSO_OIDC_CLIENT_ID',
     path: ['SSO_OIDC_CLIENT_ID'],
+  })
+  .refine((vars) => !(vars.SSO_JWKS_URL || vars.SSO_JWKS_FILE || vars.SSO_HS256_SECRET) || vars.SSO_AUDIENCE, {
+    message: 'SSO tokens (SSO_JWKS_URL, SSO_JWKS_FILE or SSO_HS256_SECRET) need SSO_AUDIENCE',
+    path: ['SSO_AUDIENCE'],
   });
+
+/** 127.0.0.0/8, ::1 and `localhost`: a JWKS there never crosses a network. */
+function isLoopback(hostname: string): boolean {
+  if (hostname === 'localhost' || hostname === '[::1]') return true;
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
 
 export interface GatewayConfig extends BaseConfig {
   port: number;
+  /** `/metrics` and the health routes, kept off the public port. */
+  metricsPort: number;
+  /** Proxies whose X-Forwarded-For is believed (TRUSTED_PROXIES); empty: the TCP peer is the client. */
+  trustedProxies: IpRanges;
   upstreamUrl: string;
   adminToken: string | undefined;
   /** Bodies the data plane reads to find the target chatbot (POST /api/v1/chat and ROUTES_FILE body routes). */
@@ -107,6 +130,8 @@ export function loadGatewayConfig(source: NodeJS.ProcessEnv = process.env): Gate
   return {
     ...baseConfig(parsed),
     port: parsed.GATEWAY_PORT,
+    metricsPort: parsed.GATEWAY_METRICS_PORT,
+    trustedProxies: parsed.TRUSTED_PROXIES,
     upstreamUrl: parsed.UPSTREAM_URL,
     adminToken: parsed.ADMIN_TOKEN,
     bodyLimitBytes: parsed.BODY_LIMIT_BYTES,

@@ -9,6 +9,7 @@ import { buildOpenApiDocument } from './openapi/openapi-document.js';
 import { mountOpenApi } from './openapi/openapi.route.js';
 import { sendError } from './http/error-response.js';
 import { mountConsole } from './console/console.route.js';
+import { installClientAddress } from './http/client-address.js';
 
 /** Starts the gateway: the data plane on `/api/v1`, management on `/v1`, admin on `/admin/v1`, the console on `/console/`. */
 export async function startGateway(config: GatewayConfig, logger: Logger): Promise<NestFastifyApplication> {
@@ -34,6 +35,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     beforeListen: async (app) => {
       limitSlowClients(app.getHttpServer() as Server, config.http);
       const fastify = app.getHttpAdapter().getInstance();
+      installClientAddress(fastify, config.trustedProxies);
       // A callback hook, not an async one: no promise per request on the hot path.
       fastify.addHook('onRequest', (request, reply, done) => {
         reply.header('x-request-id', request.id);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { IpRanges } from './ip-ranges.js';
 import { NatsSecurityEnvSchema, natsSecurity, natsSecurityProblems, type NatsSecurity } from './nats-credentials.js';
 
 export class ConfigError extends Error {}
@@ -41,6 +42,23 @@ export const env = {
         .string()
         .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be dot-separated NATS tokens')
         .optional(),
+    ),
+  /** Comma-separated IP addresses and CIDR ranges (IPv4 and IPv6); none when unset. */
+  ipRanges: () =>
+    z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .optional()
+        .transform((value, context) => {
+          const entries = (value ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
+          try {
+            return IpRanges.parse(entries);
+          } catch (error) {
+            context.addIssue({ code: 'custom', message: `${(error as Error).message} (expected IPs or CIDRs, comma-separated)` });
+            return z.NEVER;
+          }
+        }),
     ),
   logLevel: () =>
     z.preprocess(emptyAsUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),

@@ -68,8 +68,8 @@ export class HealthController {
 
   @Get('ready')
   async ready(@Res() reply: FastifyReply) {
-    const { ready, status, checks } = await this.readiness.evaluate();
-    await reply.code(ready ? 200 : 503).send({ status, checks });
+    const { status, body } = await readinessAnswer(this.readiness);
+    await reply.code(status).send(body);
   }
 }
 
@@ -84,18 +84,37 @@ export class MetricsController {
 
 let defaultMetricsStarted = false;
 
-/** `/health/live`, `/health/ready` and `/metrics` on the service's own HTTP port. */
+function startDefaultMetrics(): void {
+  if (defaultMetricsStarted) return;
+  collectDefaultMetrics();
+  defaultMetricsStarted = true;
+}
+
+/** What `/health/live` and `/health/ready` answer, for a port Nest does not serve (the gateway's metrics port). */
+export async function readinessAnswer(readiness: ReadinessRegistry): Promise<{ status: number; body: Omit<Readiness, 'ready'> }> {
+  const { ready, status, checks } = await readiness.evaluate();
+  return { status: ready ? 200 : 503, body: { status, checks } };
+}
+
 @Global()
-@Module({
-  controllers: [HealthController, MetricsController],
-  providers: [ReadinessRegistry],
-  exports: [ReadinessRegistry],
-})
+@Module({ providers: [ReadinessRegistry], exports: [ReadinessRegistry] })
+class ReadinessModule {}
+
+/** `/health/live`, `/health/ready` and `/metrics` on the service's own HTTP port. */
+@Module({ imports: [ReadinessModule], controllers: [HealthController, MetricsController] })
 export class HealthModule {
   constructor() {
-    if (!defaultMetricsStarted) {
-      collectDefaultMetrics();
-      defaultMetricsStarted = true;
-    }
+    startDefaultMetrics();
+  }
+}
+
+/**
+ * `/health/live` and `/health/ready` only, for a service whose HTTP port is public (the gateway):
+ * it serves `/metrics` on a port of its own, which the internet never reaches.
+ */
+@Module({ imports: [ReadinessModule], controllers: [HealthController] })
+export class HealthRoutesModule {
+  constructor() {
+    startDefaultMetrics();
   }
 }

@@ -9,8 +9,18 @@ function storable(text: z.ZodString): z.ZodString {
   return text.refine((value) => !value.includes('\u0000'), { message: 'must not contain the NUL character (U+0000)' });
 }
 
-/** Key names are trimmed; 1–64 characters remain. */
-export const KeyNameSchema = storable(z.string().trim().min(1).max(64));
+/**
+ * Characters a key name refuses: control (Cc), format (Cf: bidirectional overrides and isolates,
+ * zero-width spaces and joiners, the BOM), lone surrogates (Cs), unassigned code points (Cn), and
+ * the line and paragraph separators. They can make a name in a listing read as another one, or
+ * reorder what is shown around it.
+ */
+const HIDDEN_OR_UNASSIGNED = /[\p{Cc}\p{Cf}\p{Cs}\p{Cn}\u2028\u2029]/u;
+
+/** Key names are trimmed; 1–64 characters remain, none of them invisible, reordering or unassigned. */
+export const KeyNameSchema = storable(z.string().trim().min(1).max(64)).refine((name) => !HIDDEN_OR_UNASSIGNED.test(name), {
+  message: 'must not contain control, format (bidirectional, zero-width) or unassigned characters',
+});
 /** Account and chatbot names are trimmed; 1–200 characters remain. */
 const NameSchema = storable(z.string().trim().min(1).max(200));
 export const DEFAULT_KEY_NAME = 'Untitled key';

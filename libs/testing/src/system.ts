@@ -5,13 +5,15 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { freePort, migrate, ROOT, SERVICES, startSystem, type RunningSystem } from '../../../scripts/system.mjs';
+import { freePort, freePorts, migrate, ROOT, SERVICES, startSystem, type RunningSystem } from '../../../scripts/system.mjs';
 import { deleteRunUsageStream } from './usage-stream.js';
 import { testEnvironment, type ServerUrls, type TestEnvironment } from './environment.js';
 
 export interface TestSystem {
   env: TestEnvironment;
   gatewayUrl: string;
+  /** The gateway's GATEWAY_METRICS_PORT: `/metrics` and the health routes. */
+  gatewayMetricsUrl: string;
   upstreamUrl: string;
   adminToken: string;
   databaseUrl: string;
@@ -29,6 +31,8 @@ export interface ServiceReplica {
   name: string;
   port: number;
   url: string;
+  /** Where its `/metrics` is: its metrics port when it has one (the gateway), else its HTTP port. */
+  metricsUrl: string;
   child: ChildProcess;
 }
 
@@ -57,8 +61,7 @@ export async function startTestSystem(extraEnv: NodeJS.ProcessEnv = {}, options:
   database.pathname = `/${env.runId}`;
   const logDir = mkdtempSync(join(tmpdir(), `${env.runId}-logs-`));
   const adminToken = randomBytes(24).toString('hex');
-  const ports: Record<string, number> = {};
-  for (const service of SERVICES) ports[service.name] = await freePort();
+  const ports: Record<string, number> = await freePorts();
 
   const serviceEnv: NodeJS.ProcessEnv = {
     ...process.env,
@@ -76,11 +79,15 @@ export async function startTestSystem(extraEnv: NodeJS.ProcessEnv = {}, options:
   const running = await startSystem({ env: serviceEnv, ports, output: (name) => join(logDir, `${name}.log`), envFor });
   const replicas: ServiceReplica[] = [];
   const replicaEnv: NodeJS.ProcessEnv = { UPSTREAM_URL: `http://127.0.0.1:${ports['demo-upstream']}`, ...serviceEnv };
-  for (const service of SERVICES) replicaEnv[service.portVariable] = String(ports[service.name]);
+  for (const service of SERVICES) {
+    replicaEnv[service.portVariable] = String(ports[service.name]);
+    if (service.metricsPortVariable) replicaEnv[service.metricsPortVariable] = String(ports[`${service.name}-metrics`]);
+  }
 
   return {
     env,
     gatewayUrl: `http://127.0.0.1:${ports.gateway}`,
+    gatewayMetricsUrl: `http://127.0.0.1:${ports['gateway-metrics']}`,
     upstreamUrl: `http://127.0.0.1:${ports['demo-upstream']}`,
     adminToken,
     databaseUrl: database.toString(),
@@ -105,8 +112,10 @@ async function startReplica(name: string, env: NodeJS.ProcessEnv, logFile: strin
   const service = SERVICES.find((candidate) => candidate.name === name);
   if (!service) throw new Error(`no service named ${name}`);
   const port = await freePort();
+  const metricsPort = service.metricsPortVariable ? await freePort() : port;
+  const ownPorts = { [service.portVariable]: String(port), ...(service.metricsPortVariable ? { [service.metricsPortVariable]: String(metricsPort) } : {}) };
   const child = spawn(process.execPath, [join(ROOT, 'dist', service.entry)], {
-    env: { ...env, [service.portVariable]: String(port) },
+    env: { ...env, ...ownPorts },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const log = createWriteStream(logFile, { flags: 'a' });
@@ -124,7 +133,7 @@ async function startReplica(name: string, env: NodeJS.ProcessEnv, logFile: strin
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return { name, port, url, child };
+  return { name, port, url, metricsUrl: `http://127.0.0.1:${metricsPort}`, child };
 }
 
 function stopChild(child: ChildProcess): Promise<void> {

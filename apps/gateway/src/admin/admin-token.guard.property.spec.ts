@@ -12,8 +12,11 @@ const { ApiError } = await import('@app/common');
 const ADMIN_TOKEN = 'f3b9c1d2e4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f2a3';
 const tokenChars = fc.constantFrom(...'0123456789abcdefABCDEF-_.~+/=');
 
+/** Each run from its own client address: wrong guesses from one address are braked after 50 (admin-token.guard.spec.ts). */
+let runs = 0;
 function contextWith(authorization: string): ExecutionContext {
-  const request = { headers: { authorization } };
+  runs++;
+  const request = { headers: { authorization }, socket: { remoteAddress: `10.0.${runs >> 8}.${runs & 255}` } };
   return { switchToHttp: () => ({ getRequest: () => request }) } as unknown as ExecutionContext;
 }
 

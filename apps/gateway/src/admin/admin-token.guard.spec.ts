@@ -1,4 +1,4 @@
-import { jest, describe, it, expect, beforeEach } from '@jest/globals';
+import { jest, describe, it, expect, beforeEach, afterEach } from '@jest/globals';
 import type { ExecutionContext } from '@nestjs/common';
 
 const actualCrypto = await import('node:crypto');
@@ -10,16 +10,19 @@ const { ApiError } = await import('@app/common');
 
 const ADMIN_TOKEN = 'admin-token-0123456789abcdef';
 
-function contextWith(headers: Record<string, string>): ExecutionContext {
-  const request = { headers };
+function contextWith(headers: Record<string, string>, remoteAddress = '203.0.113.1'): ExecutionContext {
+  const request = { headers, socket: { remoteAddress } };
   return { switchToHttp: () => ({ getRequest: () => request }) } as unknown as ExecutionContext;
 }
 
-function refusal(run: () => unknown): { code: string; status: number } {
+function refusal(run: () => unknown): { code: string; status: number; retryAfter?: string } {
   try {
     run();
   } catch (error) {
-    if (error instanceof ApiError) return { code: error.code, status: error.status };
+    if (error instanceof ApiError) {
+      const retryAfter = error.headers?.['Retry-After'];
+      return retryAfter === undefined ? { code: error.code, status: error.status } : { code: error.code, status: error.status, retryAfter };
+    }
     throw error;
   }
   throw new Error('the guard let the request through');
@@ -86,5 +89,48 @@ describe('AdminTokenGuard', () => {
       expect(Buffer.from(presented).toString()).not.toContain('short');
       expect(Buffer.from(expected).toString()).not.toContain(ADMIN_TOKEN);
     }
+  });
+
+  describe('wrong guesses', () => {
+    const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+    beforeEach(() => {
+      jest.useFakeTimers({ now: new Date('2026-12-01T12:00:00Z') });
+    });
+    afterEach(() => {
+      jest.useRealTimers();
+    });
+
+    it('throttle a client address after 50 in a minute, the right token included, and no other address', () => {
+      const sut = new AdminTokenGuard({ adminToken: ADMIN_TOKEN } as never);
+      for (let i = 0; i < 50; i++) {
+        expect(refusal(() => sut.canActivate(contextWith(bearer(`guess-${i}`), '198.51.100.7')))).toEqual({ code: 'invalid_api_key', status: 401 });
+        jest.advanceTimersByTime(100);
+      }
+
+      expect(refusal(() => sut.canActivate(contextWith(bearer('guess-50'), '198.51.100.7')))).toEqual({
+        code: 'rate_limited',
+        status: 429,
+        retryAfter: '55',
+      });
+      // While braked, a guess that hits must look the same as one that misses.
+      expect(refusal(() => sut.canActivate(contextWith(bearer(ADMIN_TOKEN), '198.51.100.7')))).toMatchObject({ code: 'rate_limited', status: 429 });
+      expect(sut.canActivate(contextWith(bearer(ADMIN_TOKEN), '198.51.100.8'))).toBe(true);
+      expect(refusal(() => sut.canActivate(contextWith(bearer('guess'), '198.51.100.8')))).toEqual({ code: 'invalid_api_key', status: 401 });
+    });
+
+    it('are forgotten as they leave the minute', () => {
+      const sut = new AdminTokenGuard({ adminToken: ADMIN_TOKEN } as never);
+      for (let i = 0; i < 50; i++) refusal(() => sut.canActivate(contextWith(bearer(`guess-${i}`))));
+      expect(refusal(() => sut.canActivate(contextWith(bearer(ADMIN_TOKEN))))).toMatchObject({ code: 'rate_limited' });
+      jest.advanceTimersByTime(60_000);
+      expect(sut.canActivate(contextWith(bearer(ADMIN_TOKEN)))).toBe(true);
+    });
+
+    it('do not count a missing token, which guesses nothing', () => {
+      const sut = new AdminTokenGuard({ adminToken: ADMIN_TOKEN } as never);
+      for (let i = 0; i < 60; i++) expect(refusal(() => sut.canActivate(contextWith({})))).toEqual({ code: 'missing_api_key', status: 401 });
+      expect(sut.canActivate(contextWith(bearer(ADMIN_TOKEN)))).toBe(true);
+    });
   });
 });

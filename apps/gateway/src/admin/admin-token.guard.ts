@@ -3,6 +3,9 @@ import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@ne
 import type { FastifyRequest } from 'fastify';
 import { ApiError, CONFIG } from '@app/common';
 import type { GatewayConfig } from '../config.js';
+import { FailureThrottle } from '../auth/failure-throttle.js';
+import { RateLimitedError } from '../auth/rate-limited-error.js';
+import { clientAddress } from '../http/client-address.js';
 
 const BEARER = /^Bearer +(\S+) *$/i;
 
@@ -20,21 +23,34 @@ function digest(token: string): Buffer {
  * wrong → `401 invalid_api_key`. `invalid_token` is not used because the contract defines it
  * for SSO tokens (expired, wrongly signed, unmatched), which would send an operator looking
  * at an identity provider that plays no part here.
+ *
+ * Wrong guesses are braked like invalid keys: a client address with 50 in a minute gets
+ * `429 rate_limited` on every admin call (the right token too, or the brake would tell a guess
+ * that hit) until the oldest leaves the window.
  */
 @Injectable()
 export class AdminTokenGuard implements CanActivate {
   private readonly expected: Buffer | null;
+  private readonly guesses: FailureThrottle;
 
   constructor(@Inject(CONFIG) config: GatewayConfig) {
     this.expected = config.adminToken ? digest(config.adminToken) : null;
+    this.guesses = new FailureThrottle();
   }
 
   canActivate(context: ExecutionContext): boolean {
     if (this.expected === null) throw new ApiError('not_found', 'no such route');
-    const { authorization } = context.switchToHttp().getRequest<FastifyRequest>().headers;
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const { authorization } = request.headers;
     const presented = typeof authorization === 'string' ? BEARER.exec(authorization)?.[1] : undefined;
     if (!presented) throw new ApiError('missing_api_key', 'send the admin token in Authorization: Bearer');
-    if (!timingSafeEqual(digest(presented), this.expected)) throw new ApiError('invalid_api_key', 'the admin token is not valid');
+    const client = clientAddress(request);
+    const waitMs = this.guesses.retryAfterMs(client, Date.now());
+    if (waitMs > 0) throw new RateLimitedError(Math.ceil(waitMs / 1000), 'too many wrong admin tokens from this client; retry later');
+    if (!timingSafeEqual(digest(presented), this.expected)) {
+      this.guesses.recordFailure(client, Date.now());
+      throw new ApiError('invalid_api_key', 'the admin token is not valid');
+    }
     return true;
   }
 }

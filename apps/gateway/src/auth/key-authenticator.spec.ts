@@ -294,6 +294,59 @@ describe('KeyAuthenticator', () => {
     });
   });
 
+  describe('per-key brake on refusals outside the key\'s reach', () => {
+    const outOfScope = () => allowed({ allowed: false, code: 'insufficient_scope' } as Partial<VerifyReply>);
+
+    it('after 50 in a minute, answers the key\'s uncached requests 429 without asking the verifier, from any address', async () => {
+      const { sut, bus } = setup();
+      const key = generateApiKey('chatbot');
+      bus.verify.mockResolvedValue(allowed());
+      await sut.authenticate(key, 'bot-1', '10.0.0.1');
+      bus.verify.mockResolvedValue(outOfScope());
+      for (let i = 0; i < 50; i++) {
+        now += 100;
+        expect(await codeOf(sut.authenticate(key, `random-${i}`, `10.0.1.${i}`))).toBe('insufficient_scope');
+      }
+      expect(bus.verify).toHaveBeenCalledTimes(51);
+      const error = await sut.authenticate(key, 'random-50', '10.0.2.1').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RateLimitedError);
+      expect((error as RateLimitedError).headers).toEqual({ 'Retry-After': '56' });
+      expect(bus.verify).toHaveBeenCalledTimes(51);
+      // What the key may reach, already verified, still works; other keys and the addresses used are not braked.
+      await expect(sut.authenticate(key, 'bot-1', '10.0.2.1')).resolves.toMatchObject({ chatbotId: 'bot-1' });
+      bus.verify.mockResolvedValue(allowed());
+      await expect(sut.authenticate(generateApiKey('chatbot'), 'bot-1', '10.0.1.1')).resolves.toBeDefined();
+      now += 55_200;
+      bus.verify.mockResolvedValue(outOfScope());
+      expect(await codeOf(sut.authenticate(key, 'random-51', '10.0.2.1'))).toBe('insufficient_scope');
+    });
+
+    it('keeps the allowed answers cached however many chatbots one key is tried on', async () => {
+      const { sut, bus } = setup({ maxEntries: 10, ttlMs: 30_000, negativeTtlMs: 5_000 });
+      const keys = Array.from({ length: 10 }, () => generateApiKey('chatbot'));
+      bus.verify.mockResolvedValue(allowed());
+      for (const key of keys) await sut.authenticate(key, 'bot-1', 'c');
+      bus.verify.mockResolvedValue(outOfScope());
+      for (let i = 0; i < 40; i++) await codeOf(sut.authenticate(keys[0], `random-${i}`, `10.0.3.${i}`));
+      for (const key of keys) expect(sut.fromCache(key, 'bot-1', 'c')).toMatchObject({ chatbotId: 'bot-1' });
+    });
+
+    it('counts verifications, not answers: the same refused chatbot again is answered from the cache, unbraked', async () => {
+      const { sut, bus } = setup();
+      const key = generateApiKey('chatbot');
+      bus.verify.mockResolvedValue(outOfScope());
+      for (let i = 0; i < 200; i++) expect(await codeOf(sut.authenticate(key, `other-${i % 5}`, 'c'))).toBe('insufficient_scope');
+      expect(bus.verify).toHaveBeenCalledTimes(5);
+    });
+
+    it('does not count plan_not_eligible, which is no probing', async () => {
+      const { sut, bus } = setup();
+      const key = generateApiKey('chatbot');
+      bus.verify.mockResolvedValue(allowed({ allowed: false, code: 'plan_not_eligible' } as Partial<VerifyReply>));
+      for (let i = 0; i < 60; i++) expect(await codeOf(sut.authenticate(key, `bot-${i}`, 'c'))).toBe('plan_not_eligible');
+    });
+  });
+
   it('keeps the cache bounded', async () => {
     const { sut, bus } = setup({ maxEntries: 2, ttlMs: 30_000, negativeTtlMs: 5_000 });
     const keys = [generateApiKey('chatbot'), generateApiKey('chatbot'), generateApiKey('chatbot')];
@@ -340,9 +393,11 @@ describe('KeyAuthenticator', () => {
     expect(sut.memorySizes()).toEqual({
       verify_cache_valid: 1,
       verify_cache_invalid: 1,
+      verify_cache_refused: 0,
       recent_changes: 0,
       revoked_keys: 0,
       throttled_clients: 1,
+      braked_keys: 0,
       verifications_in_flight: 0,
     });
   });

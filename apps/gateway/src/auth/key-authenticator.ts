@@ -30,6 +30,12 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
   private readonly cache: VerifyCache;
   private readonly changes = new InvalidationLog();
   private readonly throttle = new FailureThrottle();
+  /**
+   * Per key (by hash): verifications that found a target outside its reach. One valid key tried on
+   * random chatbot ids costs a verification each; past 50 a minute its uncached requests get 429
+   * instead of reaching the verifier.
+   */
+  private readonly scopeBrake = new FailureThrottle();
   private readonly inFlight = new Map<string, Promise<CheckedReply>>();
   private subscriptions: Subscription[] = [];
   private stopReporting: () => void = () => undefined;
@@ -57,9 +63,11 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
     return {
       verify_cache_valid: cache.positive,
       verify_cache_invalid: cache.negative,
+      verify_cache_refused: cache.refused,
       recent_changes: changes.recent,
       revoked_keys: changes.revoked,
       throttled_clients: this.throttle.size,
+      braked_keys: this.scopeBrake.size,
       verifications_in_flight: this.inFlight.size,
     };
   }
@@ -131,6 +139,7 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
     }
     if (classifyApiKey(presentedKey) === 'malformed') return this.refuseInvalid(clientAddress);
     this.refuseThrottled(clientAddress);
+    this.refuseBrakedKey(keyHash);
     let pending = this.inFlight.get(cacheKey);
     if (pending) {
       cacheCoalesced.inc();
@@ -155,6 +164,8 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
     }
     const now = Date.now();
     if (reply.valid && this.changes.isRevoked(reply.keyId, now)) reply = INVALID_REPLY;
+    // Counted per verification, not per answer: the same refused chatbot again comes from the cache for free.
+    if (reply.valid && !reply.allowed && reply.code === 'insufficient_scope') this.scopeBrake.recordFailure(keyHash, now);
     stopTimer({ outcome: outcomeOf(reply) });
     const keyId = reply.valid ? reply.keyId : null;
     const accountId = reply.valid ? reply.accountId : null;
@@ -221,6 +232,13 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
   private distrustCache(): void {
     this.changes.touched({}, Date.now());
     this.cache.clear();
+  }
+
+  private refuseBrakedKey(keyHash: string): void {
+    const waitMs = this.scopeBrake.retryAfterMs(keyHash, Date.now());
+    if (waitMs === 0) return;
+    authThrottled.inc();
+    throw new RateLimitedError(Math.ceil(waitMs / 1000), 'too many requests outside the reach of this key; retry later');
   }
 
   private invalidate(change: Invalidation): void {

@@ -25,6 +25,20 @@ describe('VerifyCache', () => {
     expect(sut.get(cacheKeyFor(hash(100), null), 1)).toBeUndefined();
   });
 
+  it('keeps refusals of a valid key outside its reach in a store of their own: one key on random chatbot ids evicts nothing', () => {
+    const sut = new VerifyCache({ maxEntries: 20, ttlMs: 1000, negativeTtlMs: 1000 });
+    for (let i = 0; i < 20; i++) sut.set(cacheKeyFor(hash(i), null), hash(i), valid(`k${i}`), 0);
+    const refused = { ...valid('prober'), allowed: false, code: 'insufficient_scope' } as VerifyReply;
+    for (let i = 0; i < 1000; i++) sut.set(cacheKeyFor(hash(999), `random-bot-${i}`), hash(999), refused, 0);
+    expect(sut.sizes).toEqual({ positive: 20, negative: 0, refused: 2 });
+    for (let i = 0; i < 20; i++) expect(sut.get(cacheKeyFor(hash(i), null), 1)).toEqual(valid(`k${i}`));
+    expect(sut.get(cacheKeyFor(hash(999), 'random-bot-999'), 1)).toEqual(refused);
+    // Still dropped with the key when it is revoked.
+    sut.dropKeyId('prober');
+    expect(sut.get(cacheKeyFor(hash(999), 'random-bot-999'), 1)).toBeUndefined();
+    expect(sut.size).toBe(20);
+  });
+
   it('evicts the least recently used entry first', () => {
     const sut = new VerifyCache({ maxEntries: 2, ttlMs: 1000, negativeTtlMs: 1000 });
     sut.set('a', hash(1), valid('k1'), 0);

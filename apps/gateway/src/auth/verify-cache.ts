@@ -22,8 +22,9 @@ export function cacheKeyFor(keyHash: string, chatbotId: string | null): string {
 
 /**
  * Bounded, least-recently-used cache of `auth.verify` replies, keyed by key hash (never the key).
- * Negative answers live in their own, smaller store: a flood of random keys cannot push
- * the valid keys out. Indexes by hash, key id and account let an event drop exactly what it touches.
+ * Invalid keys and refusals of a valid key outside its reach each live in their own, smaller
+ * store: neither a flood of random keys nor one key tried on random chatbot ids can push the
+ * allowed answers out. Indexes by hash, key id and account let an event drop exactly what it touches.
  *
  * Recency is kept by moving an entry to the end of its store's insertion order, but a hit moves
  * it only once half a store's worth of entries has moved past it: an entry read is never evicted
@@ -33,6 +34,7 @@ export function cacheKeyFor(keyHash: string, chatbotId: string | null): string {
 export class VerifyCache {
   private readonly positive = new Map<string, Entry>();
   private readonly negative = new Map<string, Entry>();
+  private readonly refused = new Map<string, Entry>();
   private readonly byHash = new Map<string, Set<string>>();
   private readonly byAccount = new Map<string, Set<string>>();
   private readonly hashByKeyId = new Map<string, string>();
@@ -45,12 +47,12 @@ export class VerifyCache {
   }
 
   get size(): number {
-    return this.positive.size + this.negative.size;
+    return this.positive.size + this.negative.size + this.refused.size;
   }
 
-  /** Entries per store, for the memory gauges: both are bounded (maxEntries, a tenth of it for refusals). */
-  get sizes(): { positive: number; negative: number } {
-    return { positive: this.positive.size, negative: this.negative.size };
+  /** Entries per store, for the memory gauges: all are bounded (maxEntries; a tenth of it for invalid keys, and for refusals). */
+  get sizes(): { positive: number; negative: number; refused: number } {
+    return { positive: this.positive.size, negative: this.negative.size, refused: this.refused.size };
   }
 
   get(cacheKey: string, now: number): CheckedReply | undefined {
@@ -59,7 +61,11 @@ export class VerifyCache {
     if (entry === undefined) {
       store = this.negative;
       entry = store.get(cacheKey);
-      if (entry === undefined) return undefined;
+      if (entry === undefined) {
+        store = this.refused;
+        entry = store.get(cacheKey);
+        if (entry === undefined) return undefined;
+      }
     }
     if (entry.expiresAt <= now) {
       this.delete(cacheKey);
@@ -93,7 +99,7 @@ export class VerifyCache {
   set(cacheKey: string, keyHash: string, reply: CheckedReply, now: number): void {
     if (!reply.valid && reply.code === 'auth_unavailable') return;
     this.delete(cacheKey);
-    const store = reply.valid ? this.positive : this.negative;
+    const store = !reply.valid ? this.negative : reply.allowed ? this.positive : this.refused;
     const ttl = reply.valid ? this.options.ttlMs : this.options.negativeTtlMs;
     const accountId = reply.valid ? reply.accountId : null;
     // An entry never outlives the key itself (its expiry or a roll's grace end).
@@ -103,7 +109,7 @@ export class VerifyCache {
     addTo(this.byHash, keyHash, cacheKey);
     if (accountId !== null) addTo(this.byAccount, accountId, cacheKey);
     if (reply.valid) this.hashByKeyId.set(reply.keyId, keyHash);
-    const bound = reply.valid ? this.options.maxEntries : this.maxNegative;
+    const bound = store === this.positive ? this.options.maxEntries : this.maxNegative;
     while (store.size > bound) this.delete(store.keys().next().value as string);
   }
 
@@ -121,14 +127,15 @@ export class VerifyCache {
   }
 
   clear(): void {
-    for (const map of [this.positive, this.negative, this.byHash, this.byAccount, this.hashByKeyId]) map.clear();
+    for (const map of [this.positive, this.negative, this.refused, this.byHash, this.byAccount, this.hashByKeyId]) map.clear();
   }
 
   private delete(cacheKey: string): void {
-    const entry = this.positive.get(cacheKey) ?? this.negative.get(cacheKey);
+    const entry = this.positive.get(cacheKey) ?? this.negative.get(cacheKey) ?? this.refused.get(cacheKey);
     if (!entry) return;
     this.positive.delete(cacheKey);
     this.negative.delete(cacheKey);
+    this.refused.delete(cacheKey);
     removeFrom(this.byHash, entry.keyHash, cacheKey);
     if (entry.accountId !== null) removeFrom(this.byAccount, entry.accountId, cacheKey);
     if (entry.reply.valid && !this.byHash.has(entry.keyHash)) this.hashByKeyId.delete(entry.reply.keyId);

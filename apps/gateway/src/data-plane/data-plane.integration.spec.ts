@@ -85,6 +85,7 @@ const JSON_TYPE = { 'content-type': 'application/json' };
 async function gatewayFor(upstreamUrl: string, extraEnv: Record<string, string> = {}): Promise<{ app: NestFastifyApplication; client: Client }> {
   const config = loadGatewayConfig({
     GATEWAY_PORT: '0',
+    GATEWAY_METRICS_PORT: '0',
     NATS_URL: env.natsUrl,
     NATS_SUBJECT_PREFIX: env.subjectPrefix,
     UPSTREAM_URL: upstreamUrl,

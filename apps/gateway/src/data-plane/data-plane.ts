@@ -4,6 +4,7 @@ import { ApiError, CONFIG } from '@app/common';
 import type { VerifiedKey } from '@app/contracts';
 import type { GatewayConfig } from '../config.js';
 import { sendError } from '../http/error-response.js';
+import { clientAddress, forwardedHeaders } from '../http/client-address.js';
 import { KeyAuthenticator } from '../auth/key-authenticator.js';
 import { keyHashOf } from '../auth/key-hash.js';
 import { normaliseApiPath } from './api-path.js';
@@ -14,7 +15,6 @@ import { RouteTable, type RouteMatch } from './route-table.js';
 import { loadRoutes } from './routes-file.js';
 import { UpstreamClient, type ForwardOutcome } from './upstream-client.js';
 import { RequestMetrics, routeClassOf, type RouteClass } from './request-metrics.js';
-import { clientAddress } from '../http/client-address.js';
 import { UsagePublisher } from '../usage/usage-publisher.js';
 
 const MAX_CHATBOT_ID_LENGTH = 64;
@@ -140,7 +140,7 @@ export class DataPlane implements OnApplicationShutdown {
       {
         method: request.method,
         pathAndQuery,
-        headers: upstreamRequestHeaders(request.headers, key, request.id),
+        headers: upstreamRequestHeaders(request.headers, key, request.id, forwardedHeaders(request)),
         body: body ?? (hasBody(request) ? request.raw : null),
         requestId: request.id,
       },

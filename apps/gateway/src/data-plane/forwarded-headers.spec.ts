@@ -36,6 +36,24 @@ describe('forwarded headers', () => {
     });
   });
 
+  it("replaces the client's own X-Forwarded-For and -Proto with the gateway's, and drops Forwarded and X-Real-IP", () => {
+    const sut = upstreamRequestHeaders(
+      { 'x-forwarded-for': '10.0.0.1', 'x-forwarded-proto': 'https', forwarded: 'for=10.0.0.1', 'x-real-ip': '10.0.0.1', accept: '*/*' },
+      key,
+      'r',
+      { 'x-forwarded-for': '203.0.113.9', 'x-forwarded-proto': 'http' },
+    );
+    expect(sut).toEqual({
+      accept: '*/*',
+      'x-forwarded-for': '203.0.113.9',
+      'x-forwarded-proto': 'http',
+      'x-request-id': 'r',
+      'x-account-id': 'a1',
+      'x-api-key-id': 'k1',
+      'x-api-key-type': 'user',
+    });
+  });
+
   it('sets X-Chatbot-Id and X-User-Id when there are values', () => {
     const sut = upstreamRequestHeaders({}, { ...key, chatbotId: 'b1', userId: 'u1' }, 'r');
     expect(sut).toMatchObject({ 'x-chatbot-id': 'b1', 'x-user-id': 'u1' });

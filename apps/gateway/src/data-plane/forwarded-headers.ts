@@ -23,15 +23,25 @@ const IDENTITY = ['authorization', 'x-api-key', 'x-account-id', 'x-chatbot-id', 
  */
 const REROUTING = ['x-original-url', 'x-rewrite-url', 'x-http-method-override', 'x-http-method', 'x-method-override'];
 
+/**
+ * Who the client is, as the upstream reads it: the gateway writes X-Forwarded-For and -Proto itself
+ * (client-address.ts); a client's own `Forwarded` or `X-Real-IP` would contradict them, unchecked.
+ */
+const CLIENT_CLAIMS = ['x-forwarded-for', 'x-forwarded-proto', 'forwarded', 'x-real-ip'];
+
 /** `host` is the upstream's; `expect: 100-continue` is answered here, not relayed. */
-const NOT_FORWARDED = new Set([...HOP_BY_HOP, ...IDENTITY, ...REROUTING, 'x-request-id', 'host', 'expect']);
+const NOT_FORWARDED = new Set([...HOP_BY_HOP, ...IDENTITY, ...REROUTING, ...CLIENT_CLAIMS, 'x-request-id', 'host', 'expect']);
 const NOT_RETURNED = new Set(HOP_BY_HOP);
 
-/** Request headers for the upstream: end-to-end ones unchanged, identity set from the verified key. */
+/**
+ * Request headers for the upstream: end-to-end ones unchanged, identity set from the verified key,
+ * and `forwarded` (X-Forwarded-For and -Proto as the gateway established them).
+ */
 export function upstreamRequestHeaders(
   incoming: IncomingHttpHeaders,
   key: VerifiedKey,
   requestId: string,
+  forwarded?: Record<'x-forwarded-for' | 'x-forwarded-proto', string>,
 ): Record<string, string | string[]> {
   const listed = connectionListed(incoming.connection);
   const headers: Record<string, string | string[]> = {};
@@ -39,6 +49,7 @@ export function upstreamRequestHeaders(
     const value = incoming[name];
     if (value !== undefined && !NOT_FORWARDED.has(name) && !listed?.has(name) && !underscoredNotForwarded(name)) headers[name] = value;
   }
+  if (forwarded) Object.assign(headers, forwarded);
   headers['x-request-id'] = requestId;
   headers['x-account-id'] = key.accountId;
   headers['x-api-key-id'] = key.keyId;

@@ -41,6 +41,15 @@ describe('management bodies through ZodPipe', () => {
     }
   });
 
+  it('refuses a name with control, bidirectional, zero-width or unassigned characters with 400 invalid_request', () => {
+    for (const name of ['Zap\u202eier', 'Zap\u200bier', 'Zap\u2066ier', 'Zap\u001bier', 'Zap\u0378ier']) {
+      const refused = rejection(() => create.transform({ name }));
+      expect(refused).toMatchObject({ code: 'invalid_request', status: 400 });
+      expect(refused.message).toContain('name');
+      expect(rejection(() => rename.transform({ name }))).toMatchObject({ code: 'invalid_request', status: 400 });
+    }
+  });
+
   it('refuses unknown fields, wrong types and non-object bodies, naming the field', () => {
     const unknown = rejection(() => create.transform({ name: 'ok', chatbotId: 'other' }));
     expect(unknown.code).toBe('invalid_request');

@@ -22,12 +22,17 @@ export const KEY_OBJECT_FIELDS = [
 
 /** The HS256 secret the test gateway trusts for SSO tokens (SSO_HS256_SECRET). */
 export const SSO_TEST_SECRET = 'management-api-test-sso-secret-0123456789';
+/** The issuer and audience every SSO token must name (SSO_ISSUER, SSO_AUDIENCE). */
+export const SSO_TEST_ISSUER = 'https://idp.test.example/';
+export const SSO_TEST_AUDIENCE = 'chatbot-keys-test';
 
 /** An SSO token for `sub`, signed as the customer's identity provider would (or with another secret). */
 export function jwtFor(sub: string, secret = SSO_TEST_SECRET): Promise<string> {
   return new SignJWT({})
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(sub)
+    .setIssuer(SSO_TEST_ISSUER)
+    .setAudience(SSO_TEST_AUDIENCE)
     .setIssuedAt()
     .setExpirationTime('5m')
     .sign(new TextEncoder().encode(secret));

@@ -10,7 +10,7 @@ import { loadKeyManagementConfig } from '../../../../key-management/src/config.j
 import { startKeyManagement } from '../../../../key-management/src/key-management.js';
 import { loadGatewayConfig } from '../../config.js';
 import { startGateway } from '../../gateway.js';
-import { SSO_TEST_SECRET } from './api-helpers.js';
+import { SSO_TEST_AUDIENCE, SSO_TEST_ISSUER, SSO_TEST_SECRET } from './api-helpers.js';
 
 export interface Answer {
   status: number;
@@ -42,7 +42,7 @@ export async function startManagementSystem(): Promise<ManagementSystem> {
   const env = testEnvironment();
   const database: TestDatabase = await createTestDatabase(env);
   const adminToken = randomBytes(24).toString('hex');
-  const shared = { NATS_URL: env.natsUrl, NATS_SUBJECT_PREFIX: env.subjectPrefix, LOG_LEVEL: 'warn' };
+  const shared = { NATS_URL: env.natsUrl, NATS_SUBJECT_PREFIX: env.subjectPrefix, LOG_LEVEL: 'warn', GATEWAY_METRICS_PORT: '0' };
   const logger = (name: string) => createLogger(name, 'warn');
   const started: NestFastifyApplication[] = [];
   try {
@@ -58,7 +58,7 @@ export async function startManagementSystem(): Promise<ManagementSystem> {
         logger('auth-verifier'),
       ),
     );
-    const gateway = await startGateway(loadGatewayConfig({ ...shared, GATEWAY_PORT: '0', ADMIN_TOKEN: adminToken, SSO_HS256_SECRET: SSO_TEST_SECRET }), logger('gateway'));
+    const gateway = await startGateway(loadGatewayConfig({ ...shared, GATEWAY_PORT: '0', ADMIN_TOKEN: adminToken, SSO_HS256_SECRET: SSO_TEST_SECRET, SSO_ISSUER: SSO_TEST_ISSUER, SSO_AUDIENCE: SSO_TEST_AUDIENCE }), logger('gateway'));
     started.push(gateway);
     const gatewayWithoutAdmin = await startGateway(loadGatewayConfig({ ...shared, GATEWAY_PORT: '0' }), logger('gateway'));
     started.push(gatewayWithoutAdmin);
