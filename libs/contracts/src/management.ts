@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AuditFilterSchema, ChangeOriginSchema } from './audit.js';
 import { PLANS, ROLES, type Plan, type Role } from './auth.js';
 
 const id = z.string().min(1).max(64);
@@ -59,13 +60,16 @@ export interface KeyView {
  * no bus message holds a plaintext key.
  */
 const NewKeySchema = z.object({ keyHash: z.string().regex(/^[0-9a-f]{64}$/), prefix: z.string().max(12) });
+/** Every change request may say where it came from, for its audit event. */
+const origin = ChangeOriginSchema.optional();
 
-export const AdminCreateAccountSchema = z.object({ name: NameSchema, plan: z.enum(PLANS) }).strict();
-export const AdminUpdateAccountSchema = z.object({ accountId: id, name: NameSchema.optional(), plan: z.enum(PLANS).optional() }).strict();
-export const AdminCreateChatbotSchema = z.object({ accountId: id, name: NameSchema }).strict();
-export const AdminDeleteChatbotSchema = z.object({ chatbotId: id }).strict();
+export const AdminCreateAccountSchema = z.object({ origin, name: NameSchema, plan: z.enum(PLANS) }).strict();
+export const AdminUpdateAccountSchema = z.object({ origin, accountId: id, name: NameSchema.optional(), plan: z.enum(PLANS).optional() }).strict();
+export const AdminCreateChatbotSchema = z.object({ origin, accountId: id, name: NameSchema }).strict();
+export const AdminDeleteChatbotSchema = z.object({ origin, chatbotId: id }).strict();
 export const AdminCreateUserSchema = z
   .object({
+    origin,
     accountId: id,
     email: z.string().trim().email().max(320),
     role: z.enum(ROLES),
@@ -73,18 +77,23 @@ export const AdminCreateUserSchema = z
     chatbotIds: z.array(id).max(1000).optional(),
   })
   .strict();
-export const AdminSetUserChatbotsSchema = z.object({ userId: id, chatbotIds: z.array(id).max(1000) }).strict();
-export const AdminCreateUserKeySchema = NewKeySchema.extend({ userId: id, name: KeyNameSchema }).strict();
-export const AdminImportLegacyKeySchema = NewKeySchema.extend({ userId: id, prefix: z.string().max(12).nullable() }).strict();
+export const AdminSetUserChatbotsSchema = z.object({ origin, userId: id, chatbotIds: z.array(id).max(1000) }).strict();
+export const AdminCreateUserKeySchema = NewKeySchema.extend({ origin, userId: id, name: KeyNameSchema }).strict();
+export const AdminImportLegacyKeySchema = NewKeySchema.extend({ origin, userId: id, prefix: z.string().max(12).nullable() }).strict();
 
 export const ListChatbotsSchema = z
   .object({ actor: ActorSchema, limit: z.number().int().min(1).max(200), cursor: z.string().max(200).optional() })
   .strict();
 /** chatbotId null: the account's user-level keys. */
-export const CreateKeySchema = NewKeySchema.extend({ actor: ActorSchema, chatbotId: id.nullable(), name: KeyNameSchema }).strict();
+export const CreateKeySchema = NewKeySchema.extend({ origin, actor: ActorSchema, chatbotId: id.nullable(), name: KeyNameSchema }).strict();
 export const ListKeysSchema = z.object({ actor: ActorSchema, chatbotId: id.nullable() }).strict();
-export const KeyRefSchema = z.object({ actor: ActorSchema, chatbotId: id.nullable(), keyId: id }).strict();
+export const KeyRefSchema = z.object({ origin, actor: ActorSchema, chatbotId: id.nullable(), keyId: id }).strict();
 export const RenameKeySchema = KeyRefSchema.extend({ name: KeyNameSchema }).strict();
+
+/** `GET /v1/audit-events`: what the caller may see is decided from the actor. */
+export const ListAuditEventsSchema = AuditFilterSchema.extend({ actor: ActorSchema }).strict();
+/** `GET /admin/v1/accounts/{accountId}/audit-events`. */
+export const AdminListAuditEventsSchema = AuditFilterSchema.extend({ accountId: id }).strict();
 
 export type AdminCreateAccount = z.infer<typeof AdminCreateAccountSchema>;
 export type AdminUpdateAccount = z.infer<typeof AdminUpdateAccountSchema>;
@@ -99,6 +108,8 @@ export type CreateKey = z.infer<typeof CreateKeySchema>;
 export type ListKeys = z.infer<typeof ListKeysSchema>;
 export type KeyRef = z.infer<typeof KeyRefSchema>;
 export type RenameKey = z.infer<typeof RenameKeySchema>;
+export type ListAuditEvents = z.infer<typeof ListAuditEventsSchema>;
+export type AdminListAuditEvents = z.infer<typeof AdminListAuditEventsSchema>;
 
 export interface Page<T> {
   data: T[];

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import * as audit from './audit.js';
 import * as auth from './auth.js';
 import * as events from './events.js';
 import * as mgmt from './management.js';
@@ -26,12 +27,15 @@ export const RpcSchemas = {
   adminSetUserChatbots: mgmt.AdminSetUserChatbotsSchema,
   adminCreateUserKey: mgmt.AdminCreateUserKeySchema,
   adminImportLegacyKey: mgmt.AdminImportLegacyKeySchema,
+  adminListAuditEvents: mgmt.AdminListAuditEventsSchema,
+  reportLeakedKeys: audit.LeakedKeysReportSchema,
   listChatbots: mgmt.ListChatbotsSchema,
   createKey: mgmt.CreateKeySchema,
   listKeys: mgmt.ListKeysSchema,
   getKey: mgmt.KeyRefSchema,
   renameKey: mgmt.RenameKeySchema,
   revokeKey: mgmt.KeyRefSchema,
+  listAuditEvents: mgmt.ListAuditEventsSchema,
   usageQuery: usage.UsageQuerySchema,
   usageLastUsed: usage.LastUsedQuerySchema,
 } as const;
@@ -49,12 +53,15 @@ export interface RpcMap {
   adminSetUserChatbots: Rpc<typeof mgmt.AdminSetUserChatbotsSchema, mgmt.UserView>;
   adminCreateUserKey: Rpc<typeof mgmt.AdminCreateUserKeySchema, mgmt.KeyView>;
   adminImportLegacyKey: Rpc<typeof mgmt.AdminImportLegacyKeySchema, mgmt.KeyView>;
+  adminListAuditEvents: Rpc<typeof mgmt.AdminListAuditEventsSchema, mgmt.Page<audit.AuditEventView>>;
+  reportLeakedKeys: Rpc<typeof audit.LeakedKeysReportSchema, audit.LeakedKeysReply>;
   listChatbots: Rpc<typeof mgmt.ListChatbotsSchema, mgmt.Page<{ id: string; name: string }>>;
   createKey: Rpc<typeof mgmt.CreateKeySchema, mgmt.KeyView>;
   listKeys: Rpc<typeof mgmt.ListKeysSchema, { data: mgmt.KeyView[] }>;
   getKey: Rpc<typeof mgmt.KeyRefSchema, mgmt.KeyView>;
   renameKey: Rpc<typeof mgmt.RenameKeySchema, mgmt.KeyView>;
   revokeKey: Rpc<typeof mgmt.KeyRefSchema, null>;
+  listAuditEvents: Rpc<typeof mgmt.ListAuditEventsSchema, mgmt.Page<audit.AuditEventView>>;
   usageQuery: Rpc<typeof usage.UsageQuerySchema, usage.UsageSeries>;
   usageLastUsed: Rpc<typeof usage.LastUsedQuerySchema, usage.LastUsedReply>;
 }

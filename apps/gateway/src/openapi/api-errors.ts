@@ -9,6 +9,7 @@ const WHEN: Record<ErrorCode, string> = {
   missing_api_key: 'no credential in `Authorization: Bearer …`',
   invalid_api_key: 'an unknown, malformed, revoked or expired key (or, on the admin API, a wrong admin token)',
   invalid_token: 'an SSO token that is expired, wrongly signed, or matches no user',
+  invalid_signature: 'a leak report whose signature is missing or does not verify against the configured public keys',
   insufficient_scope: 'a chatbot key: chatbot keys cannot use the management API',
   plan_not_eligible: "the account's plan is `free`: chatbot keys need `entry`, `standard` or `professional`",
   forbidden: "the caller's role does not allow it: only owners and admins hold or manage user-level keys",

@@ -57,6 +57,11 @@ export class KeysRepository {
     }
   }
 
+  /** Locks the key with this hash unless it is revoked already: a leak report revokes it once. */
+  lockActiveByHash(tx: Tx, keyHash: string): Promise<ApiKeyEntity | null> {
+    return tx.getRepository(ApiKeyEntity).findOne({ where: { keyHash, revokedAt: IsNull() }, lock: { mode: 'pessimistic_write' } });
+  }
+
   countActiveForChatbot(tx: Tx, chatbotId: string): Promise<number> {
     return tx.getRepository(ApiKeyEntity).countBy({ chatbotId, revokedAt: IsNull() });
   }

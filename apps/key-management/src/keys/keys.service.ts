@@ -3,10 +3,12 @@ import { ApiError } from '@app/common';
 import { CHATBOT_KEY_PLANS, type CreateKey, type KeyRef, type KeyView, type ListKeys, type RenameKey } from '@app/contracts';
 import { AccountsRepository } from '../accounts/accounts.repository.js';
 import { ActorResolver } from '../access/actor-resolver.js';
+import { AuditLog, auditActor } from '../audit/audit-log.js';
 import { ChatbotAccess } from '../access/chatbot-access.js';
 import { actsOnWholeAccount, type ResolvedActor } from '../access/resolved-actor.js';
 import { ChatbotsRepository } from '../chatbots/chatbots.repository.js';
-import { Transactions } from '../database/transactions.js';
+import type { ApiKeyEntity } from '../database/entities/index.js';
+import { Transactions, type Tx } from '../database/transactions.js';
 import { EventPublisher } from '../events/event-publisher.js';
 import { keysRevoked } from '../events/event-metrics.js';
 import { DuplicateKeyHashError, KeysRepository, type KeyScope, type NewApiKey } from './keys.repository.js';
@@ -28,15 +30,26 @@ export class KeysService {
     @Inject(KeysRepository) private readonly keys: KeysRepository,
     @Inject(Transactions) private readonly transactions: Transactions,
     @Inject(EventPublisher) private readonly events: EventPublisher,
+    @Inject(AuditLog) private readonly audit: AuditLog,
   ) {}
 
   async create(request: CreateKey): Promise<KeyView> {
     const actor = await this.actors.resolve(request.actor);
     const fields = { name: request.name, prefix: request.prefix, keyHash: request.keyHash, createdBy: actor.userId, legacy: false };
+    const recordCreation = (tx: Tx, key: ApiKeyEntity) =>
+      this.audit.record(tx, {
+        action: 'key.created',
+        actor: auditActor(request.actor, actor),
+        origin: request.origin,
+        accountId: key.accountId,
+        chatbotId: key.chatbotId,
+        keyId: key.id,
+        details: { type: key.type, name: key.name },
+      });
     const key =
       request.chatbotId === null
-        ? await this.insert({ ...fields, type: 'user', accountId: requireWholeAccount(actor), chatbotId: null, userId: actor.userId })
-        : await this.createChatbotKey(actor, request.chatbotId, fields);
+        ? await this.insert({ ...fields, type: 'user', accountId: requireWholeAccount(actor), chatbotId: null, userId: actor.userId }, recordCreation)
+        : await this.createChatbotKey(actor, request.chatbotId, fields, recordCreation);
     this.events.publish('keyCreated', { keyId: key.id, keyHash: key.keyHash, accountId: key.accountId });
     return toKeyView(key);
   }
@@ -54,11 +67,20 @@ export class KeysService {
   }
 
   async rename(request: RenameKey): Promise<KeyView> {
-    const scope = await this.scopeFor(request);
+    const { actor, scope } = await this.callerAndScope(request);
     const key = await this.transactions.run(async (tx) => {
       const key = await this.keys.lockActive(tx, request.keyId, scope);
       if (!key) throw keyNotFound();
       await this.keys.rename(tx, key.id, request.name);
+      await this.audit.record(tx, {
+        action: 'key.renamed',
+        actor: auditActor(request.actor, actor),
+        origin: request.origin,
+        accountId: key.accountId,
+        chatbotId: key.chatbotId,
+        keyId: key.id,
+        details: { name: { old: key.name, new: request.name } },
+      });
       return { ...key, name: request.name };
     });
     this.events.publish('keyRenamed', { keyId: key.id, accountId: key.accountId });
@@ -70,11 +92,20 @@ export class KeysService {
    * measured from this answer. Revoking again finds no active key.
    */
   async revoke(request: KeyRef): Promise<null> {
-    const scope = await this.scopeFor(request);
+    const { actor, scope } = await this.callerAndScope(request);
     const key = await this.transactions.run(async (tx) => {
       const key = await this.keys.lockActive(tx, request.keyId, scope);
       if (!key) throw keyNotFound();
       await this.keys.revoke(tx, key.id, new Date());
+      await this.audit.record(tx, {
+        action: 'key.revoked',
+        actor: auditActor(request.actor, actor),
+        origin: request.origin,
+        accountId: key.accountId,
+        chatbotId: key.chatbotId,
+        keyId: key.id,
+        details: { name: key.name },
+      });
       return key;
     });
     keysRevoked.inc({ reason: 'api' });
@@ -82,7 +113,12 @@ export class KeysService {
     return null;
   }
 
-  private async createChatbotKey(actor: ResolvedActor, chatbotId: string, fields: Omit<NewApiKey, 'type' | 'accountId' | 'chatbotId' | 'userId'>) {
+  private async createChatbotKey(
+    actor: ResolvedActor,
+    chatbotId: string,
+    fields: Omit<NewApiKey, 'type' | 'accountId' | 'chatbotId' | 'userId'>,
+    recordCreation: (tx: Tx, key: ApiKeyEntity) => Promise<void>,
+  ) {
     const chatbot = await this.access.requireReachable(actor, chatbotId);
     const account = await this.accounts.findById(chatbot.accountId);
     if (!account || !CHATBOT_KEY_PLANS.includes(account.plan)) {
@@ -97,19 +133,32 @@ export class KeysService {
       if (active >= KEY_LIMIT_PER_CHATBOT) {
         throw new ApiError('key_limit_reached', `a chatbot has at most ${KEY_LIMIT_PER_CHATBOT} active keys`);
       }
-      return this.keys.insert(tx, { ...fields, type: 'chatbot', accountId: chatbot.accountId, chatbotId: chatbot.id, userId: null });
+      const key = await this.keys.insert(tx, { ...fields, type: 'chatbot', accountId: chatbot.accountId, chatbotId: chatbot.id, userId: null });
+      await recordCreation(tx, key);
+      return key;
     }).catch(asConflict);
   }
 
-  private insert(key: NewApiKey) {
-    return this.transactions.run((tx) => this.keys.insert(tx, key)).catch(asConflict);
+  private insert(fields: NewApiKey, recordCreation: (tx: Tx, key: ApiKeyEntity) => Promise<void>) {
+    return this.transactions
+      .run(async (tx) => {
+        const key = await this.keys.insert(tx, fields);
+        await recordCreation(tx, key);
+        return key;
+      })
+      .catch(asConflict);
   }
 
   private async scopeFor(request: { actor: ListKeys['actor']; chatbotId: string | null }): Promise<KeyScope> {
+    return (await this.callerAndScope(request)).scope;
+  }
+
+  /** The resolved caller too, for changes: their audit event names who made them. */
+  private async callerAndScope(request: { actor: ListKeys['actor']; chatbotId: string | null }): Promise<{ actor: ResolvedActor; scope: KeyScope }> {
     const actor = await this.actors.resolve(request.actor);
-    if (request.chatbotId === null) return { userKeysOf: requireWholeAccount(actor) };
+    if (request.chatbotId === null) return { actor, scope: { userKeysOf: requireWholeAccount(actor) } };
     const chatbot = await this.access.requireReachable(actor, request.chatbotId);
-    return { chatbotId: chatbot.id };
+    return { actor, scope: { chatbotId: chatbot.id } };
   }
 }
 

@@ -1,4 +1,5 @@
 import { InitialSchema1767225600000 } from './1767225600000-initial-schema.js';
+import { AuditEvents1796133385494 } from './1796133385494-audit-events.js';
 
 /** Every migration, oldest first. A new migration is added here as a class, never found by a glob. */
-export const KEY_MANAGEMENT_MIGRATIONS = [InitialSchema1767225600000];
+export const KEY_MANAGEMENT_MIGRATIONS = [InitialSchema1767225600000, AuditEvents1796133385494];
