@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import type { AuditAction } from '@app/contracts';
 import { AuditEventEntity, UserChatbotEntity } from '../database/entities/index.js';
+import type { AuditPosition } from './audit-cursor.js';
 
 export interface AuditEventQuery {
   accountId: string;
@@ -16,7 +17,7 @@ export interface AuditEventQuery {
   /** Exclusive. */
   to?: Date;
   /** Continue after this position of the (at, id) newest-first order. */
-  before?: { at: Date; id: string };
+  before?: AuditPosition;
   limit: number;
 }
 
@@ -24,7 +25,7 @@ export interface AuditEventQuery {
 export class AuditEventsRepository {
   constructor(@InjectRepository(AuditEventEntity) private readonly events: Repository<AuditEventEntity>) {}
 
-  /** Newest first, in (at, id) order: a total order on values that never change, so pages are stable. */
+  /** Newest first, in (at, seq) order: a total order on values that never change, so pages are stable. */
   page(query: AuditEventQuery): Promise<AuditEventEntity[]> {
     const builder = this.events.createQueryBuilder('event').where('event.account_id = :accountId', { accountId: query.accountId });
     if (query.assignedTo) {
@@ -42,8 +43,8 @@ export class AuditEventsRepository {
     if (query.from) builder.andWhere('event.at >= :from', { from: query.from });
     if (query.to) builder.andWhere('event.at < :to', { to: query.to });
     if (query.before) {
-      builder.andWhere('(event.at, event.id) < (:beforeAt, :beforeId)', { beforeAt: query.before.at, beforeId: query.before.id });
+      builder.andWhere('(event.at, event.seq) < (:beforeAt, :beforeSeq)', { beforeAt: query.before.at, beforeSeq: query.before.seq });
     }
-    return builder.orderBy('event.at', 'DESC').addOrderBy('event.id', 'DESC').limit(query.limit).getMany();
+    return builder.orderBy('event.at', 'DESC').addOrderBy('event.seq', 'DESC').limit(query.limit).getMany();
   }
 }

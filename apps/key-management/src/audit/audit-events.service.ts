@@ -3,10 +3,10 @@ import { ApiError } from '@app/common';
 import type { AdminListAuditEvents, AuditEventView, AuditFilter, ListAuditEvents, Page } from '@app/contracts';
 import { AccountsRepository } from '../accounts/accounts.repository.js';
 import { ActorResolver } from '../access/actor-resolver.js';
-import { decodeListingCursor, encodeListingCursor } from '../access/listing-cursor.js';
 import { actsOnWholeAccount } from '../access/resolved-actor.js';
 import type { AuditEventEntity } from '../database/entities/index.js';
 import { isUuid } from '../database/uuid.js';
+import { decodeAuditCursor, encodeAuditCursor } from './audit-cursor.js';
 import { AuditEventsRepository, type AuditEventQuery } from './audit-events.repository.js';
 
 /**
@@ -40,7 +40,7 @@ export class AuditEventsService {
     const from = filter.from === undefined ? undefined : new Date(filter.from);
     const to = filter.to === undefined ? undefined : new Date(filter.to);
     if (from && to && from > to) throw new ApiError('invalid_request', 'from: must not be after to');
-    const after = filter.cursor === undefined ? undefined : decodeListingCursor(filter.cursor);
+    const before = filter.cursor === undefined ? undefined : decodeAuditCursor(filter.cursor);
     const rows = await this.events.page({
       ...visible,
       chatbotId: filter.chatbotId,
@@ -48,14 +48,14 @@ export class AuditEventsService {
       action: filter.action,
       from,
       to,
-      before: after && { at: after.createdAt, id: after.id },
+      before,
       limit: filter.limit + 1,
     });
     const page = rows.slice(0, filter.limit);
     const last = page.at(-1);
     return {
       data: page.map(toAuditEventView),
-      nextCursor: rows.length > filter.limit && last ? encodeListingCursor({ createdAt: last.at, id: last.id }) : null,
+      nextCursor: rows.length > filter.limit && last ? encodeAuditCursor(last) : null,
     };
   }
 }

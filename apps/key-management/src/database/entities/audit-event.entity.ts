@@ -8,8 +8,8 @@ import type { AuditAction, AuditActorType } from '@app/contracts';
  * deleted as a row anyway.
  */
 @Entity('audit_events')
-@Index('audit_events_account_idx', ['accountId', 'at', 'id'])
-@Index('audit_events_chatbot_idx', ['chatbotId', 'at', 'id'])
+@Index('audit_events_account_idx', ['accountId', 'at', 'seq'])
+@Index('audit_events_chatbot_idx', ['chatbotId', 'at', 'seq'])
 @Index('audit_events_key_idx', ['keyId'])
 @Index('audit_events_at_idx', ['at'])
 export class AuditEventEntity {
@@ -19,6 +19,13 @@ export class AuditEventEntity {
   /** The transaction's time, in milliseconds: cursors carry it and must compare exactly. */
   @CreateDateColumn({ type: 'timestamptz', precision: 3 })
   at: Date;
+
+  /**
+   * Insertion order: breaks ties between events of the same millisecond (every event of one
+   * transaction shares its `at`), so (at, seq) orders events as they happened. A bigint: a string here.
+   */
+  @Column({ type: 'bigint', generated: 'identity', generatedIdentity: 'ALWAYS' })
+  seq: string;
 
   @Column({ type: 'varchar', length: 64 })
   action: AuditAction;

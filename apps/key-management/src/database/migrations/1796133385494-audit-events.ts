@@ -15,6 +15,7 @@ export class AuditEvents1796133385494 implements MigrationInterface {
     await db.query(`CREATE TABLE "audit_events" (
       "id" uuid NOT NULL DEFAULT gen_random_uuid(),
       "at" TIMESTAMP(3) WITH TIME ZONE NOT NULL DEFAULT now(),
+      "seq" bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
       "action" character varying(64) NOT NULL,
       "actor_type" character varying(16) NOT NULL,
       "actor_id" uuid,
@@ -25,8 +26,8 @@ export class AuditEvents1796133385494 implements MigrationInterface {
       "ip" character varying(64),
       "details" jsonb NOT NULL,
       CONSTRAINT "audit_events_pkey" PRIMARY KEY ("id"))`);
-    await db.query(`CREATE INDEX "audit_events_account_idx" ON "audit_events" ("account_id", "at", "id")`);
-    await db.query(`CREATE INDEX "audit_events_chatbot_idx" ON "audit_events" ("chatbot_id", "at", "id")`);
+    await db.query(`CREATE INDEX "audit_events_account_idx" ON "audit_events" ("account_id", "at", "seq")`);
+    await db.query(`CREATE INDEX "audit_events_chatbot_idx" ON "audit_events" ("chatbot_id", "at", "seq")`);
     await db.query(`CREATE INDEX "audit_events_key_idx" ON "audit_events" ("key_id")`);
     await db.query(`CREATE INDEX "audit_events_at_idx" ON "audit_events" ("at")`);
 
