@@ -7,6 +7,7 @@ import { AuthModule } from './auth/auth.module.js';
 import { DataPlaneModule } from './data-plane/data-plane.module.js';
 import { ManagementModule } from './management/management.module.js';
 import { AdminModule } from './admin/admin.module.js';
+import { SecretScanningModule } from './secret-scanning/secret-scanning.module.js';
 
 @Module({})
 export class GatewayModule {
@@ -24,6 +25,7 @@ export class GatewayModule {
         DataPlaneModule,
         ManagementModule,
         AdminModule,
+        SecretScanningModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ApiExceptionFilter }],
     };

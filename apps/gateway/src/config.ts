@@ -22,6 +22,9 @@ const GatewayEnvSchema = BaseEnvSchema.extend({
   SSO_JWKS_COOLDOWN_MS: env.positiveInt(30_000),
   USAGE_STREAM_REPLICAS: env.positiveInt(1).pipe(z.number().max(5)),
   SHUTDOWN_GRACE_MS: env.positiveInt(20_000),
+  SECRET_SCANNING_KEYS_FILE: env.optionalString(),
+  SECRET_SCANNING_KEYS_URL: env.optionalString().pipe(z.url({ protocol: /^https?$/ }).optional()),
+  SECRET_SCANNING_KEYS_COOLDOWN_MS: env.positiveInt(60_000),
 })
   .refine((vars) => !(vars.SSO_JWKS_URL && vars.SSO_JWKS_FILE), {
     message: 'set SSO_JWKS_URL or SSO_JWKS_FILE, not both',
@@ -30,7 +33,21 @@ const GatewayEnvSchema = BaseEnvSchema.extend({
   .refine((vars) => !(vars.SSO_JWKS_URL || vars.SSO_JWKS_FILE) || (vars.SSO_ISSUER && vars.SSO_AUDIENCE), {
     message: 'a JWKS needs SSO_ISSUER and SSO_AUDIENCE',
     path: ['SSO_ISSUER'],
+  })
+  .refine((vars) => !(vars.SECRET_SCANNING_KEYS_URL && vars.SECRET_SCANNING_KEYS_FILE), {
+    message: 'set SECRET_SCANNING_KEYS_URL or SECRET_SCANNING_KEYS_FILE, not both',
+    path: ['SECRET_SCANNING_KEYS_FILE'],
+  })
+  .refine((vars) => !vars.SECRET_SCANNING_KEYS_URL || isHttpsOrLoopback(vars.SECRET_SCANNING_KEYS_URL), {
+    message: 'must be https (plain http only on a loopback address)',
+    path: ['SECRET_SCANNING_KEYS_URL'],
   });
+
+/** The keys that authenticate leak reports must not travel in clear text, except on this machine. */
+function isHttpsOrLoopback(url: string): boolean {
+  const { protocol, hostname } = new URL(url);
+  return protocol === 'https:' || ['localhost', '127.0.0.1', '[::1]'].includes(hostname) || hostname.startsWith('127.');
+}
 
 export interface GatewayConfig extends BaseConfig {
   port: number;
@@ -47,6 +64,15 @@ export interface GatewayConfig extends BaseConfig {
   usageStreamReplicas: number;
   /** On SIGTERM, how long requests in flight (SSE streams too) may still run before they are cut. */
   shutdownGraceMs: number;
+  secretScanning: SecretScanningConfig;
+}
+
+/** Leak reports (GitHub secret scanning); with neither source set, the route is not served (404). */
+export interface SecretScanningConfig {
+  keysFile: string | undefined;
+  keysUrl: string | undefined;
+  /** Least time between two loads of the public keys; a report signed by an unknown key reloads after it. */
+  refetchCooldownMs: number;
 }
 
 /** SSO tokens for the management API (contract section 8); with none of these set, every token is refused. */
@@ -89,5 +115,10 @@ export function loadGatewayConfig(source: NodeJS.ProcessEnv = process.env): Gate
       jwksCooldownMs: parsed.SSO_JWKS_COOLDOWN_MS,
     },
     shutdownGraceMs: parsed.SHUTDOWN_GRACE_MS,
+    secretScanning: {
+      keysFile: parsed.SECRET_SCANNING_KEYS_FILE,
+      keysUrl: parsed.SECRET_SCANNING_KEYS_URL,
+      refetchCooldownMs: parsed.SECRET_SCANNING_KEYS_COOLDOWN_MS,
+    },
   };
 }

@@ -51,22 +51,33 @@ export const ADMIN_AUTH_ERRORS: ErrorCode[] = ['not_found', 'missing_api_key', '
  * error body whose `code` is narrowed to those codes.
  */
 export function ApiErrors(...codes: ErrorCode[]): MethodDecorator {
+  return applyDecorators(...errorResponses(codes).map((response) => ApiResponse(response)));
+}
+
+/** The same error responses as plain OpenAPI response objects, by status, for a route Nest does not describe. */
+export function errorResponseObjects(...codes: ErrorCode[]): Record<string, { description: string; headers?: object; content: object }> {
+  return Object.fromEntries(
+    errorResponses(codes).map(({ status, description, headers, schema }) => [
+      String(status),
+      { description, ...(headers && { headers }), content: { 'application/json': { schema } } },
+    ]),
+  );
+}
+
+function errorResponses(codes: ErrorCode[]) {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of new Set(codes)) {
     const status = ERROR_STATUS[code];
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
-  const responses = [...byStatus.entries()]
+  return [...byStatus.entries()]
     .sort(([a], [b]) => a - b)
-    .map(([status, statusCodes]) =>
-      ApiResponse({
-        status,
-        description: statusCodes.map((code) => `\`${code}\`: ${WHEN[code]}`).join('; '),
-        headers: status === 429 || status === 503 ? RETRY_AFTER : undefined,
-        schema: errorBodyWith(statusCodes),
-      }),
-    );
-  return applyDecorators(...responses);
+    .map(([status, statusCodes]) => ({
+      status,
+      description: statusCodes.map((code) => `\`${code}\`: ${WHEN[code]}`).join('; '),
+      headers: status === 429 || status === 503 ? RETRY_AFTER : undefined,
+      schema: errorBodyWith(statusCodes),
+    }));
 }
 
 function errorBodyWith(codes: ErrorCode[]): SchemaObject {

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Inject, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { Actor, KeyView, UsageSeries } from '@app/contracts';
+import type { Actor, ChangeOrigin, KeyView, UsageSeries } from '@app/contracts';
+import { ChangeOriginOf } from '../../http/change-origin.decorator.js';
 import { ApiErrors, MANAGEMENT_AUTH_ERRORS } from '../../openapi/api-errors.js';
 import { ApiQueryFrom } from '../../openapi/api-query.js';
 import { fromZod, ref } from '../../openapi/api-schemas.js';
@@ -37,10 +38,11 @@ export class ChatbotKeysController {
   @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'invalid_request', 'payload_too_large', 'chatbot_not_found', 'plan_not_eligible', 'key_limit_reached')
   create(
     @CurrentActor() actor: Actor,
+    @ChangeOriginOf() origin: ChangeOrigin,
     @Param('chatbotId', chatbotId) chatbot: string,
     @Body(new ZodPipe(CreateKeyBodySchema)) body: CreateKeyBody,
   ): Promise<CreatedKey> {
-    return this.keys.create(actor, chatbot, body?.name);
+    return this.keys.create(actor, origin, chatbot, body?.name);
   }
 
   @Get()
@@ -59,11 +61,12 @@ export class ChatbotKeysController {
   @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'invalid_request', 'payload_too_large', 'chatbot_not_found', 'key_not_found')
   rename(
     @CurrentActor() actor: Actor,
+    @ChangeOriginOf() origin: ChangeOrigin,
     @Param('chatbotId', chatbotId) chatbot: string,
     @Param('keyId', keyId) key: string,
     @Body(new ZodPipe(RenameKeyBodySchema)) body: RenameKeyBody,
   ): Promise<KeyView> {
-    return this.keys.rename(actor, chatbot, key, body.name);
+    return this.keys.rename(actor, origin, chatbot, key, body.name);
   }
 
   @Delete(':keyId')
@@ -74,10 +77,11 @@ export class ChatbotKeysController {
   @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'chatbot_not_found', 'key_not_found')
   revoke(
     @CurrentActor() actor: Actor,
+    @ChangeOriginOf() origin: ChangeOrigin,
     @Param('chatbotId', chatbotId) chatbot: string,
     @Param('keyId', keyId) key: string,
   ): Promise<void> {
-    return this.keys.revoke(actor, chatbot, key);
+    return this.keys.revoke(actor, origin, chatbot, key);
   }
 
   @Get(':keyId/usage')

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { NatsBus } from '@app/common';
-import { DEFAULT_KEY_NAME, type Actor, type KeyView } from '@app/contracts';
+import { DEFAULT_KEY_NAME, type Actor, type ChangeOrigin, type KeyView } from '@app/contracts';
 import { KeyUsageService } from '../usage/key-usage.service.js';
 import { issueKey } from './key-issuer.js';
 
@@ -19,9 +19,9 @@ export class ManagementKeysService {
     @Inject(KeyUsageService) private readonly usage: KeyUsageService,
   ) {}
 
-  async create(actor: Actor, chatbotId: string | null, name: string | undefined): Promise<CreatedKey> {
+  async create(actor: Actor, origin: ChangeOrigin, chatbotId: string | null, name: string | undefined): Promise<CreatedKey> {
     const { key, keyHash, prefix } = issueKey(chatbotId === null ? 'user' : 'chatbot');
-    const view = await this.bus.request('createKey', { actor, chatbotId, name: name ?? DEFAULT_KEY_NAME, keyHash, prefix });
+    const view = await this.bus.request('createKey', { actor, origin, chatbotId, name: name ?? DEFAULT_KEY_NAME, keyHash, prefix });
     return { ...view, key };
   }
 
@@ -30,12 +30,12 @@ export class ManagementKeysService {
     return { data: await this.usage.withLastUsed(data) };
   }
 
-  async rename(actor: Actor, chatbotId: string | null, keyId: string, name: string): Promise<KeyView> {
-    const [view] = await this.usage.withLastUsed([await this.bus.request('renameKey', { actor, chatbotId, keyId, name })]);
+  async rename(actor: Actor, origin: ChangeOrigin, chatbotId: string | null, keyId: string, name: string): Promise<KeyView> {
+    const [view] = await this.usage.withLastUsed([await this.bus.request('renameKey', { actor, origin, chatbotId, keyId, name })]);
     return view;
   }
 
-  async revoke(actor: Actor, chatbotId: string | null, keyId: string): Promise<void> {
-    await this.bus.request('revokeKey', { actor, chatbotId, keyId });
+  async revoke(actor: Actor, origin: ChangeOrigin, chatbotId: string | null, keyId: string): Promise<void> {
+    await this.bus.request('revokeKey', { actor, origin, chatbotId, keyId });
   }
 }
