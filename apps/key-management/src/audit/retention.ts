@@ -1,12 +1,8 @@
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { z } from 'zod';
-import { DatabaseEnvSchema, env, loadConfig } from '@app/common';
-
-export const AuditRetentionEnvSchema = z.object({
-  ...DatabaseEnvSchema.shape,
-  AUDIT_RETENTION_DAYS: env.positiveInt(365).pipe(z.number().max(36_500)),
-});
+import type { z } from 'zod';
+import { loadConfig } from '@app/common';
+import { AuditRetentionEnvSchema } from '../config.js';
 
 /**
  * Deletes audit events older than `retentionDays`, through `audit_events_purge`: the
