@@ -36,7 +36,9 @@ export class ScanningPublicKeys {
   async find(identifier: string): Promise<KeyObject | null> {
     const held = this.keys.get(identifier);
     if (held) return held;
-    if (this.loadedAt === null || this.now() - this.loadedAt >= this.cooldownMs) await this.reload();
+    // A load in flight answers every lookup waiting on it, whether or not the cooldown allows another.
+    if (this.loading) await this.loading;
+    else if (this.loadedAt === null || this.now() - this.loadedAt >= this.cooldownMs) await this.reload();
     return this.keys.get(identifier) ?? null;
   }
 
