@@ -236,6 +236,31 @@ describe('the audit log: one event per change, in the same transaction, readable
     // The purge's permission ends with its transaction.
     await expect(db.query('DELETE FROM audit_events')).rejects.toThrow(/append-only/);
   });
+
+  it('leaves an application role with INSERT and SELECT no way to delete, even by setting the purge flag; EXECUTE lets it purge', async () => {
+    const role = `audit_app_${new URL(km.databaseUrl).pathname.slice(1)}`.slice(0, 60);
+    await db.query(`CREATE ROLE ${role} LOGIN`);
+    const asRole = new URL(km.databaseUrl);
+    asRole.username = role;
+    asRole.password = '';
+    const app = new pg.Client({ connectionString: asRole.toString() });
+    try {
+      await db.query(`GRANT USAGE ON SCHEMA public TO ${role}; GRANT INSERT, SELECT ON audit_events TO ${role}`);
+      await app.connect();
+      await app.query(
+        `INSERT INTO audit_events (at, action, actor_type, account_id, details) VALUES (now() - interval '900 days', 'account.created', 'admin', $1, '{}')`,
+        [account.id],
+      );
+      await app.query(`SELECT set_config('audit_events.purging', 'on', false)`);
+      await expect(app.query('DELETE FROM audit_events')).rejects.toThrow(/permission denied/);
+      await expect(app.query('SELECT audit_events_purge(800)')).rejects.toThrow(/permission denied/);
+      await db.query(`GRANT EXECUTE ON FUNCTION audit_events_purge(integer) TO ${role}`);
+      expect((await app.query('SELECT audit_events_purge(800) AS purged')).rows[0].purged).toBe('1');
+    } finally {
+      await app.end().catch(() => undefined);
+      await db.query(`DROP OWNED BY ${role}; DROP ROLE ${role}`);
+    }
+  });
 });
 
 function hashOnly() {

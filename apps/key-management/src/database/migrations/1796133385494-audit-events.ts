@@ -6,7 +6,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * `audit_events_purge(retention_days)`, the retention job's only way in. The purge marks
  * its own transaction (a transaction-local setting) so the trigger lets its DELETE through.
  * Where the application connects with a role of its own (not the table owner), grant it
- * INSERT and SELECT on the table and EXECUTE on the purge function only.
+ * INSERT and SELECT on the table only, and EXECUTE on the purge function to the retention
+ * job's role: then nothing but the purge can delete, whatever the application runs.
  */
 export class AuditEvents1796133385494 implements MigrationInterface {
   name = 'AuditEvents1796133385494';
@@ -43,7 +44,10 @@ export class AuditEvents1796133385494 implements MigrationInterface {
     await db.query(`CREATE TRIGGER "audit_events_append_only_truncate" BEFORE TRUNCATE ON "audit_events"
       FOR EACH STATEMENT EXECUTE FUNCTION "audit_events_append_only"()`);
 
-    await db.query(`CREATE FUNCTION "audit_events_purge"(retention_days integer) RETURNS bigint LANGUAGE plpgsql AS $$
+    // SECURITY DEFINER: a role that may only INSERT and SELECT events can still be allowed to purge
+    // (EXECUTE), and nothing else; EXECUTE is the owner's alone until granted.
+    await db.query(`CREATE FUNCTION "audit_events_purge"(retention_days integer) RETURNS bigint
+      LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
       DECLARE
         purged bigint;
       BEGIN
@@ -56,6 +60,7 @@ export class AuditEvents1796133385494 implements MigrationInterface {
         PERFORM set_config('audit_events.purging', 'off', true);
         RETURN purged;
       END $$`);
+    await db.query(`REVOKE ALL ON FUNCTION "audit_events_purge"(integer) FROM PUBLIC`);
   }
 
   async down(db: QueryRunner): Promise<void> {
