@@ -8,6 +8,7 @@ import { DataPlaneModule } from './data-plane/data-plane.module.js';
 import { ManagementModule } from './management/management.module.js';
 import { AdminModule } from './admin/admin.module.js';
 import { MetricsServer } from './http/metrics-server.js';
+import { SecretScanningModule } from './secret-scanning/secret-scanning.module.js';
 
 @Module({})
 export class GatewayModule {
@@ -26,6 +27,7 @@ export class GatewayModule {
         DataPlaneModule,
         ManagementModule,
         AdminModule,
+        SecretScanningModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ApiExceptionFilter }, MetricsServer],
     };

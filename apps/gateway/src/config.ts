@@ -38,6 +38,9 @@ const GatewayEnvSchema = BaseEnvSchema.extend({
   SSO_OIDC_ISSUER: env.optionalString().pipe(z.url({ protocol: /^https?$/ }).optional()),
   SSO_OIDC_CLIENT_ID: env.optionalString().pipe(z.string().max(255).optional()),
   CONSOLE_DIR: env.optionalString(),
+  SECRET_SCANNING_KEYS_FILE: env.optionalString(),
+  SECRET_SCANNING_KEYS_URL: env.optionalString().pipe(z.url({ protocol: /^https?$/ }).optional()),
+  SECRET_SCANNING_KEYS_COOLDOWN_MS: env.positiveInt(60_000),
 })
   .refine((vars) => vars.HTTP_HEADERS_TIMEOUT_MS <= vars.HTTP_REQUEST_TIMEOUT_MS, {
     message: 'must not exceed HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)',
@@ -59,12 +62,26 @@ const GatewayEnvSchema = BaseEnvSchema.extend({
   .refine((vars) => !(vars.SSO_JWKS_URL || vars.SSO_JWKS_FILE || vars.SSO_HS256_SECRET) || vars.SSO_AUDIENCE, {
     message: 'SSO tokens (SSO_JWKS_URL, SSO_JWKS_FILE or SSO_HS256_SECRET) need SSO_AUDIENCE',
     path: ['SSO_AUDIENCE'],
+  })
+  .refine((vars) => !(vars.SECRET_SCANNING_KEYS_URL && vars.SECRET_SCANNING_KEYS_FILE), {
+    message: 'set SECRET_SCANNING_KEYS_URL or SECRET_SCANNING_KEYS_FILE, not both',
+    path: ['SECRET_SCANNING_KEYS_FILE'],
+  })
+  .refine((vars) => !vars.SECRET_SCANNING_KEYS_URL || isHttpsOrLoopback(vars.SECRET_SCANNING_KEYS_URL), {
+    message: 'must be https (plain http only on a loopback address)',
+    path: ['SECRET_SCANNING_KEYS_URL'],
   });
 
 /** 127.0.0.0/8, ::1 and `localhost`: a JWKS there never crosses a network. */
 function isLoopback(hostname: string): boolean {
   if (hostname === 'localhost' || hostname === '[::1]') return true;
   return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
+/** The keys that authenticate leak reports must not travel in clear text, except on this machine. */
+function isHttpsOrLoopback(url: string): boolean {
+  const { protocol, hostname } = new URL(url);
+  return protocol === 'https:' || isLoopback(hostname);
 }
 
 export interface GatewayConfig extends BaseConfig {
@@ -91,6 +108,7 @@ export interface GatewayConfig extends BaseConfig {
   /** On SIGTERM, how long requests in flight (SSE streams too) may still run before they are cut. */
   shutdownGraceMs: number;
   console: ConsoleConfig;
+  secretScanning: SecretScanningConfig;
 }
 
 /** The web console under /console/: where its built files are, and the OpenID provider it signs in with. */
@@ -111,6 +129,14 @@ export interface HttpServerLimits {
   keepAliveTimeoutMs: number;
   /** Requests served on one keep-alive connection before it is closed (the last answer says `Connection: close`). */
   maxRequestsPerSocket: number;
+}
+
+/** Leak reports (GitHub secret scanning); with neither source set, the route is not served (404). */
+export interface SecretScanningConfig {
+  keysFile: string | undefined;
+  keysUrl: string | undefined;
+  /** Least time between two loads of the public keys; a report signed by an unknown key reloads after it. */
+  refetchCooldownMs: number;
 }
 
 /** SSO tokens for the management API (contract section 8); with none of these set, every token is refused. */
@@ -168,6 +194,11 @@ export function loadGatewayConfig(source: NodeJS.ProcessEnv = process.env): Gate
         parsed.SSO_OIDC_ISSUER && parsed.SSO_OIDC_CLIENT_ID
           ? { issuer: parsed.SSO_OIDC_ISSUER, clientId: parsed.SSO_OIDC_CLIENT_ID }
           : null,
+    },
+    secretScanning: {
+      keysFile: parsed.SECRET_SCANNING_KEYS_FILE,
+      keysUrl: parsed.SECRET_SCANNING_KEYS_URL,
+      refetchCooldownMs: parsed.SECRET_SCANNING_KEYS_COOLDOWN_MS,
     },
   };
 }

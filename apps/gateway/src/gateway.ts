@@ -5,6 +5,7 @@ import { GatewayModule } from './app.module.js';
 import type { GatewayConfig, HttpServerLimits } from './config.js';
 import { requestIdFor } from './http/request-id.js';
 import { DataPlane } from './data-plane/data-plane.js';
+import { LeakReports } from './secret-scanning/leak-reports.js';
 import { buildOpenApiDocument } from './openapi/openapi-document.js';
 import { mountOpenApi } from './openapi/openapi.route.js';
 import { sendError } from './http/error-response.js';
@@ -44,6 +45,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       // Unknown routes and Fastify's own errors (body too large, malformed JSON) go through Nest's
       // handlers, which Nest installs at init, to ApiExceptionFilter: one place renders every error.
       await app.get(DataPlane).mount(fastify);
+      await app.get(LeakReports).mount(fastify);
       mountOpenApi(fastify, buildOpenApiDocument(app));
       mountConsole(fastify, config.console, logger);
     },

@@ -1,9 +1,16 @@
+import { z } from 'zod';
 import { BaseEnvSchema, baseConfig, DatabaseEnvSchema, databaseTls, env, loadConfig, type BaseConfig, type PostgresTlsSettings } from '@app/common';
 
 const KeyManagementEnvSchema = BaseEnvSchema.extend({
   ...DatabaseEnvSchema.shape,
   KEY_MANAGEMENT_HTTP_PORT: env.port(8081),
   DATABASE_POOL_SIZE: env.positiveInt(10),
+});
+
+/** The audit retention job (`npm run audit:retention`, the CronJob `audit-retention`). */
+export const AuditRetentionEnvSchema = z.object({
+  ...DatabaseEnvSchema.shape,
+  AUDIT_RETENTION_DAYS: env.positiveInt(365).pipe(z.number().max(36_500)),
 });
 
 export interface KeyManagementConfig extends BaseConfig {

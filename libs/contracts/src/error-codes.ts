@@ -4,6 +4,7 @@ export const ERROR_STATUS = {
   missing_api_key: 401,
   invalid_api_key: 401,
   invalid_token: 401,
+  invalid_signature: 401,
   insufficient_scope: 403,
   plan_not_eligible: 403,
   forbidden: 403,

@@ -1,4 +1,5 @@
 export * from './api-key-format.js';
+export * from './audit.js';
 export * from './auth.js';
 export * from './error-codes.js';
 export * from './events.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AuditFilterSchema, ChangeOriginSchema } from './audit.js';
 import { PLANS, ROLES, type Plan, type Role } from './auth.js';
 import { AllowedIpsSchema } from './ip-allow-list.js';
 
@@ -86,13 +87,16 @@ export const GracePeriodSchema = z.number().int().min(0).max(MAX_GRACE_PERIOD_SE
  * no bus message holds a plaintext key.
  */
 const NewKeySchema = z.object({ keyHash: z.string().regex(/^[0-9a-f]{64}$/), prefix: z.string().max(12) });
+/** Every change request may say where it came from, for its audit event. */
+const origin = ChangeOriginSchema.optional();
 
-export const AdminCreateAccountSchema = z.object({ name: NameSchema, plan: z.enum(PLANS) }).strict();
-export const AdminUpdateAccountSchema = z.object({ accountId: id, name: NameSchema.optional(), plan: z.enum(PLANS).optional() }).strict();
-export const AdminCreateChatbotSchema = z.object({ accountId: id, name: NameSchema }).strict();
-export const AdminDeleteChatbotSchema = z.object({ chatbotId: id }).strict();
+export const AdminCreateAccountSchema = z.object({ origin, name: NameSchema, plan: z.enum(PLANS) }).strict();
+export const AdminUpdateAccountSchema = z.object({ origin, accountId: id, name: NameSchema.optional(), plan: z.enum(PLANS).optional() }).strict();
+export const AdminCreateChatbotSchema = z.object({ origin, accountId: id, name: NameSchema }).strict();
+export const AdminDeleteChatbotSchema = z.object({ origin, chatbotId: id }).strict();
 export const AdminCreateUserSchema = z
   .object({
+    origin,
     accountId: id,
     email: z.string().trim().email().max(320),
     role: z.enum(ROLES),
@@ -100,15 +104,16 @@ export const AdminCreateUserSchema = z
     chatbotIds: z.array(id).max(1000).optional(),
   })
   .strict();
-export const AdminSetUserChatbotsSchema = z.object({ userId: id, chatbotIds: z.array(id).max(1000) }).strict();
-export const AdminCreateUserKeySchema = NewKeySchema.extend({ userId: id, name: KeyNameSchema }).strict();
-export const AdminImportLegacyKeySchema = NewKeySchema.extend({ userId: id, prefix: z.string().max(12).nullable() }).strict();
+export const AdminSetUserChatbotsSchema = z.object({ origin, userId: id, chatbotIds: z.array(id).max(1000) }).strict();
+export const AdminCreateUserKeySchema = NewKeySchema.extend({ origin, userId: id, name: KeyNameSchema }).strict();
+export const AdminImportLegacyKeySchema = NewKeySchema.extend({ origin, userId: id, prefix: z.string().max(12).nullable() }).strict();
 
 export const ListChatbotsSchema = z
   .object({ actor: ActorSchema, limit: z.number().int().min(1).max(200), cursor: z.string().max(200).optional() })
   .strict();
 /** chatbotId null: the account's user-level keys. */
 export const CreateKeySchema = NewKeySchema.extend({
+  origin,
   actor: ActorSchema,
   chatbotId: id.nullable(),
   name: KeyNameSchema,
@@ -116,7 +121,7 @@ export const CreateKeySchema = NewKeySchema.extend({
   allowedIps: AllowedIpsSchema.optional(),
 }).strict();
 export const ListKeysSchema = z.object({ actor: ActorSchema, chatbotId: id.nullable() }).strict();
-export const KeyRefSchema = z.object({ actor: ActorSchema, chatbotId: id.nullable(), keyId: id }).strict();
+export const KeyRefSchema = z.object({ origin, actor: ActorSchema, chatbotId: id.nullable(), keyId: id }).strict();
 export const RenameKeySchema = KeyRefSchema.extend({ name: KeyNameSchema }).strict();
 /** A PATCH: only the fields given change; null clears the expiry or the allow-list. */
 export const UpdateKeySchema = KeyRefSchema.extend({
@@ -127,6 +132,11 @@ export const UpdateKeySchema = KeyRefSchema.extend({
 }).strict();
 /** The new key is made at the gateway: only its hash and prefix come here. */
 export const RollKeySchema = KeyRefSchema.extend({ gracePeriodSeconds: GracePeriodSchema, ...NewKeySchema.shape }).strict();
+
+/** `GET /v1/audit-events`: what the caller may see is decided from the actor. */
+export const ListAuditEventsSchema = AuditFilterSchema.extend({ actor: ActorSchema }).strict();
+/** `GET /admin/v1/accounts/{accountId}/audit-events`. */
+export const AdminListAuditEventsSchema = AuditFilterSchema.extend({ accountId: id }).strict();
 
 export type AdminCreateAccount = z.infer<typeof AdminCreateAccountSchema>;
 export type AdminUpdateAccount = z.infer<typeof AdminUpdateAccountSchema>;
@@ -143,6 +153,8 @@ export type KeyRef = z.infer<typeof KeyRefSchema>;
 export type RenameKey = z.infer<typeof RenameKeySchema>;
 export type UpdateKey = z.infer<typeof UpdateKeySchema>;
 export type RollKey = z.infer<typeof RollKeySchema>;
+export type ListAuditEvents = z.infer<typeof ListAuditEventsSchema>;
+export type AdminListAuditEvents = z.infer<typeof AdminListAuditEventsSchema>;
 
 export interface Page<T> {
   data: T[];

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import * as audit from './audit.js';
 import * as auth from './auth.js';
 import * as events from './events.js';
 import * as mgmt from './management.js';
@@ -26,6 +27,8 @@ export const RpcSchemas = {
   adminSetUserChatbots: mgmt.AdminSetUserChatbotsSchema,
   adminCreateUserKey: mgmt.AdminCreateUserKeySchema,
   adminImportLegacyKey: mgmt.AdminImportLegacyKeySchema,
+  adminListAuditEvents: mgmt.AdminListAuditEventsSchema,
+  reportLeakedKeys: audit.LeakedKeysReportSchema,
   listChatbots: mgmt.ListChatbotsSchema,
   createKey: mgmt.CreateKeySchema,
   listKeys: mgmt.ListKeysSchema,
@@ -34,6 +37,7 @@ export const RpcSchemas = {
   revokeKey: mgmt.KeyRefSchema,
   updateKey: mgmt.UpdateKeySchema,
   rollKey: mgmt.RollKeySchema,
+  listAuditEvents: mgmt.ListAuditEventsSchema,
   usageQuery: usage.UsageQuerySchema,
   usageLastUsed: usage.LastUsedQuerySchema,
 } as const;
@@ -51,6 +55,8 @@ export interface RpcMap {
   adminSetUserChatbots: Rpc<typeof mgmt.AdminSetUserChatbotsSchema, mgmt.UserView>;
   adminCreateUserKey: Rpc<typeof mgmt.AdminCreateUserKeySchema, mgmt.KeyView>;
   adminImportLegacyKey: Rpc<typeof mgmt.AdminImportLegacyKeySchema, mgmt.KeyView>;
+  adminListAuditEvents: Rpc<typeof mgmt.AdminListAuditEventsSchema, mgmt.Page<audit.AuditEventView>>;
+  reportLeakedKeys: Rpc<typeof audit.LeakedKeysReportSchema, audit.LeakedKeysReply>;
   listChatbots: Rpc<typeof mgmt.ListChatbotsSchema, mgmt.Page<{ id: string; name: string }>>;
   createKey: Rpc<typeof mgmt.CreateKeySchema, mgmt.KeyView>;
   listKeys: Rpc<typeof mgmt.ListKeysSchema, { data: mgmt.KeyView[] }>;
@@ -59,6 +65,7 @@ export interface RpcMap {
   revokeKey: Rpc<typeof mgmt.KeyRefSchema, null>;
   updateKey: Rpc<typeof mgmt.UpdateKeySchema, mgmt.KeyView>;
   rollKey: Rpc<typeof mgmt.RollKeySchema, mgmt.KeyView>;
+  listAuditEvents: Rpc<typeof mgmt.ListAuditEventsSchema, mgmt.Page<audit.AuditEventView>>;
   usageQuery: Rpc<typeof usage.UsageQuerySchema, usage.UsageSeries>;
   usageLastUsed: Rpc<typeof usage.LastUsedQuerySchema, usage.LastUsedReply>;
 }

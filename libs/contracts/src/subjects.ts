@@ -21,6 +21,9 @@ export const Subjects = {
   adminSetUserChatbots: 'keys.admin.user.set-chatbots',
   adminCreateUserKey: 'keys.admin.user.create-key',
   adminImportLegacyKey: 'keys.admin.user.import-legacy-key',
+  adminListAuditEvents: 'keys.admin.account.audit-events',
+  /** A leak report whose signature the gateway checked: hashes only. */
+  reportLeakedKeys: 'keys.admin.leaked-keys.report',
 
   /** gateway → key-management: the management API, on behalf of an authenticated caller. */
   listChatbots: 'keys.manage.chatbots.list',
@@ -31,6 +34,7 @@ export const Subjects = {
   revokeKey: 'keys.manage.key.revoke',
   updateKey: 'keys.manage.key.update',
   rollKey: 'keys.manage.key.roll',
+  listAuditEvents: 'keys.manage.audit-events.list',
 
   /** key-management → every gateway and verifier replica (plain pub/sub, not queued). */
   keyCreated: 'keys.events.key-created',

@@ -1,7 +1,8 @@
 import { Body, Controller, Inject, Param, Patch, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { NatsBus } from '@app/common';
-import type { AccountView, ChatbotView, UserView } from '@app/contracts';
+import type { AccountView, ChangeOrigin, ChatbotView, UserView } from '@app/contracts';
+import { ChangeOriginOf } from '../http/change-origin.decorator.js';
 import { ResourceIdPipe } from '../management/validation/resource-id.pipe.js';
 import { ZodPipe } from '../management/validation/zod-body.pipe.js';
 import { AdminTokenGuard } from './admin-token.guard.js';
@@ -33,8 +34,8 @@ export class AdminAccountsController {
   @ApiBody({ schema: fromZod(CreateAccountBodySchema) })
   @ApiResponse({ status: 201, description: 'The account.', schema: ref('Account') })
   @ApiErrors(...ADMIN_AUTH_ERRORS, 'invalid_request', 'payload_too_large')
-  createAccount(@Body(new ZodPipe(CreateAccountBodySchema)) body: CreateAccountBody): Promise<AccountView> {
-    return this.bus.request('adminCreateAccount', body);
+  createAccount(@ChangeOriginOf() origin: ChangeOrigin, @Body(new ZodPipe(CreateAccountBodySchema)) body: CreateAccountBody): Promise<AccountView> {
+    return this.bus.request('adminCreateAccount', { ...body, origin });
   }
 
   @Patch(':accountId')
@@ -47,10 +48,11 @@ export class AdminAccountsController {
   @ApiResponse({ status: 200, description: 'The account.', schema: ref('Account') })
   @ApiErrors(...ADMIN_AUTH_ERRORS, 'invalid_request', 'payload_too_large', 'account_not_found')
   updateAccount(
+    @ChangeOriginOf() origin: ChangeOrigin,
     @Param('accountId', accountId) account: string,
     @Body(new ZodPipe(UpdateAccountBodySchema)) body: UpdateAccountBody,
   ): Promise<AccountView> {
-    return this.bus.request('adminUpdateAccount', { accountId: account, ...body });
+    return this.bus.request('adminUpdateAccount', { ...body, accountId: account, origin });
   }
 
   @Post(':accountId/chatbots')
@@ -60,10 +62,11 @@ export class AdminAccountsController {
   @ApiResponse({ status: 201, description: 'The chatbot.', schema: ref('Chatbot') })
   @ApiErrors(...ADMIN_AUTH_ERRORS, 'invalid_request', 'payload_too_large', 'account_not_found')
   createChatbot(
+    @ChangeOriginOf() origin: ChangeOrigin,
     @Param('accountId', accountId) account: string,
     @Body(new ZodPipe(CreateChatbotBodySchema)) body: CreateChatbotBody,
   ): Promise<ChatbotView> {
-    return this.bus.request('adminCreateChatbot', { accountId: account, ...body });
+    return this.bus.request('adminCreateChatbot', { ...body, accountId: account, origin });
   }
 
   @Post(':accountId/users')
@@ -76,9 +79,10 @@ export class AdminAccountsController {
   @ApiResponse({ status: 201, description: 'The user.', schema: ref('User') })
   @ApiErrors(...ADMIN_AUTH_ERRORS, 'invalid_request', 'payload_too_large', 'account_not_found', 'chatbot_not_found', 'conflict')
   createUser(
+    @ChangeOriginOf() origin: ChangeOrigin,
     @Param('accountId', accountId) account: string,
     @Body(new ZodPipe(CreateUserBodySchema)) body: CreateUserBody,
   ): Promise<UserView> {
-    return this.bus.request('adminCreateUser', { accountId: account, ...body });
+    return this.bus.request('adminCreateUser', { ...body, accountId: account, origin });
   }
 }

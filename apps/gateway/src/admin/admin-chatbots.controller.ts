@@ -1,6 +1,8 @@
 import { Controller, Delete, HttpCode, Inject, Param, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { NatsBus } from '@app/common';
+import type { ChangeOrigin } from '@app/contracts';
+import { ChangeOriginOf } from '../http/change-origin.decorator.js';
 import { ResourceIdPipe } from '../management/validation/resource-id.pipe.js';
 import { AdminTokenGuard } from './admin-token.guard.js';
 import { ADMIN_AUTH_ERRORS, ApiErrors } from '../openapi/api-errors.js';
@@ -19,7 +21,10 @@ export class AdminChatbotsController {
   @ApiParam({ name: 'chatbotId', description: 'A chatbot.' })
   @ApiResponse({ status: 204, description: 'Deleted.' })
   @ApiErrors(...ADMIN_AUTH_ERRORS, 'chatbot_not_found')
-  async deleteChatbot(@Param('chatbotId', new ResourceIdPipe('chatbot_not_found')) chatbotId: string): Promise<void> {
-    await this.bus.request('adminDeleteChatbot', { chatbotId });
+  async deleteChatbot(
+    @ChangeOriginOf() origin: ChangeOrigin,
+    @Param('chatbotId', new ResourceIdPipe('chatbot_not_found')) chatbotId: string,
+  ): Promise<void> {
+    await this.bus.request('adminDeleteChatbot', { chatbotId, origin });
   }
 }

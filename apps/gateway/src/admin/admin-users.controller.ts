@@ -1,7 +1,8 @@
 import { Body, Controller, Header, Inject, Param, Post, Put, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { NatsBus } from '@app/common';
-import type { KeyView, UserView } from '@app/contracts';
+import type { ChangeOrigin, KeyView, UserView } from '@app/contracts';
+import { ChangeOriginOf } from '../http/change-origin.decorator.js';
 import { CreateKeyBodySchema, type CreateKeyBody } from '../management/keys/key-bodies.js';
 import type { CreatedKey } from '../management/keys/management-keys.service.js';
 import { ResourceIdPipe } from '../management/validation/resource-id.pipe.js';
@@ -37,10 +38,11 @@ export class AdminUsersController {
   @ApiResponse({ status: 200, description: 'The user.', schema: ref('User') })
   @ApiErrors(...ADMIN_AUTH_ERRORS, 'invalid_request', 'payload_too_large', 'user_not_found', 'chatbot_not_found')
   setChatbots(
+    @ChangeOriginOf() origin: ChangeOrigin,
     @Param('userId', userId) user: string,
     @Body(new ZodPipe(SetUserChatbotsBodySchema)) body: SetUserChatbotsBody,
   ): Promise<UserView> {
-    return this.bus.request('adminSetUserChatbots', { userId: user, chatbotIds: body.chatbotIds });
+    return this.bus.request('adminSetUserChatbots', { userId: user, chatbotIds: body.chatbotIds, origin });
   }
 
   @Post('api-keys')
@@ -49,8 +51,12 @@ export class AdminUsersController {
   @ApiBody({ required: false, schema: fromZod(CreateKeyBodySchema), description: 'The name is trimmed to 1–64 characters; default "Untitled key".' })
   @ApiResponse({ status: 201, description: 'The key object plus the key itself; sent with `Cache-Control: no-store`.', schema: ref('CreatedKey') })
   @ApiErrors(...ADMIN_AUTH_ERRORS, 'invalid_request', 'payload_too_large', 'user_not_found', 'forbidden')
-  createKey(@Param('userId', userId) user: string, @Body(new ZodPipe(CreateKeyBodySchema)) body: CreateKeyBody): Promise<CreatedKey> {
-    return this.admin.createUserKey(user, body?.name);
+  createKey(
+    @ChangeOriginOf() origin: ChangeOrigin,
+    @Param('userId', userId) user: string,
+    @Body(new ZodPipe(CreateKeyBodySchema)) body: CreateKeyBody,
+  ): Promise<CreatedKey> {
+    return this.admin.createUserKey(user, origin, body?.name);
   }
 
   @Post('legacy-keys')
@@ -63,9 +69,10 @@ export class AdminUsersController {
   @ApiResponse({ status: 201, description: 'The key object (never the key).', schema: ref('Key') })
   @ApiErrors(...ADMIN_AUTH_ERRORS, 'invalid_request', 'payload_too_large', 'user_not_found', 'forbidden', 'conflict')
   importLegacyKey(
+    @ChangeOriginOf() origin: ChangeOrigin,
     @Param('userId', userId) user: string,
     @Body(new ZodPipe(ImportLegacyKeyBodySchema)) body: ImportLegacyKeyBody,
   ): Promise<KeyView> {
-    return this.admin.importLegacyKey(user, body);
+    return this.admin.importLegacyKey(user, origin, body);
   }
 }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AdminAccountsController } from './admin-accounts.controller.js';
+import { AdminAuditController } from './admin-audit.controller.js';
 import { AdminChatbotsController } from './admin-chatbots.controller.js';
 import { AdminService } from './admin.service.js';
 import { AdminTokenGuard } from './admin-token.guard.js';
@@ -7,7 +8,7 @@ import { AdminUsersController } from './admin-users.controller.js';
 
 /** The provisioning API under `/admin/v1` (contract section 6), for the platform that owns accounts. */
 @Module({
-  controllers: [AdminAccountsController, AdminChatbotsController, AdminUsersController],
+  controllers: [AdminAccountsController, AdminChatbotsController, AdminUsersController, AdminAuditController],
   providers: [AdminTokenGuard, AdminService],
 })
 export class AdminModule {}

@@ -19,15 +19,18 @@ function setup() {
   return { sut: new AdminService({ request } as unknown as NatsBus), request };
 }
 
+const origin = { requestId: 'req-1', ip: '198.51.100.4' };
+
 describe('AdminService', () => {
   it('imports a plaintext legacy key by its hash and display prefix, never sending the key', async () => {
     const { sut, request } = setup();
     const legacy = 'Legacy-Key_0123456789.abc';
 
-    const imported = await sut.importLegacyKey('user-1', { key: legacy });
+    const imported = await sut.importLegacyKey('user-1', origin, { key: legacy });
 
     expect(request).toHaveBeenCalledWith('adminImportLegacyKey', {
       userId: 'user-1',
+      origin,
       keyHash: hashApiKey(legacy),
       prefix: 'Legacy-Key_0',
     });
@@ -38,19 +41,20 @@ describe('AdminService', () => {
   it('imports a bare sha256 lowercased, without a prefix', async () => {
     const { sut, request } = setup();
 
-    await sut.importLegacyKey('user-1', { sha256: 'AB'.repeat(32) });
+    await sut.importLegacyKey('user-1', origin, { sha256: 'AB'.repeat(32) });
 
-    expect(request).toHaveBeenCalledWith('adminImportLegacyKey', { userId: 'user-1', keyHash: 'ab'.repeat(32), prefix: null });
+    expect(request).toHaveBeenCalledWith('adminImportLegacyKey', { userId: 'user-1', origin, keyHash: 'ab'.repeat(32), prefix: null });
   });
 
   it('creates a user-level key for a user, sending only hash and prefix', async () => {
     const { sut, request } = setup();
 
-    const created = await sut.createUserKey('user-1', undefined);
+    const created = await sut.createUserKey('user-1', origin, undefined);
 
     expect(classifyApiKey(created.key)).toBe('user');
     expect(request).toHaveBeenCalledWith('adminCreateUserKey', {
       userId: 'user-1',
+      origin,
       name: 'Untitled key',
       keyHash: hashApiKey(created.key),
       prefix: created.key.slice(0, 12),

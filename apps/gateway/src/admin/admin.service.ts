@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { NatsBus } from '@app/common';
-import { DEFAULT_KEY_NAME, displayPrefix, hashApiKey, type KeyView } from '@app/contracts';
+import { DEFAULT_KEY_NAME, displayPrefix, hashApiKey, type ChangeOrigin, type KeyView } from '@app/contracts';
 import { issueKey } from '../management/keys/key-issuer.js';
 import type { CreatedKey } from '../management/keys/management-keys.service.js';
 import type { ImportLegacyKeyBody } from './dto/admin-bodies.js';
@@ -13,18 +13,18 @@ import type { ImportLegacyKeyBody } from './dto/admin-bodies.js';
 export class AdminService {
   constructor(@Inject(NatsBus) private readonly bus: NatsBus) {}
 
-  async createUserKey(userId: string, name: string | undefined): Promise<CreatedKey> {
+  async createUserKey(userId: string, origin: ChangeOrigin, name: string | undefined): Promise<CreatedKey> {
     const { key, keyHash, prefix } = issueKey('user');
-    const view = await this.bus.request('adminCreateUserKey', { userId, name: name ?? DEFAULT_KEY_NAME, keyHash, prefix });
+    const view = await this.bus.request('adminCreateUserKey', { userId, origin, name: name ?? DEFAULT_KEY_NAME, keyHash, prefix });
     return { ...view, key };
   }
 
   /** The answer is the key object only: an imported key is the holder's already. */
-  importLegacyKey(userId: string, body: ImportLegacyKeyBody): Promise<KeyView> {
+  importLegacyKey(userId: string, origin: ChangeOrigin, body: ImportLegacyKeyBody): Promise<KeyView> {
     const imported =
       'key' in body
         ? { keyHash: hashApiKey(body.key), prefix: displayPrefix(body.key) }
         : { keyHash: body.sha256.toLowerCase(), prefix: null };
-    return this.bus.request('adminImportLegacyKey', { userId, ...imported });
+    return this.bus.request('adminImportLegacyKey', { userId, origin, ...imported });
   }
 }

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module.js';
 import { SsoModule } from '../sso/sso.module.js';
 import { ManagementAuthGuard } from './caller/management-auth.guard.js';
+import { AuditEventsController } from './audit/audit-events.controller.js';
 import { ChatbotsController } from './chatbots/chatbots.controller.js';
 import { ChatbotKeysController } from './keys/chatbot-keys.controller.js';
 import { ManagementKeysService } from './keys/management-keys.service.js';
@@ -11,7 +12,7 @@ import { KeyUsageService } from './usage/key-usage.service.js';
 /** The management API under `/v1` (contract section 5): keys, chatbots and key usage. */
 @Module({
   imports: [AuthModule, SsoModule],
-  controllers: [ChatbotsController, ChatbotKeysController, UserKeysController],
+  controllers: [ChatbotsController, ChatbotKeysController, UserKeysController, AuditEventsController],
   providers: [ManagementAuthGuard, ManagementKeysService, KeyUsageService],
 })
 export class ManagementModule {}

@@ -9,6 +9,7 @@ const WHEN: Record<ErrorCode, string> = {
   missing_api_key: 'no credential in `Authorization: Bearer …`',
   invalid_api_key: 'an unknown, malformed, revoked, disabled or expired key (or, on the admin API, a wrong admin token)',
   invalid_token: 'an SSO token that is expired, wrongly signed, or matches no user',
+  invalid_signature: 'a leak report whose signature is missing or does not verify against the configured public keys',
   insufficient_scope: 'a chatbot key: chatbot keys cannot use the management API',
   plan_not_eligible: "the account's plan is `free`: chatbot keys need `entry`, `standard` or `professional`",
   ip_not_allowed: 'the key has an IP allow-list and the client address is outside it',
@@ -53,22 +54,33 @@ export const ADMIN_AUTH_ERRORS: ErrorCode[] = ['not_found', 'missing_api_key', '
  * error body whose `code` is narrowed to those codes.
  */
 export function ApiErrors(...codes: ErrorCode[]): MethodDecorator {
+  return applyDecorators(...errorResponses(codes).map((response) => ApiResponse(response)));
+}
+
+/** The same error responses as plain OpenAPI response objects, by status, for a route Nest does not describe. */
+export function errorResponseObjects(...codes: ErrorCode[]): Record<string, { description: string; headers?: object; content: object }> {
+  return Object.fromEntries(
+    errorResponses(codes).map(({ status, description, headers, schema }) => [
+      String(status),
+      { description, ...(headers && { headers }), content: { 'application/json': { schema } } },
+    ]),
+  );
+}
+
+function errorResponses(codes: ErrorCode[]) {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of new Set(codes)) {
     const status = ERROR_STATUS[code];
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
-  const responses = [...byStatus.entries()]
+  return [...byStatus.entries()]
     .sort(([a], [b]) => a - b)
-    .map(([status, statusCodes]) =>
-      ApiResponse({
-        status,
-        description: statusCodes.map((code) => `\`${code}\`: ${WHEN[code]}`).join('; '),
-        headers: status === 429 || status === 503 ? RETRY_AFTER : undefined,
-        schema: errorBodyWith(statusCodes),
-      }),
-    );
-  return applyDecorators(...responses);
+    .map(([status, statusCodes]) => ({
+      status,
+      description: statusCodes.map((code) => `\`${code}\`: ${WHEN[code]}`).join('; '),
+      headers: status === 429 || status === 503 ? RETRY_AFTER : undefined,
+      schema: errorBodyWith(statusCodes),
+    }));
 }
 
 function errorBodyWith(codes: ErrorCode[]): SchemaObject {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { SchemaObject } from '@nestjs/swagger';
-import { ERROR_STATUS, KEY_STATUSES, PLANS, ROLES } from '@app/contracts';
+import { AUDIT_ACTIONS, AUDIT_ACTOR_TYPES, ERROR_STATUS, KEY_STATUSES, PLANS, ROLES } from '@app/contracts';
 
 /**
  * JSON schemas of the management and admin APIs. Request bodies and queries come from the
@@ -12,7 +12,7 @@ export function fromZod(schema: z.ZodType): SchemaObject {
   return json as SchemaObject;
 }
 
-export type SchemaName = 'Error' | 'Key' | 'CreatedKey' | 'KeyList' | 'ChatbotPage' | 'UsageSeries' | 'Account' | 'Chatbot' | 'User';
+export type SchemaName = 'Error' | 'Key' | 'CreatedKey' | 'KeyList' | 'ChatbotPage' | 'UsageSeries' | 'Account' | 'Chatbot' | 'User' | 'AuditEventPage' | 'LeakReportAnswer';
 
 /** A reference to one of COMPONENT_SCHEMAS. */
 export const ref = (name: SchemaName): SchemaObject => ({ $ref: `#/components/schemas/${name}` }) as SchemaObject;
@@ -129,6 +129,53 @@ export const COMPONENT_SCHEMAS = {
       email: { type: 'string', format: 'email' },
       role: { type: 'string', enum: [...ROLES] },
       chatbotIds: { type: 'array', items: id, description: 'The chatbots assigned to the user (what a member reaches).' },
+    },
+  } as SchemaObject,
+  AuditEventPage: {
+    type: 'object',
+    required: ['data', 'nextCursor'],
+    properties: {
+      data: {
+        type: 'array',
+        items: {
+          type: 'object',
+          description: 'One change. `details` names what changed (old and new values where there are two); it never holds a key or its hash.',
+          required: ['id', 'at', 'action', 'actor', 'accountId', 'chatbotId', 'keyId', 'requestId', 'ip', 'details'],
+          properties: {
+            id,
+            at: isoTime,
+            action: { type: 'string', enum: [...AUDIT_ACTIONS] },
+            actor: {
+              type: 'object',
+              required: ['type', 'id'],
+              properties: {
+                type: { type: 'string', enum: [...AUDIT_ACTOR_TYPES], description: '`user`: a user-level key; `sso`: an SSO token; `admin`: the admin API; `system`: an automatic change.' },
+                id: { type: ['string', 'null'], description: 'The user (for `user` and `sso`); null otherwise.' },
+              },
+            },
+            accountId: id,
+            chatbotId: { type: ['string', 'null'] },
+            keyId: { type: ['string', 'null'] },
+            requestId: { type: ['string', 'null'], description: 'The X-Request-Id of the request that made the change.' },
+            ip: { type: ['string', 'null'], description: 'The client address of that request.' },
+            details: { type: 'object', additionalProperties: true },
+          },
+        },
+      },
+      nextCursor: { type: ['string', 'null'], description: 'Pass as `cursor` for the next (older) page; null on the last page.' },
+    },
+  } as SchemaObject,
+  LeakReportAnswer: {
+    type: 'array',
+    description: 'One entry per reported token, in the order reported.',
+    items: {
+      type: 'object',
+      required: ['token_hash', 'token_type', 'label'],
+      properties: {
+        token_hash: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'SHA-256 of the token, hex.' },
+        token_type: { type: 'string', description: 'The `type` the report gave the token.' },
+        label: { type: 'string', enum: ['true_positive', 'false_positive'], description: '`true_positive`: a live key, now revoked.' },
+      },
     },
   } as SchemaObject,
 } satisfies Record<SchemaName, SchemaObject>;

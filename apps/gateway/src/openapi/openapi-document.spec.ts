@@ -31,6 +31,9 @@ const CONTRACT_ROUTES: [method: string, path: string, success: string][] = [
   ['put', '/admin/v1/users/{userId}/chatbots', '200'],
   ['post', '/admin/v1/users/{userId}/api-keys', '201'],
   ['post', '/admin/v1/users/{userId}/legacy-keys', '201'],
+  ['get', '/v1/audit-events', '200'],
+  ['get', '/admin/v1/accounts/{accountId}/audit-events', '200'],
+  ['post', '/v1/secret-scanning/reports', '200'],
 ];
 
 type Operation = { responses: Record<string, any>; security?: Record<string, string[]>[]; requestBody?: unknown };
@@ -56,7 +59,7 @@ describe('the OpenAPI document', () => {
     expect(readFileSync(COMMITTED, 'utf8')).toBe(serialiseOpenApiDocument(document));
   });
 
-  it('describes exactly the routes of contract sections 5 and 6, each with its success status', () => {
+  it('describes exactly the routes of contract sections 5, 6, 12 and 13, each with its success status', () => {
     const documented = operations(document).map(([method, path]) => `${method} ${path}`).sort();
     expect(documented).toEqual(CONTRACT_ROUTES.map(([method, path]) => `${method} ${path}`).sort());
     for (const [method, path, success] of CONTRACT_ROUTES) {
@@ -80,9 +83,10 @@ describe('the OpenAPI document', () => {
 
   it('asks for credentials on every route: a user-level key or SSO token on /v1, the admin token on /admin/v1', () => {
     for (const [method, path, operation] of operations(document)) {
-      const scheme = path.startsWith('/admin/') ? 'adminToken' : 'userKeyOrSsoToken';
+      const scheme = path.startsWith('/admin/') ? 'adminToken' : path.startsWith('/v1/secret-scanning/') ? 'githubSignature' : 'userKeyOrSsoToken';
       expect({ route: `${method} ${path}`, security: operation.security }).toEqual({ route: `${method} ${path}`, security: [{ [scheme]: [] }] });
-      expect(codesOf(operation.responses['401'])).toEqual(expect.arrayContaining(['missing_api_key', 'invalid_api_key']));
+      const refusals = scheme === 'githubSignature' ? ['invalid_signature'] : ['missing_api_key', 'invalid_api_key'];
+      expect(codesOf(operation.responses['401'])).toEqual(expect.arrayContaining(refusals));
     }
   });
 

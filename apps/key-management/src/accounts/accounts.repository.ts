@@ -10,8 +10,9 @@ import { isUuid } from '../database/uuid.js';
 export class AccountsRepository {
   constructor(@InjectRepository(AccountEntity) private readonly accounts: Repository<AccountEntity>) {}
 
-  create(fields: { name: string; plan: Plan }): Promise<AccountEntity> {
-    return this.accounts.save(this.accounts.create(fields));
+  create(tx: Tx, fields: { name: string; plan: Plan }): Promise<AccountEntity> {
+    const accounts = tx.getRepository(AccountEntity);
+    return accounts.save(accounts.create(fields));
   }
 
   async findById(id: string): Promise<AccountEntity | null> {

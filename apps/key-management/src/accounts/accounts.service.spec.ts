@@ -13,16 +13,18 @@ describe(AccountsService.name, () => {
   };
   const transactions = { run: jest.fn((work: (tx: unknown) => Promise<unknown>) => work(TX)) };
   const events = { publish: jest.fn() };
+  const audit = { record: jest.fn(async (..._args: unknown[]) => undefined) };
 
   beforeEach(() => {
     jest.clearAllMocks();
-    sut = new AccountsService(accounts as never, transactions as never, events as never);
+    sut = new AccountsService(accounts as never, transactions as never, events as never, audit as never);
   });
 
   it('announces a plan change', async () => {
     await expect(sut.update({ accountId: 'acc-1', plan: 'free' })).resolves.toEqual({ id: 'acc-1', name: 'Acme', plan: 'free' });
     expect(accounts.update).toHaveBeenCalledWith(TX, 'acc-1', { name: 'Acme', plan: 'free' });
     expect(events.publish).toHaveBeenCalledWith('planChanged', { accountId: 'acc-1', plan: 'free' });
+    expect(audit.record).toHaveBeenCalledWith(TX, expect.objectContaining({ action: 'account.plan_changed', details: { plan: { old: 'standard', new: 'free' } } }));
   });
 
   it('announces nothing when the plan stays', async () => {

@@ -3,6 +3,8 @@ import { NatsBus } from '@app/common';
 import { QueueGroups } from '@app/contracts';
 import { AccountsService } from '../accounts/accounts.service.js';
 import { ChatbotsService } from '../chatbots/chatbots.service.js';
+import { AuditEventsService } from '../audit/audit-events.service.js';
+import { LeakedKeysService } from '../keys/leaked-keys.service.js';
 import { UserKeysService } from '../keys/user-keys.service.js';
 import { BusHandlers } from '../messaging/bus-handlers.js';
 import { UsersService } from '../users/users.service.js';
@@ -16,6 +18,8 @@ export class AdminHandlers extends BusHandlers {
     @Inject(ChatbotsService) private readonly chatbots: ChatbotsService,
     @Inject(UsersService) private readonly users: UsersService,
     @Inject(UserKeysService) private readonly userKeys: UserKeysService,
+    @Inject(AuditEventsService) private readonly audit: AuditEventsService,
+    @Inject(LeakedKeysService) private readonly leaks: LeakedKeysService,
   ) {
     super();
   }
@@ -26,11 +30,13 @@ export class AdminHandlers extends BusHandlers {
       this.bus.serve('adminCreateAccount', queue, (request) => this.accounts.create(request)),
       this.bus.serve('adminUpdateAccount', queue, (request) => this.accounts.update(request)),
       this.bus.serve('adminCreateChatbot', queue, (request) => this.chatbots.create(request)),
-      this.bus.serve('adminDeleteChatbot', queue, ({ chatbotId }) => this.chatbots.delete(chatbotId)),
+      this.bus.serve('adminDeleteChatbot', queue, (request) => this.chatbots.delete(request)),
       this.bus.serve('adminCreateUser', queue, (request) => this.users.create(request)),
       this.bus.serve('adminSetUserChatbots', queue, (request) => this.users.setChatbots(request)),
       this.bus.serve('adminCreateUserKey', queue, (request) => this.userKeys.create(request)),
       this.bus.serve('adminImportLegacyKey', queue, (request) => this.userKeys.importLegacy(request)),
+      this.bus.serve('adminListAuditEvents', queue, (request) => this.audit.listForAdmin(request)),
+      this.bus.serve('reportLeakedKeys', queue, (request) => this.leaks.report(request)),
     ];
   }
 }

@@ -18,8 +18,9 @@ export interface ChatbotListingQuery {
 export class ChatbotsRepository {
   constructor(@InjectRepository(ChatbotEntity) private readonly chatbots: Repository<ChatbotEntity>) {}
 
-  create(fields: { accountId: string; name: string }): Promise<ChatbotEntity> {
-    return this.chatbots.save(this.chatbots.create({ ...fields, deletedAt: null }));
+  create(tx: Tx, fields: { accountId: string; name: string }): Promise<ChatbotEntity> {
+    const chatbots = tx.getRepository(ChatbotEntity);
+    return chatbots.save(chatbots.create({ ...fields, deletedAt: null }));
   }
 
   /** A chatbot that has not been deleted; null otherwise. */

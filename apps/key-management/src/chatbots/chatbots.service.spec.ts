@@ -7,7 +7,7 @@ const live = { id: 'cb-1', accountId: 'acc-1', name: 'Support', createdAt: new D
 describe(ChatbotsService.name, () => {
   let sut: ChatbotsService;
   const chatbots = {
-    create: jest.fn(async (fields: { accountId: string; name: string }) => ({ ...live, ...fields, id: 'cb-new' })),
+    create: jest.fn(async (_tx: unknown, fields: { accountId: string; name: string }) => ({ ...live, ...fields, id: 'cb-new' })),
     lockLive: jest.fn(async (..._args: unknown[]): Promise<typeof live | null> => live),
     markDeleted: jest.fn(async (..._args: unknown[]) => undefined),
   };
@@ -20,10 +20,11 @@ describe(ChatbotsService.name, () => {
   };
   const transactions = { run: jest.fn((work: (tx: unknown) => Promise<unknown>) => work(TX)) };
   const events = { publish: jest.fn() };
+  const audit = { record: jest.fn(async (..._args: unknown[]) => undefined) };
 
   beforeEach(() => {
     jest.clearAllMocks();
-    sut = new ChatbotsService(chatbots as never, accounts as never, keys as never, transactions as never, events as never);
+    sut = new ChatbotsService(chatbots as never, accounts as never, keys as never, transactions as never, events as never, audit as never);
   });
 
   it('creates a chatbot in an existing account', async () => {
@@ -33,11 +34,16 @@ describe(ChatbotsService.name, () => {
   });
 
   it('deletes softly and revokes the keys in the same transaction, then announces each key and the deletion', async () => {
-    await expect(sut.delete('cb-1')).resolves.toBeNull();
+    await expect(sut.delete({ chatbotId: 'cb-1' })).resolves.toBeNull();
 
     const at = chatbots.markDeleted.mock.calls[0]![2] as Date;
     expect(chatbots.markDeleted).toHaveBeenCalledWith(TX, 'cb-1', at);
     expect(keys.revokeAllForChatbot).toHaveBeenCalledWith(TX, 'cb-1', at);
+    expect(audit.record.mock.calls.map(([tx, entry]) => [tx, (entry as { action: string }).action])).toEqual([
+      [TX, 'chatbot.deleted'],
+      [TX, 'key.revoked'],
+      [TX, 'key.revoked'],
+    ]);
     expect(events.publish.mock.calls).toEqual([
       ['keyRevoked', { keyId: 'k1', keyHash: 'h1', accountId: 'acc-1', chatbotId: 'cb-1' }],
       ['keyRevoked', { keyId: 'k2', keyHash: 'h2', accountId: 'acc-1', chatbotId: 'cb-1' }],
@@ -47,7 +53,7 @@ describe(ChatbotsService.name, () => {
 
   it('answers chatbot_not_found for a chatbot already deleted, changing and announcing nothing', async () => {
     chatbots.lockLive.mockResolvedValueOnce(null);
-    await expect(sut.delete('cb-1')).rejects.toMatchObject({ code: 'chatbot_not_found' });
+    await expect(sut.delete({ chatbotId: 'cb-1' })).rejects.toMatchObject({ code: 'chatbot_not_found' });
     expect(keys.revokeAllForChatbot).not.toHaveBeenCalled();
     expect(events.publish).not.toHaveBeenCalled();
   });

@@ -10,9 +10,11 @@ import { AccountsRepository } from '../accounts/accounts.repository.js';
 import { ChatbotsRepository } from '../chatbots/chatbots.repository.js';
 import { KeysRepository } from '../keys/keys.repository.js';
 import { UsersRepository } from '../users/users.repository.js';
+import { AuditEventsRepository } from '../audit/audit-events.repository.js';
+import { AuditLog } from '../audit/audit-log.js';
 
 /** Every feature reads and writes through these; they are the only code that knows TypeORM. */
-const REPOSITORIES = [AccountsRepository, ChatbotsRepository, UsersRepository, KeysRepository];
+const REPOSITORIES = [AccountsRepository, ChatbotsRepository, UsersRepository, KeysRepository, AuditEventsRepository, AuditLog];
 
 /** The Postgres connection, the repositories, transactions and a `postgres` readiness check. */
 @Global()

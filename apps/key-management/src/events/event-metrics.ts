@@ -30,7 +30,7 @@ export const keysRevoked = singleton(
   () =>
     new Counter({
       name: 'key_management_keys_revoked_total',
-      help: 'Keys revoked (committed), by reason: api (a DELETE of the key), roll (the old key of a roll, at once) or chatbot_deleted (with its chatbot)',
+      help: 'Keys revoked (committed), by reason: api (a DELETE of the key), roll (the old key of a roll, at once), chatbot_deleted (with its chatbot) or leaked (a leak report)',
       labelNames: ['reason'] as const,
     }),
 );

@@ -72,6 +72,11 @@ export class KeysRepository {
     }
   }
 
+  /** Locks the key with this hash unless it is revoked already (a key in a roll's grace period is not): a leak report revokes it once. */
+  lockActiveByHash(tx: Tx, keyHash: string): Promise<ApiKeyEntity | null> {
+    return tx.getRepository(ApiKeyEntity).findOne({ where: { keyHash, revokedAt: notRevoked() }, lock: { mode: 'pessimistic_write' } });
+  }
+
   /** Disabled and expired keys count, and so does a rolled key until its grace period ends. */
   countActiveForChatbot(tx: Tx, chatbotId: string): Promise<number> {
     return tx.getRepository(ApiKeyEntity).countBy({ chatbotId, revokedAt: notRevoked() });

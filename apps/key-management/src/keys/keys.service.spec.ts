@@ -54,13 +54,14 @@ describe(KeysService.name, () => {
   };
   const transactions = { run: jest.fn((work: (tx: unknown) => Promise<unknown>) => work(TX)) };
   const events = { publish: jest.fn() };
+  const audit = { record: jest.fn(async (..._args: unknown[]) => undefined) };
 
   beforeEach(() => {
     jest.clearAllMocks();
     caller = owner;
     plan = 'standard';
     activeKeys = 0;
-    sut = new KeysService(actors as never, access as never, accounts as never, chatbots as never, keys as never, transactions as never, events as never);
+    sut = new KeysService(actors as never, access as never, accounts as never, chatbots as never, keys as never, transactions as never, events as never, audit as never);
   });
 
   const createChatbotKey = () =>

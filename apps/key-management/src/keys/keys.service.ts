@@ -12,14 +12,14 @@ import {
 } from '@app/contracts';
 import { AccountsRepository } from '../accounts/accounts.repository.js';
 import { ActorResolver } from '../access/actor-resolver.js';
+import { AuditLog, auditActor } from '../audit/audit-log.js';
 import { ChatbotAccess } from '../access/chatbot-access.js';
 import { actsOnWholeAccount, type ResolvedActor } from '../access/resolved-actor.js';
 import { ChatbotsRepository } from '../chatbots/chatbots.repository.js';
-import { Transactions } from '../database/transactions.js';
+import type { ApiKeyEntity } from '../database/entities/index.js';
+import { Transactions, type Tx } from '../database/transactions.js';
 import { EventPublisher } from '../events/event-publisher.js';
 import { keysRevoked } from '../events/event-metrics.js';
-import type { ApiKeyEntity } from '../database/entities/index.js';
-import type { Tx } from '../database/transactions.js';
 import { DuplicateKeyHashError, KeysRepository, type KeyChanges, type KeyScope, type NewApiKey } from './keys.repository.js';
 import { endOf, toKeyView } from './key-view.js';
 
@@ -39,6 +39,7 @@ export class KeysService {
     @Inject(KeysRepository) private readonly keys: KeysRepository,
     @Inject(Transactions) private readonly transactions: Transactions,
     @Inject(EventPublisher) private readonly events: EventPublisher,
+    @Inject(AuditLog) private readonly audit: AuditLog,
   ) {}
 
   async create(request: CreateKey): Promise<KeyView> {
@@ -52,10 +53,20 @@ export class KeysService {
       expiresAt: request.expiresAt === undefined ? null : futureInstant(request.expiresAt, new Date()),
       allowedIps: request.allowedIps ?? null,
     };
+    const recordCreation = (tx: Tx, key: ApiKeyEntity) =>
+      this.audit.record(tx, {
+        action: 'key.created',
+        actor: auditActor(request.actor, actor),
+        origin: request.origin,
+        accountId: key.accountId,
+        chatbotId: key.chatbotId,
+        keyId: key.id,
+        details: { type: key.type, name: key.name },
+      });
     const key =
       request.chatbotId === null
-        ? await this.insert({ ...fields, type: 'user', accountId: requireWholeAccount(actor), chatbotId: null, userId: actor.userId })
-        : await this.createChatbotKey(actor, request.chatbotId, fields);
+        ? await this.insert({ ...fields, type: 'user', accountId: requireWholeAccount(actor), chatbotId: null, userId: actor.userId }, recordCreation)
+        : await this.createChatbotKey(actor, request.chatbotId, fields, recordCreation);
     this.events.publish('keyCreated', { keyId: key.id, keyHash: key.keyHash, accountId: key.accountId });
     return toKeyView(key);
   }
@@ -73,11 +84,20 @@ export class KeysService {
   }
 
   async rename(request: RenameKey): Promise<KeyView> {
-    const scope = await this.scopeFor(request);
+    const { actor, scope } = await this.callerAndScope(request);
     const key = await this.transactions.run(async (tx) => {
       const key = await this.keys.lockActive(tx, request.keyId, scope);
       if (!key) throw keyNotFound();
       await this.keys.rename(tx, key.id, request.name);
+      await this.audit.record(tx, {
+        action: 'key.renamed',
+        actor: auditActor(request.actor, actor),
+        origin: request.origin,
+        accountId: key.accountId,
+        chatbotId: key.chatbotId,
+        keyId: key.id,
+        details: { name: { old: key.name, new: request.name } },
+      });
       return { ...key, name: request.name };
     });
     this.events.publish('keyRenamed', { keyId: key.id, accountId: key.accountId });
@@ -96,11 +116,17 @@ export class KeysService {
     if (request.enabled !== undefined) changes.enabled = request.enabled;
     if (request.allowedIps !== undefined) changes.allowedIps = request.allowedIps;
     if (!Object.keys(changes).length) throw new ApiError('invalid_request', 'give at least one of name, expiresAt, enabled, allowedIps');
-    const scope = await this.scopeFor(request);
+    const { actor, scope } = await this.callerAndScope(request);
     const key = await this.transactions.run(async (tx) => {
       const key = await this.keys.lockActive(tx, request.keyId, scope);
       if (!key) throw keyNotFound();
       await this.keys.update(tx, key.id, changes);
+      const event = { actor: auditActor(request.actor, actor), origin: request.origin, accountId: key.accountId, chatbotId: key.chatbotId, keyId: key.id };
+      if (changes.name !== undefined) {
+        await this.audit.record(tx, { ...event, action: 'key.renamed', details: { name: { old: key.name, new: changes.name } } });
+      }
+      const updated = updatedFields(key, changes);
+      if (Object.keys(updated).length) await this.audit.record(tx, { ...event, action: 'key.updated', details: updated });
       return { ...key, ...changes };
     });
     if (changes.name !== undefined) this.events.publish('keyRenamed', { keyId: key.id, accountId: key.accountId });
@@ -152,6 +178,20 @@ export class KeysService {
         const cutOff = end !== null && end < graceEnd ? end : graceEnd;
         await this.keys.revoke(tx, old.id, cutOff);
         const predecessor = await this.cutOffPredecessor(tx, old, scope, now);
+        await this.audit.record(tx, {
+          action: 'key.rolled',
+          actor: auditActor(request.actor, actor),
+          origin: request.origin,
+          accountId: old.accountId,
+          chatbotId: old.chatbotId,
+          keyId: successor.id,
+          details: {
+            rolledFrom: old.id,
+            gracePeriodSeconds: request.gracePeriodSeconds,
+            oldKeyEndsAt: cutOff.toISOString(),
+            ...(predecessor ? { cutOff: predecessor.id } : {}),
+          },
+        });
         return { old: { ...old, revokedAt: cutOff }, successor, predecessor };
       })
       .catch(asConflict);
@@ -186,18 +226,32 @@ export class KeysService {
    * measured from this answer. Revoking again finds no active key.
    */
   async revoke(request: KeyRef): Promise<null> {
-    const scope = await this.scopeFor(request);
+    const { actor, scope } = await this.callerAndScope(request);
     const key = await this.transactions.run(async (tx) => {
       const key = await this.keys.lockActive(tx, request.keyId, scope);
       if (!key) throw keyNotFound();
       await this.keys.revoke(tx, key.id, new Date());
+      await this.audit.record(tx, {
+        action: 'key.revoked',
+        actor: auditActor(request.actor, actor),
+        origin: request.origin,
+        accountId: key.accountId,
+        chatbotId: key.chatbotId,
+        keyId: key.id,
+        details: { name: key.name },
+      });
       return key;
     });
     this.announceRevocation(key, 'api');
     return null;
   }
 
-  private async createChatbotKey(actor: ResolvedActor, chatbotId: string, fields: Omit<NewApiKey, 'type' | 'accountId' | 'chatbotId' | 'userId'>) {
+  private async createChatbotKey(
+    actor: ResolvedActor,
+    chatbotId: string,
+    fields: Omit<NewApiKey, 'type' | 'accountId' | 'chatbotId' | 'userId'>,
+    recordCreation: (tx: Tx, key: ApiKeyEntity) => Promise<void>,
+  ) {
     const chatbot = await this.access.requireReachable(actor, chatbotId);
     await this.requireChatbotKeyPlan(chatbot.accountId);
     return this.transactions.run(async (tx) => {
@@ -209,7 +263,9 @@ export class KeysService {
       if (active >= KEY_LIMIT_PER_CHATBOT) {
         throw new ApiError('key_limit_reached', `a chatbot has at most ${KEY_LIMIT_PER_CHATBOT} active keys`);
       }
-      return this.keys.insert(tx, { ...fields, type: 'chatbot', accountId: chatbot.accountId, chatbotId: chatbot.id, userId: null });
+      const key = await this.keys.insert(tx, { ...fields, type: 'chatbot', accountId: chatbot.accountId, chatbotId: chatbot.id, userId: null });
+      await recordCreation(tx, key);
+      return key;
     }).catch(asConflict);
   }
 
@@ -220,12 +276,24 @@ export class KeysService {
     }
   }
 
-  private insert(key: NewApiKey) {
-    return this.transactions.run((tx) => this.keys.insert(tx, key)).catch(asConflict);
+  private insert(fields: NewApiKey, recordCreation: (tx: Tx, key: ApiKeyEntity) => Promise<void>) {
+    return this.transactions
+      .run(async (tx) => {
+        const key = await this.keys.insert(tx, fields);
+        await recordCreation(tx, key);
+        return key;
+      })
+      .catch(asConflict);
   }
 
   private async scopeFor(request: { actor: ListKeys['actor']; chatbotId: string | null }): Promise<KeyScope> {
-    return this.scopeForActor(await this.actors.resolve(request.actor), request.chatbotId);
+    return (await this.callerAndScope(request)).scope;
+  }
+
+  /** The resolved caller too, for changes: their audit event names who made them. */
+  private async callerAndScope(request: { actor: ListKeys['actor']; chatbotId: string | null }): Promise<{ actor: ResolvedActor; scope: KeyScope }> {
+    const actor = await this.actors.resolve(request.actor);
+    return { actor, scope: await this.scopeForActor(actor, request.chatbotId) };
   }
 
   private async scopeForActor(actor: ResolvedActor, chatbotId: string | null): Promise<KeyScope> {
@@ -256,4 +324,13 @@ function keyNotFound(): ApiError {
 function asConflict(error: unknown): never {
   if (error instanceof DuplicateKeyHashError) throw new ApiError('conflict', 'a key with this hash exists');
   throw error;
+}
+
+/** The fields of a PATCH other than the name, each with its value before and after (an audit event's details). */
+function updatedFields(key: ApiKeyEntity, changes: KeyChanges): Record<string, { old: unknown; new: unknown }> {
+  const details: Record<string, { old: unknown; new: unknown }> = {};
+  if (changes.expiresAt !== undefined) details.expiresAt = { old: key.expiresAt?.toISOString() ?? null, new: changes.expiresAt?.toISOString() ?? null };
+  if (changes.enabled !== undefined) details.enabled = { old: key.enabled, new: changes.enabled };
+  if (changes.allowedIps !== undefined) details.allowedIps = { old: key.allowedIps, new: changes.allowedIps };
+  return details;
 }

@@ -15,10 +15,11 @@ describe(UserKeysService.name, () => {
   };
   const transactions = { run: jest.fn((work: (tx: unknown) => Promise<unknown>) => work(TX)) };
   const events = { publish: jest.fn() };
+  const audit = { record: jest.fn(async (..._args: unknown[]) => undefined) };
 
   beforeEach(() => {
     jest.clearAllMocks();
-    sut = new UserKeysService(users as never, keys as never, transactions as never, events as never);
+    sut = new UserKeysService(users as never, keys as never, transactions as never, events as never, audit as never);
   });
 
   it('issues a user-level key held by the user, and announces it', async () => {

@@ -3,6 +3,7 @@ import { NatsBus } from '@app/common';
 import { QueueGroups } from '@app/contracts';
 import { ActorResolver } from '../access/actor-resolver.js';
 import { ChatbotAccess } from '../access/chatbot-access.js';
+import { AuditEventsService } from '../audit/audit-events.service.js';
 import { KeysService } from '../keys/keys.service.js';
 import { BusHandlers } from '../messaging/bus-handlers.js';
 
@@ -14,6 +15,7 @@ export class ManagementHandlers extends BusHandlers {
     @Inject(ActorResolver) private readonly actors: ActorResolver,
     @Inject(ChatbotAccess) private readonly chatbots: ChatbotAccess,
     @Inject(KeysService) private readonly keys: KeysService,
+    @Inject(AuditEventsService) private readonly audit: AuditEventsService,
   ) {
     super();
   }
@@ -31,6 +33,7 @@ export class ManagementHandlers extends BusHandlers {
       this.bus.serve('revokeKey', queue, (request) => this.keys.revoke(request)),
       this.bus.serve('updateKey', queue, (request) => this.keys.update(request)),
       this.bus.serve('rollKey', queue, (request) => this.keys.roll(request)),
+      this.bus.serve('listAuditEvents', queue, (request) => this.audit.listForCaller(request)),
     ];
   }
 }

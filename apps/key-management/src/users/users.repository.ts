@@ -47,6 +47,11 @@ export class UsersRepository {
     if (chatbotIds.length) await assignments.insert(chatbotIds.map((chatbotId) => ({ userId, chatbotId })));
   }
 
+  async assignedChatbotIds(tx: Tx, userId: string): Promise<string[]> {
+    const rows = await tx.getRepository(UserChatbotEntity).find({ select: { chatbotId: true }, where: { userId }, order: { chatbotId: 'ASC' } });
+    return rows.map((row) => row.chatbotId);
+  }
+
   isAssigned(userId: string, chatbotId: string): Promise<boolean> {
     return this.assignments.existsBy({ userId, chatbotId });
   }

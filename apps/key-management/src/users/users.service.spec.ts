@@ -13,16 +13,18 @@ describe(UsersService.name, () => {
     create: jest.fn(async (..._args: unknown[]): Promise<UserEntity> => stored),
     lockById: jest.fn(async (..._args: unknown[]): Promise<UserEntity | null> => stored),
     replaceAssignments: jest.fn(async (..._args: unknown[]) => undefined),
+    assignedChatbotIds: jest.fn(async (..._args: unknown[]): Promise<string[]> => []),
   };
   const accounts = { findById: jest.fn(async (..._args: unknown[]): Promise<object | null> => ({ id: 'acc-1' })) };
   const chatbots = { lockLiveIdsOfAccount: jest.fn(async (_tx: unknown, _account: string, ids: string[]) => ids.filter((id) => liveChatbots.includes(id))) };
   const transactions = { run: jest.fn((work: (tx: unknown) => Promise<unknown>) => work(TX)) };
   const events = { publish: jest.fn() };
+  const audit = { record: jest.fn(async (..._args: unknown[]) => undefined) };
 
   beforeEach(() => {
     jest.clearAllMocks();
     liveChatbots = ['cb-1', 'cb-2'];
-    sut = new UsersService(users as never, accounts as never, chatbots as never, transactions as never, events as never);
+    sut = new UsersService(users as never, accounts as never, chatbots as never, transactions as never, events as never, audit as never);
   });
 
   it('creates a user with deduplicated assignments, in one transaction', async () => {

@@ -4,6 +4,7 @@ import type { AdminCreateUser, AdminSetUserChatbots, UserView } from '@app/contr
 import { AccountsRepository } from '../accounts/accounts.repository.js';
 import { ChatbotsRepository } from '../chatbots/chatbots.repository.js';
 import type { UserEntity } from '../database/entities/index.js';
+import { ADMIN_ACTOR, AuditLog } from '../audit/audit-log.js';
 import { Transactions, type Tx } from '../database/transactions.js';
 import { EventPublisher } from '../events/event-publisher.js';
 import { DuplicateSsoSubjectError, UsersRepository } from './users.repository.js';
@@ -17,6 +18,7 @@ export class UsersService {
     @Inject(ChatbotsRepository) private readonly chatbots: ChatbotsRepository,
     @Inject(Transactions) private readonly transactions: Transactions,
     @Inject(EventPublisher) private readonly events: EventPublisher,
+    @Inject(AuditLog) private readonly audit: AuditLog,
   ) {}
 
   async create(request: AdminCreateUser): Promise<UserView> {
@@ -33,6 +35,13 @@ export class UsersService {
           ssoSubject: request.ssoSubject ?? null,
         });
         await this.users.replaceAssignments(tx, user.id, chatbotIds);
+        await this.audit.record(tx, {
+          action: 'user.created',
+          actor: ADMIN_ACTOR,
+          origin: request.origin,
+          accountId: account.id,
+          details: { userId: user.id, email: user.email, role: user.role, ssoSubject: user.ssoSubject, chatbotIds },
+        });
         return user;
       });
       return toUserView(user, chatbotIds);
@@ -49,7 +58,15 @@ export class UsersService {
       const user = await this.users.lockById(tx, request.userId);
       if (!user) throw new ApiError('user_not_found', 'no such user');
       await this.requireLiveChatbots(tx, user.accountId, chatbotIds);
+      const before = await this.users.assignedChatbotIds(tx, user.id);
       await this.users.replaceAssignments(tx, user.id, chatbotIds);
+      await this.audit.record(tx, {
+        action: 'user.assignments_changed',
+        actor: ADMIN_ACTOR,
+        origin: request.origin,
+        accountId: user.accountId,
+        details: { userId: user.id, chatbotIds: { old: before, new: chatbotIds } },
+      });
       return user;
     });
     this.events.publish('assignmentsChanged', { userId: user.id, accountId: user.accountId, chatbotIds });

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Inject, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { Actor, KeyView, UsageSeries } from '@app/contracts';
+import type { Actor, ChangeOrigin, KeyView, UsageSeries } from '@app/contracts';
+import { ChangeOriginOf } from '../../http/change-origin.decorator.js';
 import { ApiErrors, MANAGEMENT_AUTH_ERRORS } from '../../openapi/api-errors.js';
 import { ApiQueryFrom } from '../../openapi/api-query.js';
 import { fromZod, ref } from '../../openapi/api-schemas.js';
@@ -44,10 +45,11 @@ export class ChatbotKeysController {
   @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'invalid_request', 'payload_too_large', 'chatbot_not_found', 'plan_not_eligible', 'key_limit_reached')
   create(
     @CurrentActor() actor: Actor,
+    @ChangeOriginOf() origin: ChangeOrigin,
     @Param('chatbotId', chatbotId) chatbot: string,
     @Body(new ZodPipe(CreateKeyBodySchema)) body: CreateKeyBody,
   ): Promise<CreatedKey> {
-    return this.keys.create(actor, chatbot, body);
+    return this.keys.create(actor, origin, chatbot, body);
   }
 
   @Get()
@@ -70,11 +72,12 @@ export class ChatbotKeysController {
   @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'invalid_request', 'payload_too_large', 'chatbot_not_found', 'key_not_found')
   update(
     @CurrentActor() actor: Actor,
+    @ChangeOriginOf() origin: ChangeOrigin,
     @Param('chatbotId', chatbotId) chatbot: string,
     @Param('keyId', keyId) key: string,
     @Body(new ZodPipe(UpdateKeyBodySchema)) body: UpdateKeyBody,
   ): Promise<KeyView> {
-    return this.keys.update(actor, chatbot, key, body);
+    return this.keys.update(actor, origin, chatbot, key, body);
   }
 
   @Post(':keyId/roll')
@@ -90,11 +93,12 @@ export class ChatbotKeysController {
   @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'invalid_request', 'payload_too_large', 'chatbot_not_found', 'plan_not_eligible', 'key_not_found', 'key_expired', 'conflict')
   roll(
     @CurrentActor() actor: Actor,
+    @ChangeOriginOf() origin: ChangeOrigin,
     @Param('chatbotId', chatbotId) chatbot: string,
     @Param('keyId', keyId) key: string,
     @Body(new ZodPipe(RollKeyBodySchema)) body: RollKeyBody,
   ): Promise<CreatedKey> {
-    return this.keys.roll(actor, chatbot, key, body?.gracePeriodSeconds);
+    return this.keys.roll(actor, origin, chatbot, key, body?.gracePeriodSeconds);
   }
 
   @Delete(':keyId')
@@ -105,10 +109,11 @@ export class ChatbotKeysController {
   @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'chatbot_not_found', 'key_not_found')
   revoke(
     @CurrentActor() actor: Actor,
+    @ChangeOriginOf() origin: ChangeOrigin,
     @Param('chatbotId', chatbotId) chatbot: string,
     @Param('keyId', keyId) key: string,
   ): Promise<void> {
-    return this.keys.revoke(actor, chatbot, key);
+    return this.keys.revoke(actor, origin, chatbot, key);
   }
 
   @Get(':keyId/usage')

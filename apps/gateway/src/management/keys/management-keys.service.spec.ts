@@ -36,17 +36,20 @@ function setup(reply: unknown) {
   return { sut, request };
 }
 
+const origin = { requestId: 'req-1', ip: '198.51.100.4' };
+
 describe('ManagementKeysService', () => {
   it('makes a chatbot key, sends only its hash and prefix, and answers the plaintext once', async () => {
     const { sut, request } = setup(keyView());
 
-    const created = await sut.create(actor, 'bot-1', { name: 'Zapier' });
+    const created = await sut.create(actor, origin, 'bot-1', { name: 'Zapier' });
 
     expect(classifyApiKey(created.key)).toBe('chatbot');
     const [subject, payload] = request.mock.calls[0];
     expect(subject).toBe('createKey');
     expect(payload).toEqual({
       actor,
+      origin,
       chatbotId: 'bot-1',
       name: 'Zapier',
       keyHash: hashApiKey(created.key),
@@ -59,7 +62,7 @@ describe('ManagementKeysService', () => {
   it('makes a user-level key for the account when no chatbot is named, with the default name', async () => {
     const { sut, request } = setup(keyView({ type: 'user', chatbotId: null }));
 
-    const created = await sut.create(actor, null, undefined);
+    const created = await sut.create(actor, origin, null, undefined);
 
     expect(classifyApiKey(created.key)).toBe('user');
     expect(request.mock.calls[0][1]).toMatchObject({ chatbotId: null, name: 'Untitled key' });
@@ -67,8 +70,8 @@ describe('ManagementKeysService', () => {
 
   it('makes a different key every time', async () => {
     const { sut } = setup(keyView());
-    const first = await sut.create(actor, 'bot-1', undefined);
-    const second = await sut.create(actor, 'bot-1', undefined);
+    const first = await sut.create(actor, origin, 'bot-1', undefined);
+    const second = await sut.create(actor, origin, 'bot-1', undefined);
     expect(first.key).not.toBe(second.key);
   });
 
@@ -78,24 +81,24 @@ describe('ManagementKeysService', () => {
     });
     const sut = new ManagementKeysService({ request } as unknown as NatsBus, usage);
 
-    await expect(sut.create(actor, 'bot-1', undefined)).rejects.toMatchObject({ code: 'key_limit_reached' });
+    await expect(sut.create(actor, origin, 'bot-1', undefined)).rejects.toMatchObject({ code: 'key_limit_reached' });
   });
 
   it('lists, renames and revokes on behalf of the actor, within the chatbot or the account', async () => {
-    const replies: Record<string, unknown> = { listKeys: { data: [keyView()] }, renameKey: keyView({ id: 'key-2' }), revokeKey: null };
+    const replies: Record<string, unknown> = { listKeys: { data: [keyView()] }, updateKey: keyView({ id: 'key-2' }), revokeKey: null };
     const request = jest.fn(async (subject: string, _payload: Record<string, unknown>) => replies[subject]);
     const sut = new ManagementKeysService({ request } as unknown as NatsBus, usage);
 
     const listed = await sut.list(actor, 'bot-1');
-    const renamed = await sut.rename(actor, null, 'key-2', 'CI');
-    await sut.revoke(actor, 'bot-1', 'key-1');
+    const renamed = await sut.update(actor, origin, null, 'key-2', { name: 'CI' });
+    await sut.revoke(actor, origin, 'bot-1', 'key-1');
 
     expect(listed.data[0].lastUsedAt).toBe('2026-02-01T00:00:00.000Z');
     expect(renamed.lastUsedAt).toBe('2026-02-01T00:00:00.000Z');
     expect(request.mock.calls).toEqual([
       ['listKeys', { actor, chatbotId: 'bot-1' }],
-      ['renameKey', { actor, chatbotId: null, keyId: 'key-2', name: 'CI' }],
-      ['revokeKey', { actor, chatbotId: 'bot-1', keyId: 'key-1' }],
+      ['updateKey', { actor, origin, chatbotId: null, keyId: 'key-2', name: 'CI' }],
+      ['revokeKey', { actor, origin, chatbotId: 'bot-1', keyId: 'key-1' }],
     ]);
   });
 });

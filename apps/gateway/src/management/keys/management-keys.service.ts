@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { NatsBus } from '@app/common';
-import { DEFAULT_KEY_NAME, type Actor, type KeyView } from '@app/contracts';
+import { DEFAULT_KEY_NAME, type Actor, type ChangeOrigin, type KeyView } from '@app/contracts';
 import { KeyUsageService } from '../usage/key-usage.service.js';
 import { issueKey } from './key-issuer.js';
 import type { CreateKeyBody, UpdateKeyBody } from './key-bodies.js';
@@ -20,21 +20,21 @@ export class ManagementKeysService {
     @Inject(KeyUsageService) private readonly usage: KeyUsageService,
   ) {}
 
-  async create(actor: Actor, chatbotId: string | null, body: CreateKeyBody = {}): Promise<CreatedKey> {
+  async create(actor: Actor, origin: ChangeOrigin, chatbotId: string | null, body: CreateKeyBody = {}): Promise<CreatedKey> {
     const { key, keyHash, prefix } = issueKey(chatbotId === null ? 'user' : 'chatbot');
     const { name, ...limits } = body;
-    const view = await this.bus.request('createKey', { actor, chatbotId, name: name ?? DEFAULT_KEY_NAME, ...limits, keyHash, prefix });
+    const view = await this.bus.request('createKey', { actor, origin, chatbotId, name: name ?? DEFAULT_KEY_NAME, ...limits, keyHash, prefix });
     return { ...view, key };
   }
 
-  async update(actor: Actor, chatbotId: string | null, keyId: string, changes: UpdateKeyBody): Promise<KeyView> {
-    return this.withLastUsed(await this.bus.request('updateKey', { actor, chatbotId, keyId, ...changes }));
+  async update(actor: Actor, origin: ChangeOrigin, chatbotId: string | null, keyId: string, changes: UpdateKeyBody): Promise<KeyView> {
+    return this.withLastUsed(await this.bus.request('updateKey', { actor, origin, chatbotId, keyId, ...changes }));
   }
 
   /** The new key is made here, like a created one: key-management sees its hash and prefix only. */
-  async roll(actor: Actor, chatbotId: string | null, keyId: string, gracePeriodSeconds = 0): Promise<CreatedKey> {
+  async roll(actor: Actor, origin: ChangeOrigin, chatbotId: string | null, keyId: string, gracePeriodSeconds = 0): Promise<CreatedKey> {
     const { key, keyHash, prefix } = issueKey(chatbotId === null ? 'user' : 'chatbot');
-    const view = await this.bus.request('rollKey', { actor, chatbotId, keyId, gracePeriodSeconds, keyHash, prefix });
+    const view = await this.bus.request('rollKey', { actor, origin, chatbotId, keyId, gracePeriodSeconds, keyHash, prefix });
     return { ...view, key };
   }
 
@@ -43,16 +43,12 @@ export class ManagementKeysService {
     return { data: await this.usage.withLastUsed(data) };
   }
 
-  async rename(actor: Actor, chatbotId: string | null, keyId: string, name: string): Promise<KeyView> {
-    return this.withLastUsed(await this.bus.request('renameKey', { actor, chatbotId, keyId, name }));
-  }
-
   private async withLastUsed(view: KeyView): Promise<KeyView> {
     const [filled] = await this.usage.withLastUsed([view]);
     return filled;
   }
 
-  async revoke(actor: Actor, chatbotId: string | null, keyId: string): Promise<void> {
-    await this.bus.request('revokeKey', { actor, chatbotId, keyId });
+  async revoke(actor: Actor, origin: ChangeOrigin, chatbotId: string | null, keyId: string): Promise<void> {
+    await this.bus.request('revokeKey', { actor, origin, chatbotId, keyId });
   }
 }

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Inject, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { Actor, KeyView, UsageSeries } from '@app/contracts';
+import type { Actor, ChangeOrigin, KeyView, UsageSeries } from '@app/contracts';
+import { ChangeOriginOf } from '../../http/change-origin.decorator.js';
 import { ApiErrors, MANAGEMENT_AUTH_ERRORS } from '../../openapi/api-errors.js';
 import { ApiQueryFrom } from '../../openapi/api-query.js';
 import { fromZod, ref } from '../../openapi/api-schemas.js';
@@ -40,8 +41,12 @@ export class UserKeysController {
   @ApiBody({ required: false, schema: fromZod(CreateKeyBodySchema), description: 'The name is trimmed to 1–64 characters; default "Untitled key". `expiresAt` must lie in the future; `allowedIps` takes 1–100 IPv4/IPv6 addresses or CIDRs, stored canonical.' })
   @ApiResponse({ status: 201, description: 'The key object (`type: "user"`, `chatbotId: null`) plus the key itself; sent with `Cache-Control: no-store`.', schema: ref('CreatedKey') })
   @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'invalid_request', 'payload_too_large', 'forbidden')
-  create(@CurrentActor() actor: Actor, @Body(new ZodPipe(CreateKeyBodySchema)) body: CreateKeyBody): Promise<CreatedKey> {
-    return this.keys.create(actor, null, body);
+  create(
+    @CurrentActor() actor: Actor,
+    @ChangeOriginOf() origin: ChangeOrigin,
+    @Body(new ZodPipe(CreateKeyBodySchema)) body: CreateKeyBody,
+  ): Promise<CreatedKey> {
+    return this.keys.create(actor, origin, null, body);
   }
 
   @Get()
@@ -64,10 +69,11 @@ export class UserKeysController {
   @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'invalid_request', 'payload_too_large', 'forbidden', 'key_not_found')
   update(
     @CurrentActor() actor: Actor,
+    @ChangeOriginOf() origin: ChangeOrigin,
     @Param('keyId', keyId) key: string,
     @Body(new ZodPipe(UpdateKeyBodySchema)) body: UpdateKeyBody,
   ): Promise<KeyView> {
-    return this.keys.update(actor, null, key, body);
+    return this.keys.update(actor, origin, null, key, body);
   }
 
   @Post(':keyId/roll')
@@ -83,10 +89,11 @@ export class UserKeysController {
   @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'invalid_request', 'payload_too_large', 'forbidden', 'key_not_found', 'key_expired', 'conflict')
   roll(
     @CurrentActor() actor: Actor,
+    @ChangeOriginOf() origin: ChangeOrigin,
     @Param('keyId', keyId) key: string,
     @Body(new ZodPipe(RollKeyBodySchema)) body: RollKeyBody,
   ): Promise<CreatedKey> {
-    return this.keys.roll(actor, null, key, body?.gracePeriodSeconds);
+    return this.keys.roll(actor, origin, null, key, body?.gracePeriodSeconds);
   }
 
   @Delete(':keyId')
@@ -95,8 +102,8 @@ export class UserKeysController {
   @ApiParam({ name: 'keyId', description: "An active user-level key of the caller's account." })
   @ApiResponse({ status: 204, description: 'Revoked.' })
   @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'forbidden', 'key_not_found')
-  revoke(@CurrentActor() actor: Actor, @Param('keyId', keyId) key: string): Promise<void> {
-    return this.keys.revoke(actor, null, key);
+  revoke(@CurrentActor() actor: Actor, @ChangeOriginOf() origin: ChangeOrigin, @Param('keyId', keyId) key: string): Promise<void> {
+    return this.keys.revoke(actor, origin, null, key);
   }
 
   @Get(':keyId/usage')
