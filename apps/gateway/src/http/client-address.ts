@@ -62,10 +62,12 @@ export function resolveClientAddress(peer: string, forwardedFor: string | string
   let end = chain.length;
   for (let hops = 0; hops < MAX_HOPS && end > 0; hops++) {
     const comma = chain.lastIndexOf(',', end - 1);
-    const address = forwardedAddress(chain.slice(comma + 1, end).trim());
+    const entry = chain.slice(comma + 1, end).trim();
+    const address = forwardedAddress(entry);
     end = comma;
     if (address === null) return nearest;
-    nearest = formatIpAddress(address);
+    // A plain dotted quad that parsed is already canonical (leading zeros are refused): no need to rewrite it.
+    nearest = address.family === 4 && !entry.includes(':') ? entry : formatIpAddress(address);
     if (!trusted.contains(address)) return nearest;
   }
   return nearest;
