@@ -130,8 +130,8 @@ function lifecycleSection(l) {
 Measured like revocation: each key cached on all 3 replicas first, then one change at a time, every replica
 polled until it answers 401; the figure per key is the slowest replica, from the instant the change takes
 effect: a key's \`expiresAt\` (set at creation; no event, the caches' own bound), the answer to
-\`PATCH {"enabled":false}\`, and for a roll with \`gracePeriodSeconds: 1\` the moment the roll was sent plus
-one second (the cut-off is no earlier, so that figure errs on the slow side).
+\`PATCH {"enabled":false}\`, and for a roll with \`gracePeriodSeconds: 2\` the old key's cut-off as the listing
+shows it (its \`expiresAt\`).
 
 ${table(['change', 'keys', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'refused at the first poll on all 3'], [row('expiry', l.expiry), row('disable', l.disable), row('roll cut-off', l.rollCutOff)])}
 

@@ -22,7 +22,7 @@ const log = (line) => process.stdout.write(`${line}\n`);
 export async function runBench({ quick, only, profile, out, command, machine, loadavg }) {
   const wanted = (name) => only === null || only.has(name);
   const settings = quick
-    ? { rounds: 3, seconds: 3, connections: 50, verifySamples: 500, revocations: 200, lifecycleChanges: 50, manyKeys: 10_000, usageRequests: 50_000, trackerMessages: 50_000, trackerUses: 200_000 }
+    ? { rounds: 3, seconds: 3, connections: 50, verifySamples: 500, revocations: 200, lifecycleChanges: 20, manyKeys: 10_000, usageRequests: 50_000, trackerMessages: 50_000, trackerUses: 200_000 }
     : { rounds: 5, seconds: 8, connections: 50, verifySamples: 2_000, revocations: 250, lifecycleChanges: 100, manyKeys: 100_000, usageRequests: 200_000, trackerMessages: 200_000, trackerUses: 500_000 };
   const report = { command, machine, settings, quick, started: new Date().toISOString(), scenarios: {} };
   const note = (name, result) => {
