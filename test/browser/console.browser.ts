@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { expect, provisionAccount, signInWithKey, signInWithSso, test } from './fixtures.js';
 
 test.describe('the console, served by the gateway', () => {
@@ -20,6 +21,12 @@ test.describe('the console, served by the gateway', () => {
     const asset = await request.get(script);
     expect(asset.headers()['content-type']).toBe('text/javascript; charset=utf-8');
     expect(asset.headers()['cache-control']).toBe('public, max-age=31536000, immutable');
+
+    // The first load's JavaScript, gzipped, stays within 200 KB (every script the page names).
+    let gzipped = 0;
+    for (const [, src] of html.matchAll(/(?:src|href)="(\/console\/assets\/[^"]+\.js)"/g)) gzipped += gzipSync(await (await request.get(src)).body()).length;
+    expect(gzipped).toBeGreaterThan(0);
+    expect(gzipped).toBeLessThanOrEqual(200 * 1024);
 
     const clientRoute = await request.get('/console/chatbots/some-id/settings/api-keys');
     expect(await clientRoute.text()).toBe(html);
