@@ -44,7 +44,7 @@ export async function provisionDemo(gateway, adminToken) {
     const account = expect(await admin('POST', '/accounts', { name: 'Demo Agency', plan: 'entry' }), 201, 'creating the account');
     const chatbot = expect(await admin('POST', `/accounts/${account.id}/chatbots`, { name: 'Support bot' }), 201, 'creating the chatbot');
     const user = expect(
-      await admin('POST', `/accounts/${account.id}/users`, { email: 'owner@demo-agency.test', role: 'owner', ssoSubject: 'demo-owner' }),
+      await admin('POST', `/accounts/${account.id}/users`, { email: 'owner@demo-agency.test', role: 'owner' }),
       201,
       'creating the owner',
     );
