@@ -3,7 +3,7 @@
 // in .run/quickstart-demo.json (never the key), and each start issues the owner a fresh key and
 // revokes the one printed last time, so keys do not pile up.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ROOT } from './system.mjs';
 
 const STATE = join(ROOT, '.run', 'quickstart-demo.json');
@@ -18,22 +18,22 @@ async function call(gateway, credential, method, path, body) {
   return { status: response.status, answer };
 }
 
-function readState() {
+function readState(file) {
   try {
-    return JSON.parse(readFileSync(STATE, 'utf8'));
+    return JSON.parse(readFileSync(file, 'utf8'));
   } catch {
     return null;
   }
 }
 
 /** Returns the demo tenant and a user-level key for its owner (shown on the terminal only). */
-export async function provisionDemo(gateway, adminToken) {
+export async function provisionDemo(gateway, adminToken, stateFile = STATE) {
   const admin = (method, path, body) => call(gateway, adminToken, method, `/admin/v1${path}`, body);
   const expect = ({ status, answer }, wanted, what) => {
     if (status !== wanted) throw new Error(`quick start demo: ${what} answered ${status} ${JSON.stringify(answer)}`);
     return answer;
   };
-  let state = readState();
+  let state = readState(stateFile);
   let issued = state ? await admin('POST', `/users/${state.userId}/api-keys`, { name: 'Quick start owner key' }) : null;
   if (issued && issued.status === 201 && state.keyId) {
     // The previous start's key: revoked with the new one (404 when it is already gone).
@@ -44,7 +44,7 @@ export async function provisionDemo(gateway, adminToken) {
     const account = expect(await admin('POST', '/accounts', { name: 'Demo Agency', plan: 'entry' }), 201, 'creating the account');
     const chatbot = expect(await admin('POST', `/accounts/${account.id}/chatbots`, { name: 'Support bot' }), 201, 'creating the chatbot');
     const user = expect(
-      await admin('POST', `/accounts/${account.id}/users`, { email: 'owner@demo-agency.test', role: 'owner', ssoSubject: 'demo-owner' }),
+      await admin('POST', `/accounts/${account.id}/users`, { email: 'owner@demo-agency.test', role: 'owner' }),
       201,
       'creating the owner',
     );
@@ -53,7 +53,7 @@ export async function provisionDemo(gateway, adminToken) {
   }
   const key = expect(issued, 201, 'issuing the owner key');
   state = { ...state, keyId: key.id };
-  mkdirSync(join(ROOT, '.run'), { recursive: true });
-  writeFileSync(STATE, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  mkdirSync(dirname(stateFile), { recursive: true });
+  writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
   return { ...state, ownerKey: key.key };
 }

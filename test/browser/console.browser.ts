@@ -1,3 +1,8 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { provisionDemo } from '../../scripts/quickstart-demo.mjs';
 import { expect, provisionAccount, signInWithKey, signInWithSso, test } from './fixtures.js';
 
 test.describe('the console, served by the gateway', () => {
@@ -20,6 +25,12 @@ test.describe('the console, served by the gateway', () => {
     const asset = await request.get(script);
     expect(asset.headers()['content-type']).toBe('text/javascript; charset=utf-8');
     expect(asset.headers()['cache-control']).toBe('public, max-age=31536000, immutable');
+
+    // The first load's JavaScript, gzipped, stays within 200 KB (every script the page names).
+    let gzipped = 0;
+    for (const [, src] of html.matchAll(/(?:src|href)="(\/console\/assets\/[^"]+\.js)"/g)) gzipped += gzipSync(await (await request.get(src)).body()).length;
+    expect(gzipped).toBeGreaterThan(0);
+    expect(gzipped).toBeLessThanOrEqual(200 * 1024);
 
     const clientRoute = await request.get('/console/chatbots/some-id/settings/api-keys');
     expect(await clientRoute.text()).toBe(html);
@@ -274,5 +285,22 @@ test.describe('on a phone (390 px wide)', () => {
     await row.getByRole('link', { name: 'Usage' }).click();
     await expect(page.getByTestId('usage-total')).toHaveText('0');
     await snap('key-usage');
+  });
+});
+
+test.describe('the quick start', () => {
+  test('provisions one demo tenant, a fresh owner key on each start, and that key signs in to the console', async ({ page, consoleSystem }) => {
+    const stateFile = join(mkdtempSync(join(tmpdir(), 'quickstart-')), 'demo.json');
+    const first = await provisionDemo(consoleSystem.gatewayUrl, consoleSystem.system.adminToken, stateFile);
+    const second = await provisionDemo(consoleSystem.gatewayUrl, consoleSystem.system.adminToken, stateFile);
+    expect([second.accountId, second.chatbotId, second.userId]).toEqual([first.accountId, first.chatbotId, first.userId]);
+    expect(second.ownerKey).not.toBe(first.ownerKey);
+    expect(readFileSync(stateFile, 'utf8')).not.toContain(second.ownerKey);
+    await expect.poll(() => consoleSystem.dataPlane(first.ownerKey, first.chatbotId), { timeout: 1000, intervals: [25] }).toBe(401);
+    expect(await consoleSystem.dataPlane(second.ownerKey, first.chatbotId)).toBe(200);
+
+    await signInWithKey(page, second.ownerKey);
+    await page.getByRole('link', { name: /Support bot/ }).click();
+    await expect(page.getByRole('button', { name: 'Create new key' })).toBeEnabled();
   });
 });

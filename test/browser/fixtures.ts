@@ -54,7 +54,7 @@ export const test = base.extend<{ snap: (name: string) => Promise<void>; checkA1
       await system.stop();
       await idp.stop();
     },
-    { scope: 'worker', timeout: 120_000 },
+    { scope: 'worker', timeout: 300_000 },
   ],
   baseURL: async ({ consoleSystem }, use) => use(consoleSystem.gatewayUrl),
   snap: async ({ page }, use, testInfo) => {

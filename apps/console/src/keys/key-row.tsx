@@ -52,7 +52,7 @@ export function KeyRow(props: KeyRowProps) {
         <Sparkline series={props.week} label={apiKey.name} />
       </td>
       <td class="row-actions">
-        {!renaming && <KeyActions {...props} nameId={nameId} onRename={() => setRenaming(true)} />}
+        <div>{!renaming && <KeyActions {...props} nameId={nameId} onRename={() => setRenaming(true)} />}</div>
       </td>
     </tr>
   );

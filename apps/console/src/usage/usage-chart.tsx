@@ -27,7 +27,7 @@ export function UsageChart({ series, interval }: { series: UsageSeries; interval
   const summary = `Uses per ${interval}: ${series.total} in total, at most ${Math.max(0, ...points.map((point) => point.count))} in one ${interval}.`;
   return (
     <figure class="chart">
-      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={summary} preserveAspectRatio="none">
+      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={summary}>
         {[0, 0.5, 1].map((fraction) => (
           <g key={fraction}>
             <line x1={PAD.left} x2={WIDTH - PAD.right} y1={y(max * fraction)} y2={y(max * fraction)} class="grid" />
