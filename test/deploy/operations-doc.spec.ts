@@ -11,6 +11,7 @@ const NOT_VARIABLES = new Set(['KEY_USED']);
 function configVariables(): Set<string> {
   const sources = [
     join(ROOT, 'libs/common/src/config.ts'),
+    join(ROOT, 'libs/common/src/nats-credentials.ts'),
     join(ROOT, 'libs/common/src/migrations.ts'),
     ...readdirSync(join(ROOT, 'apps')).map((app) => join(ROOT, 'apps', app, 'src/config.ts')),
   ].filter((path) => existsSync(path));
