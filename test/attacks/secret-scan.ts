@@ -3,6 +3,8 @@ import { Redis } from 'ioredis';
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Subjects } from '@app/contracts';
+import { inboxPrefixOf } from '@app/common';
+import { SERVICES } from '../../scripts/system.mjs';
 import type { TestSystem } from '@app/testing';
 
 /** One place a value was stored or carried, as text. */
@@ -120,7 +122,9 @@ export class BusRecorder {
   static async start(natsUrl: string, subjectPrefix: string): Promise<BusRecorder> {
     const recorder = new BusRecorder(await connect({ servers: natsUrl, name: 'secret-scan' }));
     const verify = `${subjectPrefix}.${Subjects.authVerify}`;
-    for (const subject of [`${subjectPrefix}.>`, '_INBOX.>']) {
+    // Replies to the services' own requests arrive under their own inbox prefixes.
+    const inboxes = ['_INBOX', ...SERVICES.map((service) => inboxPrefixOf(service.name))].map((prefix) => `${prefix}.>`);
+    for (const subject of [`${subjectPrefix}.>`, ...inboxes]) {
       recorder.subscriptions.push(
         recorder.connection.subscribe(subject, {
           callback: (_error, message) => {

@@ -18,6 +18,7 @@ const CONTRACT_VARIABLES = ['GATEWAY_METRICS_PORT', 'NATS_USER', 'NATS_PASSWORD'
 function configVariables(): Set<string> {
   const sources = [
     join(ROOT, 'libs/common/src/config.ts'),
+    join(ROOT, 'libs/common/src/nats-credentials.ts'),
     join(ROOT, 'libs/common/src/migrations.ts'),
     ...readdirSync(join(ROOT, 'apps')).map((app) => join(ROOT, 'apps', app, 'src/config.ts')),
   ].filter((path) => existsSync(path));

@@ -69,7 +69,7 @@ export class NatsBus {
       ...securityOptions(options.security),
       // Replies to this service's requests (and its JetStream pulls) arrive under an inbox prefix
       // of its own, so the server's permissions can let it, and only it, read them.
-      inboxPrefix: `_INBOX_${options.name}`,
+      inboxPrefix: inboxPrefixOf(options.name),
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       pingInterval: 10_000,
@@ -349,6 +349,11 @@ export class NatsBus {
       }
     })();
   }
+}
+
+/** Where a service's replies (and JetStream pulls) arrive: `_INBOX_<connection name>`. */
+export function inboxPrefixOf(serviceName: string): string {
+  return `_INBOX_${serviceName}`;
 }
 
 function securityOptions(security: NatsSecurity | undefined): Partial<ConnectionOptions> {

@@ -48,6 +48,37 @@ describe('AuthCacheRepository against real Redis', () => {
     await inspector.quit();
   });
 
+  it('after missed events, no replica reads an entry written before; later answers and invalidations land in the new generation', async () => {
+    // Replicas of their own: each remembers the generation it last read.
+    const sut = new AuthCacheRepository(redis, settings(`${env.redisPrefix}generations:`), logger);
+    const other = new AuthCacheRepository(redis, settings(`${env.redisPrefix}generations:`), logger);
+    const [stale, fresh] = [hashApiKey(generateApiKey('chatbot')), hashApiKey(generateApiKey('chatbot'))];
+    sut.setKeyRecord(stale, record);
+    sut.setPlan('acc-1', 'standard');
+    await flushed(redis);
+    await expect(keyEntry(other, stale)).resolves.toEqual(hit(record));
+
+    sut.distrustAll();
+    await flushed(redis);
+
+    // Neither this replica nor another one reads what was cached before the gap.
+    await expect(keyEntry(sut, stale)).resolves.toEqual(MISS);
+    await expect(keyEntry(other, stale)).resolves.toEqual(MISS);
+    await expect(other.getPlan('acc-1')).resolves.toEqual(MISS);
+    // What is looked up afterwards is cached again, for every replica.
+    other.setKeyRecord(fresh, record);
+    await flushed(redis);
+    await expect(keyEntry(sut, fresh)).resolves.toEqual(hit(record));
+    // An invalidation reaches the current generation, whichever generation its replica last read.
+    sut.distrustAll();
+    await flushed(redis);
+    sut.setKeyRecord(fresh, record);
+    await flushed(redis);
+    other.forgetKeyRecord(fresh);
+    await flushed(redis);
+    await expect(keyEntry(sut, fresh)).resolves.toEqual(MISS);
+  });
+
   it('stores a key record under its hash only, with the positive TTL', async () => {
     const key = generateApiKey('chatbot');
     const keyHash = hashApiKey(key);
