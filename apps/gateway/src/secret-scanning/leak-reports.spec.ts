@@ -28,6 +28,17 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => server.close()));
 });
 
+describe('secret scanning configuration', () => {
+  it('takes the keys from https, or plain http on a loopback address only, and from one source', () => {
+    expect(loadGatewayConfig({ SECRET_SCANNING_KEYS_URL: 'https://api.github.com/meta/public_keys/secret_scanning' }).secretScanning.keysUrl).toBe(
+      'https://api.github.com/meta/public_keys/secret_scanning',
+    );
+    expect(loadGatewayConfig({ SECRET_SCANNING_KEYS_URL: 'http://127.0.0.1:9000/keys' }).secretScanning.keysUrl).toBe('http://127.0.0.1:9000/keys');
+    expect(() => loadGatewayConfig({ SECRET_SCANNING_KEYS_URL: 'http://keys.example.com/keys' })).toThrow(/SECRET_SCANNING_KEYS_URL: must be https/);
+    expect(() => loadGatewayConfig({ SECRET_SCANNING_KEYS_URL: 'https://a.test/k', SECRET_SCANNING_KEYS_FILE: '/k.json' })).toThrow(/not both/);
+  });
+});
+
 describe(LeakReports.name, () => {
   it('is not served without a key source: 404', async () => {
     const request = jest.fn(async () => ({ revoked: [] }));
