@@ -141,6 +141,23 @@ function portOf(app: NestFastifyApplication): number {
   return (app.getHttpServer().address() as AddressInfo).port;
 }
 
+/** POST /api/v1/chat with an invalid or malformed key: headers and 64 KiB of a declared 10 MB body, never the rest. */
+async function refusesBeforeTheBody(port: number): Promise<void> {
+  for (const credential of [`Bearer ${generateApiKey('chatbot')}`, `Bearer ${chatbotKey.slice(0, -2)}zz`]) {
+    const { socket, answer } = rawExchange(port, 5_000);
+    socket.write(
+      'POST /api/v1/chat HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\n' +
+        `Authorization: ${credential}\r\nContent-Length: 10000000\r\n\r\n`,
+    );
+    // A first slice of the body only: the rest never comes, so an answer proves the body was not awaited.
+    socket.write(`{"chatbotId":"bot-1","message":"${'x'.repeat(64 * 1024)}`);
+    const { text } = await answer;
+    socket.destroy();
+    expect(text).toMatch(/^HTTP\/1\.1 401 /);
+    expect(text.toLowerCase()).toContain('connection: close');
+  }
+}
+
 function lastSeen(): Seen {
   return seen[seen.length - 1];
 }
@@ -382,18 +399,14 @@ describe('data plane (gateway in-process, real NATS and upstream)', () => {
   });
 
   it('answers a refused credential while a 10 MB body is still arriving, and closes the connection', async () => {
-    for (const credential of [`Bearer ${generateApiKey('chatbot')}`, `Bearer ${chatbotKey.slice(0, -2)}zz`]) {
-      const { socket, answer } = rawExchange(portOf(gateway.app), 5_000);
-      socket.write(
-        'POST /api/v1/chat HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\n' +
-          `Authorization: ${credential}\r\nContent-Length: 10000000\r\n\r\n`,
-      );
-      // A first slice of the body only: the rest never comes, so an answer proves the body was not awaited.
-      socket.write(`{"chatbotId":"bot-1","message":"${'x'.repeat(64 * 1024)}`);
-      const { text } = await answer;
-      socket.destroy();
-      expect(text).toMatch(/^HTTP\/1\.1 401 /);
-      expect(text.toLowerCase()).toContain('connection: close');
+    // The default 10 MiB body limit: a 10 MB body is one the gateway would read for a valid key.
+    const upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    const roomy = await gatewayFor(upstreamUrl, { BODY_LIMIT_BYTES: String(10 * 1024 * 1024) });
+    try {
+      await refusesBeforeTheBody(portOf(roomy.app));
+    } finally {
+      await roomy.client.close();
+      await roomy.app.close();
     }
   });
 
