@@ -513,7 +513,17 @@ describe('data plane (gateway in-process, real NATS and upstream)', () => {
     });
     expect(answer.status).toBe(201);
     const forwarded = Object.keys(lastSeen().headers).filter((name) => name.startsWith('x'));
-    expect(forwarded.sort()).toEqual(['x-account-id', 'x-api-key-id', 'x-api-key-type', 'x-chatbot-id', 'x-custom_kept', 'x-request-id']);
+    // X-Forwarded-For and -Proto are the gateway's own (the client's are never passed on).
+    expect(forwarded.sort()).toEqual([
+      'x-account-id',
+      'x-api-key-id',
+      'x-api-key-type',
+      'x-chatbot-id',
+      'x-custom_kept',
+      'x-forwarded-for',
+      'x-forwarded-proto',
+      'x-request-id',
+    ]);
     expect(lastSeen().headers).toMatchObject({ 'x-account-id': 'acc-1', 'x-chatbot-id': 'bot-1', 'x-api-key-type': 'chatbot' });
   });
 });
