@@ -9,6 +9,8 @@ import { httpRequest, startTestSystem, type ServiceReplica, type TestSystem } fr
 import { eventually, expectStatus, GatewayClient, type Answer } from './client.js';
 
 const SSO_SECRET = 'audit-e2e-secret-0123456789-abcdefghij';
+const SSO_ISSUER = 'https://idp.audit.test/';
+const SSO_AUDIENCE = 'chatbot-keys-audit-e2e';
 const REPORT_KEY_ID = 'github-key-1';
 
 /**
@@ -29,7 +31,7 @@ describe('audit log and leaked-key reports, end to end', () => {
     const keysFile = join(mkdtempSync(join(tmpdir(), 'secret-scanning-')), 'keys.json');
     const pem = pair.publicKey.export({ type: 'spki', format: 'pem' }).toString();
     writeFileSync(keysFile, JSON.stringify({ public_keys: [{ key_identifier: REPORT_KEY_ID, key: pem, is_current: true }] }));
-    system = await startTestSystem({ SSO_HS256_SECRET: SSO_SECRET, SECRET_SCANNING_KEYS_FILE: keysFile });
+    system = await startTestSystem({ SSO_HS256_SECRET: SSO_SECRET, SSO_ISSUER, SSO_AUDIENCE, SECRET_SCANNING_KEYS_FILE: keysFile });
     secondGateway = await system.startReplica('gateway');
     client = new GatewayClient(system.gatewayUrl, system.adminToken);
   }, 300_000);
@@ -38,7 +40,13 @@ describe('audit log and leaked-key reports, end to end', () => {
 
   const withRequestId = (requestId: string) => ({ 'x-request-id': requestId });
   const ssoToken = (subject: string) =>
-    new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(subject).setExpirationTime('5m').sign(new TextEncoder().encode(SSO_SECRET));
+    new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(subject)
+      .setIssuer(SSO_ISSUER)
+      .setAudience(SSO_AUDIENCE)
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(SSO_SECRET));
 
   it('records every management and admin change with the actor that made it, its request id and client address', async () => {
     const admin = (method: string, path: string, body: unknown, requestId: string) =>

@@ -15,8 +15,8 @@ const DEFAULTS: FailureThrottleOptions = { limit: 50, windowMs: 60_000, maxClien
  */
 export class FailureThrottle {
   private readonly options: FailureThrottleOptions;
-  /** Per client: the times of its last `limit` failures, oldest first. */
-  private readonly failures = new Map<string, number[]>();
+  /** Per client: its last `limit` failures (when, and what failed when the caller names it), oldest first. */
+  private readonly failures = new Map<string, Failure[]>();
 
   constructor(options: Partial<FailureThrottleOptions> = {}) {
     this.options = { ...DEFAULTS, ...options };
@@ -29,18 +29,28 @@ export class FailureThrottle {
 
   /** 0 when the client may try; otherwise how long it must wait. */
   retryAfterMs(client: string, now: number): number {
-    const times = this.failures.get(client);
-    if (!times || times.length < this.options.limit) return 0;
-    const wait = times[0] + this.options.windowMs - now;
+    const failures = this.failures.get(client);
+    if (!failures || failures.length < this.options.limit) return 0;
+    const wait = failures[0].at + this.options.windowMs - now;
     return wait > 0 ? wait : 0;
   }
 
-  recordFailure(client: string, now: number): void {
-    const times = this.failures.get(client) ?? [];
+  /**
+   * With `target`, only distinct targets count: the same one failing again within the window
+   * (a misconfigured client retrying) is not a new failure, many different ones (a sweep) are.
+   */
+  recordFailure(client: string, now: number, target?: string): void {
+    const failures = this.failures.get(client) ?? [];
+    if (target !== undefined && failures.some((failure) => failure.target === target && failure.at + this.options.windowMs > now)) return;
     this.failures.delete(client);
-    times.push(now);
-    if (times.length > this.options.limit) times.shift();
-    this.failures.set(client, times);
+    failures.push({ at: now, target });
+    if (failures.length > this.options.limit) failures.shift();
+    this.failures.set(client, failures);
     if (this.failures.size > this.options.maxClients) this.failures.delete(this.failures.keys().next().value as string);
   }
+}
+
+interface Failure {
+  at: number;
+  target: string | undefined;
 }

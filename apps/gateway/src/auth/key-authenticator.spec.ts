@@ -339,6 +339,19 @@ describe('KeyAuthenticator', () => {
       expect(bus.verify).toHaveBeenCalledTimes(5);
     });
 
+    it('counts distinct chatbots: the same wrong chatbot verified again and again (a short cache TTL) never brakes the key', async () => {
+      const { sut, bus } = setup({ maxEntries: 100, ttlMs: 1, negativeTtlMs: 1 });
+      const key = generateApiKey('chatbot');
+      for (let i = 0; i < 120; i++) {
+        now += 10;
+        bus.verify.mockResolvedValueOnce(outOfScope());
+        expect(await codeOf(sut.authenticate(key, 'other-bot', 'c'))).toBe('insufficient_scope');
+        bus.verify.mockResolvedValueOnce(allowed());
+        await expect(sut.authenticate(key, 'bot-1', 'c')).resolves.toMatchObject({ chatbotId: 'bot-1' });
+      }
+      expect(bus.verify).toHaveBeenCalledTimes(240);
+    });
+
     it('does not count plan_not_eligible, which is no probing', async () => {
       const { sut, bus } = setup();
       const key = generateApiKey('chatbot');

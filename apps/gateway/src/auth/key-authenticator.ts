@@ -31,8 +31,8 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
   private readonly changes = new InvalidationLog();
   private readonly throttle = new FailureThrottle();
   /**
-   * Per key (by hash): verifications that found a target outside its reach. One valid key tried on
-   * random chatbot ids costs a verification each; past 50 a minute its uncached requests get 429
+   * Per key (by hash): distinct targets verified outside its reach. One valid key tried on random
+   * chatbot ids costs a verification each; past 50 of them a minute its uncached requests get 429
    * instead of reaching the verifier.
    */
   private readonly scopeBrake = new FailureThrottle();
@@ -164,8 +164,9 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
     }
     const now = Date.now();
     if (reply.valid && this.changes.isRevoked(reply.keyId, now)) reply = INVALID_REPLY;
-    // Counted per verification, not per answer: the same refused chatbot again comes from the cache for free.
-    if (reply.valid && !reply.allowed && reply.code === 'insufficient_scope') this.scopeBrake.recordFailure(keyHash, now);
+    // Distinct chatbots count, not verifications: a key sweeping chatbot ids is braked, while one
+    // that keeps trying the same wrong chatbot (with a short cache TTL) does not lose its own.
+    if (reply.valid && !reply.allowed && reply.code === 'insufficient_scope') this.scopeBrake.recordFailure(keyHash, now, chatbotId ?? '');
     stopTimer({ outcome: outcomeOf(reply) });
     const keyId = reply.valid ? reply.keyId : null;
     const accountId = reply.valid ? reply.accountId : null;
