@@ -13,6 +13,7 @@ export declare function freePort(): Promise<number>;
 export declare const MIGRATIONS: string[];
 /** Keyed by service name, plus `<name>-metrics` for a service with a metrics port of its own. */
 export declare function freePorts(): Promise<Record<string, number>>;
+export declare function resolvePorts(env?: NodeJS.ProcessEnv, ports?: Record<string, number>): Record<string, number>;
 export declare function migrate(env?: NodeJS.ProcessEnv, options?: { dist?: string; args?: string[] }): Promise<void>;
 export interface RunningSystem {
   services: { name: string; child: ChildProcess; port: number }[];

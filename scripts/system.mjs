@@ -93,6 +93,30 @@ export async function waitUntilReady(url, child, timeoutMs) {
  * credentials). `output(name)` decides where a service's log lines go: a file path, or
  * 'inherit'. Resolves once every /health/ready answers 200.
  */
+/**
+ * Each service's port (and the gateway's metrics port): the one asked for in `ports`, else its
+ * variable in `env` (GATEWAY_PORT=9000 npm start), else the default. A variable that is not a
+ * port stops the start, naming it.
+ */
+export function resolvePorts(env = process.env, ports = {}) {
+  const resolved = {};
+  const pick = (name, variable, fallback) => {
+    if (ports[name] !== undefined) return ports[name];
+    const value = env[variable];
+    if (value === undefined || value === '') return fallback;
+    const port = Number(value);
+    if (!/^\d+$/.test(value) || port < 1 || port > 65535) throw new Error(`${variable} must be a port number (1-65535), got "${value}"`);
+    return port;
+  };
+  for (const service of SERVICES) {
+    resolved[service.name] = pick(service.name, service.portVariable, service.port);
+    if (service.metricsPortVariable) {
+      resolved[`${service.name}-metrics`] = pick(`${service.name}-metrics`, service.metricsPortVariable, service.metricsPort);
+    }
+  }
+  return resolved;
+}
+
 export async function startSystem({ env = process.env, ports = {}, output = () => 'inherit', readyTimeoutMs = 30_000, envFor = () => ({}) } = {}) {
   const started = [];
   const stop = async (signal = 'SIGTERM') => {
@@ -112,14 +136,11 @@ export async function startSystem({ env = process.env, ports = {}, output = () =
     );
   };
   try {
-    const resolvedPorts = {};
+    const resolvedPorts = resolvePorts(env, ports);
     const serviceEnv = { ...env };
     for (const service of SERVICES) {
-      resolvedPorts[service.name] = ports[service.name] ?? service.port;
       serviceEnv[service.portVariable] = String(resolvedPorts[service.name]);
-      if (!service.metricsPortVariable) continue;
-      resolvedPorts[`${service.name}-metrics`] = ports[`${service.name}-metrics`] ?? service.metricsPort;
-      serviceEnv[service.metricsPortVariable] = String(resolvedPorts[`${service.name}-metrics`]);
+      if (service.metricsPortVariable) serviceEnv[service.metricsPortVariable] = String(resolvedPorts[`${service.name}-metrics`]);
     }
     serviceEnv.UPSTREAM_URL ??= `http://127.0.0.1:${resolvedPorts['demo-upstream']}`;
 
