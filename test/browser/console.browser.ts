@@ -120,7 +120,11 @@ test.describe('signed in with a user-level key', () => {
     // Usage: a chart per minute/hour/day over a chosen range, with totals.
     await page.getByRole('row').filter({ hasText: /Zapier production/ }).getByRole('link', { name: 'Usage' }).click();
     await expect(page.getByRole('heading', { name: 'Usage of “Zapier production”' })).toBeVisible();
-    await expect(page.getByTestId('usage-total')).toHaveText('3');
+    // The third use reaches the usage series within seconds (flush, then ingest): reload until it shows.
+    await expect(async () => {
+      await page.reload();
+      await expect(page.getByTestId('usage-total')).toHaveText('3', { timeout: 500 });
+    }).toPass({ timeout: 15_000 });
     await page.getByLabel('minute').check();
     await expect(page.getByRole('img', { name: /Uses per minute: 3 in total/ })).toBeVisible();
     await page.getByLabel('Range').selectOption('7d');
