@@ -22,6 +22,15 @@ const GatewayEnvSchema = BaseEnvSchema.extend({
   SSO_JWKS_COOLDOWN_MS: env.positiveInt(30_000),
   USAGE_STREAM_REPLICAS: env.positiveInt(1).pipe(z.number().max(5)),
   SHUTDOWN_GRACE_MS: env.positiveInt(20_000),
+  /** Where replicas share per-key rate-limit counts; without it each replica limits on its own. */
+  REDIS_URL: env.url('redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+  REDIS_KEY_PREFIX: env
+    .optionalString()
+    .pipe(z.string().max(64).regex(/^[A-Za-z0-9:_.-]+$/, 'must be letters, digits or : _ . -').optional()),
+  REDIS_COMMAND_TIMEOUT_MS: env.positiveInt(250),
+  /** How often rate-limit counts are exchanged with the other replicas (through Redis). */
+  RATE_LIMIT_SYNC_MS: env.positiveInt(50).pipe(z.number().min(10).max(1_000)),
+  RATE_LIMIT_MAX_KEYS: env.positiveInt(100_000),
 })
   .refine((vars) => !(vars.SSO_JWKS_URL && vars.SSO_JWKS_FILE), {
     message: 'set SSO_JWKS_URL or SSO_JWKS_FILE, not both',
@@ -47,6 +56,8 @@ export interface GatewayConfig extends BaseConfig {
   usageStreamReplicas: number;
   /** On SIGTERM, how long requests in flight (SSE streams too) may still run before they are cut. */
   shutdownGraceMs: number;
+  redis: { url: string; keyPrefix: string; commandTimeoutMs: number };
+  rateLimit: { syncIntervalMs: number; maxKeys: number };
 }
 
 /** SSO tokens for the management API (contract section 8); with none of these set, every token is refused. */
@@ -89,5 +100,7 @@ export function loadGatewayConfig(source: NodeJS.ProcessEnv = process.env): Gate
       jwksCooldownMs: parsed.SSO_JWKS_COOLDOWN_MS,
     },
     shutdownGraceMs: parsed.SHUTDOWN_GRACE_MS,
+    redis: { url: parsed.REDIS_URL, keyPrefix: parsed.REDIS_KEY_PREFIX ?? 'cbk:', commandTimeoutMs: parsed.REDIS_COMMAND_TIMEOUT_MS },
+    rateLimit: { syncIntervalMs: parsed.RATE_LIMIT_SYNC_MS, maxKeys: parsed.RATE_LIMIT_MAX_KEYS },
   };
 }

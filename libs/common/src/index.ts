@@ -8,5 +8,7 @@ export * from './logger.module.js';
 export * from './migrations.js';
 export * from './nats-bus.js';
 export * from './nats.module.js';
+export * from './rate-limited-log.js';
+export * from './redis-client.js';
 export * from './tokens.js';
 export * from './usage-stream.js';

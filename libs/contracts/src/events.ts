@@ -9,6 +9,7 @@ export const KeyRevokedEventSchema = z.object({
   chatbotId: z.string().nullable(),
 });
 export const KeyRenamedEventSchema = z.object({ keyId: z.string(), accountId: z.string() });
+export const KeyUpdatedEventSchema = z.object({ keyId: z.string(), keyHash: z.string(), accountId: z.string() });
 export const PlanChangedEventSchema = z.object({ accountId: z.string(), plan: z.enum(PLANS) });
 export const ChatbotDeletedEventSchema = z.object({ chatbotId: z.string(), accountId: z.string() });
 export const AssignmentsChangedEventSchema = z.object({
@@ -20,16 +21,27 @@ export const AssignmentsChangedEventSchema = z.object({
 export type KeyCreatedEvent = z.infer<typeof KeyCreatedEventSchema>;
 export type KeyRevokedEvent = z.infer<typeof KeyRevokedEventSchema>;
 export type KeyRenamedEvent = z.infer<typeof KeyRenamedEventSchema>;
+export type KeyUpdatedEvent = z.infer<typeof KeyUpdatedEventSchema>;
 export type PlanChangedEvent = z.infer<typeof PlanChangedEventSchema>;
 export type ChatbotDeletedEvent = z.infer<typeof ChatbotDeletedEventSchema>;
 export type AssignmentsChangedEvent = z.infer<typeof AssignmentsChangedEventSchema>;
 
-/** `key.used` (JetStream): one message per forwarded request, or `count` uses at once. */
-export const KeyUsedEventSchema = z.object({
-  keyId: z.string().min(1),
-  accountId: z.string().min(1),
-  chatbotId: z.string().nullable(),
-  at: z.string().datetime({ offset: true }),
-  count: z.number().int().positive().max(1_000_000).optional(),
-});
+/**
+ * `key.used` (JetStream): one message per forwarded request, or `count` uses at once. Gateways
+ * also report requests their key's rate limit refused as `refused` (not uses): such a message may
+ * carry `count: 0`. A message without either field is one use, as every publisher may send it.
+ */
+export const KeyUsedEventSchema = z
+  .object({
+    keyId: z.string().min(1),
+    accountId: z.string().min(1),
+    chatbotId: z.string().nullable(),
+    at: z.string().datetime({ offset: true }),
+    count: z.number().int().min(0).max(1_000_000).optional(),
+    refused: z.number().int().positive().max(1_000_000).optional(),
+  })
+  .refine((event) => event.count !== 0 || event.refused !== undefined, {
+    message: 'count 0 needs refused',
+    path: ['count'],
+  });
 export type KeyUsedEvent = z.infer<typeof KeyUsedEventSchema>;

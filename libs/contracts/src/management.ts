@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PLANS, ROLES, type Plan, type Role } from './auth.js';
+import { RateLimitSchema, type RateLimit } from './rate-limit.js';
 
 const id = z.string().min(1).max(64);
 
@@ -52,6 +53,7 @@ export interface KeyView {
   createdAt: string;
   createdBy: string;
   lastUsedAt: string | null;
+  rateLimit: RateLimit | null;
 }
 
 /**
@@ -81,10 +83,19 @@ export const ListChatbotsSchema = z
   .object({ actor: ActorSchema, limit: z.number().int().min(1).max(200), cursor: z.string().max(200).optional() })
   .strict();
 /** chatbotId null: the account's user-level keys. */
-export const CreateKeySchema = NewKeySchema.extend({ actor: ActorSchema, chatbotId: id.nullable(), name: KeyNameSchema }).strict();
+export const CreateKeySchema = NewKeySchema.extend({
+  actor: ActorSchema,
+  chatbotId: id.nullable(),
+  name: KeyNameSchema,
+  rateLimit: RateLimitSchema.nullable().optional(),
+}).strict();
 export const ListKeysSchema = z.object({ actor: ActorSchema, chatbotId: id.nullable() }).strict();
 export const KeyRefSchema = z.object({ actor: ActorSchema, chatbotId: id.nullable(), keyId: id }).strict();
-export const RenameKeySchema = KeyRefSchema.extend({ name: KeyNameSchema }).strict();
+/** PATCH: only the fields present change; `rateLimit: null` removes the key's limit. */
+export const UpdateKeySchema = KeyRefSchema.extend({
+  name: KeyNameSchema.optional(),
+  rateLimit: RateLimitSchema.nullable().optional(),
+}).strict();
 
 export type AdminCreateAccount = z.infer<typeof AdminCreateAccountSchema>;
 export type AdminUpdateAccount = z.infer<typeof AdminUpdateAccountSchema>;
@@ -98,7 +109,7 @@ export type ListChatbots = z.infer<typeof ListChatbotsSchema>;
 export type CreateKey = z.infer<typeof CreateKeySchema>;
 export type ListKeys = z.infer<typeof ListKeysSchema>;
 export type KeyRef = z.infer<typeof KeyRefSchema>;
-export type RenameKey = z.infer<typeof RenameKeySchema>;
+export type UpdateKey = z.infer<typeof UpdateKeySchema>;
 
 export interface Page<T> {
   data: T[];

@@ -30,7 +30,7 @@ export const RpcSchemas = {
   createKey: mgmt.CreateKeySchema,
   listKeys: mgmt.ListKeysSchema,
   getKey: mgmt.KeyRefSchema,
-  renameKey: mgmt.RenameKeySchema,
+  updateKey: mgmt.UpdateKeySchema,
   revokeKey: mgmt.KeyRefSchema,
   usageQuery: usage.UsageQuerySchema,
   usageLastUsed: usage.LastUsedQuerySchema,
@@ -53,7 +53,7 @@ export interface RpcMap {
   createKey: Rpc<typeof mgmt.CreateKeySchema, mgmt.KeyView>;
   listKeys: Rpc<typeof mgmt.ListKeysSchema, { data: mgmt.KeyView[] }>;
   getKey: Rpc<typeof mgmt.KeyRefSchema, mgmt.KeyView>;
-  renameKey: Rpc<typeof mgmt.RenameKeySchema, mgmt.KeyView>;
+  updateKey: Rpc<typeof mgmt.UpdateKeySchema, mgmt.KeyView>;
   revokeKey: Rpc<typeof mgmt.KeyRefSchema, null>;
   usageQuery: Rpc<typeof usage.UsageQuerySchema, usage.UsageSeries>;
   usageLastUsed: Rpc<typeof usage.LastUsedQuerySchema, usage.LastUsedReply>;
@@ -68,6 +68,7 @@ export const EventSchemas = {
   keyCreated: events.KeyCreatedEventSchema,
   keyRevoked: events.KeyRevokedEventSchema,
   keyRenamed: events.KeyRenamedEventSchema,
+  keyUpdated: events.KeyUpdatedEventSchema,
   planChanged: events.PlanChangedEventSchema,
   chatbotDeleted: events.ChatbotDeletedEventSchema,
   assignmentsChanged: events.AssignmentsChangedEventSchema,

@@ -27,13 +27,15 @@ export const Subjects = {
   createKey: 'keys.manage.key.create',
   listKeys: 'keys.manage.key.list',
   getKey: 'keys.manage.key.get',
-  renameKey: 'keys.manage.key.rename',
+  updateKey: 'keys.manage.key.update',
   revokeKey: 'keys.manage.key.revoke',
 
   /** key-management → every gateway and verifier replica (plain pub/sub, not queued). */
   keyCreated: 'keys.events.key-created',
   keyRevoked: 'keys.events.key-revoked',
   keyRenamed: 'keys.events.key-renamed',
+  /** A change to what a verify answer carries (the rate limit): cached answers for the key are dropped. */
+  keyUpdated: 'keys.events.key-updated',
   planChanged: 'keys.events.plan-changed',
   chatbotDeleted: 'keys.events.chatbot-deleted',
   assignmentsChanged: 'keys.events.assignments-changed',

@@ -24,6 +24,7 @@ export class InvalidationListener implements OnModuleInit {
     const on = this.invalidation;
     this.bus.on('keyRevoked', (event) => on.keyRevoked(event));
     this.bus.on('keyCreated', (event) => on.keyCreated(event));
+    this.bus.on('keyUpdated', (event) => on.keyUpdated(event));
     this.bus.on('planChanged', (event) => on.planChanged(event));
     this.bus.on('chatbotDeleted', (event) => on.chatbotDeleted(event));
   }

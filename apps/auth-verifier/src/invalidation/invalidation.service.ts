@@ -1,4 +1,4 @@
-import type { ChatbotDeletedEvent, KeyCreatedEvent, KeyRevokedEvent, PlanChangedEvent } from '@app/contracts';
+import type { ChatbotDeletedEvent, KeyCreatedEvent, KeyRevokedEvent, KeyUpdatedEvent, PlanChangedEvent } from '@app/contracts';
 import type { AuthCacheRepository } from '../cache/auth-cache.repository.js';
 import type { RecentChanges } from './recent-changes.js';
 
@@ -26,6 +26,12 @@ export class InvalidationService {
    */
   keyCreated(event: KeyCreatedEvent): void {
     this.changes.keyCreated(event.keyHash);
+    this.cache.forgetKeyRecord(event.keyHash);
+  }
+
+  /** The record carries the key's rate limit: the next verify reads the changed row. */
+  keyUpdated(event: KeyUpdatedEvent): void {
+    this.changes.keyUpdated(event.keyHash);
     this.cache.forgetKeyRecord(event.keyHash);
   }
 

@@ -64,6 +64,11 @@ export class RecentChanges {
     this.touch('key', keyHash);
   }
 
+  /** The key's record changed (its rate limit): a lookup that read the old row must not be cached. */
+  keyUpdated(keyHash: string): void {
+    this.touch('key', keyHash);
+  }
+
   planChanged(accountId: string, plan: Plan): void {
     this.planOverrides.set(accountId, plan);
     this.touch('account', accountId);

@@ -83,6 +83,7 @@ export class VerifyService {
       accountId: record.accountId,
       chatbotId,
       userId: record.type === 'user' ? record.userId : null,
+      rateLimit: record.rateLimit,
     };
     return record.type === 'chatbot'
       ? this.decideChatbotKey(record, verified, entries)

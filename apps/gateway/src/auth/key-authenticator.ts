@@ -147,7 +147,7 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
     if (reply.valid) {
       if (this.changes.isRevoked(reply.keyId, Date.now())) return this.refuseInvalid(clientAddress);
       if (!reply.allowed) throw new ApiError(reply.code, REFUSALS[reply.code]);
-      return { keyId: reply.keyId, type: reply.type, accountId: reply.accountId, chatbotId, userId: reply.userId };
+      return { keyId: reply.keyId, type: reply.type, accountId: reply.accountId, chatbotId, userId: reply.userId, rateLimit: reply.rateLimit };
     }
     if (reply.code === 'auth_unavailable') throw new ApiError('auth_unavailable', REFUSALS.auth_unavailable);
     return this.refuseInvalid(clientAddress);

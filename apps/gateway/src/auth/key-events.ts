@@ -20,6 +20,8 @@ export function subscribeToKeyEvents(bus: NatsBus, invalidate: (change: Invalida
     // A key answered "unknown" a moment ago may exist now (a legacy import): forget that answer.
     bus.on('keyCreated', (e) => invalidate({ keyHash: e.keyHash, keyId: e.keyId })),
     bus.on('keyRenamed', (e) => invalidate({ keyId: e.keyId })),
+    // The verify answer carries the key's rate limit: the next request asks again and gets the new one.
+    bus.on('keyUpdated', (e) => invalidate({ keyHash: e.keyHash, keyId: e.keyId })),
     bus.on('planChanged', (e) => invalidate({ accountId: e.accountId })),
     bus.on('chatbotDeleted', (e) => invalidate({ accountId: e.accountId })),
     bus.on('assignmentsChanged', (e) => invalidate({ accountId: e.accountId })),

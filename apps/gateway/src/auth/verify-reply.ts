@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { VerifyReply } from '@app/contracts';
+import { RateLimitSchema, type VerifyReply } from '@app/contracts';
 
 const id = z.string().min(1).max(256);
 const Verified = {
@@ -8,6 +8,8 @@ const Verified = {
   accountId: id,
   chatbotId: id.nullable(),
   userId: id.nullable(),
+  // A verifier older than rate limits sends none: no limit.
+  rateLimit: RateLimitSchema.nullable().default(null),
 };
 
 /** The bare `auth.verify` reply (contract section 9), checked where it enters the gateway. */

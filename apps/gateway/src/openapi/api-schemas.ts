@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { SchemaObject } from '@nestjs/swagger';
-import { ERROR_STATUS, PLANS, ROLES } from '@app/contracts';
+import { ERROR_STATUS, PLANS, RateLimitSchema, ROLES } from '@app/contracts';
 
 /**
  * JSON schemas of the management and admin APIs. Request bodies and queries come from the
@@ -23,7 +23,7 @@ const id = { type: 'string', minLength: 1, maxLength: 64 } as const;
 const KeyView: SchemaObject = {
   type: 'object',
   description: 'A key as listings show it: never the key itself nor its hash.',
-  required: ['id', 'type', 'name', 'prefix', 'chatbotId', 'createdAt', 'createdBy', 'lastUsedAt'],
+  required: ['id', 'type', 'name', 'prefix', 'chatbotId', 'createdAt', 'createdBy', 'lastUsedAt', 'rateLimit'],
   properties: {
     id,
     type: { type: 'string', enum: ['chatbot', 'user'] },
@@ -33,6 +33,10 @@ const KeyView: SchemaObject = {
     createdAt: isoTime,
     createdBy: { type: 'string', description: 'The id of the user the key was created by or for.' },
     lastUsedAt: { type: ['string', 'null'], format: 'date-time' },
+    rateLimit: {
+      oneOf: [{ type: 'null' }, fromZod(RateLimitSchema)],
+      description: 'At most `requests` forwarded per `windowSeconds`, across every gateway replica; null: no limit.',
+    },
   },
 } as SchemaObject;
 
@@ -84,8 +88,12 @@ export const COMPONENT_SCHEMAS = {
         type: 'array',
         items: {
           type: 'object',
-          required: ['start', 'count'],
-          properties: { start: { ...isoTime, description: 'Start of the interval (UTC).' }, count: { type: 'integer', minimum: 0 } },
+          required: ['start', 'count', 'refused'],
+          properties: {
+            start: { ...isoTime, description: 'Start of the interval (UTC).' },
+            count: { type: 'integer', minimum: 0, description: 'Requests forwarded with the key (uses).' },
+            refused: { type: 'integer', minimum: 0, description: "Requests the key's rate limit refused (429): not uses." },
+          },
         },
       },
       total: { type: 'integer', minimum: 0, description: 'Uses in the whole window.' },

@@ -95,11 +95,19 @@ describe('the OpenAPI document', () => {
   });
 
   it('describes request bodies with the schemas that validate them', () => {
-    const rename = document.paths['/v1/api-keys/{keyId}'].patch!.requestBody as any;
-    expect(rename.content['application/json'].schema).toEqual({
+    const update = document.paths['/v1/api-keys/{keyId}'].patch!.requestBody as any;
+    const rateLimit = {
       type: 'object',
-      properties: { name: { type: 'string', minLength: 1, maxLength: 64 } },
-      required: ['name'],
+      properties: {
+        requests: { type: 'integer', minimum: 1, maximum: 1_000_000 },
+        windowSeconds: { type: 'integer', minimum: 1, maximum: 86_400 },
+      },
+      required: ['requests', 'windowSeconds'],
+      additionalProperties: false,
+    };
+    expect(update.content['application/json'].schema).toEqual({
+      type: 'object',
+      properties: { name: { type: 'string', minLength: 1, maxLength: 64 }, rateLimit: { anyOf: [rateLimit, { type: 'null' }] } },
       additionalProperties: false,
     });
     expect((document.paths['/v1/api-keys'].post!.requestBody as any).required).toBe(false);

@@ -1,4 +1,4 @@
-import type { KeyView } from '@app/contracts';
+import type { KeyView, RateLimit } from '@app/contracts';
 import type { ApiKeyEntity } from '../database/entities/index.js';
 
 /**
@@ -15,5 +15,16 @@ export function toKeyView(key: ApiKeyEntity): KeyView {
     createdAt: key.createdAt.toISOString(),
     createdBy: key.createdBy,
     lastUsedAt: null,
+    rateLimit: rateLimitOf(key),
   };
+}
+
+export function rateLimitOf(key: Pick<ApiKeyEntity, 'rateLimitRequests' | 'rateLimitWindowSeconds'>): RateLimit | null {
+  if (key.rateLimitRequests === null || key.rateLimitWindowSeconds === null) return null;
+  return { requests: key.rateLimitRequests, windowSeconds: key.rateLimitWindowSeconds };
+}
+
+/** The columns that hold a rate limit (both null: none). */
+export function rateLimitColumns(rateLimit: RateLimit | null): Pick<ApiKeyEntity, 'rateLimitRequests' | 'rateLimitWindowSeconds'> {
+  return { rateLimitRequests: rateLimit?.requests ?? null, rateLimitWindowSeconds: rateLimit?.windowSeconds ?? null };
 }

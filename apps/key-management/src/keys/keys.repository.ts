@@ -5,6 +5,8 @@ import { ApiKeyEntity, type ApiKeyType } from '../database/entities/api-key.enti
 import type { Tx } from '../database/transactions.js';
 import { isUniqueViolation } from '../database/unique-violation.js';
 import { isUuid } from '../database/uuid.js';
+import type { RateLimit } from '@app/contracts';
+import { rateLimitColumns } from './key-view.js';
 
 /** A stored key with this hash exists already (active or revoked). */
 export class DuplicateKeyHashError extends Error {}
@@ -22,6 +24,14 @@ export interface NewApiKey {
   prefix: string | null;
   keyHash: string;
   legacy: boolean;
+  /** Absent or null: no limit. */
+  rateLimit?: RateLimit | null;
+}
+
+/** What a PATCH changes: only the fields present. */
+export interface KeyChanges {
+  name?: string;
+  rateLimit?: RateLimit | null;
 }
 
 export interface RevokedKey {
@@ -50,7 +60,8 @@ export class KeysRepository {
   async insert(tx: Tx, key: NewApiKey): Promise<ApiKeyEntity> {
     const keys = tx.getRepository(ApiKeyEntity);
     try {
-      return await keys.save(keys.create({ ...key, revokedAt: null }));
+      const { rateLimit, ...fields } = key;
+      return await keys.save(keys.create({ ...fields, ...rateLimitColumns(rateLimit ?? null), revokedAt: null }));
     } catch (error) {
       if (isUniqueViolation(error, 'api_keys_key_hash_key')) throw new DuplicateKeyHashError();
       throw error;
@@ -78,8 +89,11 @@ export class KeysRepository {
       .findOne({ where: { id: keyId, ...scopeWhere(scope) }, lock: { mode: 'pessimistic_write' } });
   }
 
-  async rename(tx: Tx, keyId: string, name: string): Promise<void> {
-    await tx.getRepository(ApiKeyEntity).update({ id: keyId }, { name });
+  async update(tx: Tx, keyId: string, changes: KeyChanges): Promise<void> {
+    const columns: Partial<ApiKeyEntity> = {};
+    if (changes.name !== undefined) columns.name = changes.name;
+    if (changes.rateLimit !== undefined) Object.assign(columns, rateLimitColumns(changes.rateLimit));
+    if (Object.keys(columns).length > 0) await tx.getRepository(ApiKeyEntity).update({ id: keyId }, columns);
   }
 
   /** Revoked keys stay in the table: usage history points at them. */

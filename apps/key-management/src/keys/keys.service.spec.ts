@@ -25,6 +25,8 @@ function storedKey(overrides: Partial<ApiKeyEntity> = {}): ApiKeyEntity {
     legacy: false,
     createdAt: new Date('2026-01-02T03:04:05.678Z'),
     revokedAt: null,
+    rateLimitRequests: null,
+    rateLimitWindowSeconds: null,
     ...overrides,
   };
 }
@@ -43,7 +45,7 @@ describe(KeysService.name, () => {
     insert: jest.fn(async (_tx: unknown, key: Partial<ApiKeyEntity>) => storedKey({ ...key, id: 'key-new' })),
     lockActive: jest.fn(async (..._args: unknown[]): Promise<ApiKeyEntity | null> => storedKey()),
     revoke: jest.fn(async (..._args: unknown[]) => undefined),
-    rename: jest.fn(async (..._args: unknown[]) => undefined),
+    update: jest.fn(async (..._args: unknown[]) => undefined),
     listActive: jest.fn(async (..._args: unknown[]) => [storedKey()]),
     findActive: jest.fn(async (..._args: unknown[]): Promise<ApiKeyEntity | null> => null),
   };
@@ -167,10 +169,35 @@ describe(KeysService.name, () => {
   });
 
   it('renames an active key and announces it', async () => {
-    const view = await sut.rename({ actor: { userId: 'u-owner' }, chatbotId: 'cb-1', keyId: 'key-1', name: 'Make' });
-    expect(keys.rename).toHaveBeenCalledWith(TX, 'key-1', 'Make');
-    expect(view.name).toBe('Make');
-    expect(events.publish).toHaveBeenCalledWith('keyRenamed', { keyId: 'key-1', accountId: 'acc-1' });
+    const view = await sut.update({ actor: { userId: 'u-owner' }, chatbotId: 'cb-1', keyId: 'key-1', name: 'Make' });
+    expect(keys.update).toHaveBeenCalledWith(TX, 'key-1', { name: 'Make', rateLimit: undefined });
+    expect(view).toMatchObject({ name: 'Make', rateLimit: null });
+    expect(events.publish.mock.calls).toEqual([['keyRenamed', { keyId: 'key-1', accountId: 'acc-1' }]]);
+  });
+
+  it('sets a rate limit and announces it with the key hash, so that every gateway drops what it cached', async () => {
+    const rateLimit = { requests: 100, windowSeconds: 60 };
+    const view = await sut.update({ actor: { userId: 'u-owner' }, chatbotId: 'cb-1', keyId: 'key-1', rateLimit });
+    expect(keys.update).toHaveBeenCalledWith(TX, 'key-1', { name: undefined, rateLimit });
+    expect(view).toMatchObject({ name: 'Zapier', rateLimit });
+    expect(events.publish.mock.calls).toEqual([['keyUpdated', { keyId: 'key-1', keyHash: HASH, accountId: 'acc-1' }]]);
+  });
+
+  it('clears a rate limit with null; an unchanged limit announces nothing', async () => {
+    keys.lockActive.mockResolvedValueOnce(storedKey({ rateLimitRequests: 5, rateLimitWindowSeconds: 1 }));
+    const cleared = await sut.update({ actor: { userId: 'u-owner' }, chatbotId: 'cb-1', keyId: 'key-1', rateLimit: null });
+    expect(cleared.rateLimit).toBeNull();
+    expect(events.publish).toHaveBeenCalledWith('keyUpdated', expect.objectContaining({ keyId: 'key-1' }));
+    events.publish.mockClear();
+    keys.lockActive.mockResolvedValueOnce(storedKey({ rateLimitRequests: 5, rateLimitWindowSeconds: 1 }));
+    await sut.update({ actor: { userId: 'u-owner' }, chatbotId: 'cb-1', keyId: 'key-1', rateLimit: { requests: 5, windowSeconds: 1 } });
+    expect(events.publish).not.toHaveBeenCalled();
+  });
+
+  it('creates a key with its rate limit', async () => {
+    const rateLimit = { requests: 10, windowSeconds: 1 };
+    await sut.create({ actor: { userId: 'u-owner' }, chatbotId: 'cb-1', name: 'Zapier', keyHash: HASH, prefix: 'cbk_12345678', rateLimit });
+    expect(keys.insert).toHaveBeenCalledWith(TX, expect.objectContaining({ rateLimit }));
   });
 
   it('gets only a key active in scope', async () => {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ApiError } from '@app/common';
-import { CHATBOT_KEY_PLANS, type CreateKey, type KeyRef, type KeyView, type ListKeys, type RenameKey } from '@app/contracts';
+import { CHATBOT_KEY_PLANS, type CreateKey, type KeyRef, type KeyView, type ListKeys, type RateLimit, type UpdateKey } from '@app/contracts';
 import { AccountsRepository } from '../accounts/accounts.repository.js';
 import { ActorResolver } from '../access/actor-resolver.js';
 import { ChatbotAccess } from '../access/chatbot-access.js';
@@ -10,7 +10,8 @@ import { Transactions } from '../database/transactions.js';
 import { EventPublisher } from '../events/event-publisher.js';
 import { keysRevoked } from '../events/event-metrics.js';
 import { DuplicateKeyHashError, KeysRepository, type KeyScope, type NewApiKey } from './keys.repository.js';
-import { toKeyView } from './key-view.js';
+import { rateLimitColumns, rateLimitOf, toKeyView } from './key-view.js';
+import type { ApiKeyEntity } from '../database/entities/index.js';
 
 export const KEY_LIMIT_PER_CHATBOT = 10;
 
@@ -32,7 +33,14 @@ export class KeysService {
 
   async create(request: CreateKey): Promise<KeyView> {
     const actor = await this.actors.resolve(request.actor);
-    const fields = { name: request.name, prefix: request.prefix, keyHash: request.keyHash, createdBy: actor.userId, legacy: false };
+    const fields = {
+      name: request.name,
+      prefix: request.prefix,
+      keyHash: request.keyHash,
+      createdBy: actor.userId,
+      legacy: false,
+      rateLimit: request.rateLimit ?? null,
+    };
     const key =
       request.chatbotId === null
         ? await this.insert({ ...fields, type: 'user', accountId: requireWholeAccount(actor), chatbotId: null, userId: actor.userId })
@@ -53,16 +61,27 @@ export class KeysService {
     return toKeyView(key);
   }
 
-  async rename(request: RenameKey): Promise<KeyView> {
+  /**
+   * Changes the fields present. A new rate limit is announced before answering, like a
+   * revocation: every gateway drops what it cached for the key and applies the new limit.
+   */
+  async update(request: UpdateKey): Promise<KeyView> {
     const scope = await this.scopeFor(request);
-    const key = await this.transactions.run(async (tx) => {
-      const key = await this.keys.lockActive(tx, request.keyId, scope);
-      if (!key) throw keyNotFound();
-      await this.keys.rename(tx, key.id, request.name);
-      return { ...key, name: request.name };
+    const changes = { name: request.name, rateLimit: request.rateLimit };
+    const { before, after } = await this.transactions.run(async (tx) => {
+      const before = await this.keys.lockActive(tx, request.keyId, scope);
+      if (!before) throw keyNotFound();
+      await this.keys.update(tx, before.id, changes);
+      const after: ApiKeyEntity = { ...before };
+      if (changes.name !== undefined) after.name = changes.name;
+      if (changes.rateLimit !== undefined) Object.assign(after, rateLimitColumns(changes.rateLimit));
+      return { before, after };
     });
-    this.events.publish('keyRenamed', { keyId: key.id, accountId: key.accountId });
-    return toKeyView(key);
+    if (after.name !== before.name) this.events.publish('keyRenamed', { keyId: after.id, accountId: after.accountId });
+    if (!sameRateLimit(rateLimitOf(before), rateLimitOf(after))) {
+      this.events.publish('keyUpdated', { keyId: after.id, keyHash: after.keyHash, accountId: after.accountId });
+    }
+    return toKeyView(after);
   }
 
   /**
@@ -117,6 +136,10 @@ export class KeysService {
 function requireWholeAccount(actor: ResolvedActor): string {
   if (!actsOnWholeAccount(actor)) throw new ApiError('forbidden', 'only owners and admins manage user-level keys');
   return actor.accountId;
+}
+
+function sameRateLimit(a: RateLimit | null, b: RateLimit | null): boolean {
+  return a?.requests === b?.requests && a?.windowSeconds === b?.windowSeconds;
 }
 
 function keyNotFound(): ApiError {

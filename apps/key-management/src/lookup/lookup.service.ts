@@ -3,6 +3,7 @@ import type { LookupAccountReply, LookupChatbotReply, LookupKeyReply } from '@ap
 import { AccountsRepository } from '../accounts/accounts.repository.js';
 import { ChatbotsRepository } from '../chatbots/chatbots.repository.js';
 import { KeysRepository } from '../keys/keys.repository.js';
+import { rateLimitOf } from '../keys/key-view.js';
 
 /** What the auth-verifier asks on a cache miss. Unknown and revoked/deleted answer the same null. */
 @Injectable()
@@ -22,6 +23,7 @@ export class LookupService {
       accountId: key.accountId,
       chatbotId: key.chatbotId,
       userId: key.type === 'user' ? key.userId : null,
+      rateLimit: rateLimitOf(key),
     };
   }
 

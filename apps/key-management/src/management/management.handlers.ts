@@ -27,7 +27,7 @@ export class ManagementHandlers extends BusHandlers {
       this.bus.serve('createKey', queue, (request) => this.keys.create(request)),
       this.bus.serve('listKeys', queue, (request) => this.keys.list(request)),
       this.bus.serve('getKey', queue, (request) => this.keys.get(request)),
-      this.bus.serve('renameKey', queue, (request) => this.keys.rename(request)),
+      this.bus.serve('updateKey', queue, (request) => this.keys.update(request)),
       this.bus.serve('revokeKey', queue, (request) => this.keys.revoke(request)),
     ];
   }

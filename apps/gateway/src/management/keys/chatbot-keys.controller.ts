@@ -9,7 +9,7 @@ import { CurrentActor } from '../caller/current-actor.decorator.js';
 import { ManagementAuthGuard } from '../caller/management-auth.guard.js';
 import { ResourceIdPipe } from '../validation/resource-id.pipe.js';
 import { ZodPipe } from '../validation/zod-body.pipe.js';
-import { CreateKeyBodySchema, RenameKeyBodySchema, type CreateKeyBody, type RenameKeyBody } from './key-bodies.js';
+import { CreateKeyBodySchema, UpdateKeyBodySchema, type CreateKeyBody, type UpdateKeyBody } from './key-bodies.js';
 import { KeyUsageService } from '../usage/key-usage.service.js';
 import { UsageQueryParamsSchema, type UsageQueryParams } from '../usage/usage-query.js';
 import { ManagementKeysService, type CreatedKey } from './management-keys.service.js';
@@ -32,7 +32,7 @@ export class ChatbotKeysController {
   @Post()
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Create a chatbot key', description: 'At most 10 active keys per chatbot; needs plan `entry`, `standard` or `professional`. The key is shown in this answer only.' })
-  @ApiBody({ required: false, schema: fromZod(CreateKeyBodySchema), description: 'The name is trimmed to 1–64 characters; default "Untitled key".' })
+  @ApiBody({ required: false, schema: fromZod(CreateKeyBodySchema), description: 'The name is trimmed to 1–64 characters; default "Untitled key". `rateLimit`: at most `requests` (1–1,000,000) forwarded per `windowSeconds` (1–86,400), across every gateway replica; absent or null: none.' })
   @ApiResponse({ status: 201, description: 'The key object plus the key itself; sent with `Cache-Control: no-store`.', schema: ref('CreatedKey') })
   @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'invalid_request', 'payload_too_large', 'chatbot_not_found', 'plan_not_eligible', 'key_limit_reached')
   create(
@@ -40,7 +40,7 @@ export class ChatbotKeysController {
     @Param('chatbotId', chatbotId) chatbot: string,
     @Body(new ZodPipe(CreateKeyBodySchema)) body: CreateKeyBody,
   ): Promise<CreatedKey> {
-    return this.keys.create(actor, chatbot, body?.name);
+    return this.keys.create(actor, chatbot, body);
   }
 
   @Get()
@@ -52,18 +52,18 @@ export class ChatbotKeysController {
   }
 
   @Patch(':keyId')
-  @ApiOperation({ summary: 'Rename a chatbot key', description: 'The key keeps working.' })
+  @ApiOperation({ summary: 'Change a chatbot key (name, rate limit)', description: 'The key keeps working.' })
   @ApiParam({ name: 'keyId', description: 'An active key of the chatbot.' })
-  @ApiBody({ schema: fromZod(RenameKeyBodySchema), description: 'The name is trimmed to 1–64 characters.' })
-  @ApiResponse({ status: 200, description: 'The renamed key.', schema: ref('Key') })
+  @ApiBody({ schema: fromZod(UpdateKeyBodySchema), description: 'Any of the fields; those present change. The name is trimmed to 1–64 characters; `rateLimit: null` removes the limit. A new limit applies on every gateway within a second.' })
+  @ApiResponse({ status: 200, description: 'The changed key.', schema: ref('Key') })
   @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'invalid_request', 'payload_too_large', 'chatbot_not_found', 'key_not_found')
-  rename(
+  update(
     @CurrentActor() actor: Actor,
     @Param('chatbotId', chatbotId) chatbot: string,
     @Param('keyId', keyId) key: string,
-    @Body(new ZodPipe(RenameKeyBodySchema)) body: RenameKeyBody,
+    @Body(new ZodPipe(UpdateKeyBodySchema)) body: UpdateKeyBody,
   ): Promise<KeyView> {
-    return this.keys.rename(actor, chatbot, key, body.name);
+    return this.keys.update(actor, chatbot, key, body);
   }
 
   @Delete(':keyId')

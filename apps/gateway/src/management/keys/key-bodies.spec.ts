@@ -2,7 +2,7 @@ import { describe, it, expect } from '@jest/globals';
 import { ApiError } from '@app/common';
 import { ZodPipe } from '../validation/zod-body.pipe.js';
 import { ListChatbotsQuerySchema } from '../chatbots/list-chatbots.query.js';
-import { CreateKeyBodySchema, RenameKeyBodySchema } from './key-bodies.js';
+import { CreateKeyBodySchema, UpdateKeyBodySchema } from './key-bodies.js';
 
 function rejection(run: () => unknown): ApiError {
   try {
@@ -16,7 +16,7 @@ function rejection(run: () => unknown): ApiError {
 
 describe('management bodies through ZodPipe', () => {
   const create = new ZodPipe(CreateKeyBodySchema);
-  const rename = new ZodPipe(RenameKeyBodySchema);
+  const rename = new ZodPipe(UpdateKeyBodySchema);
 
   it('accepts a missing body or a body without name on creation', () => {
     expect(create.transform(undefined)).toBeUndefined();
@@ -49,6 +49,31 @@ describe('management bodies through ZodPipe', () => {
     expect(rejection(() => rename.transform({})).code).toBe('invalid_request');
     for (const body of [null, 'Zapier', ['Zapier'], 7]) {
       expect(rejection(() => create.transform(body)).code).toBe('invalid_request');
+    }
+  });
+
+  it('takes a rate limit of 1–1,000,000 requests per 1–86,400 seconds on creation and change; null clears it', () => {
+    const limit = { requests: 100, windowSeconds: 60 };
+    expect(create.transform({ rateLimit: limit })).toEqual({ rateLimit: limit });
+    expect(rename.transform({ rateLimit: limit })).toEqual({ rateLimit: limit });
+    expect(rename.transform({ rateLimit: null })).toEqual({ rateLimit: null });
+    expect(rename.transform({ rateLimit: { requests: 1_000_000, windowSeconds: 86_400 } })).toBeDefined();
+    for (const rateLimit of [
+      { requests: 0, windowSeconds: 60 },
+      { requests: 1_000_001, windowSeconds: 60 },
+      { requests: 10, windowSeconds: 0 },
+      { requests: 10, windowSeconds: 86_401 },
+      { requests: 1.5, windowSeconds: 60 },
+      { requests: '10', windowSeconds: 60 },
+      { requests: 10 },
+      { requests: 10, windowSeconds: 60, burst: 5 },
+      [10, 60],
+      'unlimited',
+    ]) {
+      const refused = rejection(() => rename.transform({ rateLimit }));
+      expect(refused).toMatchObject({ code: 'invalid_request', status: 400 });
+      expect(refused.message).toContain('rateLimit');
+      expect(rejection(() => create.transform({ rateLimit })).code).toBe('invalid_request');
     }
   });
 

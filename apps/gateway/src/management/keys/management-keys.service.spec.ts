@@ -16,6 +16,7 @@ function keyView(overrides: Partial<KeyView> = {}): KeyView {
     createdAt: '2026-01-01T00:00:00.000Z',
     createdBy: 'user-1',
     lastUsedAt: null,
+    rateLimit: null,
     ...overrides,
   };
 }
@@ -35,7 +36,7 @@ describe('ManagementKeysService', () => {
   it('makes a chatbot key, sends only its hash and prefix, and answers the plaintext once', async () => {
     const { sut, request } = setup(keyView());
 
-    const created = await sut.create(actor, 'bot-1', 'Zapier');
+    const created = await sut.create(actor, 'bot-1', { name: 'Zapier' });
 
     expect(classifyApiKey(created.key)).toBe('chatbot');
     const [subject, payload] = request.mock.calls[0];
@@ -76,20 +77,20 @@ describe('ManagementKeysService', () => {
     await expect(sut.create(actor, 'bot-1', undefined)).rejects.toMatchObject({ code: 'key_limit_reached' });
   });
 
-  it('lists, renames and revokes on behalf of the actor, within the chatbot or the account', async () => {
-    const replies: Record<string, unknown> = { listKeys: { data: [keyView()] }, renameKey: keyView({ id: 'key-2' }), revokeKey: null };
+  it('lists, changes and revokes on behalf of the actor, within the chatbot or the account', async () => {
+    const replies: Record<string, unknown> = { listKeys: { data: [keyView()] }, updateKey: keyView({ id: 'key-2' }), revokeKey: null };
     const request = jest.fn(async (subject: string, _payload: Record<string, unknown>) => replies[subject]);
     const sut = new ManagementKeysService({ request } as unknown as NatsBus, usage);
 
     const listed = await sut.list(actor, 'bot-1');
-    const renamed = await sut.rename(actor, null, 'key-2', 'CI');
+    const renamed = await sut.update(actor, null, 'key-2', { name: 'CI', rateLimit: { requests: 5, windowSeconds: 1 } });
     await sut.revoke(actor, 'bot-1', 'key-1');
 
     expect(listed.data[0].lastUsedAt).toBe('2026-02-01T00:00:00.000Z');
     expect(renamed.lastUsedAt).toBe('2026-02-01T00:00:00.000Z');
     expect(request.mock.calls).toEqual([
       ['listKeys', { actor, chatbotId: 'bot-1' }],
-      ['renameKey', { actor, chatbotId: null, keyId: 'key-2', name: 'CI' }],
+      ['updateKey', { actor, chatbotId: null, keyId: 'key-2', name: 'CI', rateLimit: { requests: 5, windowSeconds: 1 } }],
       ['revokeKey', { actor, chatbotId: 'bot-1', keyId: 'key-1' }],
     ]);
   });

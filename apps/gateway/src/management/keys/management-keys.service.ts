@@ -3,6 +3,7 @@ import { NatsBus } from '@app/common';
 import { DEFAULT_KEY_NAME, type Actor, type KeyView } from '@app/contracts';
 import { KeyUsageService } from '../usage/key-usage.service.js';
 import { issueKey } from './key-issuer.js';
+import type { CreateKeyBody, UpdateKeyBody } from './key-bodies.js';
 
 /** A created key as the caller sees it once: the key object plus the key itself. */
 export type CreatedKey = KeyView & { key: string };
@@ -19,9 +20,16 @@ export class ManagementKeysService {
     @Inject(KeyUsageService) private readonly usage: KeyUsageService,
   ) {}
 
-  async create(actor: Actor, chatbotId: string | null, name: string | undefined): Promise<CreatedKey> {
+  async create(actor: Actor, chatbotId: string | null, body: CreateKeyBody): Promise<CreatedKey> {
     const { key, keyHash, prefix } = issueKey(chatbotId === null ? 'user' : 'chatbot');
-    const view = await this.bus.request('createKey', { actor, chatbotId, name: name ?? DEFAULT_KEY_NAME, keyHash, prefix });
+    const view = await this.bus.request('createKey', {
+      actor,
+      chatbotId,
+      name: body?.name ?? DEFAULT_KEY_NAME,
+      keyHash,
+      prefix,
+      ...(body?.rateLimit !== undefined ? { rateLimit: body.rateLimit } : {}),
+    });
     return { ...view, key };
   }
 
@@ -30,8 +38,8 @@ export class ManagementKeysService {
     return { data: await this.usage.withLastUsed(data) };
   }
 
-  async rename(actor: Actor, chatbotId: string | null, keyId: string, name: string): Promise<KeyView> {
-    const [view] = await this.usage.withLastUsed([await this.bus.request('renameKey', { actor, chatbotId, keyId, name })]);
+  async update(actor: Actor, chatbotId: string | null, keyId: string, changes: UpdateKeyBody): Promise<KeyView> {
+    const [view] = await this.usage.withLastUsed([await this.bus.request('updateKey', { actor, chatbotId, keyId, ...changes })]);
     return view;
   }
 

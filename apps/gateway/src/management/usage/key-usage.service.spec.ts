@@ -12,6 +12,7 @@ const view = (id: string): KeyView => ({
   createdAt: '2026-01-01T00:00:00.000Z',
   createdBy: 'user-1',
   lastUsedAt: null,
+  rateLimit: null,
 });
 
 function setup(answer: (subject: string, payload: unknown, timeoutMs?: number) => Promise<unknown>) {

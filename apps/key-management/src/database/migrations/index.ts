@@ -1,4 +1,5 @@
 import { InitialSchema1767225600000 } from './1767225600000-initial-schema.js';
+import { KeyRateLimits1796140800000 } from './1796140800000-key-rate-limits.js';
 
 /** Every migration, oldest first. A new migration is added here as a class, never found by a glob. */
-export const KEY_MANAGEMENT_MIGRATIONS = [InitialSchema1767225600000];
+export const KEY_MANAGEMENT_MIGRATIONS = [InitialSchema1767225600000, KeyRateLimits1796140800000];
