@@ -34,7 +34,7 @@ export interface ServiceReplica {
 
 export interface TestSystemOptions {
   /** Servers to use instead of those the environment names (a fault test's private ones). */
-  servers?: ServerUrls;
+  servers?: Partial<ServerUrls>;
 }
 
 /**

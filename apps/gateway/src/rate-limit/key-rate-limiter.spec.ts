@@ -70,6 +70,20 @@ describe('KeyRateLimiter across replicas', () => {
     expect(admitted).toBe(40);
   });
 
+  it('pushes admissions made just before a window ended to that window, not to the next', async () => {
+    const { clock, store, sut } = setup();
+    const windowIndex = Math.floor(T0 / 60_000);
+    for (let i = 0; i < 3; i++) await decide(sut, limit);
+    await sut.sync();
+    clock.now = T0 + 59_990;
+    for (let i = 0; i < 2; i++) await decide(sut, limit);
+    clock.now = T0 + 60_010;
+    await decide(sut, limit);
+    await sut.sync();
+    expect(store.counts.get(`key-1:60:${windowIndex}`)).toBe(5);
+    expect(store.counts.get(`key-1:60:${windowIndex + 1}`)).toBe(1);
+  });
+
   it('a stopping replica pushes its last admissions', async () => {
     const { store, sut } = setup();
     for (let i = 0; i < 7; i++) await decide(sut, limit);

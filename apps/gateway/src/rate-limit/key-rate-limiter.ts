@@ -1,5 +1,5 @@
 import type { RateLimit } from '@app/contracts';
-import type { RateLimitStore } from './rate-limit-store.js';
+import type { CountUpdate, RateLimitStore } from './rate-limit-store.js';
 import { WindowCounter, type RateLimitDecision } from './window-counter.js';
 
 export interface KeyRateLimiterOptions {
@@ -123,36 +123,55 @@ export class KeyRateLimiter {
     this.syncing = true;
     try {
       const now = this.now();
-      const batch: WindowCounter[] = [];
-      const updates = [];
+      const updates: CountUpdate[] = [];
+      const answers: { counter: WindowCounter; current: boolean }[] = [];
       for (const [keyId, counter] of this.counters) {
-        if (now - counter.lastSeen > this.options.idleMs && counter.pending === 0) {
+        if (now - counter.lastSeen > this.options.idleMs && counter.pending === 0 && counter.leftover === null) {
           this.counters.delete(keyId);
           continue;
         }
         if (!counter.loaded) continue;
         counter.roll(now);
+        const late = counter.leftover;
+        if (late) {
+          counter.leftover = null;
+          updates.push(this.update(counter, late, now));
+          answers.push({ counter, current: false });
+        }
         const sent = counter.startSync();
         if (!sent) continue;
-        batch.push(counter);
-        const windowEnd = (sent.window + 1) * counter.windowMs;
-        updates.push({ keyId, windowSeconds: counter.windowSeconds, window: sent.window, delta: sent.delta, ttlMs: windowEnd - now + KEEP_AFTER_WINDOW_MS });
+        updates.push(this.update(counter, sent, now));
+        answers.push({ counter, current: true });
       }
-      if (batch.length === 0) return;
+      if (updates.length === 0) return;
       let totals: number[];
       try {
         totals = await this.store.sync(updates);
       } catch {
-        for (const counter of batch) counter.syncFailed();
+        // A window's leftover is not retried: that window is over, and no decision reads it any more.
+        for (const { counter, current } of answers) if (current) counter.syncFailed();
         this.storeChanged(false);
         return;
       }
       const answeredAt = this.now();
-      batch.forEach((counter, index) => counter.synchronised(totals[index], answeredAt));
+      answers.forEach(({ counter, current }, index) => {
+        if (current) counter.synchronised(totals[index], answeredAt);
+      });
       this.storeChanged(true);
     } finally {
       this.syncing = false;
     }
+  }
+
+  private update(counter: WindowCounter, part: { window: number; delta: number }, now: number): CountUpdate {
+    const windowEnd = (part.window + 1) * counter.windowMs;
+    return {
+      keyId: counter.keyId,
+      windowSeconds: counter.windowSeconds,
+      window: part.window,
+      delta: part.delta,
+      ttlMs: Math.max(1, windowEnd - now + KEEP_AFTER_WINDOW_MS),
+    };
   }
 
   private storeChanged(up: boolean): void {

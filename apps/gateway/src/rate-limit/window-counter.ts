@@ -37,6 +37,8 @@ export class WindowCounter {
   pushing = 0;
   /** The sync in flight, if any: its window and delta. */
   inFlight: { window: number; delta: number } | null = null;
+  /** Admissions of the window just ended that were not pushed before it ended: pushed at the next sync. */
+  leftover: { window: number; delta: number } | null = null;
   lastSeen = 0;
   /** Whether this window's total has been read from Redis (or found unreadable) since the counter was made. */
   loaded = false;
@@ -58,6 +60,9 @@ export class WindowCounter {
   roll(nowMs: number): void {
     const window = this.windowOf(nowMs);
     if (window === this.window) return;
+    // The shared count of the window that ended must hold every request it forwarded: what it
+    // had not pushed yet goes out with the next sync (a sync already in flight carries its own).
+    this.leftover = this.pending > 0 && this.window === window - 1 ? { window: this.window, delta: this.pending } : null;
     this.window = window;
     this.synced = 0;
     this.ownSynced = 0;
