@@ -56,7 +56,8 @@ describe('per-key rate limits across three gateways', () => {
   /** The replica-wide count Redis holds for a key's current window. */
   async function sharedCount(keyId: string, windowSeconds: number): Promise<number> {
     const window = Math.floor(Date.now() / (windowSeconds * 1000));
-    return Number((await inspector.get(`${system.env.redisPrefix}rl:${keyId}:${windowSeconds}:${window}`).catch(() => null)) ?? -1);
+    const replicas = await inspector.hvals(`${system.env.redisPrefix}rl:${keyId}:${windowSeconds}:${window}`).catch(() => null);
+    return replicas === null ? -1 : replicas.reduce((total, count) => total + Number(count), 0);
   }
 
   /**
@@ -144,7 +145,10 @@ describe('per-key rate limits across three gateways', () => {
     const prefix = `${system.env.redisPrefix}rl:${keyId}:${windowSeconds}:`;
     const entries = await inspector.keys(`${prefix}*`);
     const counts = new Map<number, number>();
-    for (const entry of entries) counts.set(Number(entry.slice(prefix.length)), Number(await inspector.get(entry)));
+    for (const entry of entries) {
+      const replicas = await inspector.hvals(entry);
+      counts.set(Number(entry.slice(prefix.length)), replicas.reduce((total, count) => total + Number(count), 0));
+    }
     return counts;
   }
 

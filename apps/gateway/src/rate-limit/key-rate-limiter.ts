@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { RateLimit } from '@app/contracts';
 import type { CountUpdate, RateLimitStore } from './rate-limit-store.js';
 import { WindowCounter, type RateLimitDecision } from './window-counter.js';
@@ -41,6 +42,8 @@ export class KeyRateLimiter {
   private readonly counters = new Map<string, WindowCounter>();
   private readonly loading = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
+  /** This process's name in the shared counts: a restarted replica is a new one, its predecessor's count stays. */
+  private readonly replica = randomBytes(8).toString('hex');
   private syncing = false;
   private storeUp = true;
 
@@ -95,10 +98,10 @@ export class KeyRateLimiter {
     if (running) return running;
     const counter = this.counterFor(keyId, limit);
     const window = counter.windowOf(this.now());
-    const read = withTimeout(this.store.read(keyId, limit.windowSeconds, window), this.options.loadTimeoutMs).then(
-      (total) => counter.loadedTotal(window, total, this.now()),
-      // Unreadable: this replica counts from what it knows (nothing), never refusing because of it.
-      () => counter.loadedTotal(window, 0, this.now()),
+    const read = withTimeout(this.store.read(keyId, limit.windowSeconds, window, this.replica), this.options.loadTimeoutMs).then(
+      (count) => counter.loadedCount(window, count.total, count.own, this.now()),
+      // Unreadable: this replica counts from what it knows, never refusing because of it.
+      () => counter.loadedCount(window, counter.own, counter.own, this.now()),
     );
     const done = read.finally(() => this.loading.delete(keyId));
     this.loading.set(keyId, done);
@@ -126,7 +129,7 @@ export class KeyRateLimiter {
       const updates: CountUpdate[] = [];
       const answers: { counter: WindowCounter; current: boolean }[] = [];
       for (const [keyId, counter] of this.counters) {
-        if (now - counter.lastSeen > this.options.idleMs && counter.pending === 0 && counter.leftover === null) {
+        if (now - counter.lastSeen > this.options.idleMs && !counter.unconfirmed) {
           this.counters.delete(keyId);
           continue;
         }
@@ -163,13 +166,14 @@ export class KeyRateLimiter {
     }
   }
 
-  private update(counter: WindowCounter, part: { window: number; delta: number }, now: number): CountUpdate {
+  private update(counter: WindowCounter, part: { window: number; own: number }, now: number): CountUpdate {
     const windowEnd = (part.window + 1) * counter.windowMs;
     return {
       keyId: counter.keyId,
       windowSeconds: counter.windowSeconds,
       window: part.window,
-      delta: part.delta,
+      replica: this.replica,
+      own: part.own,
       ttlMs: Math.max(1, windowEnd - now + KEEP_AFTER_WINDOW_MS),
     };
   }

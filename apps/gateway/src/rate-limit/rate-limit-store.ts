@@ -1,11 +1,22 @@
-/** One counter's part of a sync: add `delta` to the window's replica-wide count and read it back. */
+/**
+ * One replica's part of a sync: how many requests it has forwarded in total in the window
+ * (an absolute number, so that a retried or duplicated sync never counts anything twice).
+ */
 export interface CountUpdate {
   keyId: string;
   windowSeconds: number;
   window: number;
-  delta: number;
+  replica: string;
+  /** This replica's admissions in the window so far. */
+  own: number;
   /** How long the count must outlive now: to the end of its window, plus a margin. */
   ttlMs: number;
+}
+
+/** A window's count across replicas, and the part of it this replica contributed. */
+export interface SharedCount {
+  total: number;
+  own: number;
 }
 
 /**
@@ -13,8 +24,7 @@ export interface CountUpdate {
  * then runs local-only and never refuses traffic because of it.
  */
 export interface RateLimitStore {
-  /** The replica-wide count of a window (0 when none). */
-  read(keyId: string, windowSeconds: number, window: number): Promise<number>;
-  /** Applies every update in one round trip; answers each one's new total, in order. */
+  read(keyId: string, windowSeconds: number, window: number, replica: string): Promise<SharedCount>;
+  /** Records every update in one round trip; answers each window's new total, in order. */
   sync(updates: readonly CountUpdate[]): Promise<number[]>;
 }

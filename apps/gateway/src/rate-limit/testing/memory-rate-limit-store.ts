@@ -1,16 +1,23 @@
-import type { CountUpdate, RateLimitStore } from '../rate-limit-store.js';
+import type { CountUpdate, RateLimitStore, SharedCount } from '../rate-limit-store.js';
 
 /**
  * The store's semantics in memory, for the limiter's unit specs and simulations (the gateway
  * uses RedisRateLimitStore). `down` makes every call reject, as an unreachable Redis does.
  */
 export class MemoryRateLimitStore implements RateLimitStore {
-  readonly counts = new Map<string, number>();
+  /** Window entry (`keyId:windowSeconds:window`) → replica → its count. */
+  readonly windows = new Map<string, Map<string, number>>();
   down = false;
 
-  read(keyId: string, windowSeconds: number, window: number): Promise<number> {
+  /** A window's total across replicas. */
+  total(entry: string): number {
+    return [...(this.windows.get(entry)?.values() ?? [])].reduce((sum, count) => sum + count, 0);
+  }
+
+  read(keyId: string, windowSeconds: number, window: number, replica: string): Promise<SharedCount> {
     if (this.down) return Promise.reject(new Error('store down'));
-    return Promise.resolve(this.counts.get(`${keyId}:${windowSeconds}:${window}`) ?? 0);
+    const entry = `${keyId}:${windowSeconds}:${window}`;
+    return Promise.resolve({ total: this.total(entry), own: this.windows.get(entry)?.get(replica) ?? 0 });
   }
 
   sync(updates: readonly CountUpdate[]): Promise<number[]> {
@@ -18,9 +25,10 @@ export class MemoryRateLimitStore implements RateLimitStore {
     return Promise.resolve(
       updates.map((update) => {
         const entry = `${update.keyId}:${update.windowSeconds}:${update.window}`;
-        const total = (this.counts.get(entry) ?? 0) + update.delta;
-        this.counts.set(entry, total);
-        return total;
+        const replicas = this.windows.get(entry) ?? new Map<string, number>();
+        replicas.set(update.replica, Math.max(replicas.get(update.replica) ?? 0, update.own));
+        this.windows.set(entry, replicas);
+        return this.total(entry);
       }),
     );
   }

@@ -36,7 +36,10 @@ export async function simulateReplicas(options: SimulationOptions): Promise<Simu
   const startMs = options.startMs ?? windowMs * 1_000_000;
   let now = startMs;
   const store = new MemoryRateLimitStore();
-  if (options.preloaded) store.counts.set(`${KEY_ID}:${options.limit.windowSeconds}:${Math.floor(startMs / windowMs)}`, options.preloaded);
+  if (options.preloaded) {
+    const entry = `${KEY_ID}:${options.limit.windowSeconds}:${Math.floor(startMs / windowMs)}`;
+    store.windows.set(entry, new Map([['earlier replicas', options.preloaded]]));
+  }
   const limiters = Array.from(
     { length: options.replicas },
     () =>
