@@ -85,6 +85,8 @@ async function gatewayFor(upstreamUrl: string): Promise<{ app: NestFastifyApplic
     GATEWAY_PORT: '0',
     NATS_URL: env.natsUrl,
     NATS_SUBJECT_PREFIX: env.subjectPrefix,
+    REDIS_URL: env.redisUrl,
+    REDIS_KEY_PREFIX: env.redisPrefix,
     UPSTREAM_URL: upstreamUrl,
     BODY_LIMIT_BYTES: '1024',
     UPSTREAM_TIMEOUT_MS: '500',

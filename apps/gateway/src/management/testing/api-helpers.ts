@@ -4,7 +4,7 @@ import { poll } from '@app/testing';
 import type { Answer, ManagementSystem } from './management-system.js';
 
 /** Every field of the contract's key object: never the key's hash, never the key (except on creation). */
-export const KEY_OBJECT_FIELDS = ['chatbotId', 'createdAt', 'createdBy', 'id', 'lastUsedAt', 'name', 'prefix', 'type'];
+export const KEY_OBJECT_FIELDS = ['chatbotId', 'createdAt', 'createdBy', 'id', 'lastUsedAt', 'name', 'prefix', 'rateLimit', 'type'];
 
 /** The HS256 secret the test gateway trusts for SSO tokens (SSO_HS256_SECRET). */
 export const SSO_TEST_SECRET = 'management-api-test-sso-secret-0123456789';
