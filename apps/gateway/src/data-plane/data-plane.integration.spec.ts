@@ -88,6 +88,8 @@ async function gatewayFor(upstreamUrl: string, extraEnv: Record<string, string> 
     GATEWAY_METRICS_PORT: '0',
     NATS_URL: env.natsUrl,
     NATS_SUBJECT_PREFIX: env.subjectPrefix,
+    REDIS_URL: env.redisUrl,
+    REDIS_KEY_PREFIX: env.redisPrefix,
     UPSTREAM_URL: upstreamUrl,
     BODY_LIMIT_BYTES: '1024',
     UPSTREAM_TIMEOUT_MS: '500',
