@@ -74,6 +74,10 @@ const GatewayEnvSchema = BaseEnvSchema.extend({
     message: 'SSO tokens (SSO_JWKS_URL, SSO_JWKS_FILE or SSO_HS256_SECRET) need SSO_AUDIENCE',
     path: ['SSO_AUDIENCE'],
   })
+  .refine((vars) => !vars.REDIS_CA_FILE || vars.REDIS_URL.startsWith('rediss:'), {
+    message: 'REDIS_CA_FILE needs a rediss:// REDIS_URL (TLS)',
+    path: ['REDIS_CA_FILE'],
+  })
   .refine((vars) => !(vars.SECRET_SCANNING_KEYS_URL && vars.SECRET_SCANNING_KEYS_FILE), {
     message: 'set SECRET_SCANNING_KEYS_URL or SECRET_SCANNING_KEYS_FILE, not both',
     path: ['SECRET_SCANNING_KEYS_FILE'],
