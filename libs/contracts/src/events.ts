@@ -8,7 +8,7 @@ export const KeyRevokedEventSchema = z.object({
   accountId: z.string(),
   chatbotId: z.string().nullable(),
 });
-/** Expiry, enabled, allow-list or a roll's grace end changed: caches drop the key and read it again. */
+/** Expiry, enabled, allow-list, rate limit or a roll's grace end changed: caches drop the key and read it again. */
 export const KeyUpdatedEventSchema = z.object({
   keyId: z.string(),
   keyHash: z.string(),
