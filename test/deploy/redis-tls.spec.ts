@@ -4,10 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Redis } from 'ioredis';
-import { createLogger } from '@app/common';
+import { createLogger, createRedisClient } from '@app/common';
 import { poll } from '@app/testing';
 import { loadAuthVerifierConfig } from '../../apps/auth-verifier/src/config.js';
-import { createRedisClient } from '../../apps/auth-verifier/src/cache/redis.module.js';
 import { freePort } from '../../scripts/system.mjs';
 import { makeCertificates, type TestCertificates } from './certificates.js';
 

@@ -103,6 +103,7 @@ describe('auth-verifier with key-management, Redis and NATS', () => {
       accountId: account.id,
       chatbotId: chatbot.id,
       userId: null,
+      rateLimit: null,
     });
   });
 
@@ -118,7 +119,7 @@ describe('auth-verifier with key-management, Redis and NATS', () => {
   });
 
   it('lets a user-level key reach its own account only', async () => {
-    const mine = { valid: true, allowed: true, keyId: userKey.id, type: 'user', accountId: account.id, userId: owner.id };
+    const mine = { valid: true, allowed: true, keyId: userKey.id, type: 'user', accountId: account.id, userId: owner.id, rateLimit: null };
     await expect(bus.verify({ key: userKey.key })).resolves.toEqual({ ...mine, chatbotId: null });
     await expect(bus.verify({ key: userKey.key, chatbotId: otherChatbot.id })).resolves.toEqual({ ...mine, chatbotId: otherChatbot.id });
     for (const chatbotId of [foreignChatbot.id, randomUUID()]) {

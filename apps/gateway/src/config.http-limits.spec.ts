@@ -32,3 +32,14 @@ describe('loadGatewayConfig: body limits and HTTP server timeouts', () => {
     }
   });
 });
+
+describe('loadGatewayConfig: the Redis that shares rate-limit counts', () => {
+  it('takes a private CA for a rediss:// URL, as the verifier does, and refuses one for a plaintext URL', () => {
+    expect(loadGatewayConfig({ REDIS_URL: 'rediss://cache.internal:6380', REDIS_CA_FILE: '/etc/redis/ca.pem' }).redis).toMatchObject({
+      url: 'rediss://cache.internal:6380',
+      caFile: '/etc/redis/ca.pem',
+    });
+    expect(loadGatewayConfig({}).redis.caFile).toBeUndefined();
+    expect(() => loadGatewayConfig({ REDIS_URL: 'redis://cache.internal:6379', REDIS_CA_FILE: '/etc/redis/ca.pem' })).toThrow(/REDIS_CA_FILE/);
+  });
+});

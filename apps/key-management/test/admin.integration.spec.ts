@@ -86,6 +86,7 @@ describe('key-management over the bus: provisioning and lookups', () => {
       userId: admin.id,
       endsAt: null,
       allowedIps: null,
+      rateLimit: null,
     });
     expect(await outcome(km.bus.request('adminImportLegacyKey', { userId: admin.id, keyHash: hashApiKey(legacyKey), prefix: null }))).toBe('conflict');
     expect(await outcome(km.bus.request('adminImportLegacyKey', { userId: admin.id, keyHash: issued.keyHash, prefix: null }))).toBe('conflict');

@@ -67,6 +67,7 @@ describe('key-management over the bus: admin provisioning, then the management A
       expiresAt: null,
       allowedIps: null,
       rolledFrom: null,
+      rateLimit: null,
     });
     expect(km.events).toContainEqual({ subject: 'keyCreated', event: { keyId: created.id, keyHash: material.keyHash, accountId: account.id } });
     expect(await km.bus.request('lookupKey', { keyHash: material.keyHash })).toEqual({
@@ -77,17 +78,30 @@ describe('key-management over the bus: admin provisioning, then the management A
       userId: null,
       endsAt: null,
       allowedIps: null,
+      rateLimit: null,
     });
 
     const newer = await km.bus.request('createKey', { actor: ownerActor, chatbotId: support.id, name: 'CRM', ...hashOnly() });
     const listed = await km.bus.request('listKeys', { actor: memberActor, chatbotId: support.id });
     expect(listed.data.map((key) => key.id)).toEqual([newer.id, created.id]);
 
-    const renamed = await km.bus.request('renameKey', { actor: ownerActor, chatbotId: support.id, keyId: created.id, name: 'Make' });
+    const renamed = await km.bus.request('updateKey', { actor: ownerActor, chatbotId: support.id, keyId: created.id, name: 'Make' });
     expect(renamed).toEqual({ ...created, name: 'Make' });
     expect(km.events).toContainEqual({ subject: 'keyRenamed', event: { keyId: created.id, accountId: account.id } });
     expect(await km.bus.request('getKey', { actor: memberActor, chatbotId: support.id, keyId: created.id })).toEqual(renamed);
     expect(await km.bus.request('lookupKey', { keyHash: material.keyHash })).not.toBeNull();
+
+    // A rate limit is stored, answered to the verifier's lookup and announced; null clears it.
+    const rateLimit = { requests: 100, windowSeconds: 60 };
+    const limited = await km.bus.request('updateKey', { actor: ownerActor, chatbotId: support.id, keyId: created.id, rateLimit });
+    expect(limited).toEqual({ ...renamed, rateLimit });
+    expect(km.events).toContainEqual({
+      subject: 'keyUpdated',
+      event: { keyId: created.id, keyHash: material.keyHash, accountId: account.id, chatbotId: support.id },
+    });
+    expect(await km.bus.request('lookupKey', { keyHash: material.keyHash })).toMatchObject({ rateLimit });
+    const unlimited = await km.bus.request('updateKey', { actor: ownerActor, chatbotId: support.id, keyId: created.id, rateLimit: null });
+    expect(unlimited).toEqual(renamed);
 
     expect(await km.bus.request('revokeKey', { actor: memberActor, chatbotId: support.id, keyId: created.id })).toBeNull();
     // The event travels on the same connection ahead of the reply: it is here the moment the reply is.
@@ -127,6 +141,7 @@ describe('key-management over the bus: admin provisioning, then the management A
       userId: owner.id,
       endsAt: null,
       allowedIps: null,
+      rateLimit: null,
     });
     expect((await km.bus.request('listKeys', { actor: ownerActor, chatbotId: null })).data.map((key) => key.id)).toEqual([userKey.id]);
     // A chatbot key is not a user-level key, even of the same account.

@@ -10,6 +10,8 @@ export * from './migrations.js';
 export * from './nats-bus.js';
 export * from './nats.module.js';
 export * from './postgres-connection.js';
+export * from './rate-limited-log.js';
+export * from './redis-client.js';
 export * from './redis-tls.js';
 export * from './retry.js';
 export * from './tokens.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RateLimitSchema, type RateLimit } from './rate-limit.js';
 
 /** `auth.verify` request: carries a presented key to the verifier; never stored, never logged. */
 export const VerifyRequestSchema = z.object({
@@ -20,6 +21,8 @@ export type VerifiedKey = {
   chatbotId: string | null;
   /** The key's holder for user-level keys; null for chatbot keys, which act for no user. */
   userId: string | null;
+  /** The key's own budget, enforced by the gateway; null: none. */
+  rateLimit: RateLimit | null;
 };
 
 /**
@@ -52,6 +55,8 @@ export const KeyRecordSchema = z.object({
   endsAt: z.number().int().nullable(),
   /** Canonical addresses and CIDRs; null: any address. */
   allowedIps: z.array(z.string()).nullable(),
+  // Absent in records cached before rate limits existed: read as none.
+  rateLimit: RateLimitSchema.nullable().default(null),
 });
 export type KeyRecord = z.infer<typeof KeyRecordSchema>;
 

@@ -8,7 +8,7 @@ export const KeyRevokedEventSchema = z.object({
   accountId: z.string(),
   chatbotId: z.string().nullable(),
 });
-/** Expiry, enabled, allow-list or a roll's grace end changed: caches drop the key and read it again. */
+/** Expiry, enabled, allow-list, rate limit or a roll's grace end changed: caches drop the key and read it again. */
 export const KeyUpdatedEventSchema = z.object({
   keyId: z.string(),
   keyHash: z.string(),
@@ -36,12 +36,22 @@ export type AssignmentsChangedEvent = z.infer<typeof AssignmentsChangedEventSche
 export const KeyEventsHeartbeatSchema = z.object({});
 export type KeyEventsHeartbeat = z.infer<typeof KeyEventsHeartbeatSchema>;
 
-/** `key.used` (JetStream): one message per forwarded request, or `count` uses at once. */
-export const KeyUsedEventSchema = z.object({
-  keyId: z.string().min(1),
-  accountId: z.string().min(1),
-  chatbotId: z.string().nullable(),
-  at: z.string().datetime({ offset: true }),
-  count: z.number().int().positive().max(1_000_000).optional(),
-});
+/**
+ * `key.used` (JetStream): one message per forwarded request, or `count` uses at once. Gateways
+ * also report requests their key's rate limit refused as `refused` (not uses): such a message may
+ * carry `count: 0`. A message without either field is one use, as every publisher may send it.
+ */
+export const KeyUsedEventSchema = z
+  .object({
+    keyId: z.string().min(1),
+    accountId: z.string().min(1),
+    chatbotId: z.string().nullable(),
+    at: z.string().datetime({ offset: true }),
+    count: z.number().int().min(0).max(1_000_000).optional(),
+    refused: z.number().int().positive().max(1_000_000).optional(),
+  })
+  .refine((event) => event.count !== 0 || event.refused !== undefined, {
+    message: 'count 0 needs refused',
+    path: ['count'],
+  });
 export type KeyUsedEvent = z.infer<typeof KeyUsedEventSchema>;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AuditFilterSchema, ChangeOriginSchema } from './audit.js';
 import { PLANS, ROLES, type Plan, type Role } from './auth.js';
 import { AllowedIpsSchema } from './ip-allow-list.js';
+import { RateLimitSchema, type RateLimit } from './rate-limit.js';
 
 const id = z.string().min(1).max(64);
 
@@ -72,6 +73,7 @@ export interface KeyView {
   allowedIps: string[] | null;
   /** The key this one replaced by a roll. */
   rolledFrom: string | null;
+  rateLimit: RateLimit | null;
 }
 export const KEY_STATUSES = ['active', 'disabled', 'expired'] as const;
 export type KeyStatus = (typeof KEY_STATUSES)[number];
@@ -119,16 +121,18 @@ export const CreateKeySchema = NewKeySchema.extend({
   name: KeyNameSchema,
   expiresAt: ExpiresAtSchema.optional(),
   allowedIps: AllowedIpsSchema.optional(),
+  rateLimit: RateLimitSchema.nullable().optional(),
 }).strict();
 export const ListKeysSchema = z.object({ actor: ActorSchema, chatbotId: id.nullable() }).strict();
 export const KeyRefSchema = z.object({ origin, actor: ActorSchema, chatbotId: id.nullable(), keyId: id }).strict();
 export const RenameKeySchema = KeyRefSchema.extend({ name: KeyNameSchema }).strict();
-/** A PATCH: only the fields given change; null clears the expiry or the allow-list. */
+/** A PATCH: only the fields given change; null clears the expiry, the allow-list or the rate limit. */
 export const UpdateKeySchema = KeyRefSchema.extend({
   name: KeyNameSchema.optional(),
   expiresAt: ExpiresAtSchema.nullable().optional(),
   enabled: z.boolean().optional(),
   allowedIps: AllowedIpsSchema.nullable().optional(),
+  rateLimit: RateLimitSchema.nullable().optional(),
 }).strict();
 /** The new key is made at the gateway: only its hash and prefix come here. */
 export const RollKeySchema = KeyRefSchema.extend({ gracePeriodSeconds: GracePeriodSchema, ...NewKeySchema.shape }).strict();

@@ -40,6 +40,7 @@ export const Subjects = {
   keyCreated: 'keys.events.key-created',
   keyRevoked: 'keys.events.key-revoked',
   keyRenamed: 'keys.events.key-renamed',
+  /** A change to what a verify answer carries (expiry, enabled, allow-list, rate limit): cached answers for the key are dropped. */
   keyUpdated: 'keys.events.key-updated',
   planChanged: 'keys.events.plan-changed',
   chatbotDeleted: 'keys.events.chatbot-deleted',

@@ -28,7 +28,10 @@ export type UsageQuery = z.infer<typeof UsageQuerySchema>;
 export interface UsagePoint {
   /** Start of the interval, ISO-8601 UTC. */
   start: string;
+  /** Requests forwarded with the key (uses). */
   count: number;
+  /** Requests its rate limit refused (429): not uses, not forwarded. */
+  refused: number;
 }
 export interface UsageSeries {
   data: UsagePoint[];

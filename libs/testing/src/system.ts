@@ -38,7 +38,7 @@ export interface ServiceReplica {
 
 export interface TestSystemOptions {
   /** Servers to use instead of those the environment names (a fault test's private ones). */
-  servers?: ServerUrls;
+  servers?: Partial<ServerUrls>;
   /**
    * Environment of one service only, by service name (replicas too): e.g. its own NATS user
    * (`NATS_USER`, `NATS_PASSWORD`) against a server with per-service permissions.

@@ -1,15 +1,14 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
-import { createLogger } from '@app/common';
+import { createLogger, createRedisClient } from '@app/common';
 import { generateApiKey, hashApiKey, type KeyRecord, type Plan } from '@app/contracts';
 import { startPrivateRedis, testEnvironment, waitUntil, type PausableServer } from '@app/testing';
 import { AuthCacheRepository, type AuthCacheSettings } from './auth-cache.repository.js';
-import { createRedisClient } from './redis.module.js';
 import { MISS, UNAVAILABLE, hit, type CacheRead } from './cache-read.js';
 
 const logger = createLogger('auth-verifier-test', 'silent');
-const record: KeyRecord = { keyId: 'key-1', type: 'chatbot', accountId: 'acc-1', chatbotId: 'bot-1', userId: null, endsAt: null, allowedIps: null };
-const userRecord: KeyRecord = { keyId: 'key-2', type: 'user', accountId: 'acc-1', chatbotId: null, userId: 'user-1', endsAt: null, allowedIps: null };
+const record: KeyRecord = { keyId: 'key-1', type: 'chatbot', accountId: 'acc-1', chatbotId: 'bot-1', userId: null, endsAt: null, allowedIps: null, rateLimit: { requests: 100, windowSeconds: 60 } };
+const userRecord: KeyRecord = { keyId: 'key-2', type: 'user', accountId: 'acc-1', chatbotId: null, userId: 'user-1', endsAt: null, allowedIps: null, rateLimit: null };
 
 function settings(keyPrefix: string): AuthCacheSettings {
   return { keyPrefix, ttlMs: 60_000, negativeTtlMs: 10_000, maxPendingInvalidations: 100 };

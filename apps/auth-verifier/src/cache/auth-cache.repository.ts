@@ -1,8 +1,7 @@
 import type { Redis } from 'ioredis';
-import type { Logger } from '@app/common';
+import { RateLimitedLog, type Logger } from '@app/common';
 import { KeyRecordSchema, PLANS, type KeyRecord, type Plan } from '@app/contracts';
 import { ExpiringMap } from '../shared/expiring-map.js';
-import { RateLimitedLog } from '../shared/rate-limited-log.js';
 import { MISS, UNAVAILABLE, hit, type CacheRead } from './cache-read.js';
 
 export interface AuthCacheSettings {

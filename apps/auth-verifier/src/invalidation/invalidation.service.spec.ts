@@ -32,6 +32,15 @@ describe('InvalidationService', () => {
     expect(changes.isRevoked('k1')).toBe(false);
   });
 
+  it('drops the record of a key whose rate limit changed, and keeps a lookup in flight from caching the old one', () => {
+    const before = changes.current();
+    sut.keyUpdated({ keyId: 'k1', keyHash: HASH, accountId: 'acc-1', chatbotId: null });
+
+    expect(cache.forgetKeyRecord).toHaveBeenCalledWith(HASH);
+    expect(changes.changedSince('key', HASH, before)).toBe(true);
+    expect(changes.isRevoked('k1')).toBe(false);
+  });
+
   it('writes a new plan and overrides older answers with it', () => {
     sut.planChanged({ accountId: 'acc-1', plan: 'free' });
 

@@ -30,7 +30,7 @@ export class InvalidationService {
   }
 
   /**
-   * Reversible changes (enable, disable, expiry, allow-list, a roll's grace end): the key is read
+   * Reversible changes (enable, disable, expiry, allow-list, rate limit, a roll's grace end): the key is read
    * again from key-management, and for a moment Redis is not believed for it (see RecentChanges).
    */
   keyUpdated(event: KeyUpdatedEvent): void {

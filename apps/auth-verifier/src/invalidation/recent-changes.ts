@@ -81,7 +81,7 @@ export class RecentChanges {
     this.touch('key', keyHash);
   }
 
-  /** Disabled or enabled, expiry or allow-list changed, or a roll set its end. */
+  /** Disabled or enabled, expiry, allow-list or rate limit changed, or a roll set its end. */
   keyUpdated(keyHash: string): void {
     this.updatedKeyHashes.set(keyHash, true);
     this.touch('key', keyHash);

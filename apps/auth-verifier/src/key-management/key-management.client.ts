@@ -1,6 +1,5 @@
-import { ApiError, type Logger, type NatsBus } from '@app/common';
+import { ApiError, type Logger, type NatsBus, RateLimitedLog } from '@app/common';
 import type { LookupAccountReply, LookupChatbotReply, LookupKeyReply, RpcMap } from '@app/contracts';
-import { RateLimitedLog } from '../shared/rate-limited-log.js';
 
 type LookupSubject = 'lookupKey' | 'lookupAccount' | 'lookupChatbot';
 

@@ -32,6 +32,7 @@ describe('VerifyHandler', () => {
       accountId: 'a',
       chatbotId: 'b',
       userId: null,
+      rateLimit: null,
     };
     verify.mockResolvedValueOnce(denied).mockResolvedValueOnce({ valid: false, code: 'invalid_api_key' });
 

@@ -12,8 +12,8 @@ const OTHER_ACCOUNT = 'acc-2';
 const CHATBOT = '0b0b0b0b-0000-4000-8000-000000000001';
 const OTHER_CHATBOT = '0b0b0b0b-0000-4000-8000-000000000002';
 
-const chatbotRecord: KeyRecord = { keyId: 'key-c', type: 'chatbot', accountId: ACCOUNT, chatbotId: CHATBOT, userId: null, endsAt: null, allowedIps: null };
-const userRecord: KeyRecord = { keyId: 'key-u', type: 'user', accountId: ACCOUNT, chatbotId: null, userId: 'user-1', endsAt: null, allowedIps: null };
+const chatbotRecord: KeyRecord = { keyId: 'key-c', type: 'chatbot', accountId: ACCOUNT, chatbotId: CHATBOT, userId: null, endsAt: null, allowedIps: null, rateLimit: { requests: 100, windowSeconds: 60 } };
+const userRecord: KeyRecord = { keyId: 'key-u', type: 'user', accountId: ACCOUNT, chatbotId: null, userId: 'user-1', endsAt: null, allowedIps: null, rateLimit: null };
 
 function deferred<T>() {
   let resolve!: (value: T) => void;
@@ -112,6 +112,7 @@ describe('VerifyService', () => {
         accountId: ACCOUNT,
         chatbotId: CHATBOT,
         userId: null,
+        rateLimit: { requests: 100, windowSeconds: 60 },
       });
       expect(cache.setKeyRecord).toHaveBeenCalledWith(hashApiKey(chatbotKey), chatbotRecord);
       expect(cache.setPlan).toHaveBeenCalledWith(ACCOUNT, 'standard');
@@ -145,7 +146,7 @@ describe('VerifyService', () => {
     });
 
     it('allows a user-level key on account routes and on its own account’s chatbots', async () => {
-      const expected = { valid: true, allowed: true, keyId: 'key-u', type: 'user', accountId: ACCOUNT, userId: 'user-1' };
+      const expected = { valid: true, allowed: true, keyId: 'key-u', type: 'user', accountId: ACCOUNT, userId: 'user-1', rateLimit: null };
 
       await expect(sut.verify({ key: userKey })).resolves.toEqual({ ...expected, chatbotId: null });
       expect(keyManagement.lookupChatbot).not.toHaveBeenCalled();

@@ -90,6 +90,7 @@ export class VerifyService {
       accountId: record.accountId,
       chatbotId,
       userId: record.type === 'user' ? record.userId : null,
+      rateLimit: record.rateLimit,
     };
     const reply =
       record.type === 'chatbot'

@@ -9,7 +9,7 @@ import { cacheHitDuration } from './auth-metrics.js';
 type Handlers = { [S in keyof EventMap]?: (event: EventMap[S]) => void };
 
 const allowed = (over: Partial<VerifyReply> = {}): VerifyReply =>
-  ({ valid: true, allowed: true, keyId: 'key-1', type: 'chatbot', accountId: 'acc-1', chatbotId: 'bot-1', userId: null, ...over }) as VerifyReply;
+  ({ valid: true, allowed: true, keyId: 'key-1', type: 'chatbot', accountId: 'acc-1', chatbotId: 'bot-1', userId: null, rateLimit: null, ...over }) as VerifyReply;
 
 function setup(cache = { maxEntries: 100, ttlMs: 30_000, negativeTtlMs: 5_000 }) {
   const handlers: Handlers = {};
@@ -81,6 +81,7 @@ describe('KeyAuthenticator', () => {
       accountId: 'acc-1',
       chatbotId: 'bot-1',
       userId: null,
+      rateLimit: null,
     });
     expect(bus.verify).toHaveBeenCalledWith({ key, chatbotId: 'bot-1' }, 50);
     now += 29_999;
@@ -89,6 +90,18 @@ describe('KeyAuthenticator', () => {
     now += 2;
     await sut.authenticate(key, 'bot-1', 'c');
     expect(bus.verify).toHaveBeenCalledTimes(2);
+  });
+
+  it('answers the rate limit a key has now once keyUpdated announced a change', async () => {
+    const { sut, bus, handlers } = setup();
+    const key = generateApiKey('chatbot');
+    bus.verify.mockResolvedValue(allowed());
+    expect((await sut.authenticate(key, 'bot-1', 'c')).rateLimit).toBeNull();
+    const rateLimit = { requests: 5, windowSeconds: 1 };
+    bus.verify.mockResolvedValue(allowed({ rateLimit } as Partial<VerifyReply>));
+    (handlers.keyUpdated as (e: unknown) => void)({ accountId: 'acc-1', keyId: 'key-1', keyHash: hashApiKey(key) });
+    expect(sut.fromCache(key, 'bot-1', 'c')).toBeUndefined();
+    expect((await sut.authenticate(key, 'bot-1', 'c')).rateLimit).toEqual(rateLimit);
   });
 
   it('times authentication from the cache: one sample per hit, none for a miss', async () => {
@@ -236,6 +249,7 @@ describe('KeyAuthenticator', () => {
     ['chatbotDeleted', { accountId: 'acc-1', chatbotId: 'bot-1' }],
     ['assignmentsChanged', { accountId: 'acc-1', userId: 'u', chatbotIds: [] }],
     ['keyRenamed', { accountId: 'acc-1', keyId: 'key-1' }],
+    ['keyUpdated', { accountId: 'acc-1', keyId: 'key-1', keyHash: 'f'.repeat(64) }],
   ] as const)('%s drops the affected entries', async (subject, event) => {
     const { sut, bus, handlers } = setup();
     const key = generateApiKey('chatbot');
@@ -379,7 +393,7 @@ describe('KeyAuthenticator', () => {
       expect(sut.fromCache(key, 'bot-1', 'c')).toBeUndefined();
       bus.verify.mockResolvedValue(allowed());
       await sut.authenticate(key, 'bot-1', 'c');
-      expect(sut.fromCache(key, 'bot-1', 'c')).toEqual({ keyId: 'key-1', type: 'chatbot', accountId: 'acc-1', chatbotId: 'bot-1', userId: null });
+      expect(sut.fromCache(key, 'bot-1', 'c')).toEqual({ keyId: 'key-1', type: 'chatbot', accountId: 'acc-1', chatbotId: 'bot-1', userId: null, rateLimit: null });
       expect(sut.fromCache(key, 'bot-2', 'c')).toBeUndefined();
 
       bus.verify.mockResolvedValue(allowed({ allowed: false, code: 'insufficient_scope' } as Partial<VerifyReply>));

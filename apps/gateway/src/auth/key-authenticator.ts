@@ -191,7 +191,7 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
       if (reply.allowList ? !reply.allowList.allows(clientAddress) : !reply.allowed) {
         throw new ApiError('ip_not_allowed', REFUSALS.ip_not_allowed);
       }
-      return { keyId: reply.keyId, type: reply.type, accountId: reply.accountId, chatbotId, userId: reply.userId };
+      return { keyId: reply.keyId, type: reply.type, accountId: reply.accountId, chatbotId, userId: reply.userId, rateLimit: reply.rateLimit };
     }
     if (reply.code === 'auth_unavailable') throw new ApiError('auth_unavailable', REFUSALS.auth_unavailable);
     return this.refuseInvalid(clientAddress);

@@ -27,7 +27,7 @@ export function subscribeToKeyEvents(
         // A key answered "unknown" a moment ago may exist now (a legacy import): forget that answer.
         keyCreated: (e) => invalidate({ keyHash: e.keyHash, keyId: e.keyId }),
         keyRenamed: (e) => invalidate({ keyId: e.keyId }),
-        // Disabled or enabled, expiry, allow-list or a roll's grace end changed: ask again.
+        // Disabled or enabled, expiry, allow-list, rate limit or a roll's grace end changed: ask again.
         keyUpdated: (e) => invalidate({ keyHash: e.keyHash, keyId: e.keyId }),
         planChanged: (e) => invalidate({ accountId: e.accountId }),
         chatbotDeleted: (e) => invalidate({ accountId: e.accountId }),

@@ -10,6 +10,7 @@ const valid = (keyId: string, accountId = 'acc'): VerifyReply => ({
   accountId,
   chatbotId: null,
   userId: 'u',
+  rateLimit: null,
 });
 const invalid: VerifyReply = { valid: false, code: 'invalid_api_key' };
 const hash = (n: number) => n.toString(16).padStart(64, '0');

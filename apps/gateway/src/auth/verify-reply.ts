@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IpAllowList, MAX_ALLOWED_IPS, type VerifyReply } from '@app/contracts';
+import { IpAllowList, MAX_ALLOWED_IPS, RateLimitSchema, type VerifyReply } from '@app/contracts';
 
 const id = z.string().min(1).max(256);
 const Verified = {
@@ -10,6 +10,8 @@ const Verified = {
   userId: id.nullable(),
   expiresAt: z.string().datetime({ offset: true }).optional(),
   allowedIps: z.array(z.string().max(100)).min(1).max(MAX_ALLOWED_IPS).optional(),
+  // A verifier older than rate limits sends none: no limit.
+  rateLimit: RateLimitSchema.nullable().default(null),
 };
 
 /** The bare `auth.verify` reply (contract section 9), checked where it enters the gateway. */

@@ -29,7 +29,7 @@ const accountChatbots = new Set(['bot-1', 'bot-2']);
 function decide(key: string, chatbotId: string | undefined): VerifyReply {
   const holder = keys.get(key);
   if (!holder) return { valid: false, code: 'invalid_api_key' };
-  const verified = { keyId: holder.keyId, type: holder.type, accountId: 'acc-1', chatbotId: chatbotId ?? null, userId: holder.userId };
+  const verified = { keyId: holder.keyId, type: holder.type, accountId: 'acc-1', chatbotId: chatbotId ?? null, userId: holder.userId, rateLimit: null };
   const inReach = holder.type === 'chatbot' ? chatbotId === holder.chatbotId : chatbotId === undefined || accountChatbots.has(chatbotId);
   return inReach ? { valid: true, allowed: true, ...verified } : { valid: true, allowed: false, code: 'insufficient_scope', ...verified };
 }
@@ -88,6 +88,8 @@ async function gatewayFor(upstreamUrl: string, extraEnv: Record<string, string> 
     GATEWAY_METRICS_PORT: '0',
     NATS_URL: env.natsUrl,
     NATS_SUBJECT_PREFIX: env.subjectPrefix,
+    REDIS_URL: env.redisUrl,
+    REDIS_KEY_PREFIX: env.redisPrefix,
     UPSTREAM_URL: upstreamUrl,
     BODY_LIMIT_BYTES: '1024',
     UPSTREAM_TIMEOUT_MS: '500',

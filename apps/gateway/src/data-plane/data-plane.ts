@@ -16,6 +16,9 @@ import { loadRoutes } from './routes-file.js';
 import { UpstreamClient, type ForwardOutcome } from './upstream-client.js';
 import { RequestMetrics, routeClassOf, type RouteClass } from './request-metrics.js';
 import { UsagePublisher } from '../usage/usage-publisher.js';
+import { KeyRateLimiter } from '../rate-limit/key-rate-limiter.js';
+import { keyRateLimited, setRateLimitHeaders } from '../rate-limit/rate-limit-headers.js';
+import { rateLimitRefusals } from '../rate-limit/rate-limit-metrics.js';
 
 const MAX_CHATBOT_ID_LENGTH = 64;
 /** The status metrics record for a request whose client left before the upstream answered (nginx's convention). */
@@ -36,6 +39,7 @@ export class DataPlane implements OnApplicationShutdown {
     @Inject(CONFIG) private readonly config: GatewayConfig,
     @Inject(KeyAuthenticator) private readonly auth: KeyAuthenticator,
     @Inject(UsagePublisher) private readonly usage: UsagePublisher,
+    @Inject(KeyRateLimiter) private readonly limiter: KeyRateLimiter,
   ) {
     this.routes = new RouteTable(loadRoutes(config.routesFile));
     this.upstream = new UpstreamClient({
@@ -80,6 +84,8 @@ export class DataPlane implements OnApplicationShutdown {
       }
       const chatbotId = this.chatbotIdOf(match, target.query, body);
       const key = this.auth.fromCache(presented, chatbotId, client, keyHash) ?? (await this.auth.authenticate(presented, chatbotId, client));
+      // A key without a limit costs this one comparison.
+      if (key.rateLimit !== null) await this.admit(reply, key);
       const status = await this.forward(request, reply, target.path + target.query, key, body);
       this.metrics.record(route, status ?? CLIENT_CLOSED, startedAt);
       return reply;
@@ -114,6 +120,21 @@ export class DataPlane implements OnApplicationShutdown {
     refuseFieldInQuery(query, field);
     await this.auth.checkCredential(presented, client, keyHash);
     return readBody(request.raw, this.config.bodyLimitBytes);
+  }
+
+  /**
+   * Counts the request against the key's own limit, decided from memory (see KeyRateLimiter).
+   * The headers go on whatever answer follows; a refused request is neither forwarded nor a use,
+   * but reported as refused in the key's usage.
+   */
+  private async admit(reply: FastifyReply, key: VerifiedKey): Promise<void> {
+    const limit = key.rateLimit!;
+    const decision = this.limiter.decide(key.keyId, limit) ?? (await this.limiter.decideAfterLoad(key.keyId, limit));
+    setRateLimitHeaders(reply.raw, decision);
+    if (decision.allowed) return;
+    rateLimitRefusals.inc();
+    this.usage.recordRefusal({ keyId: key.keyId, accountId: key.accountId, chatbotId: key.chatbotId });
+    throw keyRateLimited(decision);
   }
 
   /** The chatbot the request targets, in canonical form; null on account routes. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { clientResponseHeaders, upstreamRequestHeaders } from './forwarded-headers.js';
 
-const key = { keyId: 'k1', type: 'user' as const, accountId: 'a1', chatbotId: null, userId: null };
+const key = { keyId: 'k1', type: 'user' as const, accountId: 'a1', chatbotId: null, userId: null, rateLimit: null };
 
 describe('forwarded headers', () => {
   it('strips the credential, spoofed identity and hop-by-hop headers, and sets the verified identity', () => {

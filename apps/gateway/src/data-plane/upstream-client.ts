@@ -125,7 +125,13 @@ class Relay implements Dispatcher.DispatchHandler {
     clearTimeout(this.deadline);
     this.answered = true;
     this.takeOver();
-    this.response.writeHead(statusCode, clientResponseHeaders(headers, this.requestId));
+    const relayed = clientResponseHeaders(headers, this.requestId);
+    // A limited key's RateLimit fields are the gateway's word: the upstream's same-named ones do not replace them.
+    if (this.response.hasHeader('ratelimit')) {
+      delete relayed.ratelimit;
+      delete relayed['ratelimit-policy'];
+    }
+    this.response.writeHead(statusCode, relayed);
     this.resolve(statusCode);
   }
 

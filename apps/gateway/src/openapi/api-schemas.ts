@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { SchemaObject } from '@nestjs/swagger';
-import { AUDIT_ACTIONS, AUDIT_ACTOR_TYPES, ERROR_STATUS, KEY_STATUSES, PLANS, ROLES } from '@app/contracts';
+import { AUDIT_ACTIONS, AUDIT_ACTOR_TYPES, ERROR_STATUS, KEY_STATUSES, PLANS, RateLimitSchema, ROLES } from '@app/contracts';
 
 /**
  * JSON schemas of the management and admin APIs. Request bodies and queries come from the
@@ -23,7 +23,7 @@ const id = { type: 'string', minLength: 1, maxLength: 64 } as const;
 const KeyView: SchemaObject = {
   type: 'object',
   description: 'A key as listings show it: never the key itself nor its hash.',
-  required: ['id', 'type', 'name', 'prefix', 'chatbotId', 'createdAt', 'createdBy', 'lastUsedAt', 'status', 'enabled', 'expiresAt', 'allowedIps', 'rolledFrom'],
+  required: ['id', 'type', 'name', 'prefix', 'chatbotId', 'createdAt', 'createdBy', 'lastUsedAt', 'status', 'enabled', 'expiresAt', 'allowedIps', 'rolledFrom', 'rateLimit'],
   properties: {
     id,
     type: { type: 'string', enum: ['chatbot', 'user'] },
@@ -52,6 +52,10 @@ const KeyView: SchemaObject = {
       description: 'IPv4/IPv6 addresses and CIDRs (canonical) the key may be used from; null: any address.',
     },
     rolledFrom: { type: ['string', 'null'], description: 'The key this one replaced by a roll.' },
+    rateLimit: {
+      oneOf: [{ type: 'null' }, fromZod(RateLimitSchema)],
+      description: 'At most `requests` forwarded per `windowSeconds`, across every gateway replica; null: no limit.',
+    },
   },
 } as SchemaObject;
 
@@ -103,8 +107,12 @@ export const COMPONENT_SCHEMAS = {
         type: 'array',
         items: {
           type: 'object',
-          required: ['start', 'count'],
-          properties: { start: { ...isoTime, description: 'Start of the interval (UTC).' }, count: { type: 'integer', minimum: 0 } },
+          required: ['start', 'count', 'refused'],
+          properties: {
+            start: { ...isoTime, description: 'Start of the interval (UTC).' },
+            count: { type: 'integer', minimum: 0, description: 'Requests forwarded with the key (uses).' },
+            refused: { type: 'integer', minimum: 0, description: "Requests the key's rate limit refused (429): not uses." },
+          },
         },
       },
       total: { type: 'integer', minimum: 0, description: 'Uses in the whole window.' },

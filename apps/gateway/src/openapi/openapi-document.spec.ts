@@ -106,9 +106,23 @@ describe('the OpenAPI document', () => {
   it('describes request bodies with the schemas that validate them', () => {
     const update = (document.paths['/v1/api-keys/{keyId}'].patch!.requestBody as any).content['application/json'].schema;
     expect(update).toMatchObject({ type: 'object', additionalProperties: false });
-    expect(Object.keys(update.properties).sort()).toEqual(['allowedIps', 'enabled', 'expiresAt', 'name']);
+    expect(Object.keys(update.properties).sort()).toEqual(['allowedIps', 'enabled', 'expiresAt', 'name', 'rateLimit']);
     expect(update.properties.name).toEqual({ type: 'string', minLength: 1, maxLength: 64 });
     expect(update.required).toBeUndefined();
+    expect(update.properties.rateLimit).toEqual({
+      anyOf: [
+        {
+          type: 'object',
+          properties: {
+            requests: { type: 'integer', minimum: 1, maximum: 1_000_000 },
+            windowSeconds: { type: 'integer', minimum: 1, maximum: 86_400 },
+          },
+          required: ['requests', 'windowSeconds'],
+          additionalProperties: false,
+        },
+        { type: 'null' },
+      ],
+    });
     const roll = (document.paths['/v1/chatbots/{chatbotId}/api-keys/{keyId}/roll'].post!.requestBody as any).content['application/json'].schema;
     expect(roll.properties.gracePeriodSeconds).toMatchObject({ type: 'integer', minimum: 0, maximum: 604_800 });
     expect((document.paths['/v1/api-keys'].post!.requestBody as any).required).toBe(false);

@@ -42,6 +42,8 @@ interface OpenMessage extends KeyUse {
   minute: number;
   lastAtMs: number;
   count: number;
+  /** Requests the key's rate limit refused: not uses. */
+  refused: number;
 }
 
 interface SealedMessage {
@@ -97,20 +99,38 @@ export class UsagePublisher {
 
   /** Never awaits and never throws: the request path does not wait on NATS. */
   recordUse(use: KeyUse, atMs = Date.now()): void {
+    const message = this.openMessage(use, atMs);
+    if (!message) return this.undelivered(1, 'queue_full');
     this.recordedSinceFlush += 1;
+    // `at` is the latest use (the key's lastUsedAt); a refusal moves it only in a message without uses.
+    if (message.count === 0 || atMs > message.lastAtMs) message.lastAtMs = atMs;
+    message.count += 1;
+    // Metrics follow at the next flush (every flushIntervalMs): prom-client calls per request showed in the profile.
+    this.openUses += 1;
+  }
+
+  /**
+   * A request the key's rate limit refused: not a use, but reported in the same message (as
+   * `refused`) so that the key's usage shows when it hit its budget. Past the memory bound a
+   * refusal is not reported (gateway_rate_limit_refusals_total still counts it).
+   */
+  recordRefusal(use: KeyUse, atMs = Date.now()): void {
+    const message = this.openMessage(use, atMs);
+    if (!message) return;
+    if (message.count === 0 && atMs > message.lastAtMs) message.lastAtMs = atMs;
+    message.refused += 1;
+  }
+
+  /** The open message for this key, chatbot and minute, made if the memory bound allows. */
+  private openMessage(use: KeyUse, atMs: number): OpenMessage | undefined {
     const minute = Math.floor(atMs / 60_000);
     const coalesceKey = `${use.keyId}\u0000${use.accountId}\u0000${use.chatbotId ?? ''}\u0000${minute}`;
     const existing = this.open.get(coalesceKey);
-    if (existing) {
-      existing.count += 1;
-      existing.lastAtMs = Math.max(existing.lastAtMs, atMs);
-    } else if (this.pendingMessageCount() >= this.options.maxPendingMessages) {
-      return this.undelivered(1, 'queue_full');
-    } else {
-      this.open.set(coalesceKey, { keyId: use.keyId, accountId: use.accountId, chatbotId: use.chatbotId, minute, lastAtMs: atMs, count: 1 });
-    }
-    // Metrics follow at the next flush (every flushIntervalMs): prom-client calls per request showed in the profile.
-    this.openUses += 1;
+    if (existing) return existing;
+    if (this.pendingMessageCount() >= this.options.maxPendingMessages) return undefined;
+    const message = { keyId: use.keyId, accountId: use.accountId, chatbotId: use.chatbotId, minute, lastAtMs: atMs, count: 0, refused: 0 };
+    this.open.set(coalesceKey, message);
+    return message;
   }
 
   /**
@@ -127,7 +147,8 @@ export class UsagePublisher {
         accountId: message.accountId,
         chatbotId: message.chatbotId,
         at: new Date(message.lastAtMs).toISOString(),
-        ...(message.count > 1 ? { count: message.count } : {}),
+        // A lone use is the plain message every publisher may send; refusals name both counts.
+        ...(message.refused > 0 ? { count: message.count, refused: message.refused } : message.count > 1 ? { count: message.count } : {}),
       };
       this.queued.push({ msgId: `${this.instanceId}-${this.nextId++}`, payload: JSON.stringify(event), count: message.count });
       this.queuedUses += message.count;

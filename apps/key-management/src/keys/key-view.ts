@@ -1,4 +1,4 @@
-import type { KeyStatus, KeyView } from '@app/contracts';
+import type { KeyStatus, KeyView, RateLimit } from '@app/contracts';
 import type { ApiKeyEntity } from '../database/entities/index.js';
 
 /**
@@ -37,5 +37,16 @@ export function toKeyView(key: ApiKeyEntity, now = new Date()): KeyView {
     expiresAt: endOf(key)?.toISOString() ?? null,
     allowedIps: key.allowedIps,
     rolledFrom: key.rolledFrom,
+    rateLimit: rateLimitOf(key),
   };
+}
+
+export function rateLimitOf(key: Pick<ApiKeyEntity, 'rateLimitRequests' | 'rateLimitWindowSeconds'>): RateLimit | null {
+  if (key.rateLimitRequests === null || key.rateLimitWindowSeconds === null) return null;
+  return { requests: key.rateLimitRequests, windowSeconds: key.rateLimitWindowSeconds };
+}
+
+/** The columns that hold a rate limit (both null: none). */
+export function rateLimitColumns(rateLimit: RateLimit | null): Pick<ApiKeyEntity, 'rateLimitRequests' | 'rateLimitWindowSeconds'> {
+  return { rateLimitRequests: rateLimit?.requests ?? null, rateLimitWindowSeconds: rateLimit?.windowSeconds ?? null };
 }

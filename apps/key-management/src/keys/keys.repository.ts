@@ -5,6 +5,8 @@ import { ApiKeyEntity, type ApiKeyType } from '../database/entities/api-key.enti
 import type { Tx } from '../database/transactions.js';
 import { isUniqueViolation } from '../database/unique-violation.js';
 import { isUuid } from '../database/uuid.js';
+import type { RateLimit } from '@app/contracts';
+import { rateLimitColumns } from './key-view.js';
 
 /** A stored key with this hash exists already (active or revoked). */
 export class DuplicateKeyHashError extends Error {}
@@ -25,10 +27,14 @@ export interface NewApiKey {
   expiresAt?: Date | null;
   allowedIps?: string[] | null;
   rolledFrom?: string | null;
+  /** Absent or null: no limit. */
+  rateLimit?: RateLimit | null;
 }
 
-/** What a PATCH may change on a key. */
-export type KeyChanges = Partial<Pick<ApiKeyEntity, 'name' | 'expiresAt' | 'enabled' | 'allowedIps'>>;
+/** What a PATCH may change on a key (a rate limit as its two columns, both set or both null). */
+export type KeyChanges = Partial<
+  Pick<ApiKeyEntity, 'name' | 'expiresAt' | 'enabled' | 'allowedIps' | 'rateLimitRequests' | 'rateLimitWindowSeconds'>
+>;
 
 export interface RevokedKey {
   id: string;
@@ -65,7 +71,10 @@ export class KeysRepository {
   async insert(tx: Tx, key: NewApiKey): Promise<ApiKeyEntity> {
     const keys = tx.getRepository(ApiKeyEntity);
     try {
-      return await keys.save(keys.create({ expiresAt: null, allowedIps: null, rolledFrom: null, ...key, enabled: true, revokedAt: null }));
+      const { rateLimit, ...fields } = key;
+      return await keys.save(
+        keys.create({ expiresAt: null, allowedIps: null, rolledFrom: null, ...fields, ...rateLimitColumns(rateLimit ?? null), enabled: true, revokedAt: null }),
+      );
     } catch (error) {
       if (isUniqueViolation(error, 'api_keys_key_hash_key')) throw new DuplicateKeyHashError();
       throw error;

@@ -29,6 +29,8 @@ function storedKey(overrides: Partial<ApiKeyEntity> = {}): ApiKeyEntity {
     enabled: true,
     allowedIps: null,
     rolledFrom: null,
+    rateLimitRequests: null,
+    rateLimitWindowSeconds: null,
     ...overrides,
   };
 }
@@ -173,10 +175,39 @@ describe(KeysService.name, () => {
   });
 
   it('renames an active key and announces it', async () => {
-    const view = await sut.rename({ actor: { userId: 'u-owner' }, chatbotId: 'cb-1', keyId: 'key-1', name: 'Make' });
-    expect(keys.rename).toHaveBeenCalledWith(TX, 'key-1', 'Make');
-    expect(view.name).toBe('Make');
-    expect(events.publish).toHaveBeenCalledWith('keyRenamed', { keyId: 'key-1', accountId: 'acc-1' });
+    const view = await sut.update({ actor: { userId: 'u-owner' }, chatbotId: 'cb-1', keyId: 'key-1', name: 'Make' });
+    expect(keys.update).toHaveBeenCalledWith(TX, 'key-1', { name: 'Make' });
+    expect(view).toMatchObject({ name: 'Make', rateLimit: null });
+    expect(events.publish.mock.calls).toEqual([['keyRenamed', { keyId: 'key-1', accountId: 'acc-1' }]]);
+  });
+
+  it('sets a rate limit and announces it with the key hash, so that every gateway drops what it cached', async () => {
+    const rateLimit = { requests: 100, windowSeconds: 60 };
+    const view = await sut.update({ actor: { userId: 'u-owner' }, chatbotId: 'cb-1', keyId: 'key-1', rateLimit });
+    expect(keys.update).toHaveBeenCalledWith(TX, 'key-1', { rateLimitRequests: 100, rateLimitWindowSeconds: 60 });
+    expect(view).toMatchObject({ name: 'Zapier', rateLimit });
+    expect(events.publish.mock.calls).toEqual([['keyUpdated', { keyId: 'key-1', keyHash: HASH, accountId: 'acc-1', chatbotId: 'cb-1' }]]);
+    expect(audit.record).toHaveBeenCalledWith(
+      TX,
+      expect.objectContaining({ action: 'key.updated', details: { rateLimit: { old: null, new: rateLimit } } }),
+    );
+  });
+
+  it('clears a rate limit with null; an unchanged limit announces nothing', async () => {
+    keys.lockActive.mockResolvedValueOnce(storedKey({ rateLimitRequests: 5, rateLimitWindowSeconds: 1 }));
+    const cleared = await sut.update({ actor: { userId: 'u-owner' }, chatbotId: 'cb-1', keyId: 'key-1', rateLimit: null });
+    expect(cleared.rateLimit).toBeNull();
+    expect(events.publish).toHaveBeenCalledWith('keyUpdated', expect.objectContaining({ keyId: 'key-1' }));
+    events.publish.mockClear();
+    keys.lockActive.mockResolvedValueOnce(storedKey({ rateLimitRequests: 5, rateLimitWindowSeconds: 1 }));
+    await sut.update({ actor: { userId: 'u-owner' }, chatbotId: 'cb-1', keyId: 'key-1', rateLimit: { requests: 5, windowSeconds: 1 } });
+    expect(events.publish).not.toHaveBeenCalled();
+  });
+
+  it('creates a key with its rate limit', async () => {
+    const rateLimit = { requests: 10, windowSeconds: 1 };
+    await sut.create({ actor: { userId: 'u-owner' }, chatbotId: 'cb-1', name: 'Zapier', keyHash: HASH, prefix: 'cbk_12345678', rateLimit });
+    expect(keys.insert).toHaveBeenCalledWith(TX, expect.objectContaining({ rateLimit }));
   });
 
   it('gets only a key active in scope', async () => {
@@ -235,15 +266,24 @@ describe(KeysService.name, () => {
     const roll = (gracePeriodSeconds: number, keyId = 'key-1') =>
       sut.roll({ actor: { userId: 'u-owner' }, chatbotId: 'cb-1', keyId, gracePeriodSeconds, keyHash: NEW_HASH, prefix: 'cbk_newnewne' });
 
-    it('makes a successor that inherits name, expiry and allow-list, without counting toward the limit', async () => {
+    it('makes a successor that inherits name, expiry, allow-list and rate limit, without counting toward the limit', async () => {
       const expiresAt = new Date(Date.now() + 3_600_000);
-      keys.lockActive.mockResolvedValueOnce(storedKey({ expiresAt, allowedIps: ['10.0.0.0/8'] }));
+      keys.lockActive.mockResolvedValueOnce(storedKey({ expiresAt, allowedIps: ['10.0.0.0/8'], rateLimitRequests: 7, rateLimitWindowSeconds: 2 }));
       activeKeys = KEY_LIMIT_PER_CHATBOT + 5;
       const view = await roll(60);
       expect(keys.countActiveForChatbot).not.toHaveBeenCalled();
       expect(keys.insert).toHaveBeenCalledWith(
         TX,
-        expect.objectContaining({ name: 'Zapier', expiresAt, allowedIps: ['10.0.0.0/8'], rolledFrom: 'key-1', keyHash: NEW_HASH, chatbotId: 'cb-1', type: 'chatbot' }),
+        expect.objectContaining({
+          name: 'Zapier',
+          expiresAt,
+          allowedIps: ['10.0.0.0/8'],
+          rateLimit: { requests: 7, windowSeconds: 2 },
+          rolledFrom: 'key-1',
+          keyHash: NEW_HASH,
+          chatbotId: 'cb-1',
+          type: 'chatbot',
+        }),
       );
       expect(view).toMatchObject({ id: 'key-new', rolledFrom: 'key-1' });
       const [, , cutOff] = keys.revoke.mock.calls[0] as [unknown, string, Date];

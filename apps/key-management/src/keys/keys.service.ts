@@ -6,6 +6,7 @@ import {
   type KeyRef,
   type KeyView,
   type ListKeys,
+  type RateLimit,
   type RenameKey,
   type RollKey,
   type UpdateKey,
@@ -21,7 +22,7 @@ import { Transactions, type Tx } from '../database/transactions.js';
 import { EventPublisher } from '../events/event-publisher.js';
 import { keysRevoked } from '../events/event-metrics.js';
 import { DuplicateKeyHashError, KeysRepository, type KeyChanges, type KeyScope, type NewApiKey } from './keys.repository.js';
-import { endOf, toKeyView } from './key-view.js';
+import { endOf, rateLimitColumns, rateLimitOf, toKeyView } from './key-view.js';
 
 export const KEY_LIMIT_PER_CHATBOT = 10;
 
@@ -52,6 +53,7 @@ export class KeysService {
       legacy: false,
       expiresAt: request.expiresAt === undefined ? null : futureInstant(request.expiresAt, new Date()),
       allowedIps: request.allowedIps ?? null,
+      rateLimit: request.rateLimit ?? null,
     };
     const recordCreation = (tx: Tx, key: ApiKeyEntity) =>
       this.audit.record(tx, {
@@ -105,9 +107,9 @@ export class KeysService {
   }
 
   /**
-   * Changes what a PATCH names; null clears the expiry or the allow-list. Anything beyond the
-   * name is announced as an update: every gateway and verifier drops the key from its caches and
-   * reads it again from the database.
+   * Changes what a PATCH names; null clears the expiry, the allow-list or the rate limit. Anything
+   * beyond the name is announced as an update: every gateway and verifier drops the key from its
+   * caches and reads it again from the database (a new rate limit applies within a second).
    */
   async update(request: UpdateKey): Promise<KeyView> {
     const changes: KeyChanges = {};
@@ -115,9 +117,10 @@ export class KeysService {
     if (request.expiresAt !== undefined) changes.expiresAt = request.expiresAt === null ? null : futureInstant(request.expiresAt, new Date());
     if (request.enabled !== undefined) changes.enabled = request.enabled;
     if (request.allowedIps !== undefined) changes.allowedIps = request.allowedIps;
-    if (!Object.keys(changes).length) throw new ApiError('invalid_request', 'give at least one of name, expiresAt, enabled, allowedIps');
+    if (request.rateLimit !== undefined) Object.assign(changes, rateLimitColumns(request.rateLimit));
+    if (!Object.keys(changes).length) throw new ApiError('invalid_request', 'give at least one of name, expiresAt, enabled, allowedIps, rateLimit');
     const { actor, scope } = await this.callerAndScope(request);
-    const key = await this.transactions.run(async (tx) => {
+    const { key, rereadNeeded } = await this.transactions.run(async (tx) => {
       const key = await this.keys.lockActive(tx, request.keyId, scope);
       if (!key) throw keyNotFound();
       await this.keys.update(tx, key.id, changes);
@@ -127,15 +130,19 @@ export class KeysService {
       }
       const updated = updatedFields(key, changes);
       if (Object.keys(updated).length) await this.audit.record(tx, { ...event, action: 'key.updated', details: updated });
-      return { ...key, ...changes };
+      // A rate limit set to the one the key has changes no verify answer: no cache need drop it.
+      const rereadNeeded =
+        Object.keys(changes).some((field) => !['name', 'rateLimitRequests', 'rateLimitWindowSeconds'].includes(field)) ||
+        (changes.rateLimitRequests !== undefined && !sameRateLimit(rateLimitOf(key), rateLimitAfter(key, changes)));
+      return { key: { ...key, ...changes }, rereadNeeded };
     });
     if (changes.name !== undefined) this.events.publish('keyRenamed', { keyId: key.id, accountId: key.accountId });
-    if (Object.keys(changes).some((field) => field !== 'name')) this.announceUpdate(key);
+    if (rereadNeeded) this.announceUpdate(key);
     return toKeyView(key);
   }
 
   /**
-   * Replaces a key with a new one that takes over its name, expiry and allow-list; the old key
+   * Replaces a key with a new one that takes over its name, expiry, allow-list and rate limit; the old key
    * keeps working for the grace period (never past its own expiry; 0 revokes it at once).
    * Not bound by the 10-key limit: the old key leaves it when its grace ends.
    *
@@ -172,7 +179,7 @@ export class KeysService {
           expiresAt: old.expiresAt,
           allowedIps: old.allowedIps,
           rolledFrom: old.id,
-          // A per-key rate limit, when keys carry one, is inherited here as well.
+          rateLimit: rateLimitOf(old),
         });
         const graceEnd = new Date(now.getTime() + request.gracePeriodSeconds * 1000);
         const cutOff = end !== null && end < graceEnd ? end : graceEnd;
@@ -317,6 +324,15 @@ function futureInstant(iso: string, now: Date): Date {
   return instant;
 }
 
+function sameRateLimit(a: RateLimit | null, b: RateLimit | null): boolean {
+  return a?.requests === b?.requests && a?.windowSeconds === b?.windowSeconds;
+}
+
+/** The rate limit a key has once `changes` apply. */
+function rateLimitAfter(key: ApiKeyEntity, changes: KeyChanges): RateLimit | null {
+  return rateLimitOf({ ...key, ...changes });
+}
+
 function keyNotFound(): ApiError {
   return new ApiError('key_not_found', 'no such key');
 }
@@ -332,5 +348,6 @@ function updatedFields(key: ApiKeyEntity, changes: KeyChanges): Record<string, {
   if (changes.expiresAt !== undefined) details.expiresAt = { old: key.expiresAt?.toISOString() ?? null, new: changes.expiresAt?.toISOString() ?? null };
   if (changes.enabled !== undefined) details.enabled = { old: key.enabled, new: changes.enabled };
   if (changes.allowedIps !== undefined) details.allowedIps = { old: key.allowedIps, new: changes.allowedIps };
+  if (changes.rateLimitRequests !== undefined) details.rateLimit = { old: rateLimitOf(key), new: rateLimitAfter(key, changes) };
   return details;
 }

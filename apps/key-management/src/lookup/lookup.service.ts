@@ -3,7 +3,7 @@ import type { LookupAccountReply, LookupChatbotReply, LookupKeyReply } from '@ap
 import { AccountsRepository } from '../accounts/accounts.repository.js';
 import { ChatbotsRepository } from '../chatbots/chatbots.repository.js';
 import { KeysRepository } from '../keys/keys.repository.js';
-import { endOf } from '../keys/key-view.js';
+import { endOf, rateLimitOf } from '../keys/key-view.js';
 
 /**
  * What the auth-verifier asks on a cache miss. Unknown, revoked, disabled and past-its-end keys
@@ -30,6 +30,7 @@ export class LookupService {
       userId: key.type === 'user' ? key.userId : null,
       endsAt: end?.getTime() ?? null,
       allowedIps: key.allowedIps,
+      rateLimit: rateLimitOf(key),
     };
   }
 

@@ -29,7 +29,7 @@ describe('usage-tracker schema', () => {
     try {
       const before = (await tablesBySchema(dataSource)).filter((table) => table.schema !== USAGE_SCHEMA);
 
-      expect(await migrateUsageTracker(db.url)).toEqual(['UsageSchema1767225700000', 'LastUsedInMinutes1767225800000']);
+      expect(await migrateUsageTracker(db.url)).toEqual(['UsageSchema1767225700000', 'LastUsedInMinutes1767225800000', 'RefusedRequests1796140900000']);
       expect(await migrateUsageTracker(db.url)).toEqual([]);
 
       const tables = await tablesBySchema(dataSource);
@@ -56,7 +56,7 @@ describe('usage-tracker schema', () => {
       for (let step = 0; step < USAGE_TRACKER_MIGRATIONS.length; step++) await dataSource.undoLastMigration({ transaction: 'all' });
       const left = (await tablesBySchema(dataSource)).filter((table) => table.schema === USAGE_SCHEMA).map((table) => table.name);
       expect(left).toEqual(['schema_migrations']);
-      expect(await migrateUsageTracker(db.url)).toEqual(['UsageSchema1767225700000', 'LastUsedInMinutes1767225800000']);
+      expect(await migrateUsageTracker(db.url)).toEqual(['UsageSchema1767225700000', 'LastUsedInMinutes1767225800000', 'RefusedRequests1796140900000']);
     } finally {
       await dataSource.destroy();
     }
@@ -67,12 +67,13 @@ describe('usage-tracker schema', () => {
     try {
       await migrateUsageTracker(db.url);
       await dataSource.undoLastMigration({ transaction: 'all' });
+      await dataSource.undoLastMigration({ transaction: 'all' });
       await dataSource.query(`INSERT INTO "usage"."key_usage_minutes" ("key_id", "minute", "count") VALUES
         ('k1', '2026-03-01T10:14:00Z', 4), ('k1', '2026-03-01T10:15:00Z', 2), ('k2', '2026-03-01T09:00:00Z', 1)`);
       await dataSource.query(`INSERT INTO "usage"."key_last_used" ("key_id", "last_used_at") VALUES
         ('k1', '2026-03-01T10:15:42.123Z'), ('k2', '2026-03-01T09:00:07.5Z')`);
 
-      expect(await migrateUsageTracker(db.url)).toEqual(['LastUsedInMinutes1767225800000']);
+      expect(await migrateUsageTracker(db.url)).toEqual(['LastUsedInMinutes1767225800000', 'RefusedRequests1796140900000']);
       const rows = (await dataSource.query(
         `SELECT "key_id", "minute", "count"::int AS count, "last_used_at" FROM "usage"."key_usage_minutes" ORDER BY 1, 2`,
       )) as { key_id: string; minute: Date; count: number; last_used_at: Date }[];
@@ -82,6 +83,7 @@ describe('usage-tracker schema', () => {
         ['k2', 1, '2026-03-01T09:00:07.500Z'],
       ]);
 
+      await dataSource.undoLastMigration({ transaction: 'all' });
       await dataSource.undoLastMigration({ transaction: 'all' });
       const lastUsed = (await dataSource.query(`SELECT "key_id", "last_used_at" FROM "usage"."key_last_used" ORDER BY 1`)) as {
         key_id: string;
@@ -93,6 +95,22 @@ describe('usage-tracker schema', () => {
       ]);
       await dataSource.query(`DELETE FROM "usage"."key_usage_minutes"`);
       await migrateUsageTracker(db.url);
+    } finally {
+      await dataSource.destroy();
+    }
+  });
+
+  it('counts refusals beside uses; going back drops the minutes that hold refusals only', async () => {
+    const dataSource = await new DataSource(usageTrackerDataSourceOptions(db.url, 1)).initialize();
+    try {
+      await migrateUsageTracker(db.url);
+      await dataSource.query(`INSERT INTO "usage"."key_usage_minutes" ("key_id", "minute", "count", "refused", "last_used_at") VALUES
+        ('k1', '2026-03-01T10:14:00Z', 4, 2, '2026-03-01T10:14:30Z'), ('k1', '2026-03-01T10:15:00Z', 0, 9, NULL)`);
+      await dataSource.undoLastMigration({ transaction: 'all' });
+      const rows = (await dataSource.query(`SELECT "key_id", "count"::int AS count FROM "usage"."key_usage_minutes"`)) as unknown[];
+      expect(rows).toEqual([{ key_id: 'k1', count: 4 }]);
+      await dataSource.query(`DELETE FROM "usage"."key_usage_minutes"`);
+      expect(await migrateUsageTracker(db.url)).toEqual(['RefusedRequests1796140900000']);
     } finally {
       await dataSource.destroy();
     }

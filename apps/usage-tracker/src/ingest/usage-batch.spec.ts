@@ -7,12 +7,17 @@ const event = (overrides: Record<string, unknown> = {}) =>
 describe('parseUse', () => {
   it('accepts a contract event and counts one use by default', () => {
     const sut = parseUse(7, event());
-    expect(sut).toEqual({ ok: true, use: { seq: 7, keyId: 'k1', atMs: Date.parse('2026-03-01T10:15:42.123Z'), count: 1 } });
+    expect(sut).toEqual({ ok: true, use: { seq: 7, keyId: 'k1', atMs: Date.parse('2026-03-01T10:15:42.123Z'), count: 1, refused: 0 } });
   });
 
   it('takes the count of a coalesced event and a time with an offset', () => {
     const sut = parseUse(8, event({ count: 25, at: '2026-03-01T12:00:00+02:00', chatbotId: null }));
-    expect(sut).toEqual({ ok: true, use: { seq: 8, keyId: 'k1', atMs: Date.parse('2026-03-01T10:00:00Z'), count: 25 } });
+    expect(sut).toEqual({ ok: true, use: { seq: 8, keyId: 'k1', atMs: Date.parse('2026-03-01T10:00:00Z'), count: 25, refused: 0 } });
+  });
+
+  it('takes requests refused by the rate limit, with or without uses beside them', () => {
+    expect(parseUse(9, event({ count: 0, refused: 4 }))).toMatchObject({ ok: true, use: { count: 0, refused: 4 } });
+    expect(parseUse(10, event({ count: 3, refused: 2 }))).toMatchObject({ ok: true, use: { count: 3, refused: 2 } });
   });
 
   it.each([
@@ -20,7 +25,9 @@ describe('parseUse', () => {
     ['a missing keyId', event({ keyId: undefined })],
     ['an empty keyId', event({ keyId: '' })],
     ['a time without offset', event({ at: '2026-03-01T10:15:42' })],
-    ['a zero count', event({ count: 0 })],
+    ['a zero count without refusals', event({ count: 0 })],
+    ['a zero refused', event({ count: 0, refused: 0 })],
+    ['a negative refused', event({ refused: -1 })],
     ['a fractional count', event({ count: 1.5 })],
     ['a JSON array', '[]'],
   ])('rejects %s with a description instead of throwing', (_case, body) => {
@@ -31,7 +38,7 @@ describe('parseUse', () => {
 });
 
 describe('aggregateUses', () => {
-  const use = (seq: number, keyId: string, at: string, count = 1): UseRecord => ({ seq, keyId, atMs: Date.parse(at), count });
+  const use = (seq: number, keyId: string, at: string, count = 1, refused = 0): UseRecord => ({ seq, keyId, atMs: Date.parse(at), count, refused });
 
   it('sums per key and UTC minute, and keeps each minute’s latest use', () => {
     const sut = aggregateUses([
@@ -43,12 +50,25 @@ describe('aggregateUses', () => {
     ]);
 
     expect(sut.buckets).toEqual([
-      { keyId: 'ka', minuteMs: Date.parse('2026-03-01T10:14:00Z'), count: 1, lastMs: Date.parse('2026-03-01T10:14:30.000Z') },
-      { keyId: 'ka', minuteMs: Date.parse('2026-03-01T10:15:00Z'), count: 3, lastMs: Date.parse('2026-03-01T10:15:00.000Z') },
-      { keyId: 'kb', minuteMs: Date.parse('2026-03-01T10:15:00Z'), count: 2, lastMs: Date.parse('2026-03-01T10:15:59.999Z') },
-      { keyId: 'kb', minuteMs: Date.parse('2026-03-01T10:16:00Z'), count: 2, lastMs: Date.parse('2026-03-01T10:16:00.000Z') },
+      { keyId: 'ka', minuteMs: Date.parse('2026-03-01T10:14:00Z'), count: 1, refused: 0, lastMs: Date.parse('2026-03-01T10:14:30.000Z') },
+      { keyId: 'ka', minuteMs: Date.parse('2026-03-01T10:15:00Z'), count: 3, refused: 0, lastMs: Date.parse('2026-03-01T10:15:00.000Z') },
+      { keyId: 'kb', minuteMs: Date.parse('2026-03-01T10:15:00Z'), count: 2, refused: 0, lastMs: Date.parse('2026-03-01T10:15:59.999Z') },
+      { keyId: 'kb', minuteMs: Date.parse('2026-03-01T10:16:00Z'), count: 2, refused: 0, lastMs: Date.parse('2026-03-01T10:16:00.000Z') },
     ]);
     expect(sut.uses).toBe(8);
+  });
+
+  it('sums refusals beside uses; a refusal is no use, so it never moves the last use', () => {
+    const sut = aggregateUses([
+      use(1, 'k', '2026-03-01T10:15:10.000Z', 2),
+      use(2, 'k', '2026-03-01T10:15:50.000Z', 0, 5),
+      use(3, 'k', '2026-03-01T10:16:10.000Z', 0, 1),
+    ]);
+    expect(sut.buckets).toEqual([
+      { keyId: 'k', minuteMs: Date.parse('2026-03-01T10:15:00Z'), count: 2, refused: 5, lastMs: Date.parse('2026-03-01T10:15:10.000Z') },
+      { keyId: 'k', minuteMs: Date.parse('2026-03-01T10:16:00Z'), count: 0, refused: 1, lastMs: null },
+    ]);
+    expect(sut.uses).toBe(2);
   });
 
   it('is empty for no uses', () => {
@@ -58,14 +78,14 @@ describe('aggregateUses', () => {
 
 describe('uniqueBySeq', () => {
   it('keeps one copy of a message redelivered into the same batch', () => {
-    const first = { seq: 5, keyId: 'k', atMs: 1, count: 1 };
-    const sut = uniqueBySeq([first, { seq: 3, keyId: 'k', atMs: 1, count: 1 }, { ...first }]);
+    const first = { seq: 5, keyId: 'k', atMs: 1, count: 1, refused: 0 };
+    const sut = uniqueBySeq([first, { seq: 3, keyId: 'k', atMs: 1, count: 1, refused: 0 }, { ...first }]);
     expect(sut.map((use) => use.seq)).toEqual([3, 5]);
   });
 });
 
 describe('toRuns and notCovered', () => {
-  const use = (seq: number): UseRecord => ({ seq, keyId: 'k', atMs: 0, count: 1 });
+  const use = (seq: number): UseRecord => ({ seq, keyId: 'k', atMs: 0, count: 1, refused: 0 });
 
   it('compresses sorted sequences into contiguous runs', () => {
     expect(toRuns([3, 4, 5, 9, 11, 12])).toEqual([

@@ -9,6 +9,8 @@ export interface UseRecord {
   keyId: string;
   atMs: number;
   count: number;
+  /** Requests the key's rate limit refused (not uses). */
+  refused: number;
 }
 
 export type ParsedUse = { ok: true; use: UseRecord } | { ok: false; problem: string };
@@ -25,15 +27,16 @@ export function parseUse(seq: number, body: string): ParsedUse {
   if (!parsed.success) return { ok: false, problem: describeIssues(parsed.error.issues) };
   const atMs = Date.parse(parsed.data.at);
   if (!Number.isFinite(atMs)) return { ok: false, problem: 'at: not a time' };
-  return { ok: true, use: { seq, keyId: parsed.data.keyId, atMs, count: parsed.data.count ?? 1 } };
+  return { ok: true, use: { seq, keyId: parsed.data.keyId, atMs, count: parsed.data.count ?? 1, refused: parsed.data.refused ?? 0 } };
 }
 
 export interface MinuteBucket {
   keyId: string;
   minuteMs: number;
   count: number;
-  /** The latest use counted in this bucket. */
-  lastMs: number;
+  refused: number;
+  /** The latest use counted in this bucket; null when it holds refusals only. */
+  lastMs: number | null;
 }
 
 export interface Aggregate {
@@ -52,10 +55,12 @@ export function aggregateUses(uses: readonly UseRecord[]): Aggregate {
     const minuteMs = Math.floor(use.atMs / MINUTE_MS) * MINUTE_MS;
     const bucketKey = `${use.keyId}\u0000${minuteMs}`;
     const bucket = buckets.get(bucketKey);
-    if (!bucket) buckets.set(bucketKey, { keyId: use.keyId, minuteMs, count: use.count, lastMs: use.atMs });
+    const usedAt = use.count > 0 ? use.atMs : null;
+    if (!bucket) buckets.set(bucketKey, { keyId: use.keyId, minuteMs, count: use.count, refused: use.refused, lastMs: usedAt });
     else {
       bucket.count += use.count;
-      if (use.atMs > bucket.lastMs) bucket.lastMs = use.atMs;
+      bucket.refused += use.refused;
+      if (usedAt !== null && (bucket.lastMs === null || usedAt > bucket.lastMs)) bucket.lastMs = usedAt;
     }
     total += use.count;
   }

@@ -96,11 +96,14 @@ export class UsageIngestRepository {
            INSERT INTO "usage"."applied_ranges" ("stream", "first_seq", "last_seq")
            SELECT $1, * FROM unnest($2::bigint[], $3::bigint[])
          )
-         INSERT INTO "usage"."key_usage_minutes" ("key_id", "minute", "count", "last_used_at")
-         SELECT b."keyId", to_timestamp(b."minuteMs" / 1000), b."count", to_timestamp(b."lastMs" / 1000)
-           FROM json_to_recordset($4::json) AS b ("keyId" varchar, "minuteMs" float8, "count" bigint, "lastMs" float8)
+         INSERT INTO "usage"."key_usage_minutes" ("key_id", "minute", "count", "refused", "last_used_at")
+         SELECT b."keyId", to_timestamp(b."minuteMs" / 1000), b."count", b."refused", to_timestamp(b."lastMs" / 1000)
+           FROM json_to_recordset($4::json)
+             AS b ("keyId" varchar, "minuteMs" float8, "count" bigint, "refused" bigint, "lastMs" float8)
          ON CONFLICT ("key_id", "minute") DO UPDATE
            SET "count" = "key_usage_minutes"."count" + EXCLUDED."count",
+               "refused" = "key_usage_minutes"."refused" + EXCLUDED."refused",
+               -- GREATEST skips nulls: a bucket of refusals only leaves the last use as it was.
                "last_used_at" = GREATEST("key_usage_minutes"."last_used_at", EXCLUDED."last_used_at")`,
         [stream, runs.map((run) => run.first), runs.map((run) => run.last), JSON.stringify(buckets)],
       );

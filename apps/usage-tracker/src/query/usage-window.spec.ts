@@ -72,11 +72,11 @@ describe('resolveUsageWindow', () => {
 describe('densePoints', () => {
   it('fills every interval, with zeros where nothing was used', () => {
     const window = resolveUsageWindow({ from: '2026-03-01T10:00:00Z', to: '2026-03-01T13:00:00Z', interval: 'hour' }, now);
-    const sut = densePoints(window, new Map([[1, 4]]));
+    const sut = densePoints(window, new Map([[1, { count: 4, refused: 2 }]]));
     expect(sut).toEqual([
-      { start: '2026-03-01T10:00:00.000Z', count: 0 },
-      { start: '2026-03-01T11:00:00.000Z', count: 4 },
-      { start: '2026-03-01T12:00:00.000Z', count: 0 },
+      { start: '2026-03-01T10:00:00.000Z', count: 0, refused: 0 },
+      { start: '2026-03-01T11:00:00.000Z', count: 4, refused: 2 },
+      { start: '2026-03-01T12:00:00.000Z', count: 0, refused: 0 },
     ]);
   });
 });

@@ -1,4 +1,4 @@
-import { MAX_USAGE_POINTS, type UsageInterval, type UsageQuery } from '@app/contracts';
+import { MAX_USAGE_POINTS, type UsageInterval, type UsagePoint, type UsageQuery } from '@app/contracts';
 import { ApiError } from '@app/common';
 
 export const INTERVAL_MS: Record<UsageInterval, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
@@ -43,10 +43,21 @@ function instant(value: string, field: string): number {
 }
 
 /** One point per interval, zeros included; `counts` maps a point index to its uses. */
-export function densePoints(window: UsageWindow, counts: ReadonlyMap<number, number>): { start: string; count: number }[] {
-  const data: { start: string; count: number }[] = [];
+/** What one point of a series counts: uses, and requests the key's rate limit refused. */
+export interface PointCounts {
+  count: number;
+  refused: number;
+}
+
+export function densePoints(window: UsageWindow, counts: ReadonlyMap<number, PointCounts>): UsagePoint[] {
+  const data: UsagePoint[] = [];
   for (let index = 0; index < window.points; index++) {
-    data.push({ start: new Date(window.startMs + index * window.intervalMs).toISOString(), count: counts.get(index) ?? 0 });
+    const point = counts.get(index);
+    data.push({
+      start: new Date(window.startMs + index * window.intervalMs).toISOString(),
+      count: point?.count ?? 0,
+      refused: point?.refused ?? 0,
+    });
   }
   return data;
 }

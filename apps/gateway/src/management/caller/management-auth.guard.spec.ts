@@ -12,7 +12,7 @@ const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base
 const SSO_TOKEN = `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64({ sub: 'idp|42' })}.c2lnbmF0dXJl`;
 
 function userKey(overrides: Partial<VerifiedKey> = {}): VerifiedKey {
-  return { keyId: 'key-1', type: 'user', accountId: 'acct-1', chatbotId: null, userId: 'user-1', ...overrides };
+  return { keyId: 'key-1', type: 'user', accountId: 'acct-1', chatbotId: null, userId: 'user-1', rateLimit: null, ...overrides };
 }
 
 function setup(credential: string | null, verified: () => Promise<VerifiedKey> = async () => userKey()) {

@@ -61,6 +61,31 @@ describe('management bodies through ZodPipe', () => {
     }
   });
 
+  it('takes a rate limit of 1–1,000,000 requests per 1–86,400 seconds on creation and change; null clears it', () => {
+    const limit = { requests: 100, windowSeconds: 60 };
+    expect(create.transform({ rateLimit: limit })).toEqual({ rateLimit: limit });
+    expect(rename.transform({ rateLimit: limit })).toEqual({ rateLimit: limit });
+    expect(rename.transform({ rateLimit: null })).toEqual({ rateLimit: null });
+    expect(rename.transform({ rateLimit: { requests: 1_000_000, windowSeconds: 86_400 } })).toBeDefined();
+    for (const rateLimit of [
+      { requests: 0, windowSeconds: 60 },
+      { requests: 1_000_001, windowSeconds: 60 },
+      { requests: 10, windowSeconds: 0 },
+      { requests: 10, windowSeconds: 86_401 },
+      { requests: 1.5, windowSeconds: 60 },
+      { requests: '10', windowSeconds: 60 },
+      { requests: 10 },
+      { requests: 10, windowSeconds: 60, burst: 5 },
+      [10, 60],
+      'unlimited',
+    ]) {
+      const refused = rejection(() => rename.transform({ rateLimit }));
+      expect(refused).toMatchObject({ code: 'invalid_request', status: 400 });
+      expect(refused.message).toContain('rateLimit');
+      expect(rejection(() => create.transform({ rateLimit })).code).toBe('invalid_request');
+    }
+  });
+
   it('defaults ?limit to 50 and holds it within 1–200', () => {
     const query = new ZodPipe(ListChatbotsQuerySchema);
     expect(query.transform({})).toEqual({ limit: 50 });

@@ -21,6 +21,7 @@ function keyView(overrides: Partial<KeyView> = {}): KeyView {
     expiresAt: null,
     allowedIps: null,
     rolledFrom: null,
+    rateLimit: null,
     ...overrides,
   };
 }
@@ -84,20 +85,20 @@ describe('ManagementKeysService', () => {
     await expect(sut.create(actor, origin, 'bot-1', undefined)).rejects.toMatchObject({ code: 'key_limit_reached' });
   });
 
-  it('lists, renames and revokes on behalf of the actor, within the chatbot or the account', async () => {
+  it('lists, changes and revokes on behalf of the actor, within the chatbot or the account', async () => {
     const replies: Record<string, unknown> = { listKeys: { data: [keyView()] }, updateKey: keyView({ id: 'key-2' }), revokeKey: null };
     const request = jest.fn(async (subject: string, _payload: Record<string, unknown>) => replies[subject]);
     const sut = new ManagementKeysService({ request } as unknown as NatsBus, usage);
 
     const listed = await sut.list(actor, 'bot-1');
-    const renamed = await sut.update(actor, origin, null, 'key-2', { name: 'CI' });
+    const renamed = await sut.update(actor, origin, null, 'key-2', { name: 'CI', rateLimit: { requests: 5, windowSeconds: 1 } });
     await sut.revoke(actor, origin, 'bot-1', 'key-1');
 
     expect(listed.data[0].lastUsedAt).toBe('2026-02-01T00:00:00.000Z');
     expect(renamed.lastUsedAt).toBe('2026-02-01T00:00:00.000Z');
     expect(request.mock.calls).toEqual([
       ['listKeys', { actor, chatbotId: 'bot-1' }],
-      ['updateKey', { actor, origin, chatbotId: null, keyId: 'key-2', name: 'CI' }],
+      ['updateKey', { actor, origin, chatbotId: null, keyId: 'key-2', name: 'CI', rateLimit: { requests: 5, windowSeconds: 1 } }],
       ['revokeKey', { actor, origin, chatbotId: 'bot-1', keyId: 'key-1' }],
     ]);
   });

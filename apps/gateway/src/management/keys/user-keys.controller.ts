@@ -38,7 +38,7 @@ export class UserKeysController {
   @Post()
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Create a user-level key for the caller', description: 'Owners and admins only. The key is shown in this answer only.' })
-  @ApiBody({ required: false, schema: fromZod(CreateKeyBodySchema), description: 'The name is trimmed to 1–64 characters; default "Untitled key". `expiresAt` must lie in the future; `allowedIps` takes 1–100 IPv4/IPv6 addresses or CIDRs, stored canonical.' })
+  @ApiBody({ required: false, schema: fromZod(CreateKeyBodySchema), description: 'The name is trimmed to 1–64 characters; default "Untitled key". `expiresAt` must lie in the future; `allowedIps` takes 1–100 IPv4/IPv6 addresses or CIDRs, stored canonical. `rateLimit`: at most `requests` (1–1,000,000) forwarded per `windowSeconds` (1–86,400), across every gateway replica; absent or null: none.' })
   @ApiResponse({ status: 201, description: 'The key object (`type: "user"`, `chatbotId: null`) plus the key itself; sent with `Cache-Control: no-store`.', schema: ref('CreatedKey') })
   @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'invalid_request', 'payload_too_large', 'forbidden')
   create(
@@ -61,10 +61,10 @@ export class UserKeysController {
   @ApiOperation({
     summary: 'Change a user-level key',
     description:
-      'Owners and admins only. Any of name, expiry (`null` clears it), enabled (reversible; a disabled key is refused as `401 invalid_api_key`) and IP allow-list (`null` clears it). Every gateway and verifier applies the change within a second.',
+      'Owners and admins only. Any of name, expiry (`null` clears it), enabled (reversible; a disabled key is refused as `401 invalid_api_key`) IP allow-list (`null` clears it) and rate limit (`null` removes it). Every gateway and verifier applies the change within a second.',
   })
   @ApiParam({ name: 'keyId', description: "An active user-level key of the caller's account." })
-  @ApiBody({ schema: fromZod(UpdateKeyBodySchema), description: 'At least one field. `expiresAt` must lie in the future.' })
+  @ApiBody({ schema: fromZod(UpdateKeyBodySchema), description: 'At least one field. `expiresAt` must lie in the future. `rateLimit`: at most `requests` (1–1,000,000) forwarded per `windowSeconds` (1–86,400), across every gateway replica.' })
   @ApiResponse({ status: 200, description: 'The changed key.', schema: ref('Key') })
   @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'invalid_request', 'payload_too_large', 'forbidden', 'key_not_found')
   update(
@@ -81,7 +81,7 @@ export class UserKeysController {
   @ApiOperation({
     summary: 'Roll a user-level key',
     description:
-      'Owners and admins only. Makes a new key with the old one\'s name, expiry and allow-list (`rolledFrom` names the old key). The old key keeps working for `gracePeriodSeconds` (never past its own expiry; 0, the default, revokes it at once), then is refused and leaves the 10-key count. Never refused for the 10-key limit. Rolling the new key ends the old key\'s grace at once; a key already rolled cannot be rolled again (`409 conflict`).',
+      'Owners and admins only. Makes a new key with the old one\'s name, expiry, allow-list and rate limit (`rolledFrom` names the old key). The old key keeps working for `gracePeriodSeconds` (never past its own expiry; 0, the default, revokes it at once), then is refused and leaves the 10-key count. Never refused for the 10-key limit. Rolling the new key ends the old key\'s grace at once; a key already rolled cannot be rolled again (`409 conflict`).',
   })
   @ApiParam({ name: 'keyId', description: "An active user-level key of the caller's account." })
   @ApiBody({ required: false, schema: fromZod(RollKeyBodySchema), description: 'gracePeriodSeconds: 0–604800 (a week); default 0.' })

@@ -15,6 +15,7 @@ export const KEY_OBJECT_FIELDS = [
   'lastUsedAt',
   'name',
   'prefix',
+  'rateLimit',
   'rolledFrom',
   'status',
   'type',

@@ -17,6 +17,7 @@ const view = (id: string): KeyView => ({
   rolledFrom: null,
   createdBy: 'user-1',
   lastUsedAt: null,
+  rateLimit: null,
 });
 
 function setup(answer: (subject: string, payload: unknown, timeoutMs?: number) => Promise<unknown>) {

@@ -2,6 +2,7 @@ import { Check, Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGene
 import { AccountEntity } from './account.entity.js';
 import { ChatbotEntity } from './chatbot.entity.js';
 import { UserEntity } from './user.entity.js';
+import { RATE_LIMIT_CHECK } from '../migrations/1796140800000-key-rate-limits.js';
 
 export const API_KEY_TYPES = ['chatbot', 'user'] as const;
 export type ApiKeyType = (typeof API_KEY_TYPES)[number];
@@ -16,6 +17,7 @@ export type ApiKeyType = (typeof API_KEY_TYPES)[number];
   'api_keys_holder_check',
   "(type = 'chatbot' AND chatbot_id IS NOT NULL AND user_id IS NULL) OR (type = 'user' AND chatbot_id IS NULL AND user_id IS NOT NULL)",
 )
+@Check('api_keys_rate_limit_check', RATE_LIMIT_CHECK)
 @Index('api_keys_key_hash_key', ['keyHash'], { unique: true })
 @Index('api_keys_chatbot_idx', ['chatbotId', 'createdAt'])
 @Index('api_keys_account_user_keys_idx', ['accountId', 'createdAt'], { where: "type = 'user'" })
@@ -59,6 +61,13 @@ export class ApiKeyEntity {
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt: Date;
+
+  /** The key's rate limit (requests per window); both null: no limit. */
+  @Column({ name: 'rate_limit_requests', type: 'integer', nullable: true })
+  rateLimitRequests: number | null;
+
+  @Column({ name: 'rate_limit_window_seconds', type: 'integer', nullable: true })
+  rateLimitWindowSeconds: number | null;
 
   @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
   revokedAt: Date | null;

@@ -17,7 +17,11 @@ export class KeyUsageMinuteEntity {
   @Column({ name: 'count', type: 'bigint' })
   count: string;
 
-  /** The latest use counted in this minute. */
-  @Column({ name: 'last_used_at', type: 'timestamptz' })
-  lastUsedAt: Date;
+  /** Requests the key's rate limit refused in this minute: not uses. */
+  @Column({ name: 'refused', type: 'bigint', default: 0 })
+  refused: string;
+
+  /** The latest use counted in this minute; null when the minute holds refusals only. */
+  @Column({ name: 'last_used_at', type: 'timestamptz', nullable: true })
+  lastUsedAt: Date | null;
 }

@@ -1,4 +1,4 @@
-import type { Logger } from '@app/common';
+import type { Logger } from './logger.js';
 
 /**
  * Logs a recurring failure (Redis down, key-management unreachable) at most once per

@@ -1,0 +1,19 @@
+import { Counter, Gauge, register } from 'prom-client';
+
+function singleton<T>(name: string, create: () => T): T {
+  return (register.getSingleMetric(name) as T | undefined) ?? create();
+}
+
+export const rateLimitRefusals = singleton(
+  'gateway_rate_limit_refusals_total',
+  () => new Counter({ name: 'gateway_rate_limit_refusals_total', help: "Requests refused (429) by their key's own rate limit" }),
+);
+
+export const rateLimitShared = singleton(
+  'gateway_rate_limit_shared',
+  () =>
+    new Gauge({
+      name: 'gateway_rate_limit_shared',
+      help: '1 while rate-limit counts are shared through Redis; 0 while each replica counts on its own',
+    }),
+);
