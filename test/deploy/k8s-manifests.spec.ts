@@ -199,8 +199,8 @@ describeRendered('k8s/base network policies, rendered', () => {
     expect(admitted(policyFor('postgres-ingress'))).toEqual(['key-management', 'migrate', 'usage-tracker']);
   });
 
-  it('admit to Redis only the auth-verifier, and to NATS only the services that use it', () => {
-    expect(admitted(policyFor('redis-ingress'))).toEqual(['auth-verifier']);
+  it('admit to Redis only the auth-verifier and the gateways (rate-limit counts), and to NATS only the services that use it', () => {
+    expect(admitted(policyFor('redis-ingress'))).toEqual(['auth-verifier', 'gateway']);
     expect(admitted(policyFor('nats-ingress'))).toEqual(['auth-verifier', 'gateway', 'key-management', 'usage-tracker']);
     expect(admitted(policyFor('demo-upstream-ingress'))).toEqual(['gateway']);
   });
@@ -259,7 +259,7 @@ describeRendered('k8s/base configuration, rendered', () => {
         .filter((variable: Manifest) => variable.valueFrom?.secretKeyRef)
         .map((variable: Manifest) => variable.name)
         .sort();
-    expect(secretVariables('gateway')).toEqual(['ADMIN_TOKEN', 'NATS_PASSWORD', 'SSO_HS256_SECRET']);
+    expect(secretVariables('gateway')).toEqual(['ADMIN_TOKEN', 'NATS_PASSWORD', 'REDIS_URL', 'SSO_HS256_SECRET']);
     expect(secretVariables('key-management')).toEqual(['DATABASE_URL', 'NATS_PASSWORD']);
     expect(secretVariables('usage-tracker')).toEqual(['DATABASE_URL', 'NATS_PASSWORD']);
     expect(secretVariables('migrate')).toEqual(['DATABASE_URL']);

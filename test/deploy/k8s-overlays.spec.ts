@@ -258,7 +258,7 @@ describeRendered.each(OVERLAYS)('k8s/overlays/%s: a first deploy that works', (o
       elsewhere: egressAllowed(objects, pod(name), { labels: { component: 'apiserver' }, namespace: 'default' }, 6443),
     });
     const none = { dns: true, nats: false, postgres: false, redis: false, upstream: false, elsewhere: false };
-    expect(reach('gateway')).toEqual({ ...none, nats: true, upstream: true });
+    expect(reach('gateway')).toEqual({ ...none, nats: true, redis: true, upstream: true });
     expect(reach('key-management')).toEqual({ ...none, nats: true, postgres: true });
     expect(reach('auth-verifier')).toEqual({ ...none, nats: true, redis: true });
     expect(reach('usage-tracker')).toEqual({ ...none, nats: true, postgres: true });
