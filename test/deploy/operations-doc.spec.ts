@@ -20,6 +20,7 @@ function configVariables(): Set<string> {
     join(ROOT, 'libs/common/src/config.ts'),
     join(ROOT, 'libs/common/src/nats-credentials.ts'),
     join(ROOT, 'libs/common/src/migrations.ts'),
+    join(ROOT, 'libs/common/src/redis-config.ts'),
     ...readdirSync(join(ROOT, 'apps')).map((app) => join(ROOT, 'apps', app, 'src/config.ts')),
   ].filter((path) => existsSync(path));
   const names = [...CONTRACT_VARIABLES, ...sources.flatMap((path) => [...readFileSync(path, 'utf8').matchAll(/^\s+([A-Z][A-Z0-9_]+):/gm)].map((match) => match[1]))];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BaseEnvSchema, baseConfig, env, loadConfig, type BaseConfig, type IpRanges } from '@app/common';
+import { BaseEnvSchema, baseConfig, env, loadConfig, redisCaNeedsTls, RedisEnvSchema, redisSettings, type BaseConfig, type IpRanges, type RedisSettings } from '@app/common';
 
 const GatewayEnvSchema = BaseEnvSchema.extend({
   GATEWAY_PORT: env.port(8080),
@@ -42,13 +42,7 @@ const GatewayEnvSchema = BaseEnvSchema.extend({
   SECRET_SCANNING_KEYS_URL: env.optionalString().pipe(z.url({ protocol: /^https?$/ }).optional()),
   SECRET_SCANNING_KEYS_COOLDOWN_MS: env.positiveInt(60_000),
   /** Where replicas share per-key rate-limit counts; without it each replica limits on its own. */
-  REDIS_URL: env.url('redis://127.0.0.1:6379', ['redis:', 'rediss:']),
-  /** A private CA for a rediss:// REDIS_URL, as for the verifier. */
-  REDIS_CA_FILE: env.optionalString(),
-  REDIS_KEY_PREFIX: env
-    .optionalString()
-    .pipe(z.string().max(64).regex(/^[A-Za-z0-9:_.-]+$/, 'must be letters, digits or : _ . -').optional()),
-  REDIS_COMMAND_TIMEOUT_MS: env.positiveInt(250),
+  ...RedisEnvSchema.shape,
   /** How often rate-limit counts are exchanged with the other replicas (through Redis). */
   RATE_LIMIT_SYNC_MS: env.positiveInt(50).pipe(z.number().min(10).max(1_000)),
   RATE_LIMIT_MAX_KEYS: env.positiveInt(100_000),
@@ -74,10 +68,7 @@ const GatewayEnvSchema = BaseEnvSchema.extend({
     message: 'SSO tokens (SSO_JWKS_URL, SSO_JWKS_FILE or SSO_HS256_SECRET) need SSO_AUDIENCE',
     path: ['SSO_AUDIENCE'],
   })
-  .refine((vars) => !vars.REDIS_CA_FILE || vars.REDIS_URL.startsWith('rediss:'), {
-    message: 'REDIS_CA_FILE needs a rediss:// REDIS_URL (TLS)',
-    path: ['REDIS_CA_FILE'],
-  })
+  .refine(...redisCaNeedsTls)
   .refine((vars) => !(vars.SECRET_SCANNING_KEYS_URL && vars.SECRET_SCANNING_KEYS_FILE), {
     message: 'set SECRET_SCANNING_KEYS_URL or SECRET_SCANNING_KEYS_FILE, not both',
     path: ['SECRET_SCANNING_KEYS_FILE'],
@@ -124,7 +115,7 @@ export interface GatewayConfig extends BaseConfig {
   shutdownGraceMs: number;
   console: ConsoleConfig;
   secretScanning: SecretScanningConfig;
-  redis: { url: string; caFile?: string; keyPrefix: string; commandTimeoutMs: number };
+  redis: RedisSettings;
   rateLimit: { syncIntervalMs: number; maxKeys: number };
 }
 
@@ -217,12 +208,7 @@ export function loadGatewayConfig(source: NodeJS.ProcessEnv = process.env): Gate
       keysUrl: parsed.SECRET_SCANNING_KEYS_URL,
       refetchCooldownMs: parsed.SECRET_SCANNING_KEYS_COOLDOWN_MS,
     },
-    redis: {
-      url: parsed.REDIS_URL,
-      caFile: parsed.REDIS_CA_FILE,
-      keyPrefix: parsed.REDIS_KEY_PREFIX ?? 'cbk:',
-      commandTimeoutMs: parsed.REDIS_COMMAND_TIMEOUT_MS,
-    },
+    redis: redisSettings(parsed),
     rateLimit: { syncIntervalMs: parsed.RATE_LIMIT_SYNC_MS, maxKeys: parsed.RATE_LIMIT_MAX_KEYS },
   };
 }
