@@ -276,20 +276,11 @@ export class NatsBus {
 
   /** Every replica gets every event (no queue group). Bad events are logged and dropped. */
   on<S extends EventSubject>(subject: S, handler: EventHandler<S>): Subscription {
-    const schema = EventSchemas[subject];
     return this.track(
       this.connection.subscribe(this.subject(subject), {
         callback: (error, msg) => {
           if (error) return this.logger.error({ err: error, subject }, 'subscription failed');
-          const parsed = schema.safeParse(parseJson(msg));
-          if (!parsed.success) {
-            return this.logger.warn({ subject, problem: describeIssues(parsed.error.issues) }, 'dropped a malformed event');
-          }
-          this.handling(
-            Promise.resolve()
-              .then(() => handler(parsed.data as EventMap[S]))
-              .catch((err) => this.logger.error({ err, subject }, 'event handler failed')),
-          );
+          this.dispatch(subject, msg, handler);
         },
       }),
     );
