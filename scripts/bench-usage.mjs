@@ -60,7 +60,9 @@ const logger = createLogger('bench-usage', process.env.LOG_LEVEL || 'warn');
 const log = (line) => process.stdout.write(`${line}\n`);
 
 async function total(client, likePrefix) {
-  const result = await client.query(`SELECT coalesce(sum(count), 0)::text AS n FROM usage.key_usage_minutes WHERE key_id LIKE $1`, [`${likePrefix}%`]);
+  const result = await client.query(`SELECT coalesce(sum(count), 0)::text AS n FROM usage.key_usage_minutes WHERE key_id LIKE $1`, [
+    `${likePrefix}%`,
+  ]);
   return Number(result.rows[0].n);
 }
 
@@ -95,7 +97,10 @@ async function startTrackers(prefix) {
       USAGE_BATCH_SIZE: BATCH,
       LOG_LEVEL: 'warn',
     };
-    const child = spawn(process.execPath, [...execArgv(i), new URL('apps/usage-tracker/src/main.js', dist).pathname], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(process.execPath, [...execArgv(i), new URL('apps/usage-tracker/src/main.js', dist).pathname], {
+      env,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     running.add(child);
     trackers.push({ child, url: `http://127.0.0.1:${port}` });
     await waitUntilReady(`http://127.0.0.1:${port}/health/ready`, child, 30_000);
@@ -105,7 +110,9 @@ async function startTrackers(prefix) {
 
 /** `--profile DIR`: each replica writes a CPU profile there when it stops. */
 function execArgv(replica) {
-  return args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`, `--cpu-prof-name=tracker-${replica}-${Date.now()}.cpuprofile`] : [];
+  return args.profile
+    ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`, `--cpu-prof-name=tracker-${replica}-${Date.now()}.cpuprofile`]
+    : [];
 }
 
 const STAT_METRICS = {
@@ -161,7 +168,9 @@ async function trackerRound(round) {
     }
     const publishSeconds = (performance.now() - publishStarted) / 1000;
     const stored = (await jsm.streams.info(names.stream)).state.messages;
-    log(`phase 1, round ${round}: stored ${stored} messages in ${publishSeconds.toFixed(1)} s (${Math.round(stored / publishSeconds)} msg/s publish with acks)`);
+    log(
+      `phase 1, round ${round}: stored ${stored} messages in ${publishSeconds.toFixed(1)} s (${Math.round(stored / publishSeconds)} msg/s publish with acks)`,
+    );
 
     // The clock starts once every replica is ready; what they counted while starting is left out.
     const trackers = await startTrackers(prefix);
@@ -199,7 +208,9 @@ try {
     replicas: REPLICAS,
     batch: Number(BATCH),
   };
-  log(`phase 1: median of ${ROUNDS} round(s) ${rate} events/s (rounds ${rounds.map((r) => r.rate).join(', ')}; ${results.tracker.exact ? 'all exact' : 'NOT EXACT'})`);
+  log(
+    `phase 1: median of ${ROUNDS} round(s) ${rate} events/s (rounds ${rounds.map((r) => r.rate).join(', ')}; ${results.tracker.exact ? 'all exact' : 'NOT EXACT'})`,
+  );
 
   // Phase 2: gateway publisher → stream → tracker, uses coalesced per key and minute.
   {
@@ -228,7 +239,9 @@ try {
         const names = usageStreamNames(bus);
         const stream = await jsm.streams.info(names.stream);
         const consumer = await jsm.consumers.info(names.stream, names.durable);
-        log(`phase 2: undelivered ${undelivered}; stream holds ${stream.state.messages}; consumer pending ${consumer.num_pending}, ack pending ${consumer.num_ack_pending}, redelivered ${consumer.num_redelivered}`);
+        log(
+          `phase 2: undelivered ${undelivered}; stream holds ${stream.state.messages}; consumer pending ${consumer.num_pending}, ack pending ${consumer.num_ack_pending}, redelivered ${consumer.num_redelivered}`,
+        );
       }
       const stats = await stopTrackers(trackers);
       if (seen !== USES) log(`phase 2: tracker stats ${JSON.stringify(stats)}`);

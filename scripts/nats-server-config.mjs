@@ -17,7 +17,11 @@ export function renderNatsServerConfig(text, prefix) {
   const stream = `${prefix.replace(/\./g, '_')}_KEY_USED`;
   const subject = (value) => {
     if (value.startsWith('_INBOX')) return value;
-    if (value.startsWith('$JS.')) return value.split('.').map((token) => (token === 'KEY_USED' ? stream : token)).join('.');
+    if (value.startsWith('$JS.'))
+      return value
+        .split('.')
+        .map((token) => (token === 'KEY_USED' ? stream : token))
+        .join('.');
     return `${prefix}.${value}`;
   };
   return text

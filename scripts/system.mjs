@@ -117,7 +117,13 @@ export function resolvePorts(env = process.env, ports = {}) {
   return resolved;
 }
 
-export async function startSystem({ env = process.env, ports = {}, output = () => 'inherit', readyTimeoutMs = 30_000, envFor = () => ({}) } = {}) {
+export async function startSystem({
+  env = process.env,
+  ports = {},
+  output = () => 'inherit',
+  readyTimeoutMs = 30_000,
+  envFor = () => ({}),
+} = {}) {
   const started = [];
   const stop = async (signal = 'SIGTERM') => {
     await Promise.all(

@@ -54,13 +54,24 @@ describe('audit log and leaked-key reports, end to end', () => {
     const account = expectStatus(await admin('POST', '/accounts', { name: 'Audited Agency', plan: 'entry' }, 'rq-account'), 201).body;
     const bot = expectStatus(await admin('POST', `/accounts/${account.id}/chatbots`, { name: 'Support' }, 'rq-bot'), 201).body;
     const doomed = expectStatus(await admin('POST', `/accounts/${account.id}/chatbots`, { name: 'Doomed' }, 'rq-doomed'), 201).body;
-    const owner = expectStatus(await admin('POST', `/accounts/${account.id}/users`, { email: 'owner@audit.test', role: 'owner' }, 'rq-owner'), 201).body;
+    const owner = expectStatus(
+      await admin('POST', `/accounts/${account.id}/users`, { email: 'owner@audit.test', role: 'owner' }, 'rq-owner'),
+      201,
+    ).body;
     const member = expectStatus(
-      await admin('POST', `/accounts/${account.id}/users`, { email: 'm@audit.test', role: 'member', ssoSubject: 'idp|audit-member', chatbotIds: [bot.id] }, 'rq-member'),
+      await admin(
+        'POST',
+        `/accounts/${account.id}/users`,
+        { email: 'm@audit.test', role: 'member', ssoSubject: 'idp|audit-member', chatbotIds: [bot.id] },
+        'rq-member',
+      ),
       201,
     ).body;
     const ownerKey = expectStatus(await admin('POST', `/users/${owner.id}/api-keys`, { name: 'Owner key' }, 'rq-owner-key'), 201).body;
-    const legacy = expectStatus(await admin('POST', `/users/${owner.id}/legacy-keys`, { key: `legacy-${generateApiKey('user').slice(4)}` }, 'rq-legacy'), 201).body;
+    const legacy = expectStatus(
+      await admin('POST', `/users/${owner.id}/legacy-keys`, { key: `legacy-${generateApiKey('user').slice(4)}` }, 'rq-legacy'),
+      201,
+    ).body;
 
     const asOwner = (method: string, path: string, body: unknown, requestId: string) =>
       client.call(method, path, { key: ownerKey.key, body, headers: withRequestId(requestId) });
@@ -69,10 +80,17 @@ describe('audit log and leaked-key reports, end to end', () => {
     expectStatus(await asOwner('DELETE', `/v1/chatbots/${bot.id}/api-keys/${created.id}`, undefined, 'rq-revoke'), 204);
     const memberToken = await ssoToken('idp|audit-member');
     const memberKey = expectStatus(
-      await client.call('POST', `/v1/chatbots/${bot.id}/api-keys`, { key: memberToken, body: { name: 'Mine' }, headers: withRequestId('rq-sso') }),
+      await client.call('POST', `/v1/chatbots/${bot.id}/api-keys`, {
+        key: memberToken,
+        body: { name: 'Mine' },
+        headers: withRequestId('rq-sso'),
+      }),
       201,
     ).body;
-    const onDoomed = expectStatus(await asOwner('POST', `/v1/chatbots/${doomed.id}/api-keys`, { name: 'Gone soon' }, 'rq-doomed-key'), 201).body;
+    const onDoomed = expectStatus(
+      await asOwner('POST', `/v1/chatbots/${doomed.id}/api-keys`, { name: 'Gone soon' }, 'rq-doomed-key'),
+      201,
+    ).body;
     expectStatus(await admin('PATCH', `/accounts/${account.id}`, { plan: 'standard' }, 'rq-plan'), 200);
     expectStatus(await admin('PUT', `/users/${member.id}/chatbots`, { chatbotIds: [bot.id, doomed.id] }, 'rq-assign'), 200);
     expectStatus(await admin('DELETE', `/chatbots/${doomed.id}`, undefined, 'rq-delete'), 204);
@@ -97,13 +115,23 @@ describe('audit log and leaked-key reports, end to end', () => {
       ['user.assignments_changed', 'admin', null, 'rq-assign'],
       expect.arrayContaining(['admin', null, 'rq-delete']),
     ]);
-    expect(seen.slice(14).map(([action]: string[]) => action).sort()).toEqual(['chatbot.deleted', 'key.revoked']);
+    expect(
+      seen
+        .slice(14)
+        .map(([action]: string[]) => action)
+        .sort(),
+    ).toEqual(['chatbot.deleted', 'key.revoked']);
     for (const event of page.data) {
       expect(event.accountId).toBe(account.id);
       expect(event.ip).toMatch(/^(::ffff:)?127\.0\.0\.1$|^::1$/);
     }
-    expect(page.data.find((event: any) => event.keyId === memberKey.id)).toMatchObject({ chatbotId: bot.id, details: { name: 'Mine', type: 'chatbot' } });
-    expect(page.data.find((event: any) => event.keyId === onDoomed.id && event.action === 'key.revoked')).toMatchObject({ requestId: 'rq-delete' });
+    expect(page.data.find((event: any) => event.keyId === memberKey.id)).toMatchObject({
+      chatbotId: bot.id,
+      details: { name: 'Mine', type: 'chatbot' },
+    });
+    expect(page.data.find((event: any) => event.keyId === onDoomed.id && event.action === 'key.revoked')).toMatchObject({
+      requestId: 'rq-delete',
+    });
     expect(JSON.stringify(page.data)).not.toContain(hashApiKey(memberKey.key));
 
     // The admin API reads the same log; filters narrow it; pages follow the cursor.
@@ -112,14 +140,20 @@ describe('audit log and leaked-key reports, end to end', () => {
     const forKey = expectStatus(await client.call('GET', `/v1/audit-events?keyId=${created.id}`, { key: ownerKey.key }), 200).body;
     expect(forKey.data.map((event: any) => event.action)).toEqual(['key.revoked', 'key.renamed', 'key.created']);
     const first = expectStatus(await client.call('GET', '/v1/audit-events?limit=4', { key: ownerKey.key }), 200).body;
-    const next = expectStatus(await client.call('GET', `/v1/audit-events?limit=4&cursor=${first.nextCursor}`, { key: ownerKey.key }), 200).body;
+    const next = expectStatus(
+      await client.call('GET', `/v1/audit-events?limit=4&cursor=${first.nextCursor}`, { key: ownerKey.key }),
+      200,
+    ).body;
     expect([...first.data, ...next.data]).toEqual(page.data.slice(0, 8));
     expectStatus(await client.call('GET', '/v1/audit-events?action=key.exploded', { key: ownerKey.key }), 400);
     expectStatus(await client.admin('GET', `/accounts/00000000-0000-4000-8000-000000000000/audit-events`), 404);
 
     // A member sees the events of their chatbots only; a chatbot key sees nothing at all.
     expectStatus(await admin('PUT', `/users/${member.id}/chatbots`, { chatbotIds: [bot.id] }, 'rq-narrow'), 200);
-    const memberView = expectStatus(await client.call('GET', '/v1/audit-events?limit=200', { key: await ssoToken('idp|audit-member') }), 200).body;
+    const memberView = expectStatus(
+      await client.call('GET', '/v1/audit-events?limit=200', { key: await ssoToken('idp|audit-member') }),
+      200,
+    ).body;
     expect(memberView.data.length).toBeGreaterThan(0);
     expect(memberView.data).toEqual(page.data.filter((event: any) => event.chatbotId === bot.id));
     const refused = expectStatus(await client.call('GET', '/v1/audit-events', { key: memberKey.key }), 403);
@@ -137,7 +171,10 @@ describe('audit log and leaked-key reports, end to end', () => {
     }, 60_000);
 
     const newKey = async (name: string) =>
-      expectStatus(await client.call('POST', `/v1/chatbots/${botId}/api-keys`, { key: tenant.userKey, body: { name } }), 201).body as { id: string; key: string };
+      expectStatus(await client.call('POST', `/v1/chatbots/${botId}/api-keys`, { key: tenant.userKey, body: { name } }), 201).body as {
+        id: string;
+        key: string;
+      };
     const use = (baseUrl: string, key: string) => httpRequest(baseUrl, { path: `/api/v1/chatbots/${botId}/x`, key });
     const report = (tokens: object[], signWith: KeyObject = reportKey, keyId = REPORT_KEY_ID): Promise<Answer> => {
       const body = JSON.stringify(tokens);
@@ -156,7 +193,11 @@ describe('audit log and leaked-key reports, end to end', () => {
       const where = { type: 'chatbot_keys_api_key', url: 'https://github.com/acme/app/blob/main/.env', source: 'content' };
 
       const answer = expectStatus(
-        await report([{ token: leaked.key, ...where }, { token: wrongChecksum, ...where }, { token: unknown, ...where }]),
+        await report([
+          { token: leaked.key, ...where },
+          { token: wrongChecksum, ...where },
+          { token: unknown, ...where },
+        ]),
         200,
       );
       const answeredAt = Date.now();
@@ -166,14 +207,26 @@ describe('audit log and leaked-key reports, end to end', () => {
         { token_hash: hashApiKey(unknown), token_type: where.type, label: 'false_positive' },
       ]);
       for (const gateway of [system.gatewayUrl, secondGateway.url]) {
-        const refused = await eventually(() => use(gateway, leaked.key), (result) => result.status === 401, 1000);
+        const refused = await eventually(
+          () => use(gateway, leaked.key),
+          (result) => result.status === 401,
+          1000,
+        );
         expect(refused.status).toBe(401);
       }
       expect(Date.now() - answeredAt).toBeLessThan(1000);
 
-      const events = expectStatus(await client.call('GET', `/v1/audit-events?keyId=${leaked.id}&action=key.leaked`, { key: tenant.userKey }), 200).body;
+      const events = expectStatus(
+        await client.call('GET', `/v1/audit-events?keyId=${leaked.id}&action=key.leaked`, { key: tenant.userKey }),
+        200,
+      ).body;
       expect(events.data).toEqual([
-        expect.objectContaining({ action: 'key.leaked', actor: { type: 'system', id: null }, chatbotId: botId, details: { url: where.url, source: where.source } }),
+        expect.objectContaining({
+          action: 'key.leaked',
+          actor: { type: 'system', id: null },
+          chatbotId: botId,
+          details: { url: where.url, source: where.source },
+        }),
       ]);
       // Reported again: no longer live.
       expect(expectStatus(await report([{ token: leaked.key, ...where }]), 200).body[0].label).toBe('false_positive');
@@ -201,7 +254,10 @@ describe('audit log and leaked-key reports, end to end', () => {
       const body = JSON.stringify([token]);
       const tampered = await client.call('POST', '/v1/secret-scanning/reports', {
         body: `${body} `,
-        headers: { 'github-public-key-identifier': REPORT_KEY_ID, 'github-public-key-signature': sign('sha256', Buffer.from(body), reportKey).toString('base64') },
+        headers: {
+          'github-public-key-identifier': REPORT_KEY_ID,
+          'github-public-key-signature': sign('sha256', Buffer.from(body), reportKey).toString('base64'),
+        },
       });
       expect(tampered.status).toBe(401);
 

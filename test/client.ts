@@ -13,10 +13,18 @@ export class GatewayClient {
     private readonly adminToken: string,
   ) {}
 
-  async call(method: string, path: string, options: { key?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Answer> {
+  async call(
+    method: string,
+    path: string,
+    options: { key?: string; body?: unknown; headers?: Record<string, string> } = {},
+  ): Promise<Answer> {
     const answer = await httpRequest(this.baseUrl, { method, path, key: options.key, headers: options.headers, json: options.body });
     // Not JSON: keep the text; an empty body is null.
-    return { status: answer.status, headers: answer.headers, body: answer.text === '' ? null : answer.json === undefined ? answer.text : answer.json };
+    return {
+      status: answer.status,
+      headers: answer.headers,
+      body: answer.text === '' ? null : answer.json === undefined ? answer.text : answer.json,
+    };
   }
 
   admin(method: string, path: string, body?: unknown): Promise<Answer> {

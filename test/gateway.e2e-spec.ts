@@ -117,7 +117,10 @@ describe('chatbot keys end to end', () => {
   });
 
   it('keeps at most 10 active keys on a chatbot under 20 concurrent creates', async () => {
-    const { body: chatbot } = expectStatus(await client.admin('POST', `/accounts/${tenant.account.id}/chatbots`, { name: 'Busy bot' }), 201);
+    const { body: chatbot } = expectStatus(
+      await client.admin('POST', `/accounts/${tenant.account.id}/chatbots`, { name: 'Busy bot' }),
+      201,
+    );
     const answers = await Promise.all(
       Array.from({ length: 20 }, () => client.call('POST', `/v1/chatbots/${chatbot.id}/api-keys`, { key: tenant.userKey, body: {} })),
     );

@@ -131,7 +131,11 @@ describe('gateway shutdown on SIGTERM', () => {
     spawned.push(child);
     const url = `http://127.0.0.1:${port}`;
     await waitFor(
-      () => fetch(`${url}/health/ready`).then((response) => response.status, () => 0),
+      () =>
+        fetch(`${url}/health/ready`).then(
+          (response) => response.status,
+          () => 0,
+        ),
       (status) => status === 200,
       20_000,
       'the second gateway is ready',
@@ -150,13 +154,23 @@ describe('gateway shutdown on SIGTERM', () => {
     expect(stream.status).toBe(200);
     const streamed = readStream(stream);
     const slow = [call(system.gatewayUrl, '/api/v1/slow'), call(system.gatewayUrl, '/api/v1/slow')];
-    await waitFor(async () => upstream.arrived('/api/v1/slow'), (count) => count === 2, 5_000, 'the slow requests reach the upstream');
+    await waitFor(
+      async () => upstream.arrived('/api/v1/slow'),
+      (count) => count === 2,
+      5_000,
+      'the slow requests reach the upstream',
+    );
 
     const exited = exitOf(gateway.child);
     const signalledAt = Date.now();
     gateway.child.kill('SIGTERM');
 
-    await waitFor(() => connectionRefused(gateway.port), (refused) => refused, 2_000, 'new connections are refused');
+    await waitFor(
+      () => connectionRefused(gateway.port),
+      (refused) => refused,
+      2_000,
+      'new connections are refused',
+    );
     const slowAnswers = await Promise.all(slow);
     expect(slowAnswers.map((answer) => answer.status)).toEqual([200, 200]);
     expect(await Promise.all(slowAnswers.map((answer) => answer.json()))).toEqual([{ slow: true }, { slow: true }]);
@@ -176,7 +190,9 @@ describe('gateway shutdown on SIGTERM', () => {
     // 5 quick requests, 2 slow ones and the stream were forwarded: 8 uses, each counted once.
     const reader = await startSecondGateway({});
     const total = () =>
-      call(reader.url, `/v1/api-keys/${tenant.userKeyId}/usage`).then(async (answer) => (answer.status === 200 ? ((await answer.json()) as { total: number }).total : -answer.status));
+      call(reader.url, `/v1/api-keys/${tenant.userKeyId}/usage`).then(async (answer) =>
+        answer.status === 200 ? ((await answer.json()) as { total: number }).total : -answer.status,
+      );
     await waitFor(total, (value) => value === 8, 10_000, 'the usage total counts every request served');
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(await total()).toBe(8);

@@ -45,7 +45,11 @@ describe('key lifecycle across replicas', () => {
 
   /** Polls until every gateway answers `expected`; resolves with the ms that took from `since`. */
   async function everywhere(key: string, expected: string, since: number): Promise<number> {
-    const seen = await eventually(() => answers(key), (all) => all.every((answer) => answer === expected), PROPAGATION_MS + 1_000);
+    const seen = await eventually(
+      () => answers(key),
+      (all) => all.every((answer) => answer === expected),
+      PROPAGATION_MS + 1_000,
+    );
     expect(seen).toEqual(gateways.map(() => expected));
     return Date.now() - since;
   }
@@ -61,18 +65,31 @@ describe('key lifecycle across replicas', () => {
   }
 
   async function untilInstant(at: number): Promise<void> {
-    await eventually(async () => Date.now(), (now) => now >= at, at - Date.now() + 1_000);
+    await eventually(
+      async () => Date.now(),
+      (now) => now >= at,
+      at - Date.now() + 1_000,
+    );
   }
 
   it('refuses a cached key from the instant it expires, everywhere, whether the expiry was set at creation or by PATCH', async () => {
     // Far enough ahead for the warm-up below on a busy machine.
     const expiresAt = Date.now() + 8_000;
     const atCreation = await createKey({ name: 'Short-lived', expiresAt: new Date(expiresAt).toISOString() });
-    expect(atCreation).toMatchObject({ status: 'active', enabled: true, expiresAt: new Date(expiresAt).toISOString(), allowedIps: null, rolledFrom: null });
+    expect(atCreation).toMatchObject({
+      status: 'active',
+      enabled: true,
+      expiresAt: new Date(expiresAt).toISOString(),
+      allowedIps: null,
+      rolledFrom: null,
+    });
     const patched = await createKey({ name: 'Patched' });
     await warm(atCreation.key);
     await warm(patched.key);
-    const changed = expectStatus(await manage('PATCH', `${keysPath()}/${patched.id}`, { expiresAt: new Date(expiresAt).toISOString() }), 200);
+    const changed = expectStatus(
+      await manage('PATCH', `${keysPath()}/${patched.id}`, { expiresAt: new Date(expiresAt).toISOString() }),
+      200,
+    );
     expect(changed.body.expiresAt).toBe(new Date(expiresAt).toISOString());
     // The change itself leaves the key working until the instant comes.
     expect(await answers(patched.key)).toEqual(['200', '200']);
@@ -119,7 +136,13 @@ describe('key lifecycle across replicas', () => {
     const rolled = expectStatus(await manage('POST', `${keysPath()}/${old.id}/roll`, { gracePeriodSeconds: 2 }), 201);
     const graceEnd = Date.now() + 2_000;
     expect(rolled.headers.get('cache-control')).toBe('no-store');
-    expect(rolled.body).toMatchObject({ name: 'Zapier', expiresAt, allowedIps: ['127.0.0.0/8', '2001:db8::/32'], rolledFrom: old.id, status: 'active' });
+    expect(rolled.body).toMatchObject({
+      name: 'Zapier',
+      expiresAt,
+      allowedIps: ['127.0.0.0/8', '2001:db8::/32'],
+      rolledFrom: old.id,
+      status: 'active',
+    });
     expect(rolled.body.key).toMatch(/^cbk_/);
     expect(rolled.body.id).not.toBe(old.id);
     // Both work during the grace period; the old one is listed with its cut-off as its end.
@@ -141,7 +164,10 @@ describe('key lifecycle across replicas', () => {
   }, 30_000);
 
   it('rolls past the 10-key limit; rolling twice in a row cuts the first old key off at once', async () => {
-    const { body: full } = expectStatus(await gateways[0].admin('POST', `/accounts/${tenant.account.id}/chatbots`, { name: 'Full bot' }), 201);
+    const { body: full } = expectStatus(
+      await gateways[0].admin('POST', `/accounts/${tenant.account.id}/chatbots`, { name: 'Full bot' }),
+      201,
+    );
     const path = `/v1/chatbots/${full.id}/api-keys`;
     const keys: { id: string; key: string }[] = [];
     for (let i = 0; i < 10; i++) keys.push(expectStatus(await manage('POST', path, { name: `Key ${i}` }), 201).body);
@@ -158,7 +184,11 @@ describe('key lifecycle across replicas', () => {
     const secondRollAt = Date.now();
     const second = expectStatus(await manage('POST', `${path}/${first.id}/roll`, { gracePeriodSeconds: 600 }), 201).body;
     expect(second.rolledFrom).toBe(first.id);
-    const cut = await eventually(() => use(keys[0].key), (all) => all.every((status) => status === 401), PROPAGATION_MS + 1_000);
+    const cut = await eventually(
+      () => use(keys[0].key),
+      (all) => all.every((status) => status === 401),
+      PROPAGATION_MS + 1_000,
+    );
     expect(cut).toEqual([401, 401]);
     expect(Date.now() - secondRollAt).toBeLessThan(PROPAGATION_MS);
     expect(await use(first.key)).toEqual([200, 200]);
@@ -167,7 +197,11 @@ describe('key lifecycle across replicas', () => {
     // No grace period: the old key is revoked at once.
     const instantAt = Date.now();
     expectStatus(await manage('POST', `${path}/${keys[1].id}/roll`), 201);
-    const instant = await eventually(() => use(keys[1].key), (all) => all.every((status) => status === 401), PROPAGATION_MS + 1_000);
+    const instant = await eventually(
+      () => use(keys[1].key),
+      (all) => all.every((status) => status === 401),
+      PROPAGATION_MS + 1_000,
+    );
     expect(instant).toEqual([401, 401]);
     expect(Date.now() - instantAt).toBeLessThan(PROPAGATION_MS);
 
@@ -218,15 +252,24 @@ describe('key lifecycle across replicas', () => {
     const onApi = await gateways[1].call('GET', '/v1/chatbots', { key: created.key });
     expect([onApi.status, onApi.body.error.code]).toEqual([403, 'ip_not_allowed']);
     expectStatus(await manage('PATCH', `/v1/api-keys/${created.id}`, { allowedIps: null, enabled: false }), 200);
-    const disabled = await eventually(() => gateways[1].call('GET', '/v1/chatbots', { key: created.key }), (answer) => answer.status === 401);
+    const disabled = await eventually(
+      () => gateways[1].call('GET', '/v1/chatbots', { key: created.key }),
+      (answer) => answer.status === 401,
+    );
     expect(disabled.body.error.code).toBe('invalid_api_key');
     expectStatus(await manage('PATCH', `/v1/api-keys/${created.id}`, { enabled: true }), 200);
-    await eventually(() => gateways[1].call('GET', '/v1/chatbots', { key: created.key }), (answer) => answer.status === 200);
+    await eventually(
+      () => gateways[1].call('GET', '/v1/chatbots', { key: created.key }),
+      (answer) => answer.status === 200,
+    );
 
     const rolled = expectStatus(await manage('POST', `/v1/api-keys/${created.id}/roll`, { gracePeriodSeconds: 0 }), 201).body;
     expect(rolled).toMatchObject({ type: 'user', chatbotId: null, name: 'Ops', rolledFrom: created.id });
     expect(rolled.key).toMatch(/^usk_/);
-    const refused = await eventually(() => gateways[1].call('GET', '/v1/chatbots', { key: created.key }), (answer) => answer.status === 401);
+    const refused = await eventually(
+      () => gateways[1].call('GET', '/v1/chatbots', { key: created.key }),
+      (answer) => answer.status === 401,
+    );
     expect(refused.status).toBe(401);
     expectStatus(await gateways[1].call('GET', '/v1/chatbots', { key: rolled.key }), 200);
     expect(await listed(created.id, '/v1/api-keys')).toBeUndefined();

@@ -40,7 +40,10 @@ describe('no plaintext key at rest, on the bus or in a log', () => {
     keys.push(tenant.userKey);
     const created: { id: string; key: string }[] = [];
     for (const chatbotId of [supportBot, supportBot, salesBot]) {
-      const answer = expectStatus(await client.call('POST', `/v1/chatbots/${chatbotId}/api-keys`, { key: tenant.userKey, body: { name: 'Zapier' } }), 201);
+      const answer = expectStatus(
+        await client.call('POST', `/v1/chatbots/${chatbotId}/api-keys`, { key: tenant.userKey, body: { name: 'Zapier' } }),
+        201,
+      );
       created.push({ id: answer.body.id, key: answer.body.key });
     }
     const userKey = expectStatus(await client.call('POST', '/v1/api-keys', { key: tenant.userKey, body: { name: 'CI' } }), 201).body;
@@ -96,7 +99,14 @@ describe('no plaintext key at rest, on the bus or in a log', () => {
     expect((await client.call('GET', `/api/v1/chatbots/${created[1].key}/x`, { key: tenant.userKey })).status).toBe(403);
     expect((await client.call('POST', '/api/v1/chat', { key: created[1].key, body: { chatbotId: created[1].key } })).status).toBe(403);
     expect((await client.call('POST', '/admin/v1/accounts', { key: created[1].key, body: { name: 'x', plan: 'free' } })).status).toBe(401);
-    expect((await client.call('POST', `/admin/v1/users/${tenant.owner.id}/legacy-keys`, { key: system.adminToken, body: { sha256: created[1].key } })).status).toBe(400);
+    expect(
+      (
+        await client.call('POST', `/admin/v1/users/${tenant.owner.id}/legacy-keys`, {
+          key: system.adminToken,
+          body: { sha256: created[1].key },
+        })
+      ).status,
+    ).toBe(400);
 
     // Everything counted, then the tracker stopped: later uses wait in the stream, where the scan reads them.
     const usage = await eventually(

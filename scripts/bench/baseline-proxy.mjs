@@ -7,7 +7,17 @@ import { pipeline } from 'node:stream';
 import Fastify from 'fastify';
 import { Pool } from 'undici';
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+]);
 const timeoutMs = 30_000;
 const upstream = new URL(process.env.UPSTREAM_URL);
 const pool = new Pool(upstream.origin, {
@@ -43,4 +53,11 @@ app.register(async (scope) => {
 });
 await app.listen({ port: Number(process.env.PORT ?? 0), host: '127.0.0.1' });
 process.stdout.write(`${JSON.stringify({ port: app.server.address().port })}\n`);
-process.on('SIGTERM', () => void app.close().then(() => pool.close()).then(() => process.exit(0)));
+process.on(
+  'SIGTERM',
+  () =>
+    void app
+      .close()
+      .then(() => pool.close())
+      .then(() => process.exit(0)),
+);

@@ -34,11 +34,17 @@ function baselineFrom(ref) {
   for (const name of MODULES) {
     let source;
     try {
-      source = execFileSync('git', ['show', `${ref}:${DATA_PLANE}/${name}.ts`], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      source = execFileSync('git', ['show', `${ref}:${DATA_PLANE}/${name}.ts`], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
     } catch {
       continue;
     }
-    const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } });
+    const { outputText } = ts.transpileModule(source, {
+      compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },
+    });
     writeFileSync(join(dir, `${name}.js`), outputText.replaceAll("'@app/common'", `'${COMMON}'`));
   }
   return dir;
@@ -46,7 +52,9 @@ function baselineFrom(ref) {
 
 async function load(dir) {
   const url = (name) => pathToFileURL(join(dir, `${name}.js`)).href;
-  const [paths, routes, headers, body] = await Promise.all(['api-path', 'route-table', 'forwarded-headers', 'json-body'].map((name) => import(url(name))));
+  const [paths, routes, headers, body] = await Promise.all(
+    ['api-path', 'route-table', 'forwarded-headers', 'json-body'].map((name) => import(url(name))),
+  );
   const fields = await import(url('field-names')).catch(() => null);
   return { paths, routes, headers, body, fields };
 }
@@ -65,7 +73,9 @@ const HEADERS = {
   'x-request-id': 'req-1234567890',
   'x-client-version': '1.2.3',
 };
-const CHAT_BODY = Buffer.from(JSON.stringify({ chatbotId: CHATBOT, message: 'Hello, which plans do you offer for a team of five?', stream: true }));
+const CHAT_BODY = Buffer.from(
+  JSON.stringify({ chatbotId: CHATBOT, message: 'Hello, which plans do you offer for a team of five?', stream: true }),
+);
 /** A typical mix: chatbot routes (with and without a query), the chat route with its body, an account route. */
 const REQUESTS = [
   { method: 'GET', url: `/api/v1/chatbots/${CHATBOT}/conversations?limit=20` },
@@ -118,4 +128,6 @@ for (let round = 0; round < Number(args.rounds); round++) {
 }
 const [b, a] = [median(before), median(after)];
 console.log(`request checks per request (median of ${args.rounds} rounds × ${iterations}):`);
-console.log(`  ${args.ref}: ${b.toFixed(0)} ns   this tree: ${a.toFixed(0)} ns   ratio ${(a / b).toFixed(2)}×   (+${(a - b).toFixed(0)} ns)`);
+console.log(
+  `  ${args.ref}: ${b.toFixed(0)} ns   this tree: ${a.toFixed(0)} ns   ratio ${(a / b).toFixed(2)}×   (+${(a - b).toFixed(0)} ns)`,
+);

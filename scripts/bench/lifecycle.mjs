@@ -80,7 +80,9 @@ export async function runLifecyclePropagation({ system, bus, tenant, count, log 
       times.push(Math.max(...perReplica.map((r) => r.ms)));
     }
     const result = { changes: keys.length, refusedAtFirstPoll: atFirstPoll, ...summarize(times) };
-    log(`  ${name}, ${keys.length} keys on 3 replicas: p50 ${result.p50.toFixed(2)} ms  p99 ${result.p99.toFixed(2)} ms  max ${result.max.toFixed(2)} ms`);
+    log(
+      `  ${name}, ${keys.length} keys on 3 replicas: p50 ${result.p50.toFixed(2)} ms  p99 ${result.p99.toFixed(2)} ms  max ${result.max.toFixed(2)} ms`,
+    );
     return result;
   }
 
@@ -113,7 +115,11 @@ export async function runLifecyclePropagation({ system, bus, tenant, count, log 
       const code = await send(admin, `${manage(k)}/roll`, tenant.ownerKey, 'POST', { gracePeriodSeconds: GRACE_SECONDS });
       if (code !== 201) throw new Error(`roll answered ${code}`);
       // The listing shows the old key's cut-off as its expiresAt: the instant key-management set.
-      const listing = await admin.request({ path: `/v1/chatbots/${k.chatbotId}/api-keys`, method: 'GET', headers: { authorization: `Bearer ${tenant.ownerKey}` } });
+      const listing = await admin.request({
+        path: `/v1/chatbots/${k.chatbotId}/api-keys`,
+        method: 'GET',
+        headers: { authorization: `Bearer ${tenant.ownerKey}` },
+      });
       const old = (await listing.body.json()).data.find((key) => key.id === k.keyId);
       if (!old?.expiresAt) throw new Error('roll cut-off: the old key is not listed with its cut-off');
       return performance.now() + (Date.parse(old.expiresAt) - Date.now());

@@ -7,7 +7,18 @@ import { summarize } from './stats.mjs';
  * Runs one load round. `targets` ([{ path, key }], optional) are used in turn, one per request.
  * `overallRate` switches to a fixed request rate (open-ish loop); `amount` stops after that many.
  */
-export async function load({ url, connections = 50, duration, amount, overallRate, method = 'GET', headers = {}, body, targets, maxSeconds }) {
+export async function load({
+  url,
+  connections = 50,
+  duration,
+  amount,
+  overallRate,
+  method = 'GET',
+  headers = {},
+  body,
+  targets,
+  maxSeconds,
+}) {
   const latencies = [];
   const statuses = {};
   let next = 0;

@@ -54,7 +54,9 @@ export async function runManyKeys({ system, bus, tenant, count, seconds, coldSec
   started = performance.now();
   const keys = [...viaBus, ...(await insertChatbotKeys(system.namespace.databaseUrl, tenant, count - sample))];
   const createSeconds = (performance.now() - started) / 1000;
-  log(`  ${sample} keys over the bus at ${Math.round(busRate)} keys/s; ${count - sample} more written in bulk in ${createSeconds.toFixed(1)} s`);
+  log(
+    `  ${sample} keys over the bus at ${Math.round(busRate)} keys/s; ${count - sample} more written in bulk in ${createSeconds.toFixed(1)} s`,
+  );
   const targets = keys.map((k) => ({ path: `/api/v1/chatbots/${k.chatbotId}/messages`, key: k.key }));
   // A replica of its own whose cache keeps answers for 10 minutes (default 30 s): on this machine the cold
   // pass over every key takes longer than 30 s, and the warm rounds are meant to find every key cached.
@@ -64,7 +66,9 @@ export async function runManyKeys({ system, bus, tenant, count, seconds, coldSec
   const cold = await load({ url, connections, amount: count, targets, maxSeconds: coldSeconds });
   // Keys the cold pass reached (all of them unless its time limit ran out first): the warm rounds cycle through those.
   const warmed = targets.slice(0, Math.min(count, cold.responses));
-  log(`  cold pass (gateway and verifier misses): ${Math.round(cold.rps)} req/s, p50 ${cold.latency.p50.toFixed(2)} ms p99 ${cold.latency.p99.toFixed(2)} ms`);
+  log(
+    `  cold pass (gateway and verifier misses): ${Math.round(cold.rps)} req/s, p50 ${cold.latency.p50.toFixed(2)} ms p99 ${cold.latency.p99.toFixed(2)} ms`,
+  );
   // Alternating rounds against a control: the same generator cycling through as many targets, all of them
   // one warm key. Cycling through targets costs autocannon a request rebuild each time, so comparing with the
   // single-key throughput scenario would charge the load generator's work to the gateway.
@@ -90,7 +94,9 @@ export async function runManyKeys({ system, bus, tenant, count, seconds, coldSec
     Object.fromEntries(Object.entries(cpu[side]).map(([group, value]) => [group, (value * 1000 * 1000) / requests(results)]));
   const warm = medianRound(warmRounds);
   const control = medianRound(controlRounds);
-  log(`  warm across ${warmed.length} keys: ${Math.round(warm.rps)} req/s (one key, same generator: ${Math.round(control.rps)}), p50 ${warm.latency.p50.toFixed(2)} ms p99 ${warm.latency.p99.toFixed(2)} ms`);
+  log(
+    `  warm across ${warmed.length} keys: ${Math.round(warm.rps)} req/s (one key, same generator: ${Math.round(control.rps)}), p50 ${warm.latency.p50.toFixed(2)} ms p99 ${warm.latency.p99.toFixed(2)} ms`,
+  );
   const after = await memory(system, gateway.metricsUrl);
   await gateway.stop();
   for (const [name, result] of [['cold', cold], ...warmRounds.map((r) => ['warm', r]), ...controlRounds.map((r) => ['control', r])]) {

@@ -30,11 +30,17 @@ try {
     limited: { url: system.gatewayUrl + path, key: limited.body.key },
   };
   const results = { bare: [], unlimited: [], limited: [] };
-  for (const side of Object.keys(sides)) await load({ url: sides[side].url, connections: 50, duration: 1, headers: { authorization: `Bearer ${sides[side].key}` } });
+  for (const side of Object.keys(sides))
+    await load({ url: sides[side].url, connections: 50, duration: 1, headers: { authorization: `Bearer ${sides[side].key}` } });
   for (let round = 0; round < rounds; round++) {
     const order = round % 2 === 0 ? ['bare', 'unlimited', 'limited'] : ['limited', 'unlimited', 'bare'];
     for (const side of order) {
-      const result = await load({ url: sides[side].url, connections: 50, duration: seconds, headers: { authorization: `Bearer ${sides[side].key}` } });
+      const result = await load({
+        url: sides[side].url,
+        connections: 50,
+        duration: seconds,
+        headers: { authorization: `Bearer ${sides[side].key}` },
+      });
       if (result.responses !== result.ok) throw new Error(`${side}: non-200 answers ${JSON.stringify(result.statuses)}`);
       results[side].push(result.rps);
       process.stdout.write(`round ${round + 1} ${side.padEnd(9)} ${Math.round(result.rps)} req/s\n`);

@@ -21,16 +21,39 @@ function goals(s) {
   }
   const v = s.verify;
   if (v) {
-    const floor = v.natsEcho ? `; floor beside it (bare NATS round trip + bare Redis GET): p99 ${f(v.natsEcho.p99, 3)} + ${f(v.redisGet.p99, 3)} ms` : '';
-    rows.push(['Miss via Redis: p50 ≤ 1 ms, p99 ≤ 3 ms', `p50 ${f(v.redisHit.p50, 3)} ms, p99 ${f(v.redisHit.p99, 3)} ms${floor}`, verdict(v.redisHit.p50 <= 1 && v.redisHit.p99 <= 3)]);
-    rows.push(['Miss reaching Postgres: p99 ≤ 10 ms', `key only: p99 ${f(v.keyMiss.p99, 3)} ms; all entries: p99 ${f(v.allMiss.p99, 3)} ms`, verdict(v.keyMiss.p99 <= 10)]);
+    const floor = v.natsEcho
+      ? `; floor beside it (bare NATS round trip + bare Redis GET): p99 ${f(v.natsEcho.p99, 3)} + ${f(v.redisGet.p99, 3)} ms`
+      : '';
+    rows.push([
+      'Miss via Redis: p50 ≤ 1 ms, p99 ≤ 3 ms',
+      `p50 ${f(v.redisHit.p50, 3)} ms, p99 ${f(v.redisHit.p99, 3)} ms${floor}`,
+      verdict(v.redisHit.p50 <= 1 && v.redisHit.p99 <= 3),
+    ]);
+    rows.push([
+      'Miss reaching Postgres: p99 ≤ 10 ms',
+      `key only: p99 ${f(v.keyMiss.p99, 3)} ms; all entries: p99 ${f(v.allMiss.p99, 3)} ms`,
+      verdict(v.keyMiss.p99 <= 10),
+    ]);
   }
   const r = s.revocation;
-  if (r) rows.push([`Revocation on 3 replicas: p99 ≤ 250 ms (${r.revocations} revocations)`, `p50 ${f(r.p50)} ms, p99 ${f(r.p99)} ms, max ${f(r.max)} ms`, verdict(r.p99 <= 250 && r.revocations >= 200)]);
+  if (r)
+    rows.push([
+      `Revocation on 3 replicas: p99 ≤ 250 ms (${r.revocations} revocations)`,
+      `p50 ${f(r.p50)} ms, p99 ${f(r.p99)} ms, max ${f(r.max)} ms`,
+      verdict(r.p99 <= 250 && r.revocations >= 200),
+    ]);
   const l = s.lifecycle;
   if (l) {
-    for (const [label, x] of [['Expiry', l.expiry], ['Disable', l.disable], ['Roll cut-off', l.rollCutOff]]) {
-      rows.push([`${label} on 3 replicas: p99 ≤ 250 ms (${x.changes} keys)`, `p50 ${f(x.p50)} ms, p99 ${f(x.p99)} ms, max ${f(x.max)} ms`, verdict(x.p99 <= 250)]);
+    for (const [label, x] of [
+      ['Expiry', l.expiry],
+      ['Disable', l.disable],
+      ['Roll cut-off', l.rollCutOff],
+    ]) {
+      rows.push([
+        `${label} on 3 replicas: p99 ≤ 250 ms (${x.changes} keys)`,
+        `p50 ${f(x.p50)} ms, p99 ${f(x.p99)} ms, max ${f(x.max)} ms`,
+        verdict(x.p99 <= 250),
+      ]);
     }
   }
   const m = s.manyKeys;
@@ -39,12 +62,26 @@ function goals(s) {
     const single = m.control?.rps ?? s.throughput?.max.ours.rps;
     const ratio = single ? m.warm.rps / single : undefined;
     const against = m.control ? 'one key, same generator' : 'one key';
-    rows.push([`${n(m.keys)} active keys: throughput holds (≥ 0.90× one key), memory bounded`, `${n(m.warm.rps)} req/s across all keys${ratio ? ` (${f(ratio)}× ${against})` : ''}; gateway RSS ${m.after.rssMiB.gateway} MiB; ${n(m.warmKeys)} keys warm`, verdict(ratio === undefined ? undefined : ratio >= 0.9)]);
+    rows.push([
+      `${n(m.keys)} active keys: throughput holds (≥ 0.90× one key), memory bounded`,
+      `${n(m.warm.rps)} req/s across all keys${ratio ? ` (${f(ratio)}× ${against})` : ''}; gateway RSS ${m.after.rssMiB.gateway} MiB; ${n(m.warmKeys)} keys warm`,
+      verdict(ratio === undefined ? undefined : ratio >= 0.9),
+    ]);
   }
   const u = s.usage;
-  if (u) rows.push(['Usage events at full throughput, exact totals', `${n(u.counted)} counted of ${n(u.forwarded)} forwarded at ${n(u.rps)} req/s`, verdict(u.exact)]);
+  if (u)
+    rows.push([
+      'Usage events at full throughput, exact totals',
+      `${n(u.counted)} counted of ${n(u.forwarded)} forwarded at ${n(u.rps)} req/s`,
+      verdict(u.exact),
+    ]);
   const k = s.tracker;
-  if (k) rows.push(['Tracker ingestion ≥ 50,000 events/s, exact', `${n(k.tracker?.rate)} events/s${k.tracker?.rounds ? `, median of ${k.tracker.rounds.length} rounds` : ''} (${k.tracker?.exact ? 'exact' : 'NOT exact'})`, verdict(k.tracker?.rate >= 50_000 && k.tracker?.exact)]);
+  if (k)
+    rows.push([
+      'Tracker ingestion ≥ 50,000 events/s, exact',
+      `${n(k.tracker?.rate)} events/s${k.tracker?.rounds ? `, median of ${k.tracker.rounds.length} rounds` : ''} (${k.tracker?.exact ? 'exact' : 'NOT exact'})`,
+      verdict(k.tracker?.rate >= 50_000 && k.tracker?.exact),
+    ]);
   return rows;
 }
 
@@ -73,13 +110,17 @@ At ${n(t.rate)} req/s (70 % of the gateway's maximum; autocannon \`overallRate\`
 ${table(['side', 'req/s', 'p50 ms', 'p99 ms', 'rounds req/s'], [side('baseline', t.atRate.baseline), side('gateway', t.atRate.ours)])}
 
 Added by the gateway (its percentile minus the baseline's): p50 **${f(t.added.p50, 3)} ms**, p99 **${f(t.added.p99, 3)} ms**.
-${t.authOnHit ? `
+${
+  t.authOnHit
+    ? `
 Measured inside the gateway over its rounds at this rate (\`gateway_auth_cache_hit_duration_seconds\`: hashing the
 presented key, the cache lookup and the decision, for each of ${n(t.authOnHit.samples)} requests): p50 ≤ ${f(t.authOnHit.p50, 4)} ms,
 p99 ≤ ${f(t.authOnHit.p99, 4)} ms, p99.9 ≤ ${f(t.authOnHit['p99.9'], 4)} ms (upper bounds of the histogram buckets the ranks fall in).
 This is the time authentication adds to a request with a cached key; the rest of the gateway's work is the relay,
 which the baseline does too. The end-to-end difference above carries the scheduling noise of two shared cores.
-` : ''}Load average at the end of this scenario: ${t.loadavg}.
+`
+    : ''
+}Load average at the end of this scenario: ${t.loadavg}.
 `;
 }
 
@@ -90,21 +131,37 @@ function verifySection(v) {
 One \`auth.verify\` request at a time over NATS (what the gateway sends on a miss), chatbot keys created for
 the run (${n(v.samples)} keys; every key once per row). Percentiles from the sorted sample.
 
-${table(['path', 'samples', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'], [
+${table(
+  ['path', 'samples', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'],
+  [
     row('verifier answers from Redis (key, plan, chatbot)', v.redisHit),
-    ...(v.natsEcho ? [row('floor, beside each verify above: bare NATS request-reply (echo, same two server hops)', v.natsEcho), row('floor, beside each verify above: bare Redis GET', v.redisGet)] : []),
+    ...(v.natsEcho
+      ? [
+          row('floor, beside each verify above: bare NATS request-reply (echo, same two server hops)', v.natsEcho),
+          row('floor, beside each verify above: bare Redis GET', v.redisGet),
+        ]
+      : []),
     row('key entry deleted first: key-management reads Postgres', v.keyMiss),
     row('key, plan and chatbot entries deleted: two lookups in a row', v.allMiss),
-  ])}
-${v.natsEcho ? `
+  ],
+)}
+${
+  v.natsEcho
+    ? `
 The floor rows take turns with the first row, key by key, so they ran under the same conditions: what a verify
 costs beyond them is the verifier's own work. Its path is one NATS request-reply plus one Redis round trip (a Lua
 script reading the key, plan and chatbot entries together), so the floor for its p99 is roughly the sum of theirs,
-${f(v.natsEcho.p99 + v.redisGet.p99, 3)} ms here, against ${f(v.redisHit.p99, 3)} ms measured.${v.verifierOwn ? ` Over the same pass the verifier's own
+${f(v.natsEcho.p99 + v.redisGet.p99, 3)} ms here, against ${f(v.redisHit.p99, 3)} ms measured.${
+        v.verifierOwn
+          ? ` Over the same pass the verifier's own
 time per request (\`auth_verifier_verify_duration_seconds\`, from the request's arrival to its answer, the Redis round trip
 included) was p50 ≤ ${f(v.verifierOwn.p50, 2)} ms, p99 ≤ ${f(v.verifierOwn.p99, 2)} ms (histogram bucket bounds, ${n(v.verifierOwn.samples)} requests): the rest of the
-tail is NATS delivery and waking the verifier's process on two shared cores.` : ''}
-` : ''}
+tail is NATS delivery and waking the verifier's process on two shared cores.`
+          : ''
+      }
+`
+    : ''
+}
 Load average at the end of this scenario: ${v.loadavg}.
 `;
 }
@@ -143,8 +200,12 @@ function manyKeysSection(m) {
   const memoryRow = (name, x) => [
     name,
     `${x.rssMiB.gateway} / ${x.rssMiB['auth-verifier']} / ${x.rssMiB['key-management']}`,
-    Object.entries(x.gatewayEntries).map(([k, v]) => `${k} ${n(v)}`).join(', '),
-    `${Object.entries(x.redisKeys).map(([k, v]) => `${k} ${n(v)}`).join(', ')} (${x.redisUsedMiB} MiB used by the whole Redis)`,
+    Object.entries(x.gatewayEntries)
+      .map(([k, v]) => `${k} ${n(v)}`)
+      .join(', '),
+    `${Object.entries(x.redisKeys)
+      .map(([k, v]) => `${k} ${n(v)}`)
+      .join(', ')} (${x.redisUsedMiB} MiB used by the whole Redis)`,
   ];
   return `## ${n(m.keys)} active keys
 
@@ -155,18 +216,47 @@ ten per chatbot) in ${f(m.createSeconds, 1)} s. Then requests cycle through ever
 sent to a gateway replica started for this scenario with \`AUTH_CACHE_TTL_MS=600000\` (default 30 s): the cold pass
 takes longer than 30 s here, and the warm pass is meant to find every key it reached still cached.
 
-${table(['pass', 'requests', 'req/s', 'p50 ms', 'p99 ms'], [
-    ['cold: each key once (gateway miss, verifier miss → key-management → Postgres)', n(m.cold.ok), n(m.cold.rps), f(m.cold.latency.p50, 3), f(m.cold.latency.p99, 3)],
-    [`warm: ${n(m.warmKeys)} keys in turn from the gateway cache${m.warmKeys < m.keys ? ' (the keys the time-limited cold pass reached)' : ''}`, n(m.warm.ok), n(m.warm.rps), f(m.warm.latency.p50, 3), f(m.warm.latency.p99, 3)],
-    ...(m.control ? [['control: one of those keys, as many targets, same generator', n(m.control.ok), n(m.control.rps), f(m.control.latency.p50, 3), f(m.control.latency.p99, 3)]] : []),
-  ])}
-${m.control ? `
+${table(
+  ['pass', 'requests', 'req/s', 'p50 ms', 'p99 ms'],
+  [
+    [
+      'cold: each key once (gateway miss, verifier miss → key-management → Postgres)',
+      n(m.cold.ok),
+      n(m.cold.rps),
+      f(m.cold.latency.p50, 3),
+      f(m.cold.latency.p99, 3),
+    ],
+    [
+      `warm: ${n(m.warmKeys)} keys in turn from the gateway cache${m.warmKeys < m.keys ? ' (the keys the time-limited cold pass reached)' : ''}`,
+      n(m.warm.ok),
+      n(m.warm.rps),
+      f(m.warm.latency.p50, 3),
+      f(m.warm.latency.p99, 3),
+    ],
+    ...(m.control
+      ? [
+          [
+            'control: one of those keys, as many targets, same generator',
+            n(m.control.ok),
+            n(m.control.rps),
+            f(m.control.latency.p50, 3),
+            f(m.control.latency.p99, 3),
+          ],
+        ]
+      : []),
+  ],
+)}
+${
+  m.control
+    ? `
 Warm and control alternate (${m.warm.rounds.length} rounds each, ${m.roundSeconds} s); the table shows each side's median round
 (warm ${m.warm.rounds.map(n).join(', ')}; control ${m.control.rounds.map(n).join(', ')} req/s). The control cycles through
 as many targets as the warm pass, all of them one key: autocannon rebuilds every request when it cycles targets,
 which costs the load generator (on the same two cores) throughput that the single-key scenario does not pay.
 Ratio warm / control: **${f(m.warm.rps / m.control.rps)}×**.
-` : ''}${m.cpuMsPer1000 ? cpuTable(m.cpuMsPer1000) : ''}
+`
+    : ''
+}${m.cpuMsPer1000 ? cpuTable(m.cpuMsPer1000) : ''}
 
 Memory (RSS MiB, with V8 heap used, of gateway / auth-verifier / key-management; gateway entries from \`gateway_auth_memory_entries\`; Redis keys under the run's prefix):
 
@@ -214,17 +304,27 @@ applied in that time. Phase 1 runs ${k.tracker?.rounds?.length ?? 1} time(s), ea
 goal row reads the median round. Phase 2 records uses through the gateway's UsagePublisher and waits for the exact
 total.
 
-${table(['phase', 'events', 'counted', 'exact', 'seconds', 'events/s'], [
-      ...(k.tracker?.rounds ?? [k.tracker]).map((r, i, all) => [
-        all.length > 1 ? `tracker ingestion, round ${i + 1}` : 'tracker ingestion',
-        n(k.tracker?.messages),
-        n(r?.total),
-        r?.exact ? 'yes' : 'NO',
-        f(r?.seconds),
-        n(r?.rate),
-      ]),
-      ['publisher → stream → tracker', n(k.endToEnd?.uses), n(k.endToEnd?.total), k.endToEnd?.exact ? 'yes' : 'NO', f(k.endToEnd?.seconds), n(k.endToEnd?.rate)],
-    ])}
+${table(
+  ['phase', 'events', 'counted', 'exact', 'seconds', 'events/s'],
+  [
+    ...(k.tracker?.rounds ?? [k.tracker]).map((r, i, all) => [
+      all.length > 1 ? `tracker ingestion, round ${i + 1}` : 'tracker ingestion',
+      n(k.tracker?.messages),
+      n(r?.total),
+      r?.exact ? 'yes' : 'NO',
+      f(r?.seconds),
+      n(r?.rate),
+    ]),
+    [
+      'publisher → stream → tracker',
+      n(k.endToEnd?.uses),
+      n(k.endToEnd?.total),
+      k.endToEnd?.exact ? 'yes' : 'NO',
+      f(k.endToEnd?.seconds),
+      n(k.endToEnd?.rate),
+    ],
+  ],
+)}
 
 Load average at the end: ${k.loadavg}.
 `;

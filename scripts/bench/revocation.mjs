@@ -57,7 +57,9 @@ export async function runRevocation({ system, bus, tenant, count, log }) {
       times.push(Math.max(...perReplica.map((r) => r.ms)));
     }
     const result = { replicas: urls.length, revocations: keys.length, refusedAtFirstPoll: beforeAnswer, ...summarize(times) };
-    log(`  ${keys.length} revocations on 3 replicas: p50 ${result.p50.toFixed(2)} ms  p99 ${result.p99.toFixed(2)} ms  max ${result.max.toFixed(2)} ms`);
+    log(
+      `  ${keys.length} revocations on 3 replicas: p50 ${result.p50.toFixed(2)} ms  p99 ${result.p99.toFixed(2)} ms  max ${result.max.toFixed(2)} ms`,
+    );
     return result;
   } finally {
     await Promise.all([admin, ...open].map((pool) => pool.close()));

@@ -22,14 +22,47 @@ const log = (line) => process.stdout.write(`${line}\n`);
 export async function runBench({ quick, only, profile, out, command, machine, loadavg }) {
   const wanted = (name) => only === null || only.has(name);
   const settings = quick
-    ? { rounds: 3, seconds: 3, connections: 50, verifySamples: 500, revocations: 200, lifecycleChanges: 20, manyKeys: 10_000, usageRequests: 50_000, trackerMessages: 50_000, trackerUses: 200_000 }
-    : { rounds: 5, seconds: 8, connections: 50, verifySamples: 2_000, revocations: 250, lifecycleChanges: 100, manyKeys: 100_000, usageRequests: 200_000, trackerMessages: 200_000, trackerUses: 500_000 };
+    ? {
+        rounds: 3,
+        seconds: 3,
+        connections: 50,
+        verifySamples: 500,
+        revocations: 200,
+        lifecycleChanges: 20,
+        manyKeys: 10_000,
+        usageRequests: 50_000,
+        trackerMessages: 50_000,
+        trackerUses: 200_000,
+      }
+    : {
+        rounds: 5,
+        seconds: 8,
+        connections: 50,
+        verifySamples: 2_000,
+        revocations: 250,
+        lifecycleChanges: 100,
+        manyKeys: 100_000,
+        usageRequests: 200_000,
+        trackerMessages: 200_000,
+        trackerUses: 500_000,
+      };
   const report = { command, machine, settings, quick, started: new Date().toISOString(), scenarios: {} };
   const note = (name, result) => {
-    report.scenarios[name] = { ...result, loadavg: loadavg().map((v) => v.toFixed(2)).join(' ') };
+    report.scenarios[name] = {
+      ...result,
+      loadavg: loadavg()
+        .map((v) => v.toFixed(2))
+        .join(' '),
+    };
   };
-  report.loadavgStart = loadavg().map((v) => v.toFixed(2)).join(' ');
-  log(`bench: load average before start ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+  report.loadavgStart = loadavg()
+    .map((v) => v.toFixed(2))
+    .join(' ');
+  log(
+    `bench: load average before start ${loadavg()
+      .map((v) => v.toFixed(2))
+      .join(' ')}`,
+  );
 
   let failed = false;
   let bus;
@@ -45,15 +78,18 @@ export async function runBench({ quick, only, profile, out, command, machine, lo
 
     if (wanted('throughput')) {
       log('throughput: gateway (warm chatbot key) vs bare Fastify + undici proxy');
-      note('throughput', await runThroughput({
-        gatewayUrl: system.gatewayUrl,
-        gatewayMetricsUrl: system.gatewayMetricsUrl,
-        baselineUrl: baseline.url,
-        key: hotKey.key,
-        chatbotId: hotKey.chatbotId,
-        ...settings,
-        log,
-      }));
+      note(
+        'throughput',
+        await runThroughput({
+          gatewayUrl: system.gatewayUrl,
+          gatewayMetricsUrl: system.gatewayMetricsUrl,
+          baselineUrl: baseline.url,
+          key: hotKey.key,
+          chatbotId: hotKey.chatbotId,
+          ...settings,
+          log,
+        }),
+      );
     }
     if (wanted('verify')) {
       log('verify: auth.verify round trips on a gateway cache miss, one at a time');
@@ -75,7 +111,17 @@ export async function runBench({ quick, only, profile, out, command, machine, lo
     }
     if (wanted('many-keys')) {
       log(`many-keys: ${settings.manyKeys} active keys`);
-      note('manyKeys', await runManyKeys({ ...context, count: settings.manyKeys, seconds: settings.seconds, coldSeconds: quick ? 20 : 120, connections: settings.connections, rounds: settings.rounds }));
+      note(
+        'manyKeys',
+        await runManyKeys({
+          ...context,
+          count: settings.manyKeys,
+          seconds: settings.seconds,
+          coldSeconds: quick ? 20 : 120,
+          connections: settings.connections,
+          rounds: settings.rounds,
+        }),
+      );
     }
     if (profile) {
       log('profile: one more gateway replica with --cpu-prof under full load');
@@ -107,5 +153,9 @@ async function profileGateway({ system, hotKey, settings }) {
   await stopChild(gateway.child, 'SIGINT');
   const shutdownSeconds = (performance.now() - loadEnded) / 1000;
   const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
-  return { rps: result.rps, file: file ? join(dir, file) : null, ...(file ? summarizeProfile(join(dir, file), { windowSeconds: settings.seconds, skipEndSeconds: shutdownSeconds }) : {}) };
+  return {
+    rps: result.rps,
+    file: file ? join(dir, file) : null,
+    ...(file ? summarizeProfile(join(dir, file), { windowSeconds: settings.seconds, skipEndSeconds: shutdownSeconds }) : {}),
+  };
 }

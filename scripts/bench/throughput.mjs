@@ -15,7 +15,8 @@ function medians(rounds) {
 
 function checkAllOk(result, what) {
   const bad = result.responses - result.ok;
-  if (bad > 0 || result.errors > 0) throw new Error(`${what}: ${bad} non-200 answers, ${result.errors} errors: ${JSON.stringify(result.statuses)}`);
+  if (bad > 0 || result.errors > 0)
+    throw new Error(`${what}: ${bad} non-200 answers, ${result.errors} errors: ${JSON.stringify(result.statuses)}`);
 }
 
 /** Alternates baseline and gateway rounds (which goes first alternates too) and returns both medians. */
@@ -28,7 +29,9 @@ async function alternate({ rounds, run, log, label }) {
       const result = await run(side);
       checkAllOk(result, `${label} ${side} round ${round + 1}`);
       (side === 'baseline' ? baseline : ours).push(result);
-      log(`  ${label} round ${round + 1} ${side.padEnd(8)} ${Math.round(result.rps)} req/s  p50 ${result.latency.p50.toFixed(3)} ms  p99 ${result.latency.p99.toFixed(3)} ms`);
+      log(
+        `  ${label} round ${round + 1} ${side.padEnd(8)} ${Math.round(result.rps)} req/s  p50 ${result.latency.p50.toFixed(3)} ms  p99 ${result.latency.p99.toFixed(3)} ms`,
+      );
     }
   }
   return { baseline: medians(baseline), ours: medians(ours) };

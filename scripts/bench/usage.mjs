@@ -39,8 +39,18 @@ export async function runUsage({ system, bus, tenant, upstream, requests, connec
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const settledSeconds = (performance.now() - waitStarted) / 1000;
-  const result = { requests, answered200: run.ok, rps: run.rps, forwarded, counted, exact: counted === forwarded && forwarded === run.ok, settledSeconds };
-  log(`  ${run.ok} answered at ${Math.round(run.rps)} req/s; upstream received ${forwarded}; usage totals ${counted} (${result.exact ? 'exact' : 'NOT exact'}) ${settledSeconds.toFixed(2)} s after the last answer`);
+  const result = {
+    requests,
+    answered200: run.ok,
+    rps: run.rps,
+    forwarded,
+    counted,
+    exact: counted === forwarded && forwarded === run.ok,
+    settledSeconds,
+  };
+  log(
+    `  ${run.ok} answered at ${Math.round(run.rps)} req/s; upstream received ${forwarded}; usage totals ${counted} (${result.exact ? 'exact' : 'NOT exact'}) ${settledSeconds.toFixed(2)} s after the last answer`,
+  );
   return result;
 }
 
@@ -52,7 +62,11 @@ export function runTrackerIngestion({ messages, uses, log }) {
       const lines = stdout.trim().split('\n');
       for (const line of lines.slice(0, -1)) log(`  ${line}`);
       try {
-        resolve({ command: `node scripts/bench-usage.mjs --messages ${messages} --uses ${uses}`, exitCode: error?.code ?? 0, ...JSON.parse(lines.at(-1)) });
+        resolve({
+          command: `node scripts/bench-usage.mjs --messages ${messages} --uses ${uses}`,
+          exitCode: error?.code ?? 0,
+          ...JSON.parse(lines.at(-1)),
+        });
       } catch {
         reject(error ?? new Error(`bench-usage printed no result: ${stdout}`));
       }

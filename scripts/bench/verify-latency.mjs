@@ -61,10 +61,14 @@ export async function runVerifyLatency({ system, bus, tenant, samples, log }) {
     const histogram = 'auth_verifier_verify_duration_seconds_bucket';
     const before = await scrape(verifierUrl, histogram);
     const { redisHit, natsEcho, redisGet } = await timeWithFloor(keys, bus, redis, prefix);
-    const verifierOwn = histogramPercentiles(before, await scrape(verifierUrl, histogram), [50, 99], (labels) => labels.includes('outcome="allowed"'));
+    const verifierOwn = histogramPercentiles(before, await scrape(verifierUrl, histogram), [50, 99], (labels) =>
+      labels.includes('outcome="allowed"'),
+    );
     log(`  verify, Redis hit:        p50 ${redisHit.p50.toFixed(3)} ms  p99 ${redisHit.p99.toFixed(3)} ms`);
     log(`  the verifier's own time: p50 ≤ ${verifierOwn.p50} ms  p99 ≤ ${verifierOwn.p99} ms`);
-    log(`  floor: NATS echo p50 ${natsEcho.p50.toFixed(3)} ms  p99 ${natsEcho.p99.toFixed(3)} ms; Redis GET p50 ${redisGet.p50.toFixed(3)} ms  p99 ${redisGet.p99.toFixed(3)} ms`);
+    log(
+      `  floor: NATS echo p50 ${natsEcho.p50.toFixed(3)} ms  p99 ${natsEcho.p99.toFixed(3)} ms; Redis GET p50 ${redisGet.p50.toFixed(3)} ms  p99 ${redisGet.p99.toFixed(3)} ms`,
+    );
     const keyMiss = await timeEach(keys, (k) => redis.del(`${prefix}key:${k.keyHash}`), bus);
     log(`  verify, key from Postgres: p50 ${keyMiss.p50.toFixed(3)} ms  p99 ${keyMiss.p99.toFixed(3)} ms`);
     const allMiss = await timeEach(

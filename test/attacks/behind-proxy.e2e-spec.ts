@@ -38,10 +38,16 @@ describe('behind a trusted proxy', () => {
     const attacker = freshClient();
     const bystander = freshClient();
     for (let i = 0; i < BRAKE_AFTER; i++) {
-      const answer = await attack.send({ path: chatbotPath(), headers: { ...bearer(generateApiKey('chatbot')), ...viaProxy(attacker) } }, PROXY);
+      const answer = await attack.send(
+        { path: chatbotPath(), headers: { ...bearer(generateApiKey('chatbot')), ...viaProxy(attacker) } },
+        PROXY,
+      );
       expect([i, answer.status, answer.json.error.code]).toEqual([i, 401, 'invalid_api_key']);
     }
-    const braked = await attack.send({ path: chatbotPath(), headers: { ...bearer(generateApiKey('chatbot')), ...viaProxy(attacker) } }, PROXY);
+    const braked = await attack.send(
+      { path: chatbotPath(), headers: { ...bearer(generateApiKey('chatbot')), ...viaProxy(attacker) } },
+      PROXY,
+    );
     expect([braked.status, braked.json.error.code]).toEqual([429, 'rate_limited']);
     expect(Number(braked.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     // Writing a chain of its own in front does not make the attacker someone else: the proxy appends the real peer.
@@ -53,19 +59,30 @@ describe('behind a trusted proxy', () => {
 
     // Everyone else behind the same proxy: valid keys work, invalid ones are plain 401s.
     expect((await attack.send({ path: chatbotPath(), headers: { ...bearer(validKey), ...viaProxy(bystander) } }, PROXY)).status).toBe(200);
-    const otherGuess = await attack.send({ path: chatbotPath(), headers: { ...bearer(generateApiKey('chatbot')), ...viaProxy(bystander) } }, PROXY);
+    const otherGuess = await attack.send(
+      { path: chatbotPath(), headers: { ...bearer(generateApiKey('chatbot')), ...viaProxy(bystander) } },
+      PROXY,
+    );
     expect([otherGuess.status, otherGuess.json.error.code]).toEqual([401, 'invalid_api_key']);
-    expect((await attack.send({ path: '/v1/chatbots', headers: { ...bearer(tenant.ownerKey), ...viaProxy(freshClient()) } }, PROXY)).status).toBe(200);
+    expect(
+      (await attack.send({ path: '/v1/chatbots', headers: { ...bearer(tenant.ownerKey), ...viaProxy(freshClient()) } }, PROXY)).status,
+    ).toBe(200);
     attack.takeForwarded();
   });
 
   it('believes X-Forwarded-For only from the trusted proxy: a direct client cannot rotate its address with it', async () => {
     const direct = '127.0.0.77';
     for (let i = 0; i < BRAKE_AFTER; i++) {
-      const answer = await attack.send({ path: chatbotPath(), headers: { ...bearer(generateApiKey('chatbot')), ...viaProxy(freshClient()) } }, direct);
+      const answer = await attack.send(
+        { path: chatbotPath(), headers: { ...bearer(generateApiKey('chatbot')), ...viaProxy(freshClient()) } },
+        direct,
+      );
       expect([i, answer.status]).toEqual([i, 401]);
     }
-    const braked = await attack.send({ path: chatbotPath(), headers: { ...bearer(generateApiKey('chatbot')), ...viaProxy(freshClient()) } }, direct);
+    const braked = await attack.send(
+      { path: chatbotPath(), headers: { ...bearer(generateApiKey('chatbot')), ...viaProxy(freshClient()) } },
+      direct,
+    );
     expect([braked.status, braked.json.error.code]).toEqual([429, 'rate_limited']);
   });
 
@@ -109,7 +126,15 @@ describe('behind a trusted proxy', () => {
     const guesser = freshClient();
     // An admin call with a body the API refuses: 400 means the token was accepted, without changing anything.
     const adminCall = (token: string, client: string) =>
-      attack.send({ method: 'POST', path: '/admin/v1/accounts', headers: { ...bearer(token), 'content-type': 'application/json', ...viaProxy(client) }, body: '{}' }, PROXY);
+      attack.send(
+        {
+          method: 'POST',
+          path: '/admin/v1/accounts',
+          headers: { ...bearer(token), 'content-type': 'application/json', ...viaProxy(client) },
+          body: '{}',
+        },
+        PROXY,
+      );
     for (let i = 0; i < BRAKE_AFTER; i++) {
       const answer = await adminCall(`wrong-admin-token-${i}-0123456789`, guesser);
       expect([i, answer.status, answer.json.error.code]).toEqual([i, 401, 'invalid_api_key']);
@@ -129,10 +154,16 @@ describe('behind a trusted proxy', () => {
     expect((await attack.send({ path: chatbotPath(), headers: bearer(prober.key) }, '127.0.0.80')).status).toBe(200);
     // From a different address each time: the brake is on the key, not the client.
     for (let i = 0; i < BRAKE_AFTER; i++) {
-      const answer = await attack.send({ path: chatbotPath(randomUUID()), headers: { ...bearer(prober.key), ...viaProxy(freshClient()) } }, PROXY);
+      const answer = await attack.send(
+        { path: chatbotPath(randomUUID()), headers: { ...bearer(prober.key), ...viaProxy(freshClient()) } },
+        PROXY,
+      );
       expect([i, answer.status, answer.json.error.code]).toEqual([i, 403, 'insufficient_scope']);
     }
-    const braked = await attack.send({ path: chatbotPath(randomUUID()), headers: { ...bearer(prober.key), ...viaProxy(freshClient()) } }, PROXY);
+    const braked = await attack.send(
+      { path: chatbotPath(randomUUID()), headers: { ...bearer(prober.key), ...viaProxy(freshClient()) } },
+      PROXY,
+    );
     expect([braked.status, braked.json.error.code]).toEqual([429, 'rate_limited']);
     expect((await attack.send({ path: chatbotPath(), headers: bearer(prober.key) }, '127.0.0.80')).status).toBe(200);
     // Other keys are untouched.

@@ -61,7 +61,10 @@ describe('brute force', () => {
     expect(throttled.json.error.requestId).toBe(throttled.headers['x-request-id']);
     // A forwarding header is not an identity: claiming another address does not lift the brake.
     const spoofed = await attack.send(
-      { path: chatbotPath(), headers: { ...bearer(generateApiKey('user')), 'x-forwarded-for': bystander, forwarded: `for=${bystander}`, 'x-real-ip': bystander } },
+      {
+        path: chatbotPath(),
+        headers: { ...bearer(generateApiKey('user')), 'x-forwarded-for': bystander, forwarded: `for=${bystander}`, 'x-real-ip': bystander },
+      },
       attacker,
     );
     expect(spoofed.status).toBe(429);
@@ -86,10 +89,14 @@ describe('brute force', () => {
       for (let i = 0; i < KEYS_PER_KIND; i++) created.push(await createChatbotKey(attack.helpers, tenant, tenant.chatbots[0].id));
       const userKey = expectAnswer(await attack.helpers.call('POST', '/v1/api-keys', { credential: tenant.ownerKey, body: {} }), 201).body;
       // Used once while valid, so every cache layer has seen them as good keys before the revocation.
-      for (const { key } of created) expect((await attack.send({ path: chatbotPath(), headers: bearer(key) }, freshAddress())).status).toBe(200);
+      for (const { key } of created)
+        expect((await attack.send({ path: chatbotPath(), headers: bearer(key) }, freshAddress())).status).toBe(200);
       expect((await attack.send({ path: '/v1/chatbots', headers: bearer(userKey.key) }, freshAddress())).status).toBe(200);
       for (const { id } of created) {
-        expectAnswer(await attack.helpers.call('DELETE', `/v1/chatbots/${tenant.chatbots[0].id}/api-keys/${id}`, { credential: tenant.ownerKey }), 204);
+        expectAnswer(
+          await attack.helpers.call('DELETE', `/v1/chatbots/${tenant.chatbots[0].id}/api-keys/${id}`, { credential: tenant.ownerKey }),
+          204,
+        );
       }
       expectAnswer(await attack.helpers.call('DELETE', `/v1/api-keys/${userKey.id}`, { credential: tenant.ownerKey }), 204);
       revoked = created.map(({ key }) => key);
@@ -112,7 +119,10 @@ describe('brute force', () => {
         // First sight (remote verification) and second (cache) alike.
         for (let round = 0; round < 2; round++) {
           const address = freshAddress();
-          const answers = [await attack.send({ path, headers: bearer(revokedKey) }, address), await attack.send({ path, headers: bearer(unknownKey) }, address)];
+          const answers = [
+            await attack.send({ path, headers: bearer(revokedKey) }, address),
+            await attack.send({ path, headers: bearer(unknownKey) }, address),
+          ];
           expect(withoutVolatile(answers[0])).toEqual(withoutVolatile(answers[1]));
           expect(answers[0].json.error.code).toBe('invalid_api_key');
         }
@@ -122,7 +132,10 @@ describe('brute force', () => {
 
     it('take the same time: both answered from the gateway’s negative cache after the first miss', async () => {
       const verifyRequests = { revoked: 0, unknown: 0 };
-      const kindOf = new Map<string, 'revoked' | 'unknown'>([...revoked.map((key) => [key, 'revoked'] as const), ...unknown.map((key) => [key, 'unknown'] as const)]);
+      const kindOf = new Map<string, 'revoked' | 'unknown'>([
+        ...revoked.map((key) => [key, 'revoked'] as const),
+        ...unknown.map((key) => [key, 'unknown'] as const),
+      ]);
       const subscription = nats.subscribe(`${attack.system.env.subjectPrefix}.${Subjects.authVerify}`, {
         callback: (_error, message) => {
           const kind = kindOf.get(message.json<{ key: string }>().key);

@@ -27,7 +27,13 @@ beforeAll(async () => {
   const ownerKeys = await attack.helpers.call('GET', '/v1/api-keys', { credential: tenant.ownerKey });
   const ownerKeyId = ownerKeys.body.data[0].id as string;
   const [a, b] = tenant.chatbots.map((chatbot: { id: string }) => chatbot.id);
-  reach.set(chatbotKey.id, { keyId: chatbotKey.id, type: 'chatbot', accountId: tenant.account.id, chatbots: new Set([a]), accountRoutes: false });
+  reach.set(chatbotKey.id, {
+    keyId: chatbotKey.id,
+    type: 'chatbot',
+    accountId: tenant.account.id,
+    chatbots: new Set([a]),
+    accountRoutes: false,
+  });
   reach.set(ownerKeyId, { keyId: ownerKeyId, type: 'user', accountId: tenant.account.id, chatbots: new Set([a, b]), accountRoutes: true });
 }, 60_000);
 
@@ -43,18 +49,68 @@ const upper = (id: () => string) => () => id().toUpperCase();
 
 /** Chatbot ids an attacker aims at: its own, a sibling, another tenant's (also upper-cased), nonsense. Resolved per run. */
 const targetId = fc.constantFrom<() => string>(
-  chatbotA, chatbotB, foreignChatbot, upper(chatbotA), upper(foreignChatbot), () => 'does-not-exist', () => '00000000-0000-0000-0000-000000000000',
+  chatbotA,
+  chatbotB,
+  foreignChatbot,
+  upper(chatbotA),
+  upper(foreignChatbot),
+  () => 'does-not-exist',
+  () => '00000000-0000-0000-0000-000000000000',
 );
-const presentedKey = fc.constantFrom<() => string>(() => chatbotKey.key, () => tenant.ownerKey);
+const presentedKey = fc.constantFrom<() => string>(
+  () => chatbotKey.key,
+  () => tenant.ownerKey,
+);
 const credentialHeader = fc.constantFrom<(key: string) => Record<string, string>>(
   (key) => ({ authorization: `Bearer ${key}` }),
   (key) => ({ 'x-api-key': key }),
 );
 
 const pathPiece = fc.constantFrom(
-  '.', '..', '', '%2e', '%2e%2e', '.%2e', '%2f', '%5c', '\\', '%252e%252e', '%252f', '%25252e', '%00', '%c0%ae%c0%ae', '%ef%bc%8f',
-  '%e2%80%a4%e2%80%a4', '%20', '%09', ';', ';..', '..;', '%3b', '#', 'chatbots', 'chat', 'messages', 'x', '%', '%zz', '%62', 'CHATBOTS', 'api', 'v1',
-  'Chatbots', 'API', 'V1', 'CHAT', 'x;jsessionid=1', '%3B', '%253b', 'chatbots;a=b', '.;', '..%3b', '%2e%2e;',
+  '.',
+  '..',
+  '',
+  '%2e',
+  '%2e%2e',
+  '.%2e',
+  '%2f',
+  '%5c',
+  '\\',
+  '%252e%252e',
+  '%252f',
+  '%25252e',
+  '%00',
+  '%c0%ae%c0%ae',
+  '%ef%bc%8f',
+  '%e2%80%a4%e2%80%a4',
+  '%20',
+  '%09',
+  ';',
+  ';..',
+  '..;',
+  '%3b',
+  '#',
+  'chatbots',
+  'chat',
+  'messages',
+  'x',
+  '%',
+  '%zz',
+  '%62',
+  'CHATBOTS',
+  'api',
+  'v1',
+  'Chatbots',
+  'API',
+  'V1',
+  'CHAT',
+  'x;jsessionid=1',
+  '%3B',
+  '%253b',
+  'chatbots;a=b',
+  '.;',
+  '..%3b',
+  '%2e%2e;',
 );
 
 /** Asserts the answer is a refusal or a forward, never a 5xx, and that nothing out of scope was forwarded. */
@@ -84,10 +140,24 @@ describe('data plane under hostile input (properties, real gateway and upstream)
       fc.asyncProperty(
         fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'),
         fc.constantFrom(
-          '/api/v1/chatbots/{own}/', '/api/v1/chatbots/{target}/', '/api/v1/', '/api/v1/chatbots/', '/api//v1/chatbots/{target}', '/',
-          '/API/V1/CHATBOTS/{target}/', '/api/v1/chatbots/{target}/..;/{own}/', '/Api/v1/Chatbots/{own};x=1/', '/api/v1/chatbots/{own}/..;/',
+          '/api/v1/chatbots/{own}/',
+          '/api/v1/chatbots/{target}/',
+          '/api/v1/',
+          '/api/v1/chatbots/',
+          '/api//v1/chatbots/{target}',
+          '/',
+          '/API/V1/CHATBOTS/{target}/',
+          '/api/v1/chatbots/{target}/..;/{own}/',
+          '/Api/v1/Chatbots/{own};x=1/',
+          '/api/v1/chatbots/{own}/..;/',
         ),
-        fc.array(fc.oneof(pathPiece, targetId.map((id) => `{${id()}}`)), { maxLength: 7 }),
+        fc.array(
+          fc.oneof(
+            pathPiece,
+            targetId.map((id) => `{${id()}}`),
+          ),
+          { maxLength: 7 },
+        ),
         targetId,
         presentedKey,
         credentialHeader,
@@ -103,12 +173,34 @@ describe('data plane under hostile input (properties, real gateway and upstream)
   it('headers: forged identity, odd credentials and request ids never change who the upstream is told is calling', async () => {
     // Connection, TE and Host are left out: the HTTP client refuses to send made-up values for them.
     const headerName = fc.constantFrom(
-      'x-account-id', 'x-chatbot-id', 'x-api-key-id', 'x-api-key-type', 'x-user-id', 'x-forwarded-for', 'x-real-ip', 'forwarded',
-      'x-original-url', 'x-rewrite-url', 'x-http-method-override', 'x-request-id', 'x-custom', 'cookie', 'content-type',
-      'x_account_id', 'X_Chatbot_Id', 'x-api_key-id', 'x_api_key_type', 'x_user_id', 'x_original_url', 'x-http-method', 'x-method-override',
+      'x-account-id',
+      'x-chatbot-id',
+      'x-api-key-id',
+      'x-api-key-type',
+      'x-user-id',
+      'x-forwarded-for',
+      'x-real-ip',
+      'forwarded',
+      'x-original-url',
+      'x-rewrite-url',
+      'x-http-method-override',
+      'x-request-id',
+      'x-custom',
+      'cookie',
+      'content-type',
+      'x_account_id',
+      'X_Chatbot_Id',
+      'x-api_key-id',
+      'x_api_key_type',
+      'x_user_id',
+      'x_original_url',
+      'x-http-method',
+      'x-method-override',
     );
     const headerValue = fc.oneof(
-      fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code)), maxLength: 140 }).map((value) => value.trim()),
+      fc
+        .string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code)), maxLength: 140 })
+        .map((value) => value.trim()),
       targetId.map((id) => id()),
       fc.constantFrom('x-account-id, x-chatbot-id', 'close, x-api-key-id', '/api/v1/chatbots/other', 'user', 'admin', '127.0.0.1'),
     );
@@ -150,23 +242,27 @@ describe('data plane under hostile input (properties, real gateway and upstream)
       fc.tuple(targetId, filler).map(([id, value]) => `{"chatbotId":${quoted(id())},"message":${value}}`),
       fc.tuple(targetId, targetId).map(([first, second]) => `{"chatbotId":${quoted(first())},"chatbotId":${quoted(second())}}`),
       fc.tuple(targetId, targetId).map(([first, second]) => `{"chatbotId":${quoted(first())},"chatbot\\u0049d":${quoted(second())}}`),
-      fc.tuple(targetId, targetId).map(([first, second]) => `{"__proto__":{"chatbotId":${quoted(first())}},"chatbotId":${quoted(second())}}`),
+      fc
+        .tuple(targetId, targetId)
+        .map(([first, second]) => `{"__proto__":{"chatbotId":${quoted(first())}},"chatbotId":${quoted(second())}}`),
       targetId.map((id) => `{"__proto__":{"chatbotId":${quoted(id())}}}`),
       targetId.map((id) => `{"constructor":{"prototype":{"chatbotId":${quoted(id())}}}}`),
-      fc.tuple(targetId, fc.integer({ min: 1, max: 20_000 })).map(([id, depth]) => `{"chatbotId":${quoted(id())},"x":${'['.repeat(depth)}${']'.repeat(depth)}}`),
+      fc
+        .tuple(targetId, fc.integer({ min: 1, max: 20_000 }))
+        .map(([id, depth]) => `{"chatbotId":${quoted(id())},"x":${'['.repeat(depth)}${']'.repeat(depth)}}`),
       fc.integer({ min: 1, max: 20_000 }).map((depth) => `${'{"chatbotId":'.repeat(depth)}"x"${'}'.repeat(depth)}`),
-      fc.constantFrom('1e400', '-1e400', '123456789012345678901234567890', '0.0000000000000000000000001', 'NaN', 'Infinity').map(
-        (number) => `{"chatbotId":${number},"n":${number}}`,
-      ),
+      fc
+        .constantFrom('1e400', '-1e400', '123456789012345678901234567890', '0.0000000000000000000000001', 'NaN', 'Infinity')
+        .map((number) => `{"chatbotId":${number},"n":${number}}`),
       targetId.map((id) => `\uFEFF{"chatbotId":${quoted(id())}}`),
       targetId.map((id) => `{"chatbotId":${quoted(id())}} trailing`),
       targetId.map((id) => `{"chatbotId":${quoted(id())}`),
       targetId.map((id) => `[{"chatbotId":${quoted(id())}}]`),
       targetId.map((id) => `{"chatbotId":${quoted(`${id()}\u0000`)}}`),
       targetId.map((id) => `{"chatbotId":[${quoted(id())}]}`),
-      fc.tuple(targetId, targetId, fc.constantFrom('ChatbotId', 'CHATBOTID', 'chatbotid', 'chatbot\\u0069d', 'ChatBotId')).map(
-        ([first, second, name]) => `{"chatbotId":${quoted(first())},"${name}":${quoted(second())}}`,
-      ),
+      fc
+        .tuple(targetId, targetId, fc.constantFrom('ChatbotId', 'CHATBOTID', 'chatbotid', 'chatbot\\u0069d', 'ChatBotId'))
+        .map(([first, second, name]) => `{"chatbotId":${quoted(first())},"${name}":${quoted(second())}}`),
       fc.tuple(targetId, fc.constantFrom('ChatbotId', 'chatbotid')).map(([id, name]) => `{"${name}":${quoted(id())}}`),
       fc.constantFrom('', 'null', '"x"', '{}', '{"chatbotId":null}', '{"chatbotId":""}', '\u0000'),
       fc.string({ maxLength: 80 }),
@@ -177,10 +273,20 @@ describe('data plane under hostile input (properties, real gateway and upstream)
       (text) => Buffer.from(text, 'utf16le'),
     );
     const contentType = fc.constantFrom(
-      'application/json', 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-16', 'application/json; charset=UTF-8',
-      'multipart/form-data; boundary=x', 'APPLICATION/JSON',
+      'application/json',
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'application/json; charset=utf-16',
+      'application/json; charset=UTF-8',
+      'multipart/form-data; boundary=x',
+      'APPLICATION/JSON',
     );
-    const encodingHeader = fc.constantFrom<Record<string, string>>({}, {}, { 'content-encoding': 'gzip' }, { 'content-encoding': 'identity' });
+    const encodingHeader = fc.constantFrom<Record<string, string>>(
+      {},
+      {},
+      { 'content-encoding': 'gzip' },
+      { 'content-encoding': 'identity' },
+    );
     await fc.assert(
       fc.asyncProperty(
         body,
@@ -188,12 +294,25 @@ describe('data plane under hostile input (properties, real gateway and upstream)
         contentType,
         encodingHeader,
         presentedKey,
-        fc.constantFrom('/api/v1/chat', '/api/v1/chat/', '/api/v1//chat', '/api/v1/x/../chat', '/API/V1/Chat', '/api/v1/chat;x=1', '/api/v1/chat?{q}=%s'),
+        fc.constantFrom(
+          '/api/v1/chat',
+          '/api/v1/chat/',
+          '/api/v1//chat',
+          '/api/v1/x/../chat',
+          '/API/V1/Chat',
+          '/api/v1/chat;x=1',
+          '/api/v1/chat?{q}=%s',
+        ),
         fc.constantFrom('chatbotId', 'ChatbotId', 'chatbotid', 'chatbotId[]', 'chatbot%49d', 'other'),
         targetId,
         async (text, encode, type, extra, key, template, queryName, queryTarget) => {
           const path = template.replace('{q}', queryName).replace('%s', encodeURIComponent(queryTarget()));
-          await judge({ method: 'POST', path, headers: { authorization: `Bearer ${key()}`, 'content-type': type, ...extra }, body: encode(text) });
+          await judge({
+            method: 'POST',
+            path,
+            headers: { authorization: `Bearer ${key()}`, 'content-type': type, ...extra },
+            body: encode(text),
+          });
         },
       ),
       { numRuns: 300 },
@@ -201,7 +320,8 @@ describe('data plane under hostile input (properties, real gateway and upstream)
   });
 
   it('an upper-case spelling of a deleted chatbot is that deleted chatbot: never forwarded', async () => {
-    const doomed = (await attack.helpers.admin('POST', `/accounts/${tenant.account.id}/chatbots`, { name: 'Doomed bot' })).body.id as string;
+    const doomed = (await attack.helpers.admin('POST', `/accounts/${tenant.account.id}/chatbots`, { name: 'Doomed bot' })).body
+      .id as string;
     const lowerPath = `/api/v1/chatbots/${doomed}/messages`;
     const upperPath = `/api/v1/chatbots/${doomed.toUpperCase()}/messages`;
     const credential = { authorization: `Bearer ${tenant.ownerKey}` };

@@ -68,7 +68,9 @@ function routeArb(routes: typeof managementRoutes) {
   return fc.constantFrom(...routes).chain(([method, template, fields]) =>
     fc.record({
       method: fc.constant(method),
-      path: fc.array(idArb, { minLength: 2, maxLength: 2 }).map(([first, second]) => template.replace('{id}', first).replace('{id}', second)),
+      path: fc
+        .array(idArb, { minLength: 2, maxLength: 2 })
+        .map(([first, second]) => template.replace('{id}', first).replace('{id}', second)),
       body: method === 'GET' || method === 'DELETE' ? fc.constant(undefined) : fc.option(hostileJsonBody(fields), { nil: undefined }),
       type: contentType,
     }),
@@ -118,10 +120,18 @@ describe('management and admin API under hostile input (properties, real gateway
     ];
     const chatbotsBefore = (await attack.helpers.call('GET', '/v1/chatbots', { credential: tenant.ownerKey })).body.data.length;
     for (const [method, template] of adminRoutes) {
-      const path = template.replace('{id}', template.includes('/users/') ? tenant.owner.id : template.includes('/chatbots/') ? tenant.chatbots[0].id : tenant.account.id);
+      const path = template.replace(
+        '{id}',
+        template.includes('/users/') ? tenant.owner.id : template.includes('/chatbots/') ? tenant.chatbots[0].id : tenant.account.id,
+      );
       const body = JSON.stringify({ name: 'intruder', plan: 'professional' });
       for (const [code, credential] of wrong) {
-        const answer = await attack.send({ method, path: `${path}?token=${token}`, headers: { ...credential, 'content-type': 'application/json' }, body });
+        const answer = await attack.send({
+          method,
+          path: `${path}?token=${token}`,
+          headers: { ...credential, 'content-type': 'application/json' },
+          body,
+        });
         expect([method, path, credential, answer.status, answer.json?.error?.code]).toEqual([method, path, credential, 401, code]);
       }
       const withoutAdmin = await attack.system.httpWithoutAdmin.call(method, path, { credential: token, body: { name: 'intruder' } });
@@ -150,7 +160,12 @@ describe('management and admin API under hostile input (properties, real gateway
       { method: 'GET', path: `/v1/chatbots?cursor=${key}&limit=${key}`, headers: owner },
       { method: 'POST', path: `/admin/v1/users/${tenant.owner.id}/legacy-keys`, headers: admin, body: JSON.stringify({ sha256: key }) },
       { method: 'POST', path: `/admin/v1/users/${tenant.owner.id}/legacy-keys`, headers: admin, body: JSON.stringify({ key: `${key} ` }) },
-      { method: 'POST', path: `/admin/v1/users/${tenant.owner.id}/legacy-keys`, headers: admin, body: JSON.stringify({ key, sha256: key }) },
+      {
+        method: 'POST',
+        path: `/admin/v1/users/${tenant.owner.id}/legacy-keys`,
+        headers: admin,
+        body: JSON.stringify({ key, sha256: key }),
+      },
       { method: 'POST', path: '/admin/v1/accounts', headers: admin, body: key },
       { method: 'POST', path: '/admin/v1/accounts', headers: { authorization: `Bearer ${key}` }, body: '{}' },
       { method: 'GET', path: `/api/v1/chatbots/x?key=${key}`, headers: {} },

@@ -144,8 +144,10 @@ export function scopeViolations(request: Forwarded, reachByKeyId: ReadonlyMap<st
   }
   if (targets.length === 0) problems.push('a chatbot route forwarded without a chatbot id');
   for (const target of targets) {
-    if (!reach.chatbots.has(target)) problems.push(`chatbot ${JSON.stringify(target)} is outside the key's reach (${request.method} ${request.url})`);
-    if (header('x-chatbot-id') !== target) problems.push(`X-Chatbot-Id ${String(header('x-chatbot-id'))} but a lenient upstream reads ${JSON.stringify(target)}`);
+    if (!reach.chatbots.has(target))
+      problems.push(`chatbot ${JSON.stringify(target)} is outside the key's reach (${request.method} ${request.url})`);
+    if (header('x-chatbot-id') !== target)
+      problems.push(`X-Chatbot-Id ${String(header('x-chatbot-id'))} but a lenient upstream reads ${JSON.stringify(target)}`);
   }
   return problems;
 }

@@ -24,7 +24,8 @@ export function spellingsOf(key: string): string[] {
 export function firstLeak(found: Found[], keys: string[]): { where: string; key: string } | null {
   for (const key of keys) {
     const spellings = spellingsOf(key);
-    for (const { where, text } of found) if (spellings.some((spelling) => text.includes(spelling))) return { where, key: `${key.slice(0, 12)}…` };
+    for (const { where, text } of found)
+      if (spellings.some((spelling) => text.includes(spelling))) return { where, key: `${key.slice(0, 12)}…` };
   }
   return null;
 }
@@ -153,6 +154,9 @@ export async function everythingStored(system: TestSystem, recorder: BusRecorder
     redis: await redisEntries(system.env.redisUrl, system.env.redisPrefix),
     jetstream: await jetStreamContent(recorder.connection, system.env.subjectPrefix),
     bus: recorder.messages,
-    logs: system.logs().split('\n').map((line, index) => ({ where: `log line ${index + 1}`, text: line })),
+    logs: system
+      .logs()
+      .split('\n')
+      .map((line, index) => ({ where: `log line ${index + 1}`, text: line })),
   };
 }

@@ -6,7 +6,10 @@ import { provisionDemo } from '../../scripts/quickstart-demo.mjs';
 import { expect, provisionAccount, signInWithKey, signInWithSso, test } from './fixtures.js';
 
 test.describe('the console, served by the gateway', () => {
-  test('is static files under /console/ with a strict policy, cached by hash, and the page for any client route', async ({ request, consoleSystem }) => {
+  test('is static files under /console/ with a strict policy, cached by hash, and the page for any client route', async ({
+    request,
+    consoleSystem,
+  }) => {
     const page = await request.get('/console/');
     expect(page.status()).toBe(200);
     expect(page.headers()['content-type']).toBe('text/html; charset=utf-8');
@@ -28,7 +31,8 @@ test.describe('the console, served by the gateway', () => {
 
     // The first load's JavaScript, gzipped, stays within 200 KB (every script the page names).
     let gzipped = 0;
-    for (const [, src] of html.matchAll(/(?:src|href)="(\/console\/assets\/[^"]+\.js)"/g)) gzipped += gzipSync(await (await request.get(src)).body()).length;
+    for (const [, src] of html.matchAll(/(?:src|href)="(\/console\/assets\/[^"]+\.js)"/g))
+      gzipped += gzipSync(await (await request.get(src)).body()).length;
     expect(gzipped).toBeGreaterThan(0);
     expect(gzipped).toBeLessThanOrEqual(200 * 1024);
 
@@ -44,7 +48,13 @@ test.describe('the console, served by the gateway', () => {
 });
 
 test.describe('signed in with a user-level key', () => {
-  test('create, copy once, use, rename, see usage, revoke: and the revoked key is refused at once', async ({ page, context, consoleSystem, snap, checkA11y }) => {
+  test('create, copy once, use, rename, see usage, revoke: and the revoked key is refused at once', async ({
+    page,
+    context,
+    consoleSystem,
+    snap,
+    checkA11y,
+  }) => {
     const tenant = await provisionAccount(consoleSystem);
     await context.grantPermissions(['clipboard-read', 'clipboard-write']);
     await page.goto('/console/');
@@ -101,14 +111,29 @@ test.describe('signed in with a user-level key', () => {
     expect(await consoleSystem.dataPlane(key, sales)).toBe(200);
     await expect(async () => {
       await page.reload();
-      await expect(page.getByRole('row').filter({ hasText: /Zapier/ }).locator('time[title]').nth(1)).toHaveText(/second|now|minute/, { timeout: 500 });
+      await expect(
+        page
+          .getByRole('row')
+          .filter({ hasText: /Zapier/ })
+          .locator('time[title]')
+          .nth(1),
+      ).toHaveText(/second|now|minute/, { timeout: 500 });
     }).toPass({ timeout: 10_000 });
-    await expect(page.getByRole('row').filter({ hasText: /Zapier/ }).getByRole('img')).toHaveAccessibleName(/2 uses in the last 7 days/);
+    await expect(
+      page
+        .getByRole('row')
+        .filter({ hasText: /Zapier/ })
+        .getByRole('img'),
+    ).toHaveAccessibleName(/2 uses in the last 7 days/);
     await snap('api-keys');
     await checkA11y();
 
     // Rename in place, keyboard only.
-    await page.getByRole('row').filter({ hasText: /Zapier/ }).getByRole('button', { name: 'Rename' }).click();
+    await page
+      .getByRole('row')
+      .filter({ hasText: /Zapier/ })
+      .getByRole('button', { name: 'Rename' })
+      .click();
     const nameField = page.getByLabel('New name for Zapier');
     await expect(nameField).toBeFocused();
     await nameField.fill('Zapier production');
@@ -118,7 +143,11 @@ test.describe('signed in with a user-level key', () => {
     expect(await consoleSystem.dataPlane(key, sales)).toBe(200);
 
     // Usage: a chart per minute/hour/day over a chosen range, with totals.
-    await page.getByRole('row').filter({ hasText: /Zapier production/ }).getByRole('link', { name: 'Usage' }).click();
+    await page
+      .getByRole('row')
+      .filter({ hasText: /Zapier production/ })
+      .getByRole('link', { name: 'Usage' })
+      .click();
     await expect(page.getByRole('heading', { name: 'Usage of “Zapier production”' })).toBeVisible();
     // The third use reaches the usage series within seconds (flush, then ingest): reload until it shows.
     await expect(async () => {
@@ -136,7 +165,11 @@ test.describe('signed in with a user-level key', () => {
     await page.getByRole('link', { name: '← Back to keys' }).click();
 
     // Revoke, confirming with the key's name; refused on the data plane right after the click.
-    await page.getByRole('row').filter({ hasText: /Zapier production/ }).getByRole('button', { name: 'Revoke' }).click();
+    await page
+      .getByRole('row')
+      .filter({ hasText: /Zapier production/ })
+      .getByRole('button', { name: 'Revoke' })
+      .click();
     const confirm = page.getByRole('dialog', { name: 'Revoke “Zapier production”?' });
     await expect(confirm).toContainText(key.slice(0, 12));
     await snap('revoke-dialog');
@@ -228,14 +261,22 @@ test.describe('signed in with SSO', () => {
     await reveal.getByRole('button', { name: 'Done' }).click();
     expect(await consoleSystem.dataPlane(key, tenant.chatbots[2].id)).toBe(200);
 
-    await page.getByRole('row').filter({ hasText: /CI pipeline/ }).getByRole('button', { name: 'Rename' }).click();
+    await page
+      .getByRole('row')
+      .filter({ hasText: /CI pipeline/ })
+      .getByRole('button', { name: 'Rename' })
+      .click();
     await page.getByLabel('New name for CI pipeline').fill('CI deploys');
     await page.getByRole('button', { name: 'Save' }).click();
     await expect(page.getByRole('row').filter({ hasText: /CI deploys/ })).toBeVisible();
     await snap('account-keys');
     await checkA11y();
 
-    await page.getByRole('row').filter({ hasText: /CI deploys/ }).getByRole('button', { name: 'Revoke' }).click();
+    await page
+      .getByRole('row')
+      .filter({ hasText: /CI deploys/ })
+      .getByRole('button', { name: 'Revoke' })
+      .click();
     await page.getByRole('dialog', { name: 'Revoke “CI deploys”?' }).getByRole('button', { name: 'Revoke key', exact: true }).click();
     await expect(page.getByRole('row').filter({ hasText: /CI deploys/ })).toHaveCount(0);
     await expect.poll(() => consoleSystem.dataPlane(key, tenant.chatbots[2].id), { timeout: 1000, intervals: [25] }).toBe(401);
@@ -293,7 +334,10 @@ test.describe('on a phone (390 px wide)', () => {
 });
 
 test.describe('the quick start', () => {
-  test('provisions one demo tenant, a fresh owner key on each start, and that key signs in to the console', async ({ page, consoleSystem }) => {
+  test('provisions one demo tenant, a fresh owner key on each start, and that key signs in to the console', async ({
+    page,
+    consoleSystem,
+  }) => {
     const stateFile = join(mkdtempSync(join(tmpdir(), 'quickstart-')), 'demo.json');
     const first = await provisionDemo(consoleSystem.gatewayUrl, consoleSystem.system.adminToken, stateFile);
     const second = await provisionDemo(consoleSystem.gatewayUrl, consoleSystem.system.adminToken, stateFile);

@@ -23,7 +23,10 @@ export const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS_DIR ?? join(ROOT, 'te
  * One whole system for the worker: every service built in dist/ on free ports, in its own
  * namespace, with SSO through a real OpenID provider whose JWKS the gateway verifies.
  */
-export const test = base.extend<{ snap: (name: string) => Promise<void>; checkA11y: () => Promise<void> }, { consoleSystem: ConsoleSystem }>({
+export const test = base.extend<
+  { snap: (name: string) => Promise<void>; checkA11y: () => Promise<void> },
+  { consoleSystem: ConsoleSystem }
+>({
   consoleSystem: [
     async ({}, use) => {
       const idp = await startIdentityProvider();
@@ -46,7 +49,9 @@ export const test = base.extend<{ snap: (name: string) => Promise<void>; checkA1
         return answer;
       };
       const dataPlane = async (key: string, chatbotId: string) => {
-        const response = await fetch(`${system.gatewayUrl}/api/v1/chatbots/${chatbotId}/messages`, { headers: { authorization: `Bearer ${key}` } });
+        const response = await fetch(`${system.gatewayUrl}/api/v1/chatbots/${chatbotId}/messages`, {
+          headers: { authorization: `Bearer ${key}` },
+        });
         await response.arrayBuffer();
         return response.status;
       };

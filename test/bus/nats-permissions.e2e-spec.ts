@@ -145,11 +145,21 @@ describe('NATS with the shipped per-service permissions', () => {
     const key = await createChatbotKey(client, tenant, chatbotId);
 
     for (let i = 0; i < 3; i++) expectStatus(await callChatbot(client, key.key, chatbotId), 200);
-    await waitFor(() => usageTotal(client, tenant, chatbotId, key.id), (total) => total === 3, 15_000, 'three uses counted');
+    await waitFor(
+      () => usageTotal(client, tenant, chatbotId, key.id),
+      (total) => total === 3,
+      15_000,
+      'three uses counted',
+    );
 
     expectStatus(await client.call('DELETE', `/v1/chatbots/${chatbotId}/api-keys/${key.id}`, { key: tenant.userKey }), 204);
     const revokedAt = Date.now();
-    await waitFor(async () => (await callChatbot(client, key.key, chatbotId)).status, (status) => status === 401, 1_000, 'revoked key refused');
+    await waitFor(
+      async () => (await callChatbot(client, key.key, chatbotId)).status,
+      (status) => status === 401,
+      1_000,
+      'revoked key refused',
+    );
     expect(Date.now() - revokedAt).toBeLessThan(1_000);
   }, 60_000);
 
@@ -187,7 +197,8 @@ describe('NATS with the shipped per-service permissions', () => {
     it('cannot answer key requests', () => expectSubscribeDenied('gateway', 'keys.manage.>', 'gateway', 'keys.manage.key.list'));
     it('cannot publish key events', () => expectPublishDenied('gateway', 'keys.events.plan-changed', 'auth-verifier'));
     it.each(['_INBOX.>', '_INBOX_auth-verifier.>', '>'])('cannot read other services’ replies or traffic: %s', (subject) =>
-      expectSubscribeDenied('gateway', subject));
+      expectSubscribeDenied('gateway', subject),
+    );
   });
 
   describe('the auth-verifier', () => {

@@ -8,7 +8,10 @@ import { Subjects } from '@app/contracts';
 import { renderNatsServerConfig, SHIPPED_NATS_CONFIG } from '../../scripts/nats-server-config.mjs';
 
 const PASSWORDS = Object.fromEntries(
-  ['GATEWAY', 'KEY_MANAGEMENT', 'AUTH_VERIFIER', 'USAGE_TRACKER', 'INTERNAL_SERVICE'].map((user) => [`NATS_${user}_PASSWORD`, 'pdevelopment0']),
+  ['GATEWAY', 'KEY_MANAGEMENT', 'AUTH_VERIFIER', 'USAGE_TRACKER', 'INTERNAL_SERVICE'].map((user) => [
+    `NATS_${user}_PASSWORD`,
+    'pdevelopment0',
+  ]),
 );
 
 /** `nats-server -t`: parses the file the way the server would at start, without starting. */

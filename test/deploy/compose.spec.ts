@@ -14,7 +14,9 @@ const compose = readCompose({});
 const services: Record<string, any> = compose.services;
 const dependencies = (name: string): Record<string, { condition: string }> => {
   const dependsOn = services[name].depends_on ?? {};
-  return Array.isArray(dependsOn) ? Object.fromEntries(dependsOn.map((target: string) => [target, { condition: 'service_started' }])) : dependsOn;
+  return Array.isArray(dependsOn)
+    ? Object.fromEntries(dependsOn.map((target: string) => [target, { condition: 'service_started' }]))
+    : dependsOn;
 };
 
 describe('compose variable interpolation (the reader the other checks rely on)', () => {

@@ -55,7 +55,9 @@ export function readKustomization(dir: string): Kustomization {
 }
 
 export function kustomizationDirs(): string[] {
-  return yamlFilesUnder(K8S).filter(isKustomizationFile).map((path) => dirname(path));
+  return yamlFilesUnder(K8S)
+    .filter(isKustomizationFile)
+    .map((path) => dirname(path));
 }
 
 /** Every file or folder a kustomization names: resources, components, patches, generator files. */
@@ -148,18 +150,21 @@ export function secretsIn(objects: Manifest[]): SecretValue {
 
 /** Compose's variable interpolation: $$, $VAR, ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}. */
 export function interpolate(value: string, variables: Record<string, string | undefined>): string {
-  return value.replace(/\$(\$|[A-Za-z_][A-Za-z0-9_]*|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\})/g, (match, whole, name, operator, argument) => {
-    if (whole === '$') return '$';
-    if (!match.startsWith('${')) return variables[whole] ?? '';
-    const current = variables[name];
-    const unset = operator?.startsWith(':') ? !current : current === undefined;
-    if (operator?.endsWith('-')) return unset ? argument : (current as string);
-    if (operator?.endsWith('?')) {
-      if (unset) throw new Error(`${name}: ${argument || 'required'}`);
-      return current as string;
-    }
-    return current ?? '';
-  });
+  return value.replace(
+    /\$(\$|[A-Za-z_][A-Za-z0-9_]*|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\})/g,
+    (match, whole, name, operator, argument) => {
+      if (whole === '$') return '$';
+      if (!match.startsWith('${')) return variables[whole] ?? '';
+      const current = variables[name];
+      const unset = operator?.startsWith(':') ? !current : current === undefined;
+      if (operator?.endsWith('-')) return unset ? argument : (current as string);
+      if (operator?.endsWith('?')) {
+        if (unset) throw new Error(`${name}: ${argument || 'required'}`);
+        return current as string;
+      }
+      return current ?? '';
+    },
+  );
 }
 
 function interpolateAll(node: unknown, variables: Record<string, string | undefined>): unknown {
@@ -198,7 +203,9 @@ const kubectlProbe = spawnSync('kubectl', ['version', '--client'], { encoding: '
 /** Whether `kubectl kustomize` can run here; the checks that need it are skipped, saying so, when not. */
 export const KUBECTL = !kubectlProbe.error && kubectlProbe.status === 0;
 if (!KUBECTL) {
-  process.stderr.write('test/deploy: kubectl is not installed: the checks of rendered k8s/ overlays are SKIPPED (apt-get install kubectl)\n');
+  process.stderr.write(
+    'test/deploy: kubectl is not installed: the checks of rendered k8s/ overlays are SKIPPED (apt-get install kubectl)\n',
+  );
 }
 
 const rendered = new Map<string, Manifest[]>();

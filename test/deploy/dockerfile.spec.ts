@@ -112,7 +112,9 @@ describe('Dockerfile', () => {
       }
       // No target installs anything itself.
       for (const stage of chain) {
-        expect(stage.instructions.some((instruction) => instruction.keyword === 'RUN' && /npm (ci|install|i)\b/.test(instruction.args))).toBe(false);
+        expect(
+          stage.instructions.some((instruction) => instruction.keyword === 'RUN' && /npm (ci|install|i)\b/.test(instruction.args)),
+        ).toBe(false);
       }
     }
   });
@@ -122,7 +124,12 @@ describe('Dockerfile', () => {
     const contextSources = dockerfile.stages
       .flatMap((stage) => stage.instructions)
       .filter((instruction) => instruction.keyword === 'COPY' && !/--from=/.test(instruction.args))
-      .flatMap((instruction) => instruction.args.replace(/--\S+\s+/g, '').split(/\s+/).slice(0, -1));
+      .flatMap((instruction) =>
+        instruction.args
+          .replace(/--\S+\s+/g, '')
+          .split(/\s+/)
+          .slice(0, -1),
+      );
     expect(contextSources.length).toBeGreaterThan(0);
     for (const source of contextSources) {
       expect({ source, ignored: ignored(source.replace(/^\.\//, '').replace(/\/$/, '')) }).toEqual({ source, ignored: false });
@@ -145,7 +152,14 @@ function dockerIgnore(text: string): (path: string) => boolean {
       const pattern = (negated ? line.slice(1) : line).replace(/^\/|\/$/g, '');
       const source = pattern
         .split('/')
-        .map((part) => (part === '**' ? '.*' : part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')))
+        .map((part) =>
+          part === '**'
+            ? '.*'
+            : part
+                .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+                .replace(/\*/g, '[^/]*')
+                .replace(/\?/g, '[^/]'),
+        )
         .join('/');
       return { negated, regex: new RegExp(`^${source}$`) };
     });

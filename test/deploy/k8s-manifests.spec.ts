@@ -70,23 +70,26 @@ describe('k8s/ files', () => {
   });
 });
 
-describe.each(kustomizations.map((kustomization) => [repoPath(kustomization.dir), kustomization] as const))('kustomization %s', (_name, kustomization) => {
-  it('is a Kustomization naming files and folders that exist', () => {
-    expect(kustomization.spec).toMatchObject({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization' });
-    const paths = referencedPaths(kustomization);
-    expect(paths.length).toBeGreaterThan(0);
-    for (const path of paths) {
-      expect({ path: repoPath(path), exists: existsSync(path) }).toEqual({ path: repoPath(path), exists: true });
-      // A folder is only a valid resource when it is a kustomization itself.
-      if (statSync(path).isDirectory()) expect(kustomizationDirs()).toContain(path);
-    }
-  });
+describe.each(kustomizations.map((kustomization) => [repoPath(kustomization.dir), kustomization] as const))(
+  'kustomization %s',
+  (_name, kustomization) => {
+    it('is a Kustomization naming files and folders that exist', () => {
+      expect(kustomization.spec).toMatchObject({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization' });
+      const paths = referencedPaths(kustomization);
+      expect(paths.length).toBeGreaterThan(0);
+      for (const path of paths) {
+        expect({ path: repoPath(path), exists: existsSync(path) }).toEqual({ path: repoPath(path), exists: true });
+        // A folder is only a valid resource when it is a kustomization itself.
+        if (statSync(path).isDirectory()) expect(kustomizationDirs()).toContain(path);
+      }
+    });
 
-  it('renders with the real kustomize, without a warning', () => {
-    if (!KUBECTL) return;
-    expect(kustomize(kustomization.dir).length).toBeGreaterThan(0);
-  });
-});
+    it('renders with the real kustomize, without a warning', () => {
+      if (!KUBECTL) return;
+      expect(kustomize(kustomization.dir).length).toBeGreaterThan(0);
+    });
+  },
+);
 
 describeRendered('k8s/base workloads, rendered', () => {
   it('has a Deployment per service and the migration Job', () => {
@@ -105,7 +108,11 @@ describeRendered('k8s/base workloads, rendered', () => {
     expect(container.readinessProbe.httpGet).toEqual({ path: '/health/ready', port: 'http' });
     expect(pod.securityContext.runAsNonRoot).toBe(true);
     expect(pod.securityContext.runAsUser).toBeGreaterThan(0);
-    expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    expect(container.securityContext).toMatchObject({
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
     const tmp = container.volumeMounts.find((mount: Manifest) => mount.mountPath === '/tmp');
     expect(pod.volumes.find((volume: Manifest) => volume.name === tmp?.name)?.emptyDir).toBeDefined();
     expect(container.resources.requests).toEqual({ cpu: expect.anything(), memory: expect.anything() });
@@ -125,7 +132,10 @@ describeRendered('k8s/base workloads, rendered', () => {
       for (const container of [...(pod.initContainers ?? []), ...pod.containers]) {
         const id = `${objectId(workload)}/${container.name}`;
         const isInit = (pod.initContainers ?? []).includes(container);
-        expect({ id, runAsNonRoot: container.securityContext?.runAsNonRoot ?? pod.securityContext?.runAsNonRoot }).toEqual({ id, runAsNonRoot: true });
+        expect({ id, runAsNonRoot: container.securityContext?.runAsNonRoot ?? pod.securityContext?.runAsNonRoot }).toEqual({
+          id,
+          runAsNonRoot: true,
+        });
         expect({ id, readOnly: container.securityContext?.readOnlyRootFilesystem }).toEqual({ id, readOnly: true });
         expect({ id, requests: Object.keys(container.resources?.requests ?? {}).sort() }).toEqual({ id, requests: ['cpu', 'memory'] });
         expect({ id, limits: Object.keys(container.resources?.limits ?? {}).sort() }).toEqual({ id, limits: ['cpu', 'memory'] });
@@ -142,7 +152,9 @@ describeRendered('k8s/base workloads, rendered', () => {
     for (const service of everywhere.filter((object) => object.kind === 'Service')) {
       const targets = pods.filter((workload) => labelsMatch(service.spec.selector, podLabels(workload)));
       expect({ service: service.metadata.name, pods: targets.length }).toEqual({ service: service.metadata.name, pods: 1 });
-      const names = podSpecOf(targets[0]).containers.flatMap((container: Manifest) => (container.ports ?? []).map((port: Manifest) => port.name));
+      const names = podSpecOf(targets[0]).containers.flatMap((container: Manifest) =>
+        (container.ports ?? []).map((port: Manifest) => port.name),
+      );
       for (const port of service.spec.ports) expect(names).toContain(port.targetPort);
     }
   });
@@ -174,7 +186,10 @@ describeRendered('k8s/base network policies, rendered', () => {
     baseWorkloads
       .filter((workload) =>
         (policy.spec.ingress ?? []).some((rule: Manifest) =>
-          (rule.from ?? []).some((peer: Manifest) => peer.podSelector && !peer.namespaceSelector && labelsMatch(peer.podSelector.matchLabels ?? {}, podLabels(workload))),
+          (rule.from ?? []).some(
+            (peer: Manifest) =>
+              peer.podSelector && !peer.namespaceSelector && labelsMatch(peer.podSelector.matchLabels ?? {}, podLabels(workload)),
+          ),
         ),
       )
       .map((workload) => workload.metadata.name)
@@ -247,7 +262,11 @@ describeRendered('k8s/base configuration, rendered', () => {
     expect(required.length).toBeGreaterThan(0);
     for (const workload of baseWorkloads) {
       const [container] = podSpecOf(workload).containers;
-      const environment = containerEnvironment(container, baseObjects, (_secret, key, variable) => dataOf(secret)[key] ?? testSecretValue(variable));
+      const environment = containerEnvironment(
+        container,
+        baseObjects,
+        (_secret, key, variable) => dataOf(secret)[key] ?? testSecretValue(variable),
+      );
       const usesPlaceholder = required.some(([key]) => environment[key] === 'REPLACE-ME');
       if (usesPlaceholder) expect(() => CONFIG_LOADERS[workload.metadata.name](environment)).toThrow(/must be a URL/);
     }

@@ -20,10 +20,13 @@ import { validateManifest } from './kubernetes-schemas.js';
 
 const OVERLAYS = ['dev', 'prod'];
 const describeRendered = KUBECTL ? describe : describe.skip;
-const rendered: Record<string, Manifest[]> = Object.fromEntries(OVERLAYS.map((overlay) => [overlay, KUBECTL ? kustomize(join(K8S, 'overlays', overlay)) : []]));
+const rendered: Record<string, Manifest[]> = Object.fromEntries(
+  OVERLAYS.map((overlay) => [overlay, KUBECTL ? kustomize(join(K8S, 'overlays', overlay)) : []]),
+);
 const base = KUBECTL ? kustomize(join(K8S, 'base')) : [];
 
-const configMapOf = (objects: Manifest[]) => objects.find((object) => object.kind === 'ConfigMap' && /^chatbot-keys-config-/.test(object.metadata.name))!;
+const configMapOf = (objects: Manifest[]) =>
+  objects.find((object) => object.kind === 'ConfigMap' && /^chatbot-keys-config-/.test(object.metadata.name))!;
 const named = (objects: Manifest[], kind: string, name: string) =>
   objects.find((object) => object.kind === kind && object.metadata.name === name);
 const appWorkloads = (objects: Manifest[]) =>
@@ -49,7 +52,9 @@ describeRendered.each(OVERLAYS)('k8s/overlays/%s, rendered by kubectl kustomize'
   });
 
   it('deploys the migration Job and every service but, in prod, the demo upstream', () => {
-    const names = appWorkloads(objects).map((workload) => workload.metadata.name).sort();
+    const names = appWorkloads(objects)
+      .map((workload) => workload.metadata.name)
+      .sort();
     const services = SERVICES.map((service) => service.name).filter((name) => overlay === 'dev' || name !== 'demo-upstream');
     expect(names).toEqual([...services, 'migrate'].sort());
   });
@@ -177,14 +182,18 @@ interface Destination {
  */
 function egressAllowed(objects: Manifest[], from: Record<string, string>, to: Destination, port: number, protocol = 'TCP'): boolean {
   const policies = objects.filter(
-    (object) => object.kind === 'NetworkPolicy' && object.spec.policyTypes?.includes('Egress') && labelsMatch(object.spec.podSelector.matchLabels, from),
+    (object) =>
+      object.kind === 'NetworkPolicy' &&
+      object.spec.policyTypes?.includes('Egress') &&
+      labelsMatch(object.spec.podSelector.matchLabels, from),
   );
   if (!policies.length) return true;
   const ownNamespace = objects.find((object) => object.kind === 'Namespace')?.metadata.name;
   const namespace = to.namespace ?? ownNamespace;
   return policies.some((policy) =>
     (policy.spec.egress ?? []).some((rule: Manifest) => {
-      const portOk = !rule.ports || rule.ports.some((candidate: Manifest) => candidate.port === port && (candidate.protocol ?? 'TCP') === protocol);
+      const portOk =
+        !rule.ports || rule.ports.some((candidate: Manifest) => candidate.port === port && (candidate.protocol ?? 'TCP') === protocol);
       const peerOk =
         !rule.to ||
         rule.to.some((peer: Manifest) => {
@@ -247,7 +256,9 @@ describeRendered.each(OVERLAYS)('k8s/overlays/%s: a first deploy that works', (o
     const nats = { labels: { 'app.kubernetes.io/name': 'nats' }, namespace: prod ? 'nats' : undefined };
     const postgres: Destination = { labels: prod ? { 'cnpg.io/cluster': 'chatbot-keys-pg' } : { 'app.kubernetes.io/name': 'postgres' } };
     const redis: Destination = prod ? { labels: {}, namespace: 'elsewhere' } : { labels: { 'app.kubernetes.io/name': 'redis' } };
-    const upstream: Destination = prod ? { labels: {}, namespace: 'chatbot-platform' } : { labels: { 'app.kubernetes.io/name': 'demo-upstream' } };
+    const upstream: Destination = prod
+      ? { labels: {}, namespace: 'chatbot-platform' }
+      : { labels: { 'app.kubernetes.io/name': 'demo-upstream' } };
     const reach = (name: string) => ({
       dns: egressAllowed(objects, pod(name), dns, 53, 'UDP'),
       nats: egressAllowed(objects, pod(name), nats, 4222),
@@ -288,7 +299,9 @@ describeRendered('k8s/overlays/dev on kind, k3d or minikube', () => {
     const targets = /TARGETS=\(([^)]*)\)/.exec(text)![1].split(/\s+/).filter(Boolean);
     const tag = /TAG=(\S+)/.exec(text)![1];
     const images = new Set(
-      appWorkloads(objects).flatMap((workload) => [...(podSpecOf(workload).initContainers ?? []), ...podSpecOf(workload).containers].map((container: Manifest) => container.image)),
+      appWorkloads(objects).flatMap((workload) =>
+        [...(podSpecOf(workload).initContainers ?? []), ...podSpecOf(workload).containers].map((container: Manifest) => container.image),
+      ),
     );
     expect([...images].sort()).toEqual(targets.map((target) => `chatbot-keys/${target}:${tag}`).sort());
     expect(text).toMatch(/kind load docker-image/);

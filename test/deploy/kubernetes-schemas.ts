@@ -10,7 +10,9 @@ interface ModelClass {
  * from @kubernetes-models/prometheus-operator.
  */
 const modulePath = (apiVersion: string) =>
-  apiVersion.startsWith('monitoring.coreos.com/') ? `@kubernetes-models/prometheus-operator/${apiVersion}` : `kubernetes-models/${apiVersion}`;
+  apiVersion.startsWith('monitoring.coreos.com/')
+    ? `@kubernetes-models/prometheus-operator/${apiVersion}`
+    : `kubernetes-models/${apiVersion}`;
 
 /**
  * Validates one object against the Kubernetes OpenAPI schema of its apiVersion and kind

@@ -15,7 +15,10 @@ const alerts: Manifest[] = rule.spec.groups.flatMap((group: Manifest) => group.r
 
 const promtool = spawnSync('promtool', ['--version'], { encoding: 'utf8' });
 const PROMTOOL = !promtool.error && promtool.status === 0;
-if (!PROMTOOL) process.stderr.write('test/deploy: promtool is not installed: `promtool check/test rules` checks are SKIPPED (apt-get install prometheus)\n');
+if (!PROMTOOL)
+  process.stderr.write(
+    'test/deploy: promtool is not installed: `promtool check/test rules` checks are SKIPPED (apt-get install prometheus)\n',
+  );
 const withPromtool = PROMTOOL ? describe : describe.skip;
 const describeRendered = KUBECTL ? describe : describe.skip;
 
@@ -34,7 +37,9 @@ function serviceMetrics(): Set<string> {
   const names = new Set<string>();
   for (const file of [...sourceFiles(join(ROOT, 'apps')), ...sourceFiles(join(ROOT, 'libs'))]) {
     const text = readFileSync(file, 'utf8');
-    for (const [, type, name] of text.matchAll(/new (Counter|Gauge|Histogram|Summary)(?:<[^>]*>)?\(\s*\{\s*name:\s*'([a-zA-Z_:][a-zA-Z0-9_:]*)'/g)) {
+    for (const [, type, name] of text.matchAll(
+      /new (Counter|Gauge|Histogram|Summary)(?:<[^>]*>)?\(\s*\{\s*name:\s*'([a-zA-Z_:][a-zA-Z0-9_:]*)'/g,
+    )) {
       names.add(name);
       if (type === 'Histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(name + suffix);
       if (type === 'Summary') for (const suffix of ['_sum', '_count']) names.add(name + suffix);
@@ -57,11 +62,31 @@ async function defaultMetrics(): Promise<Set<string>> {
 }
 
 /** What prometheus-nats-exporter (-varz -jsz=consumers) serves for JetStream consumers; see docs/metrics.md. */
-const NATS_EXPORTER_METRICS = ['jetstream_consumer_num_pending', 'jetstream_consumer_num_ack_pending', 'jetstream_consumer_num_redelivered', 'jetstream_stream_total_messages'];
+const NATS_EXPORTER_METRICS = [
+  'jetstream_consumer_num_pending',
+  'jetstream_consumer_num_ack_pending',
+  'jetstream_consumer_num_redelivered',
+  'jetstream_stream_total_messages',
+];
 /** Series Prometheus makes itself for every target. */
 const PROMETHEUS_METRICS = ['up'];
 
-const PROMQL_WORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'and', 'or', 'unless', 'offset', 'inf', 'nan', 'le']);
+const PROMQL_WORDS = new Set([
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'bool',
+  'and',
+  'or',
+  'unless',
+  'offset',
+  'inf',
+  'nan',
+  'le',
+]);
 
 /** The metric names a PromQL expression reads: identifiers that are not functions, keywords, labels or variables. */
 export function metricsIn(expression: string): string[] {
@@ -85,14 +110,21 @@ async function knownMetrics(): Promise<Set<string>> {
 describe('the metric reader of these checks', () => {
   it('finds the metric names of an expression, and only them', () => {
     expect(
-      metricsIn('histogram_quantile(0.99, sum by (route, le) (rate(gateway_data_plane_request_duration_seconds_bucket{namespace=~"$namespace",le!="x"}[$__rate_interval])))'),
+      metricsIn(
+        'histogram_quantile(0.99, sum by (route, le) (rate(gateway_data_plane_request_duration_seconds_bucket{namespace=~"$namespace",le!="x"}[$__rate_interval])))',
+      ),
     ).toEqual(['gateway_data_plane_request_duration_seconds_bucket']);
     expect(metricsIn('sum(a_total) / sum(b_total) > 0.05 and on (pod) up == 0')).toEqual(['a_total', 'b_total', 'up']);
   });
 
   it('knows the services metrics from their code, and not made-up ones', async () => {
     const metrics = await knownMetrics();
-    for (const name of ['gateway_auth_cache_lookups_total', 'usage_tracker_consumer_lag_messages', 'gateway_auth_verify_duration_seconds_bucket', 'process_cpu_seconds_total']) {
+    for (const name of [
+      'gateway_auth_cache_lookups_total',
+      'usage_tracker_consumer_lag_messages',
+      'gateway_auth_verify_duration_seconds_bucket',
+      'process_cpu_seconds_total',
+    ]) {
       expect(metrics.has(name)).toBe(true);
     }
     expect(metrics.has('gateway_requests_total')).toBe(false);
@@ -108,15 +140,23 @@ describe('k8s/monitoring/alerts.yaml', () => {
     for (const alert of alerts) {
       const names = metricsIn(alert.expr);
       expect({ alert: alert.alert, names: names.length > 0 }).toEqual({ alert: alert.alert, names: true });
-      for (const name of names) expect({ alert: alert.alert, metric: name, exposed: metrics.has(name) }).toEqual({ alert: alert.alert, metric: name, exposed: true });
+      for (const name of names)
+        expect({ alert: alert.alert, metric: name, exposed: metrics.has(name) }).toEqual({
+          alert: alert.alert,
+          metric: name,
+          exposed: true,
+        });
     }
   });
 
   it('has a promtool unit test in which each alert fires', () => {
     const firing = new Set(
-      alertTests.tests.flatMap((test: Manifest) => test.alert_rule_test.filter((check: Manifest) => check.exp_alerts.length > 0).map((check: Manifest) => check.alertname)),
+      alertTests.tests.flatMap((test: Manifest) =>
+        test.alert_rule_test.filter((check: Manifest) => check.exp_alerts.length > 0).map((check: Manifest) => check.alertname),
+      ),
     );
-    for (const alert of alerts) expect({ alert: alert.alert, tested: firing.has(alert.alert) }).toEqual({ alert: alert.alert, tested: true });
+    for (const alert of alerts)
+      expect({ alert: alert.alert, tested: firing.has(alert.alert) }).toEqual({ alert: alert.alert, tested: true });
     for (const alert of alerts) expect(alert.labels.severity).toMatch(/^(critical|warning)$/);
   });
 });
@@ -129,7 +169,9 @@ withPromtool('promtool', () => {
   it('check rules: the PrometheusRule spec is a valid rule file', () => {
     writeFileSync(join(dir, 'alerts.rules.yaml'), stringify(rule.spec));
     const result = run('check', 'rules', 'alerts.rules.yaml');
-    expect(result.stdout + result.stderr).toContain(`SUCCESS: ${rule.spec.groups.flatMap((group: Manifest) => group.rules).length} rules found`);
+    expect(result.stdout + result.stderr).toContain(
+      `SUCCESS: ${rule.spec.groups.flatMap((group: Manifest) => group.rules).length} rules found`,
+    );
     expect(result.status).toBe(0);
   });
 
@@ -137,7 +179,10 @@ withPromtool('promtool', () => {
     writeFileSync(join(dir, 'alerts.rules.yaml'), stringify(rule.spec));
     copyFileSync(join(MONITORING, 'alerts.test.yaml'), join(dir, 'alerts.test.yaml'));
     const result = run('test', 'rules', 'alerts.test.yaml');
-    expect({ status: result.status, output: result.status === 0 ? 'SUCCESS' : result.stdout + result.stderr }).toEqual({ status: 0, output: 'SUCCESS' });
+    expect({ status: result.status, output: result.status === 0 ? 'SUCCESS' : result.stdout + result.stderr }).toEqual({
+      status: 0,
+      output: 'SUCCESS',
+    });
   });
 
   it('check config: the scrape jobs for additionalScrapeConfigs are valid Prometheus configuration', () => {
@@ -147,12 +192,17 @@ withPromtool('promtool', () => {
     if (/kubernetes_sd_configs not found/.test(probe.stdout + probe.stderr)) {
       // Debian's promtool is built without Kubernetes discovery: the jobs' discovery cannot be
       // checked here, everything else (relabelling, regexes, paths) still is.
-      process.stderr.write('test/deploy: this promtool has no Kubernetes service discovery: kubernetes_sd_configs NOT checked, the rest is\n');
+      process.stderr.write(
+        'test/deploy: this promtool has no Kubernetes service discovery: kubernetes_sd_configs NOT checked, the rest is\n',
+      );
       jobs = jobs.map(({ kubernetes_sd_configs: _discovery, ...job }) => ({ ...job, static_configs: [{ targets: ['127.0.0.1:9'] }] }));
     }
     writeFileSync(join(dir, 'prometheus.yml'), stringify({ global: { scrape_interval: '15s' }, scrape_configs: jobs }));
     const result = run('check', 'config', 'prometheus.yml');
-    expect({ status: result.status, output: result.stdout + result.stderr }).toEqual({ status: 0, output: expect.stringContaining('SUCCESS') });
+    expect({ status: result.status, output: result.stdout + result.stderr }).toEqual({
+      status: 0,
+      output: expect.stringContaining('SUCCESS'),
+    });
   });
 });
 
@@ -176,9 +226,14 @@ describeRendered('k8s/monitoring, rendered', () => {
       for (const workload of workloads(rendered).filter((candidate) => candidate.kind === 'Deployment')) {
         const labels = workload.spec.template.metadata.labels;
         if (!Object.entries(monitor.spec.selector.matchLabels).every(([key, value]) => labels[key] === value)) continue;
-        const named = podSpecOf(workload).containers.flatMap((container: Manifest) => (container.ports ?? []).map((port: Manifest) => port.name));
+        const named = podSpecOf(workload).containers.flatMap((container: Manifest) =>
+          (container.ports ?? []).map((port: Manifest) => port.name),
+        );
         const expected = workload.metadata.name === 'gateway' ? 'metrics' : 'http';
-        expect({ workload: workload.metadata.name, port: named.includes(expected) }).toEqual({ workload: workload.metadata.name, port: true });
+        expect({ workload: workload.metadata.name, port: named.includes(expected) }).toEqual({
+          workload: workload.metadata.name,
+          port: true,
+        });
       }
     }
     const nats = workloads(overlays[0]).find((workload) => workload.metadata.name === 'nats')!;
@@ -216,7 +271,12 @@ describe('k8s/monitoring/dashboards/chatbot-keys.json', () => {
       for (const target of panel.targets) {
         const names = metricsIn(target.expr);
         expect(names.length).toBeGreaterThan(0);
-        for (const name of names) expect({ panel: panel.title, metric: name, exposed: metrics.has(name) }).toEqual({ panel: panel.title, metric: name, exposed: true });
+        for (const name of names)
+          expect({ panel: panel.title, metric: name, exposed: metrics.has(name) }).toEqual({
+            panel: panel.title,
+            metric: name,
+            exposed: true,
+          });
       }
     }
   });

@@ -12,7 +12,16 @@ const NOT_VARIABLES = new Set(['KEY_USED']);
  * Variables the public contract names that changes beside this one introduce in the config
  * schemas (NATS credentials and TLS; the gateway's metrics port): documented here already.
  */
-const CONTRACT_VARIABLES = ['GATEWAY_METRICS_PORT', 'NATS_USER', 'NATS_PASSWORD', 'NATS_TOKEN', 'NATS_CREDS_FILE', 'NATS_TLS_CA_FILE', 'NATS_TLS_CERT_FILE', 'NATS_TLS_KEY_FILE'];
+const CONTRACT_VARIABLES = [
+  'GATEWAY_METRICS_PORT',
+  'NATS_USER',
+  'NATS_PASSWORD',
+  'NATS_TOKEN',
+  'NATS_CREDS_FILE',
+  'NATS_TLS_CA_FILE',
+  'NATS_TLS_CERT_FILE',
+  'NATS_TLS_KEY_FILE',
+];
 
 /** Every variable a service's config schema (or the shared base schema) reads. */
 function configVariables(): Set<string> {
@@ -23,7 +32,10 @@ function configVariables(): Set<string> {
     join(ROOT, 'libs/common/src/redis-config.ts'),
     ...readdirSync(join(ROOT, 'apps')).map((app) => join(ROOT, 'apps', app, 'src/config.ts')),
   ].filter((path) => existsSync(path));
-  const names = [...CONTRACT_VARIABLES, ...sources.flatMap((path) => [...readFileSync(path, 'utf8').matchAll(/^\s+([A-Z][A-Z0-9_]+):/gm)].map((match) => match[1]))];
+  const names = [
+    ...CONTRACT_VARIABLES,
+    ...sources.flatMap((path) => [...readFileSync(path, 'utf8').matchAll(/^\s+([A-Z][A-Z0-9_]+):/gm)].map((match) => match[1])),
+  ];
   return new Set(names);
 }
 
@@ -39,7 +51,9 @@ describe('docs/operations.md', () => {
     const composeText = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
     for (const match of composeText.matchAll(/\$\{([A-Z_]+)/g)) known.add(match[1]);
     expect(known.has('GATEWAY_PORT')).toBe(true);
-    const named = [...doc.matchAll(/`([A-Z][A-Z0-9]*_[A-Z0-9_]+)(?:=[^`]*)?`/g)].map((match) => match[1]).filter((name) => !NOT_VARIABLES.has(name));
+    const named = [...doc.matchAll(/`([A-Z][A-Z0-9]*_[A-Z0-9_]+)(?:=[^`]*)?`/g)]
+      .map((match) => match[1])
+      .filter((name) => !NOT_VARIABLES.has(name));
     expect(named.length).toBeGreaterThan(5);
     expect(named.filter((variable) => !known.has(variable))).toEqual([]);
   });
@@ -81,7 +95,13 @@ function readinessInCode(service: string): Record<string, 'required' | 'reported
   return checks;
 }
 
-const listed = (cell: string) => (cell.trim() === '—' || cell.trim() === 'none' ? [] : cell.split(/,\s*|\s+and\s+/).map((name) => name.trim()).filter(Boolean));
+const listed = (cell: string) =>
+  cell.trim() === '—' || cell.trim() === 'none'
+    ? []
+    : cell
+        .split(/,\s*|\s+and\s+/)
+        .map((name) => name.trim())
+        .filter(Boolean);
 
 describe('docs/operations.md on readiness, against the code', () => {
   const code = Object.fromEntries(SERVICES_WITH_DEPENDENCIES.map((service) => [service, readinessInCode(service)]));
@@ -96,10 +116,15 @@ describe('docs/operations.md on readiness, against the code', () => {
   it('lists in its readiness table exactly which check takes each service out of rotation and which only degrades it', () => {
     const section = doc.slice(doc.indexOf('### Readiness'), doc.indexOf('\n## ', doc.indexOf('### Readiness')));
     const table = Object.fromEntries(
-      [...section.matchAll(/^\| (gateway|key-management|auth-verifier|usage-tracker) \| ([^|]+) \| ([^|]+) \|$/gm)].map(([, service, required, reported]) => [
-        service,
-        Object.fromEntries([...listed(required).map((check) => [check, 'required']), ...listed(reported).map((check) => [check, 'reported'])]),
-      ]),
+      [...section.matchAll(/^\| (gateway|key-management|auth-verifier|usage-tracker) \| ([^|]+) \| ([^|]+) \|$/gm)].map(
+        ([, service, required, reported]) => [
+          service,
+          Object.fromEntries([
+            ...listed(required).map((check) => [check, 'required']),
+            ...listed(reported).map((check) => [check, 'reported']),
+          ]),
+        ],
+      ),
     );
     expect(table).toEqual(code);
   });
@@ -116,13 +141,24 @@ describe('docs/operations.md on readiness, against the code', () => {
 });
 
 describe('docs/operations.md, the first deploy on kind', () => {
-  const section = doc.slice(doc.indexOf('### A first deploy on kind'), doc.indexOf('\n### ', doc.indexOf('### A first deploy on kind') + 5));
+  const section = doc.slice(
+    doc.indexOf('### A first deploy on kind'),
+    doc.indexOf('\n### ', doc.indexOf('### A first deploy on kind') + 5),
+  );
   const commands = (/```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '').split('\n').filter((line) => line && !line.startsWith('#'));
   const dev = parse(readFileSync(join(ROOT, 'k8s/overlays/dev/kustomization.yaml'), 'utf8'));
   const devSecret = parse(readFileSync(join(ROOT, 'k8s/overlays/dev/secret.patch.yaml'), 'utf8'));
 
   it('walks cluster, image build and load, apply, migrate, first key and first request in paste-able commands', () => {
-    const steps = [/^kind create cluster/, /^scripts\/k8s-dev-images\.sh kind/, /^kubectl apply -k k8s\/overlays\/dev$/, /wait --for=condition=complete job\/migrate/, /port-forward svc\/gateway/, /api-keys .*jq -r \.key\)$/, /\/api\/v1\/chat /];
+    const steps = [
+      /^kind create cluster/,
+      /^scripts\/k8s-dev-images\.sh kind/,
+      /^kubectl apply -k k8s\/overlays\/dev$/,
+      /wait --for=condition=complete job\/migrate/,
+      /port-forward svc\/gateway/,
+      /api-keys .*jq -r \.key\)$/,
+      /\/api\/v1\/chat /,
+    ];
     let at = -1;
     for (const step of steps) {
       const index = commands.findIndex((line, position) => position > at && step.test(line));

@@ -18,7 +18,6 @@ let dir: string;
 let server: PrivateServer;
 const caFile = () => join(dir, 'ca.crt');
 
-
 /** A URL for the application role on the given host name, with URL parameters. */
 const appUrl = (host: string, database: string, query = '') => `postgres://app@${host}:${server.port}/${database}${query}`;
 
@@ -129,7 +128,11 @@ describe('the migration command', () => {
     );
     // Started again only once the command has seen the refusal: the retry is what finds it.
     const { poll } = await import('@app/testing');
-    await poll(async () => lines.length, (count) => count > 0, { timeoutMs: 10_000, intervalMs: 50, onTimeout: 'throw', what: 'a retry' });
+    await poll(
+      async () => lines.length,
+      (count) => count > 0,
+      { timeoutMs: 10_000, intervalMs: 50, onTimeout: 'throw', what: 'a retry' },
+    );
     await server.start();
     await expect(migrating).resolves.toMatch(/retry_db: applied /);
     expect(lines[0]).toMatch(/database not answering \(.*ECONNREFUSED.*\); retrying in \d+ ms/);
@@ -139,7 +142,9 @@ describe('the migration command', () => {
     const dist = mkdtempSync(join(tmpdir(), 'deploy-dist-'));
     try {
       mkdirSync(join(dist, 'apps'), { recursive: true });
-      await expect(migrate({ ...process.env, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }, { dist })).rejects.toThrow(MIGRATIONS[0]);
+      await expect(migrate({ ...process.env, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }, { dist })).rejects.toThrow(
+        MIGRATIONS[0],
+      );
     } finally {
       rmSync(dist, { recursive: true, force: true });
     }

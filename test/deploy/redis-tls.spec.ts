@@ -24,12 +24,38 @@ beforeAll(async () => {
   port = await freePort();
   server = spawn(
     'redis-server',
-    ['--port', '0', '--tls-port', String(port), '--bind', '127.0.0.1', '--tls-cert-file', certificates.certFile, '--tls-key-file', certificates.keyFile,
-      '--tls-ca-cert-file', certificates.caFile, '--tls-auth-clients', 'no', '--save', '', '--appendonly', 'no', '--dir', dir],
+    [
+      '--port',
+      '0',
+      '--tls-port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--tls-cert-file',
+      certificates.certFile,
+      '--tls-key-file',
+      certificates.keyFile,
+      '--tls-ca-cert-file',
+      certificates.caFile,
+      '--tls-auth-clients',
+      'no',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+    ],
     { stdio: 'ignore' },
   );
-  const probe = track(createRedisClient({ url: `rediss://localhost:${port}`, caFile: certificates.caFile, commandTimeoutMs: 1_000 }, logger));
-  await poll(() => probe.ping().catch(() => 'down'), (answer) => answer === 'PONG', { timeoutMs: 15_000, intervalMs: 100, onTimeout: 'throw', what: 'Redis with TLS' });
+  const probe = track(
+    createRedisClient({ url: `rediss://localhost:${port}`, caFile: certificates.caFile, commandTimeoutMs: 1_000 }, logger),
+  );
+  await poll(
+    () => probe.ping().catch(() => 'down'),
+    (answer) => answer === 'PONG',
+    { timeoutMs: 15_000, intervalMs: 100, onTimeout: 'throw', what: 'Redis with TLS' },
+  );
 }, 30_000);
 
 afterAll(() => {
@@ -47,19 +73,31 @@ describe('the auth-verifier to a Redis with TLS', () => {
   it('connects with rediss:// and REDIS_CA_FILE, the server certificate checked against that CA', async () => {
     const config = loadAuthVerifierConfig({ REDIS_URL: `rediss://localhost:${port}`, REDIS_CA_FILE: certificates.caFile });
     const redis = track(createRedisClient({ ...config.redis, commandTimeoutMs: 1_000 }, logger));
-    expect(await poll(() => redis.ping().catch(() => 'down'), (answer) => answer === 'PONG', { timeoutMs: 5_000, intervalMs: 100, onTimeout: 'return' })).toBe('PONG');
+    expect(
+      await poll(
+        () => redis.ping().catch(() => 'down'),
+        (answer) => answer === 'PONG',
+        { timeoutMs: 5_000, intervalMs: 100, onTimeout: 'return' },
+      ),
+    ).toBe('PONG');
   });
 
   it('does not trust the server without the CA', async () => {
     const redis = track(createRedisClient({ url: `rediss://localhost:${port}`, commandTimeoutMs: 500 }, logger));
     const errors: string[] = [];
     redis.on('error', (error: Error) => errors.push(error.message));
-    await poll(async () => errors.length, (count) => count > 0, { timeoutMs: 5_000, intervalMs: 50, onTimeout: 'throw', what: 'a TLS error' });
+    await poll(
+      async () => errors.length,
+      (count) => count > 0,
+      { timeoutMs: 5_000, intervalMs: 50, onTimeout: 'throw', what: 'a TLS error' },
+    );
     expect(errors[0]).toMatch(/certificate/i);
     await expect(redis.ping()).rejects.toThrow();
   });
 
   it('refuses REDIS_CA_FILE with a plaintext redis:// URL at start', () => {
-    expect(() => loadAuthVerifierConfig({ REDIS_URL: 'redis://localhost:6379', REDIS_CA_FILE: certificates.caFile })).toThrow(/REDIS_CA_FILE needs a rediss/);
+    expect(() => loadAuthVerifierConfig({ REDIS_URL: 'redis://localhost:6379', REDIS_CA_FILE: certificates.caFile })).toThrow(
+      /REDIS_CA_FILE needs a rediss/,
+    );
   });
 });

@@ -43,12 +43,34 @@ beforeAll(async () => {
   servers = clientPorts.map((port, index) =>
     spawn(
       'nats-server',
-      ['-js', '-n', `n${index}`, '-a', '127.0.0.1', '-p', String(port), '-m', String(monitorPorts[index]), '-sd', join(dir, `n${index}`),
-        '--cluster_name', 'deploy-test', '--cluster', `nats://127.0.0.1:${routePorts[index]}`, '--routes', routes],
+      [
+        '-js',
+        '-n',
+        `n${index}`,
+        '-a',
+        '127.0.0.1',
+        '-p',
+        String(port),
+        '-m',
+        String(monitorPorts[index]),
+        '-sd',
+        join(dir, `n${index}`),
+        '--cluster_name',
+        'deploy-test',
+        '--cluster',
+        `nats://127.0.0.1:${routePorts[index]}`,
+        '--routes',
+        routes,
+      ],
       { stdio: 'ignore' },
     ),
   );
-  await poll(() => jetStreamClusterReady(monitorPorts), Boolean, { timeoutMs: 30_000, intervalMs: 200, onTimeout: 'throw', what: 'the JetStream cluster' });
+  await poll(() => jetStreamClusterReady(monitorPorts), Boolean, {
+    timeoutMs: 30_000,
+    intervalMs: 200,
+    onTimeout: 'throw',
+    what: 'the JetStream cluster',
+  });
   nats = await connect({ servers: clientPorts.map((port) => `nats://127.0.0.1:${port}`) });
   jsm = await jetstreamManager(nats);
 }, 60_000);

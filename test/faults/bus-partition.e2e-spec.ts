@@ -40,7 +40,12 @@ describe('fault: a gateway partitioned from NATS while a key is revoked', () => 
 
     await proxy.cut();
     expectStatus(await client.call('DELETE', `/v1/chatbots/${chatbotId}/api-keys/${key.id}`, { key: tenant.userKey }), 204);
-    await waitFor(async () => (await callChatbot(client, key.key, chatbotId)).status, (status) => status === 401, 1_000, 'refused by the connected gateway');
+    await waitFor(
+      async () => (await callChatbot(client, key.key, chatbotId)).status,
+      (status) => status === 401,
+      1_000,
+      'refused by the connected gateway',
+    );
     // The partitioned replica never heard of it: it still answers from its cache (what a partition allows).
     expect((await callChatbot(client, key.key, chatbotId, partitioned.url)).status).toBe(200);
 

@@ -99,7 +99,12 @@ describe('fault: NATS down, then back', () => {
       15_000,
       'every service ready again',
     );
-    await waitFor(async () => (await use(uncached)).status, (status) => status === 200, 10_000, 'the uncached key verified again');
+    await waitFor(
+      async () => (await use(uncached)).status,
+      (status) => status === 200,
+      10_000,
+      'the uncached key verified again',
+    );
     expect((await use(cached)).status).toBe(200);
     const recoveredInMs = Date.now() - backAt;
     expect(recoveredInMs).toBeLessThan(15_000);
@@ -109,13 +114,23 @@ describe('fault: NATS down, then back', () => {
     expect((await use(fresh)).status).toBe(200);
     expectStatus(await world.client.call('DELETE', `/v1/chatbots/${chatbotId}/api-keys/${fresh.id}`, { key: tenant.userKey }), 204);
     const revokedAt = Date.now();
-    await waitFor(async () => (await use(fresh)).status, (status) => status === 401, 1_000, 'the revoked key refused');
+    await waitFor(
+      async () => (await use(fresh)).status,
+      (status) => status === 401,
+      1_000,
+      'the revoked key refused',
+    );
     expect(Date.now() - revokedAt).toBeLessThan(1_000);
 
     // No use is lost or counted twice: the totals match what was forwarded, and stay there.
     for (const key of [cached, uncached]) {
       const expected = forwarded.get(key.id) ?? 0;
-      await waitFor(() => usageTotal(world.client, tenant, chatbotId, key.id), (total) => total === expected, 15_000, `usage of ${key.id}`);
+      await waitFor(
+        () => usageTotal(world.client, tenant, chatbotId, key.id),
+        (total) => total === expected,
+        15_000,
+        `usage of ${key.id}`,
+      );
     }
     await sleep(1_500);
     for (const key of [cached, uncached]) {

@@ -102,7 +102,12 @@ describe('fault: PostgreSQL down', () => {
     // Uses made while the tracker could not write waited in the stream: none lost, none doubled.
     for (const key of [known, unseen, created]) {
       const expected = forwarded.get(key.id) ?? 0;
-      await waitFor(() => usageTotal(world.client, tenant, chatbotId, key.id), (total) => total === expected, 15_000, `usage of ${key.id}`);
+      await waitFor(
+        () => usageTotal(world.client, tenant, chatbotId, key.id),
+        (total) => total === expected,
+        15_000,
+        `usage of ${key.id}`,
+      );
     }
     await sleep(1_500);
     expect(await usageTotal(world.client, tenant, chatbotId, known.id)).toBe(forwarded.get(known.id));

@@ -74,13 +74,20 @@ describe('fault: Redis down', () => {
     await expectCorrectAnswers({ chatbotKey: second.key });
     expectStatus(await world.client.call('DELETE', `/v1/chatbots/${supportBot}/api-keys/${first.id}`, { key: tenant.userKey }), 204);
     const revokedAt = Date.now();
-    await waitFor(async () => (await callChatbot(world.client, first.key, supportBot)).status, (status) => status === 401, 1_000, 'revoked key refused');
+    await waitFor(
+      async () => (await callChatbot(world.client, first.key, supportBot)).status,
+      (status) => status === 401,
+      1_000,
+      'revoked key refused',
+    );
     expect(Date.now() - revokedAt).toBeLessThan(1_000);
 
     // The verifier stays in rotation, reporting itself degraded; nothing else minds.
     const states = await readiness(world.system);
     expect(Object.values(states).every((status) => status === 200)).toBe(true);
-    const verifierHealth = await fetch(`http://127.0.0.1:${world.system.running.ports['auth-verifier']}/health/ready`).then((r) => r.json());
+    const verifierHealth = await fetch(`http://127.0.0.1:${world.system.running.ports['auth-verifier']}/health/ready`).then((r) =>
+      r.json(),
+    );
     expect(verifierHealth).toMatchObject({ status: 'degraded', checks: { redis: 'down' } });
 
     // Redis comes back empty: the verifier reconnects by itself and the cache fills again.
@@ -104,7 +111,12 @@ describe('fault: Redis down', () => {
     await sleep(100);
     await expectCorrectAnswers({ chatbotKey: key.key });
     await expectCorrectAnswers({ chatbotKey: doomed.key });
-    await waitFor(() => cachedInRedis(doomed.key), (cached) => cached, 2_000, 'the doomed key cached in Redis');
+    await waitFor(
+      () => cachedInRedis(doomed.key),
+      (cached) => cached,
+      2_000,
+      'the doomed key cached in Redis',
+    );
 
     world.servers.redis.pause();
     try {
@@ -118,7 +130,12 @@ describe('fault: Redis down', () => {
       world.servers.redis.resume();
     }
     // Redis still holds the doomed key's record from before the hang: it must be gone, not served.
-    await waitFor(() => cachedInRedis(doomed.key), (cached) => !cached, 5_000, 'the revoked key dropped from Redis');
+    await waitFor(
+      () => cachedInRedis(doomed.key),
+      (cached) => !cached,
+      5_000,
+      'the revoked key dropped from Redis',
+    );
     await expectCorrectAnswers({ chatbotKey: key.key, revokedKey: doomed.key });
   }, 60_000);
 });

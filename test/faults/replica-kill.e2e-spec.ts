@@ -2,7 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ServiceReplica } from '@app/testing';
 import { SETTLE_MS } from '../../apps/gateway/src/auth/invalidation-log.js';
 import { GatewayClient } from '../client.js';
-import { createChatbotKey, serviceProcess, sleep, startFaultWorld, usageTotal, waitFor, type FaultWorld, type Tenant } from './fault-kit.js';
+import {
+  createChatbotKey,
+  serviceProcess,
+  sleep,
+  startFaultWorld,
+  usageTotal,
+  waitFor,
+  type FaultWorld,
+  type Tenant,
+} from './fault-kit.js';
 
 const VERIFY_TIMEOUT_MS = 1_000;
 const WORKERS_PER_GATEWAY = 6;
@@ -64,7 +73,8 @@ describe('fault: a gateway or verifier replica killed under load', () => {
     } catch {
       return { gateway, kind, startedAt, result: 'connection' };
     }
-    if (answer.status === 503 && answer.body?.error?.code === 'auth_unavailable') return { gateway, kind, startedAt, result: 'auth_unavailable' };
+    if (answer.status === 503 && answer.body?.error?.code === 'auth_unavailable')
+      return { gateway, kind, startedAt, result: 'auth_unavailable' };
     const right =
       answer.status === expected.status &&
       ('keyId' in expected
@@ -110,7 +120,9 @@ describe('fault: a gateway or verifier replica killed under load', () => {
     // A verification the dead verifier held is asked again (another replica answers) within the
     // verify timeout: no caller is refused, not even those waiting on it when it died.
     const unavailable = outcomes.filter(({ result }) => result === 'auth_unavailable');
-    expect(unavailable.map((outcome) => `gateway ${outcome.gateway}, ${outcome.startedAt - verifierKilledAt} ms after the kill`)).toEqual([]);
+    expect(unavailable.map((outcome) => `gateway ${outcome.gateway}, ${outcome.startedAt - verifierKilledAt} ms after the kill`)).toEqual(
+      [],
+    );
     // Well after each crash, the survivors answer everything right.
     const settled = fromSurvivor.filter(({ startedAt }) => startedAt > verifierKilledAt + VERIFY_TIMEOUT_MS + 500);
     expect(settled.length).toBeGreaterThan(50);
@@ -119,14 +131,18 @@ describe('fault: a gateway or verifier replica killed under load', () => {
     // Every use forwarded by the surviving gateway is counted, exactly.
     const survivorUses = ownKeyForwarded(outcomes, 1);
     expect(survivorUses).toBeGreaterThan(0);
-    await waitFor(() => usageTotal(world.client, tenant, supportBot, keys[1].id), (total) => total === survivorUses, 10_000, 'usage through the surviving gateway');
+    await waitFor(
+      () => usageTotal(world.client, tenant, supportBot, keys[1].id),
+      (total) => total === survivorUses,
+      10_000,
+      'usage through the surviving gateway',
+    );
     // The killed gateway held at most its last flush interval of uses in memory: never counted twice, at most a few lost.
     const killedUses = ownKeyForwarded(outcomes, 2);
     const killedTotal = await usageTotal(world.client, tenant, supportBot, keys[2].id);
     expect(killedTotal).toBeLessThanOrEqual(killedUses + WORKERS_PER_GATEWAY);
     expect(killedTotal).toBeGreaterThan(0);
   }, 90_000);
-
 });
 
 /** Requests with the gateway's own chatbot key that it answered 200: each one a use of that key. */

@@ -4,7 +4,17 @@ import type { Socket } from 'node:net';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { freePort } from '../../scripts/system.mjs';
 import { SETTLE_MS } from '../../apps/gateway/src/auth/invalidation-log.js';
-import { callChatbot, createChatbotKey, serviceProcess, sleep, startFaultWorld, statusAndCode, timed, type FaultWorld, type Tenant } from './fault-kit.js';
+import {
+  callChatbot,
+  createChatbotKey,
+  serviceProcess,
+  sleep,
+  startFaultWorld,
+  statusAndCode,
+  timed,
+  type FaultWorld,
+  type Tenant,
+} from './fault-kit.js';
 
 const UPSTREAM_TIMEOUT_MS = 1_000;
 const UPSTREAM_CONNECTIONS = 4;

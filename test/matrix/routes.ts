@@ -35,7 +35,8 @@ export interface RouteSpec {
 }
 
 const RENAME = (caller: CallerId) => ({ name: `renamed by ${caller}` });
-const accountPlace = (world: World, caller: CallerId): KeyPlace => (world.accountOf[caller] === world.x.accountId ? 'userKeysX' : 'userKeysY');
+const accountPlace = (world: World, caller: CallerId): KeyPlace =>
+  world.accountOf[caller] === world.x.accountId ? 'userKeysX' : 'userKeysY';
 const ids = (body: any): string[] => (body?.data ?? []).map((item: { id: string }) => item.id);
 
 export const ROUTES = {
@@ -46,7 +47,11 @@ export const ROUTES = {
   },
   'POST /v1/chatbots/A/api-keys': {
     plane: 'management',
-    request: (world, caller) => ({ method: 'POST', path: `/v1/chatbots/${world.x.chatbotA}/api-keys`, body: { name: `made by ${caller}` } }),
+    request: (world, caller) => ({
+      method: 'POST',
+      path: `/v1/chatbots/${world.x.chatbotA}/api-keys`,
+      body: { name: `made by ${caller}` },
+    }),
     effect: (before, { answer }) => withKey(before, 'chatbotA', { id: answer.body.id, name: answer.body.name }),
     onSuccess: async ({ world, answer }) => {
       expect(answer.headers.get('cache-control')).toBe('no-store');
@@ -106,7 +111,8 @@ export const ROUTES = {
   'POST /v1/api-keys': {
     plane: 'management',
     request: (_world, caller) => ({ method: 'POST', path: '/v1/api-keys', body: { name: `made by ${caller}` } }),
-    effect: (before, { world, caller, answer }) => withKey(before, accountPlace(world, caller), { id: answer.body.id, name: answer.body.name }),
+    effect: (before, { world, caller, answer }) =>
+      withKey(before, accountPlace(world, caller), { id: answer.body.id, name: answer.body.name }),
     onSuccess: async ({ world, caller, answer }) => {
       expect(answer.headers.get('cache-control')).toBe('no-store');
       expect(answer.body).toMatchObject({ type: 'user', chatbotId: null });

@@ -45,7 +45,11 @@ export async function pacedLoad(options: PacedLoadOptions): Promise<Sent[]> {
     if (into < options.within[0] || into >= options.within[1] || at >= options.until) continue;
     const gateway = options.gateways[index++ % options.gateways.length];
     pending.push(
-      httpRequest(gateway, { path: options.path, key: options.key }).then((answer) => ({ at, status: answer.status, headers: answer.headers })),
+      httpRequest(gateway, { path: options.path, key: options.key }).then((answer) => ({
+        at,
+        status: answer.status,
+        headers: answer.headers,
+      })),
     );
   }
   return Promise.all(pending);

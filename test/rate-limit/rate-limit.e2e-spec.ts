@@ -100,20 +100,35 @@ describe('per-key rate limits across three gateways', () => {
 
     // A raised limit reaches every gateway within a second of the PATCH answering…
     const raised = { requests: 50, windowSeconds: 3600 };
-    expectStatus(await client.call('PATCH', `/v1/chatbots/${chatbotId}/api-keys/${limited.id}`, { key: userKey, body: { rateLimit: raised } }), 200);
-    const raisedDelays = await delaysUntil(Date.now(), limited.key, (a) => a.status === 200 && a.headers.get('ratelimit-policy') === '"key";q=50;w=3600');
+    expectStatus(
+      await client.call('PATCH', `/v1/chatbots/${chatbotId}/api-keys/${limited.id}`, { key: userKey, body: { rateLimit: raised } }),
+      200,
+    );
+    const raisedDelays = await delaysUntil(
+      Date.now(),
+      limited.key,
+      (a) => a.status === 200 && a.headers.get('ratelimit-policy') === '"key";q=50;w=3600',
+    );
     for (const delay of raisedDelays) expect(delay).toBeLessThan(1_000);
     const listed = expectStatus(await client.call('GET', `/v1/chatbots/${chatbotId}/api-keys`, { key: userKey }), 200);
     expect(listed.body.data.find((key: { id: string }) => key.id === limited.id).rateLimit).toEqual(raised);
 
     // …and so does removing it.
-    expectStatus(await client.call('PATCH', `/v1/chatbots/${chatbotId}/api-keys/${limited.id}`, { key: userKey, body: { rateLimit: null } }), 200);
+    expectStatus(
+      await client.call('PATCH', `/v1/chatbots/${chatbotId}/api-keys/${limited.id}`, { key: userKey, body: { rateLimit: null } }),
+      200,
+    );
     const delays = await delaysUntil(Date.now(), limited.key, (a) => a.status === 200 && a.headers.get('ratelimit') === null);
     for (const delay of delays) expect(delay).toBeLessThan(1_000);
 
     // The owner sees the refusal beside the uses.
     const usage = await eventually(
-      () => client.call('GET', `/v1/chatbots/${chatbotId}/api-keys/${limited.id}/usage?interval=minute&from=${new Date(Date.now() - 600_000).toISOString()}`, { key: userKey }),
+      () =>
+        client.call(
+          'GET',
+          `/v1/chatbots/${chatbotId}/api-keys/${limited.id}/usage?interval=minute&from=${new Date(Date.now() - 600_000).toISOString()}`,
+          { key: userKey },
+        ),
       (a) => a.status === 200 && a.body.data.reduce((sum: number, point: { refused: number }) => sum + point.refused, 0) >= 1,
       5_000,
     );
@@ -147,7 +162,10 @@ describe('per-key rate limits across three gateways', () => {
     const counts = new Map<number, number>();
     for (const entry of entries) {
       const replicas = await inspector.hvals(entry);
-      counts.set(Number(entry.slice(prefix.length)), replicas.reduce((total, count) => total + Number(count), 0));
+      counts.set(
+        Number(entry.slice(prefix.length)),
+        replicas.reduce((total, count) => total + Number(count), 0),
+      );
     }
     return counts;
   }
@@ -172,9 +190,19 @@ describe('per-key rate limits across three gateways', () => {
       const [calmAnswers, busyAnswers] = await Promise.all([load(calm.key, 0.75), load(busy.key, 2)]);
 
       const forwarded = (answers: Sent[]) => answers.filter((answer) => answer.status === 200).length;
-      expect([...calmAnswers, ...busyAnswers].filter((answer) => answer.status !== 200 && answer.status !== 429).map((a) => a.status)).toEqual([]);
-      const calmCounts = await eventually(() => sharedCounts(calm.id, windowSeconds), (counts) => sum(counts) === forwarded(calmAnswers), 3_000);
-      const busyCounts = await eventually(() => sharedCounts(busy.id, windowSeconds), (counts) => sum(counts) === forwarded(busyAnswers), 3_000);
+      expect(
+        [...calmAnswers, ...busyAnswers].filter((answer) => answer.status !== 200 && answer.status !== 429).map((a) => a.status),
+      ).toEqual([]);
+      const calmCounts = await eventually(
+        () => sharedCounts(calm.id, windowSeconds),
+        (counts) => sum(counts) === forwarded(calmAnswers),
+        3_000,
+      );
+      const busyCounts = await eventually(
+        () => sharedCounts(busy.id, windowSeconds),
+        (counts) => sum(counts) === forwarded(busyAnswers),
+        3_000,
+      );
       expect(sum(calmCounts)).toBe(forwarded(calmAnswers));
       expect(sum(busyCounts)).toBe(forwarded(busyAnswers));
 
@@ -201,7 +229,11 @@ describe('per-key rate limits across three gateways', () => {
     const limited = await limitedKey({ requests: 60, windowSeconds: 3600 });
     for (let i = 0; i < 30; i++) expectStatus(await call(gateways[i % 3], limited.key), 200);
     // The count is in Redis within a few sync intervals, not only in the gateways' memory.
-    await eventually(() => sharedCount(limited.id, 3600), (count) => count === 30, 2_000);
+    await eventually(
+      () => sharedCount(limited.id, 3600),
+      (count) => count === 30,
+      2_000,
+    );
     expect(await sharedCount(limited.id, 3600)).toBe(30);
 
     const crashed = replicas.pop()!;
@@ -232,7 +264,11 @@ describe('per-key rate limits across three gateways', () => {
 
     await redis.start();
     // Each gateway pushes the admissions it counted alone: the shared count is all of them.
-    await eventually(() => sharedCount(limited.id, 3600), (count) => count === 30, 10_000);
+    await eventually(
+      () => sharedCount(limited.id, 3600),
+      (count) => count === 30,
+      10_000,
+    );
     expect(await sharedCount(limited.id, 3600)).toBe(30);
     for (const gateway of gateways) expect((await call(gateway, limited.key)).status).toBe(429);
   }, 120_000);

@@ -9,7 +9,14 @@ describe('the quick start honours every port variable', () => {
 
   it('uses the documented defaults when nothing is set', () => {
     const ports = resolvePorts({});
-    expect(ports).toMatchObject({ gateway: 8080, 'gateway-metrics': 8084, 'key-management': 8081, 'auth-verifier': 8082, 'usage-tracker': 8083, 'demo-upstream': 8090 });
+    expect(ports).toMatchObject({
+      gateway: 8080,
+      'gateway-metrics': 8084,
+      'key-management': 8081,
+      'auth-verifier': 8082,
+      'usage-tracker': 8083,
+      'demo-upstream': 8090,
+    });
   });
 
   it.each(variables)('%s takes %s from the environment', (name, variable) => {

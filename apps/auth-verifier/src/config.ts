@@ -1,4 +1,14 @@
-import { BaseEnvSchema, baseConfig, env, loadConfig, redisCaNeedsTls, RedisEnvSchema, redisSettings, type BaseConfig, type RedisSettings } from '@app/common';
+import {
+  BaseEnvSchema,
+  baseConfig,
+  env,
+  loadConfig,
+  redisCaNeedsTls,
+  RedisEnvSchema,
+  redisSettings,
+  type BaseConfig,
+  type RedisSettings,
+} from '@app/common';
 
 const AuthVerifierEnvSchema = BaseEnvSchema.extend({
   AUTH_VERIFIER_HTTP_PORT: env.port(8082),

@@ -6,7 +6,15 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Redis } from 'ioredis';
 import { createLogger, NatsBus } from '@app/common';
 import { hashApiKey, type AccountView, type ChatbotView, type UserView, type VerifyReply } from '@app/contracts';
-import { accountPayload, chatbotPayload, createTestDatabase, keyMaterial, testEnvironment, userPayload, type TestDatabase } from '@app/testing';
+import {
+  accountPayload,
+  chatbotPayload,
+  createTestDatabase,
+  keyMaterial,
+  testEnvironment,
+  userPayload,
+  type TestDatabase,
+} from '@app/testing';
 import { startKeyManagement } from '../../key-management/src/key-management.js';
 import { startAuthVerifier } from '../src/auth-verifier.js';
 import { loadAuthVerifierConfig } from '../src/config.js';
@@ -63,7 +71,14 @@ describe('auth-verifier with key-management, Redis and NATS', () => {
   beforeAll(async () => {
     database = await createTestDatabase(env);
     keyManagement = await startKeyManagement(
-      { port: 0, databaseUrl: database.url, databasePoolSize: 5, natsUrl: env.natsUrl, subjectPrefix: env.subjectPrefix, logLevel: 'silent' },
+      {
+        port: 0,
+        databaseUrl: database.url,
+        databasePoolSize: 5,
+        natsUrl: env.natsUrl,
+        subjectPrefix: env.subjectPrefix,
+        logLevel: 'silent',
+      },
       logger,
     );
     verifier = await startVerifier();
@@ -80,7 +95,12 @@ describe('auth-verifier with key-management, Redis and NATS', () => {
     chatbotKey = await createChatbotKey(chatbot.id);
     const material = keyMaterial('user');
     plaintexts.push(material.key);
-    const view = await bus.request('adminCreateUserKey', { userId: owner.id, name: 'CI', keyHash: material.keyHash, prefix: material.prefix });
+    const view = await bus.request('adminCreateUserKey', {
+      userId: owner.id,
+      name: 'CI',
+      keyHash: material.keyHash,
+      prefix: material.prefix,
+    });
     userKey = { key: material.key, id: view.id };
   });
 
@@ -178,7 +198,13 @@ describe('auth-verifier with key-management, Redis and NATS', () => {
     await expect(bus.verify({ key: material.key, chatbotId: chatbot.id })).resolves.toEqual({ valid: false, code: 'invalid_api_key' });
     expect(await redis.exists(`${env.redisPrefix}key:${material.keyHash}`)).toBe(1);
 
-    await bus.request('createKey', { actor: { userId: owner.id }, chatbotId: chatbot.id, name: 'late', keyHash: material.keyHash, prefix: material.prefix });
+    await bus.request('createKey', {
+      actor: { userId: owner.id },
+      chatbotId: chatbot.id,
+      name: 'late',
+      keyHash: material.keyHash,
+      prefix: material.prefix,
+    });
 
     expect(await within(1000, material.key, chatbot.id, (reply) => reply.valid)).toBeLessThan(1000);
   });
@@ -228,10 +254,17 @@ describe('auth-verifier with key-management, Redis and NATS', () => {
 
   it('fails closed when key-management cannot be reached and nothing is cached', async () => {
     const prefix = `${env.subjectPrefix}.alone`;
-    const alone = await startVerifier({ NATS_SUBJECT_PREFIX: prefix, REDIS_KEY_PREFIX: `${env.redisPrefix}alone:`, LOOKUP_TIMEOUT_MS: '300' });
+    const alone = await startVerifier({
+      NATS_SUBJECT_PREFIX: prefix,
+      REDIS_KEY_PREFIX: `${env.redisPrefix}alone:`,
+      LOOKUP_TIMEOUT_MS: '300',
+    });
     const client = await NatsBus.connect({ url: env.natsUrl, subjectPrefix: prefix, name: 'auth-verifier-spec-alone', logger });
     try {
-      await expect(client.verify({ key: chatbotKey.key, chatbotId: chatbot.id })).resolves.toEqual({ valid: false, code: 'auth_unavailable' });
+      await expect(client.verify({ key: chatbotKey.key, chatbotId: chatbot.id })).resolves.toEqual({
+        valid: false,
+        code: 'auth_unavailable',
+      });
       await expect(client.verify({ key: 'malformed' })).resolves.toEqual({ valid: false, code: 'invalid_api_key' });
     } finally {
       await client.close();

@@ -128,7 +128,11 @@ export function App({ settings }: { settings: ConsoleSettings }) {
         <KeyUsagePage api={api} chatbotId={route.chatbotId} keyId={route.keyId} />
       ) : route.page === 'account-keys' && access.manager ? (
         <main id="main">
-          <KeysPanel api={api} scope={USER_KEYS_SCOPE} intro="Account-wide keys: each reaches every chatbot of the account and the account's API. Treat them like passwords." />
+          <KeysPanel
+            api={api}
+            scope={USER_KEYS_SCOPE}
+            intro="Account-wide keys: each reaches every chatbot of the account and the account's API. Treat them like passwords."
+          />
         </main>
       ) : (
         <main id="main">

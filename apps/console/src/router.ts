@@ -32,7 +32,11 @@ export type Route =
   | { page: 'not-found' };
 
 export function routeOf(path: string): Route {
-  const parts = path.replace(/^\/console\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  const parts = path
+    .replace(/^\/console\/?/, '')
+    .split('/')
+    .filter(Boolean)
+    .map(decodeURIComponent);
   const [first, second, third, fourth, fifth, sixth] = parts;
   if (parts.length === 0 || (first === 'chatbots' && parts.length === 1)) return { page: 'chatbots' };
   if (first === 'callback' && parts.length === 1) return { page: 'callback' };

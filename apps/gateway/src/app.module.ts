@@ -22,7 +22,13 @@ export class GatewayModule {
         HealthRoutesModule,
         // NATS is shared by every replica: taking them all out of rotation while it is down would
         // turn "cached keys served, the rest 503 auth_unavailable" into no answer at all.
-        NatsModule.forRoot({ url: config.natsUrl, subjectPrefix: config.subjectPrefix, security: config.nats, name: 'gateway', readinessRequired: false }),
+        NatsModule.forRoot({
+          url: config.natsUrl,
+          subjectPrefix: config.subjectPrefix,
+          security: config.nats,
+          name: 'gateway',
+          readinessRequired: false,
+        }),
         AuthModule,
         DataPlaneModule,
         ManagementModule,

@@ -8,7 +8,12 @@ describe('loadGatewayConfig: body limits and HTTP server timeouts', () => {
 
     expect(sut.bodyLimitBytes).toBe(10 * 1024 * 1024);
     expect(sut.managementBodyLimitBytes).toBe(1024 * 1024);
-    expect(sut.http).toEqual({ headersTimeoutMs: 10_000, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 72_000, maxRequestsPerSocket: 10_000 });
+    expect(sut.http).toEqual({
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 60_000,
+      keepAliveTimeoutMs: 72_000,
+      maxRequestsPerSocket: 10_000,
+    });
   });
 
   it('reads what an operator sets', () => {
@@ -27,7 +32,12 @@ describe('loadGatewayConfig: body limits and HTTP server timeouts', () => {
   it('refuses a headers timeout longer than the request timeout, and non-positive values, naming the variable', () => {
     expect(() => loadGatewayConfig({ HTTP_HEADERS_TIMEOUT_MS: '90000' })).toThrow(/HTTP_HEADERS_TIMEOUT_MS/);
     expect(() => loadGatewayConfig({ HTTP_HEADERS_TIMEOUT_MS: '90000' })).toThrow(ConfigError);
-    for (const name of ['MANAGEMENT_BODY_LIMIT_BYTES', 'HTTP_REQUEST_TIMEOUT_MS', 'HTTP_KEEP_ALIVE_TIMEOUT_MS', 'HTTP_MAX_REQUESTS_PER_SOCKET']) {
+    for (const name of [
+      'MANAGEMENT_BODY_LIMIT_BYTES',
+      'HTTP_REQUEST_TIMEOUT_MS',
+      'HTTP_KEEP_ALIVE_TIMEOUT_MS',
+      'HTTP_MAX_REQUESTS_PER_SOCKET',
+    ]) {
       expect(() => loadGatewayConfig({ [name]: '0' })).toThrow(new RegExp(name));
     }
   });
@@ -40,6 +50,8 @@ describe('loadGatewayConfig: the Redis that shares rate-limit counts', () => {
       caFile: '/etc/redis/ca.pem',
     });
     expect(loadGatewayConfig({}).redis.caFile).toBeUndefined();
-    expect(() => loadGatewayConfig({ REDIS_URL: 'redis://cache.internal:6379', REDIS_CA_FILE: '/etc/redis/ca.pem' })).toThrow(/REDIS_CA_FILE/);
+    expect(() => loadGatewayConfig({ REDIS_URL: 'redis://cache.internal:6379', REDIS_CA_FILE: '/etc/redis/ca.pem' })).toThrow(
+      /REDIS_CA_FILE/,
+    );
   });
 });

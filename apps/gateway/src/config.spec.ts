@@ -25,8 +25,10 @@ describe('gateway configuration', () => {
 
   it('reads TRUSTED_PROXIES as IPv4 and IPv6 addresses and CIDRs, comma-separated', () => {
     const sut = loadGatewayConfig({ TRUSTED_PROXIES: ' 10.0.0.0/8, 192.0.2.7 ,fd00::/8,::1' }).trustedProxies;
-    for (const address of ['10.2.3.4', '192.0.2.7', 'fd12::1', '::1']) expect([address, sut.contains(parseIpAddress(address)!)]).toEqual([address, true]);
-    for (const address of ['11.0.0.1', '192.0.2.8', 'fe80::1']) expect([address, sut.contains(parseIpAddress(address)!)]).toEqual([address, false]);
+    for (const address of ['10.2.3.4', '192.0.2.7', 'fd12::1', '::1'])
+      expect([address, sut.contains(parseIpAddress(address)!)]).toEqual([address, true]);
+    for (const address of ['11.0.0.1', '192.0.2.8', 'fe80::1'])
+      expect([address, sut.contains(parseIpAddress(address)!)]).toEqual([address, false]);
   });
 
   it('refuses a malformed TRUSTED_PROXIES, naming the variable and the entry', () => {
@@ -48,10 +50,22 @@ describe('gateway configuration', () => {
 
   it('fetches a JWKS over https: only, except from a loopback address', () => {
     const sso = { SSO_ISSUER: 'https://idp.example/', SSO_AUDIENCE: 'chatbot-keys' };
-    for (const url of ['http://idp.example/jwks.json', 'http://10.0.0.7/jwks', 'http://localhost.idp.example/jwks', 'http://127.0.0.1.nip.io/jwks', 'ftp://idp.example/jwks']) {
+    for (const url of [
+      'http://idp.example/jwks.json',
+      'http://10.0.0.7/jwks',
+      'http://localhost.idp.example/jwks',
+      'http://127.0.0.1.nip.io/jwks',
+      'ftp://idp.example/jwks',
+    ]) {
       expect([url, problem({ ...sso, SSO_JWKS_URL: url })]).toEqual([url, expect.stringContaining('SSO_JWKS_URL')]);
     }
-    for (const url of ['https://idp.example/jwks.json', 'http://127.0.0.1:8899/jwks', 'http://127.9.9.9/jwks', 'http://localhost:8899/jwks', 'http://[::1]:8899/jwks']) {
+    for (const url of [
+      'https://idp.example/jwks.json',
+      'http://127.0.0.1:8899/jwks',
+      'http://127.9.9.9/jwks',
+      'http://localhost:8899/jwks',
+      'http://[::1]:8899/jwks',
+    ]) {
       expect(loadGatewayConfig({ ...sso, SSO_JWKS_URL: url }).sso.jwksUrl).toBe(url);
     }
   });

@@ -1,5 +1,16 @@
 import { z } from 'zod';
-import { BaseEnvSchema, baseConfig, env, loadConfig, redisCaNeedsTls, RedisEnvSchema, redisSettings, type BaseConfig, type IpRanges, type RedisSettings } from '@app/common';
+import {
+  BaseEnvSchema,
+  baseConfig,
+  env,
+  loadConfig,
+  redisCaNeedsTls,
+  RedisEnvSchema,
+  redisSettings,
+  type BaseConfig,
+  type IpRanges,
+  type RedisSettings,
+} from '@app/common';
 
 const GatewayEnvSchema = BaseEnvSchema.extend({
   GATEWAY_PORT: env.port(8080),
@@ -24,7 +35,10 @@ const GatewayEnvSchema = BaseEnvSchema.extend({
     z
       .url({ protocol: /^https?$/ })
       // Keys fetched in clear text could be swapped on the way, and every token they sign accepted.
-      .refine((url) => new URL(url).protocol === 'https:' || isLoopback(new URL(url).hostname), 'must be https: (http: only on a loopback address)')
+      .refine(
+        (url) => new URL(url).protocol === 'https:' || isLoopback(new URL(url).hostname),
+        'must be https: (http: only on a loopback address)',
+      )
       .optional(),
   ),
   SSO_JWKS_FILE: env.optionalString(),

@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { BaseEnvSchema, baseConfig, DatabaseEnvSchema, databaseTls, env, loadConfig, type BaseConfig, type PostgresTlsSettings } from '@app/common';
+import {
+  BaseEnvSchema,
+  baseConfig,
+  DatabaseEnvSchema,
+  databaseTls,
+  env,
+  loadConfig,
+  type BaseConfig,
+  type PostgresTlsSettings,
+} from '@app/common';
 
 const KeyManagementEnvSchema = BaseEnvSchema.extend({
   ...DatabaseEnvSchema.shape,

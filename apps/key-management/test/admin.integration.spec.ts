@@ -40,11 +40,13 @@ describe('key-management over the bus: provisioning and lookups', () => {
     expect(await outcome(km.bus.request('adminCreateChatbot', chatbotPayload(UNKNOWN_ID)))).toBe('account_not_found');
     expect(await outcome(km.bus.request('adminCreateUser', userPayload(UNKNOWN_ID, 'owner')))).toBe('account_not_found');
     expect(await outcome(km.bus.request('adminSetUserChatbots', { userId: UNKNOWN_ID, chatbotIds: [] }))).toBe('user_not_found');
-    expect(await outcome(km.bus.request('adminCreateUserKey', { userId: UNKNOWN_ID, name: 'k', ...newKey('user') }))).toBe('user_not_found');
+    expect(await outcome(km.bus.request('adminCreateUserKey', { userId: UNKNOWN_ID, name: 'k', ...newKey('user') }))).toBe(
+      'user_not_found',
+    );
     expect(await outcome(km.bus.request('adminDeleteChatbot', { chatbotId: UNKNOWN_ID }))).toBe('chatbot_not_found');
   });
 
-  it('assigns only live chatbots of the user\'s own account', async () => {
+  it("assigns only live chatbots of the user's own account", async () => {
     const other = await km.bus.request('adminCreateAccount', accountPayload());
     const foreign = await km.bus.request('adminCreateChatbot', chatbotPayload(other.id));
     const own = await km.bus.request('adminCreateChatbot', chatbotPayload(account.id));
@@ -53,8 +55,16 @@ describe('key-management over the bus: provisioning and lookups', () => {
       'chatbot_not_found',
     );
     const member = await km.bus.request('adminCreateUser', userPayload(account.id, 'member', { chatbotIds: [own.id, own.id] }));
-    expect(member).toEqual({ id: expect.any(String), accountId: account.id, email: expect.any(String), role: 'member', chatbotIds: [own.id] });
-    expect(await outcome(km.bus.request('adminSetUserChatbots', { userId: member.id, chatbotIds: [foreign.id] }))).toBe('chatbot_not_found');
+    expect(member).toEqual({
+      id: expect.any(String),
+      accountId: account.id,
+      email: expect.any(String),
+      role: 'member',
+      chatbotIds: [own.id],
+    });
+    expect(await outcome(km.bus.request('adminSetUserChatbots', { userId: member.id, chatbotIds: [foreign.id] }))).toBe(
+      'chatbot_not_found',
+    );
 
     await km.bus.request('adminDeleteChatbot', { chatbotId: own.id });
     expect(await outcome(km.bus.request('adminSetUserChatbots', { userId: member.id, chatbotIds: [own.id] }))).toBe('chatbot_not_found');
@@ -62,7 +72,9 @@ describe('key-management over the bus: provisioning and lookups', () => {
 
   it('keeps SSO subjects unique', async () => {
     await km.bus.request('adminCreateUser', userPayload(account.id, 'admin', { ssoSubject: 'auth0|same' }));
-    expect(await outcome(km.bus.request('adminCreateUser', userPayload(account.id, 'owner', { ssoSubject: 'auth0|same' })))).toBe('conflict');
+    expect(await outcome(km.bus.request('adminCreateUser', userPayload(account.id, 'owner', { ssoSubject: 'auth0|same' })))).toBe(
+      'conflict',
+    );
   });
 
   it('gives user-level keys to owners and admins only, and imports legacy keys by hash', async () => {
@@ -72,7 +84,14 @@ describe('key-management over the bus: provisioning and lookups', () => {
 
     const issued = newKey('user');
     const userKey = await km.bus.request('adminCreateUserKey', { userId: admin.id, name: 'Provisioned', ...issued });
-    expect(userKey).toMatchObject({ type: 'user', name: 'Provisioned', prefix: issued.prefix, chatbotId: null, createdBy: admin.id, lastUsedAt: null });
+    expect(userKey).toMatchObject({
+      type: 'user',
+      name: 'Provisioned',
+      prefix: issued.prefix,
+      chatbotId: null,
+      createdBy: admin.id,
+      lastUsedAt: null,
+    });
 
     const legacyKey = 'legacy-Key_0123456789abcdef';
     plaintexts.push(legacyKey);
@@ -88,15 +107,20 @@ describe('key-management over the bus: provisioning and lookups', () => {
       allowedIps: null,
       rateLimit: null,
     });
-    expect(await outcome(km.bus.request('adminImportLegacyKey', { userId: admin.id, keyHash: hashApiKey(legacyKey), prefix: null }))).toBe('conflict');
-    expect(await outcome(km.bus.request('adminImportLegacyKey', { userId: admin.id, keyHash: issued.keyHash, prefix: null }))).toBe('conflict');
+    expect(await outcome(km.bus.request('adminImportLegacyKey', { userId: admin.id, keyHash: hashApiKey(legacyKey), prefix: null }))).toBe(
+      'conflict',
+    );
+    expect(await outcome(km.bus.request('adminImportLegacyKey', { userId: admin.id, keyHash: issued.keyHash, prefix: null }))).toBe(
+      'conflict',
+    );
   });
 
   it('deletes a chatbot by revoking all its keys, announcing each one', async () => {
     const chatbot = await km.bus.request('adminCreateChatbot', chatbotPayload(account.id));
     const keys = [newKey('chatbot'), newKey('chatbot'), newKey('chatbot')];
     const created = [];
-    for (const key of keys) created.push(await km.bus.request('createKey', { actor: { userId: admin.id }, chatbotId: chatbot.id, name: 'k', ...key }));
+    for (const key of keys)
+      created.push(await km.bus.request('createKey', { actor: { userId: admin.id }, chatbotId: chatbot.id, name: 'k', ...key }));
     await km.bus.request('revokeKey', { actor: { userId: admin.id }, chatbotId: chatbot.id, keyId: created[0]!.id });
     const revokedBefore = km.events.filter((recorded) => recorded.subject === 'keyRevoked').length;
 

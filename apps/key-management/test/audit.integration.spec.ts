@@ -26,10 +26,16 @@ describe('the audit log: one event per change, in the same transaction, readable
     db = new pg.Client({ connectionString: km.databaseUrl });
     await db.connect();
     account = await km.bus.request('adminCreateAccount', { ...accountPayload({ plan: 'standard' }), origin: origin('req-account') });
-    support = await km.bus.request('adminCreateChatbot', { ...chatbotPayload(account.id, { name: 'Support' }), origin: origin('req-support') });
+    support = await km.bus.request('adminCreateChatbot', {
+      ...chatbotPayload(account.id, { name: 'Support' }),
+      origin: origin('req-support'),
+    });
     sales = await km.bus.request('adminCreateChatbot', chatbotPayload(account.id, { name: 'Sales' }));
     owner = await km.bus.request('adminCreateUser', userPayload(account.id, 'owner'));
-    member = await km.bus.request('adminCreateUser', userPayload(account.id, 'member', { ssoSubject: 'okta|audit-member', chatbotIds: [support.id] }));
+    member = await km.bus.request(
+      'adminCreateUser',
+      userPayload(account.id, 'member', { ssoSubject: 'okta|audit-member', chatbotIds: [support.id] }),
+    );
     ownerActor = { userId: owner.id };
     memberActor = { ssoSubject: 'okta|audit-member' };
   });
@@ -42,12 +48,28 @@ describe('the audit log: one event per change, in the same transaction, readable
   it('records every admin and management change with its actor, request id and client address, and never a key or hash', async () => {
     const chatbotKey = keyMaterial('chatbot');
     const created = await km.bus.request('createKey', {
-      actor: memberActor, chatbotId: support.id, name: 'Zapier', keyHash: chatbotKey.keyHash, prefix: chatbotKey.prefix, origin: origin('req-create'),
+      actor: memberActor,
+      chatbotId: support.id,
+      name: 'Zapier',
+      keyHash: chatbotKey.keyHash,
+      prefix: chatbotKey.prefix,
+      origin: origin('req-create'),
     });
-    await km.bus.request('renameKey', { actor: ownerActor, chatbotId: support.id, keyId: created.id, name: 'Make', origin: origin('req-rename') });
+    await km.bus.request('renameKey', {
+      actor: ownerActor,
+      chatbotId: support.id,
+      keyId: created.id,
+      name: 'Make',
+      origin: origin('req-rename'),
+    });
     await km.bus.request('revokeKey', { actor: ownerActor, chatbotId: support.id, keyId: created.id, origin: origin('req-revoke') });
     const userKey = keyMaterial('user');
-    const adminKey = await km.bus.request('adminCreateUserKey', { userId: owner.id, name: 'Ops', keyHash: userKey.keyHash, prefix: userKey.prefix });
+    const adminKey = await km.bus.request('adminCreateUserKey', {
+      userId: owner.id,
+      name: 'Ops',
+      keyHash: userKey.keyHash,
+      prefix: userKey.prefix,
+    });
     const legacy = await km.bus.request('adminImportLegacyKey', { userId: owner.id, keyHash: keyMaterial('user').keyHash, prefix: null });
     await km.bus.request('adminSetUserChatbots', { userId: member.id, chatbotIds: [support.id, sales.id] });
     await km.bus.request('adminUpdateAccount', { accountId: account.id, plan: 'professional' });
@@ -76,7 +98,12 @@ describe('the audit log: one event per change, in the same transaction, readable
       expect.arrayContaining(['admin']),
       expect.arrayContaining(['admin']),
     ]);
-    expect(events.slice(0, 2).map((event) => event.action).sort()).toEqual(['chatbot.deleted', 'key.revoked']);
+    expect(
+      events
+        .slice(0, 2)
+        .map((event) => event.action)
+        .sort(),
+    ).toEqual(['chatbot.deleted', 'key.revoked']);
 
     const byAction = (action: string) => events.filter((event) => event.action === action);
     expect(byAction('key.created').find((event) => event.keyId === created.id)).toEqual({
@@ -91,14 +118,29 @@ describe('the audit log: one event per change, in the same transaction, readable
       ip: '203.0.113.7',
       details: { type: 'chatbot', name: 'Zapier' },
     });
-    expect(byAction('key.renamed')[0]).toMatchObject({ actor: { type: 'user', id: owner.id }, requestId: 'req-rename', details: { name: { old: 'Zapier', new: 'Make' } } });
-    expect(byAction('account.created')[0]).toMatchObject({ actor: { type: 'admin', id: null }, requestId: 'req-account', ip: '203.0.113.7' });
-    expect(byAction('account.plan_changed')[0]).toMatchObject({ requestId: null, ip: null, details: { plan: { old: 'standard', new: 'professional' } } });
+    expect(byAction('key.renamed')[0]).toMatchObject({
+      actor: { type: 'user', id: owner.id },
+      requestId: 'req-rename',
+      details: { name: { old: 'Zapier', new: 'Make' } },
+    });
+    expect(byAction('account.created')[0]).toMatchObject({
+      actor: { type: 'admin', id: null },
+      requestId: 'req-account',
+      ip: '203.0.113.7',
+    });
+    expect(byAction('account.plan_changed')[0]).toMatchObject({
+      requestId: null,
+      ip: null,
+      details: { plan: { old: 'standard', new: 'professional' } },
+    });
     expect(byAction('user.assignments_changed')[0]!.details).toEqual({
       userId: member.id,
       chatbotIds: { old: [support.id], new: [support.id, sales.id] },
     });
-    expect(byAction('key.revoked').find((event) => event.keyId === doomedKey.id)).toMatchObject({ chatbotId: doomed.id, details: { reason: 'chatbot_deleted' } });
+    expect(byAction('key.revoked').find((event) => event.keyId === doomedKey.id)).toMatchObject({
+      chatbotId: doomed.id,
+      details: { reason: 'chatbot_deleted' },
+    });
 
     const stored = await db.query<{ row: string }>('SELECT row_to_json(e)::text AS row FROM audit_events e');
     const everything = stored.rows.map((row) => row.row).join('\n');
@@ -127,22 +169,38 @@ describe('the audit log: one event per change, in the same transaction, readable
       const key = await km.bus.request('createKey', { actor: ownerActor, chatbotId: sales.id, name: 'Before', ...hashOnly() });
       const before = await eventsOf(account.id);
 
-      expect(await outcome(km.bus.request('renameKey', { actor: ownerActor, chatbotId: sales.id, keyId: key.id, name: 'fail-the-audit' }))).not.toBe('ok');
+      expect(
+        await outcome(km.bus.request('renameKey', { actor: ownerActor, chatbotId: sales.id, keyId: key.id, name: 'fail-the-audit' })),
+      ).not.toBe('ok');
       expect(await km.bus.request('getKey', { actor: ownerActor, chatbotId: sales.id, keyId: key.id })).toMatchObject({ name: 'Before' });
 
       const material = keyMaterial('chatbot');
-      expect(await outcome(km.bus.request('createKey', { actor: ownerActor, chatbotId: sales.id, name: 'fail-the-audit', keyHash: material.keyHash, prefix: material.prefix }))).not.toBe('ok');
+      expect(
+        await outcome(
+          km.bus.request('createKey', {
+            actor: ownerActor,
+            chatbotId: sales.id,
+            name: 'fail-the-audit',
+            keyHash: material.keyHash,
+            prefix: material.prefix,
+          }),
+        ),
+      ).not.toBe('ok');
       expect(await km.bus.request('lookupKey', { keyHash: material.keyHash })).toBeNull();
 
       expect(await eventsOf(account.id)).toEqual(before);
-      expect(km.events.filter((event) => 'keyId' in event.event && event.event.keyId === key.id && event.subject === 'keyRenamed')).toEqual([]);
+      expect(km.events.filter((event) => 'keyId' in event.event && event.event.keyId === key.id && event.subject === 'keyRenamed')).toEqual(
+        [],
+      );
     });
 
     it('the change failing (at commit, after its event was written) leaves no event', async () => {
       const key = await km.bus.request('createKey', { actor: ownerActor, chatbotId: sales.id, name: 'Steady', ...hashOnly() });
       const before = await eventsOf(account.id);
 
-      expect(await outcome(km.bus.request('renameKey', { actor: ownerActor, chatbotId: sales.id, keyId: key.id, name: 'fail-the-change' }))).not.toBe('ok');
+      expect(
+        await outcome(km.bus.request('renameKey', { actor: ownerActor, chatbotId: sales.id, keyId: key.id, name: 'fail-the-change' })),
+      ).not.toBe('ok');
       expect(await km.bus.request('getKey', { actor: ownerActor, chatbotId: sales.id, keyId: key.id })).toMatchObject({ name: 'Steady' });
       // A refusal by the rules (unknown key) is a failed change too: no event either.
       expect(await outcome(km.bus.request('revokeKey', { actor: ownerActor, chatbotId: support.id, keyId: key.id }))).toBe('key_not_found');
@@ -159,7 +217,12 @@ describe('the audit log: one event per change, in the same transaction, readable
     const keys = [];
     for (let i = 0; i < 5; i++) keys.push(await km.bus.request('createKey', { actor, chatbotId: bot.id, name: `k${i}`, ...hashOnly() }));
     const all = await eventsOf(other.id);
-    expect(all.map((event) => event.action)).toEqual([...Array(5).fill('key.created'), 'user.created', 'chatbot.created', 'account.created']);
+    expect(all.map((event) => event.action)).toEqual([
+      ...Array(5).fill('key.created'),
+      'user.created',
+      'chatbot.created',
+      'account.created',
+    ]);
 
     const first = await km.bus.request('listAuditEvents', { actor, limit: 3 });
     expect(first.data).toEqual(all.slice(0, 3));
@@ -178,8 +241,12 @@ describe('the audit log: one event per change, in the same transaction, readable
     expect(await eventsOf(other.id, { keyId: 'not-a-uuid' })).toEqual([]);
 
     expect(await outcome(km.bus.request('listAuditEvents', { actor, limit: 3, cursor: 'bm90LWEtY3Vyc29y' }))).toBe('invalid_request');
-    expect(await outcome(km.bus.request('listAuditEvents', { actor, limit: 3, from: '2026-02-01T00:00:00Z', to: '2026-01-01T00:00:00Z' }))).toBe('invalid_request');
-    expect(await outcome(km.bus.request('adminListAuditEvents', { accountId: '00000000-0000-4000-8000-000000000000', limit: 5 }))).toBe('account_not_found');
+    expect(
+      await outcome(km.bus.request('listAuditEvents', { actor, limit: 3, from: '2026-02-01T00:00:00Z', to: '2026-01-01T00:00:00Z' })),
+    ).toBe('invalid_request');
+    expect(await outcome(km.bus.request('adminListAuditEvents', { accountId: '00000000-0000-4000-8000-000000000000', limit: 5 }))).toBe(
+      'account_not_found',
+    );
   });
 
   it("shows owners their account's events and members only their assigned chatbots' events", async () => {
@@ -196,7 +263,13 @@ describe('the audit log: one event per change, in the same transaction, readable
 
   it('revokes the live keys of a leak report as the system, audited as key.leaked, and labels each token', async () => {
     const live = keyMaterial('chatbot');
-    const key = await km.bus.request('createKey', { actor: ownerActor, chatbotId: support.id, name: 'Leaky', keyHash: live.keyHash, prefix: live.prefix });
+    const key = await km.bus.request('createKey', {
+      actor: ownerActor,
+      chatbotId: support.id,
+      name: 'Leaky',
+      keyHash: live.keyHash,
+      prefix: live.prefix,
+    });
     const unknown = keyMaterial('user');
     const where = { url: 'https://github.com/acme/app/blob/main/.env', source: 'content' };
     const reply = await km.bus.request('reportLeakedKeys', {
@@ -209,7 +282,10 @@ describe('the audit log: one event per change, in the same transaction, readable
     });
     expect(reply).toEqual({ revoked: [true, false, true] });
     expect(await km.bus.request('lookupKey', { keyHash: live.keyHash })).toBeNull();
-    expect(km.events).toContainEqual({ subject: 'keyRevoked', event: { keyId: key.id, keyHash: live.keyHash, accountId: account.id, chatbotId: support.id } });
+    expect(km.events).toContainEqual({
+      subject: 'keyRevoked',
+      event: { keyId: key.id, keyHash: live.keyHash, accountId: account.id, chatbotId: support.id },
+    });
     expect(await eventsOf(account.id, { keyId: key.id, action: 'key.leaked' })).toEqual([
       expect.objectContaining({ actor: { type: 'system', id: null }, chatbotId: support.id, requestId: 'req-leak', details: where }),
     ]);

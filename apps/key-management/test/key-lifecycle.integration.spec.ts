@@ -26,7 +26,14 @@ describe('key-management: key lifecycle', () => {
   const newChatbot = () => km.bus.request('adminCreateChatbot', chatbotPayload(account.id));
   async function createKey(chatbot: ChatbotView, extra: { expiresAt?: string; allowedIps?: string[] } = {}) {
     const material = keyMaterial('chatbot');
-    const view = await km.bus.request('createKey', { actor: actor(), chatbotId: chatbot.id, name: 'Lifecycle', keyHash: material.keyHash, prefix: material.prefix, ...extra });
+    const view = await km.bus.request('createKey', {
+      actor: actor(),
+      chatbotId: chatbot.id,
+      name: 'Lifecycle',
+      keyHash: material.keyHash,
+      prefix: material.prefix,
+      ...extra,
+    });
     return { view, keyHash: material.keyHash };
   }
   const lookup = (keyHash: string) => km.bus.request('lookupKey', { keyHash });
@@ -45,7 +52,10 @@ describe('key-management: key lifecycle', () => {
     expect(disabled).toMatchObject({ enabled: false, status: 'disabled' });
     expect(await lookup(keyHash)).toBeNull();
     const updated = { subject: 'keyUpdated', event: { keyId: view.id, keyHash, accountId: account.id, chatbotId: chatbot.id } };
-    await until('the keyUpdated event', async () => km.events.filter((recorded) => JSON.stringify(recorded) === JSON.stringify(updated)).length === 1);
+    await until(
+      'the keyUpdated event',
+      async () => km.events.filter((recorded) => JSON.stringify(recorded) === JSON.stringify(updated)).length === 1,
+    );
 
     await km.bus.request('updateKey', { actor: actor(), chatbotId: chatbot.id, keyId: view.id, enabled: true, allowedIps: null });
     expect(await lookup(keyHash)).toMatchObject({ keyId: view.id, allowedIps: null });
@@ -63,7 +73,16 @@ describe('key-management: key lifecycle', () => {
 
     for (let i = 0; i < 9; i++) await createKey(chatbot);
     expect(await outcome(createKey(chatbot))).toBe('key_limit_reached');
-    expect(await outcome(km.bus.request('updateKey', { actor: actor(), chatbotId: chatbot.id, keyId: view.id, expiresAt: new Date(Date.now() - 1).toISOString() }))).toBe('invalid_request');
+    expect(
+      await outcome(
+        km.bus.request('updateKey', {
+          actor: actor(),
+          chatbotId: chatbot.id,
+          keyId: view.id,
+          expiresAt: new Date(Date.now() - 1).toISOString(),
+        }),
+      ),
+    ).toBe('invalid_request');
   });
 
   it('rolls past the limit in parallel, serialises rolls of one key, and frees the places when the grace periods end', async () => {
@@ -74,7 +93,10 @@ describe('key-management: key lifecycle', () => {
     const rolls = await Promise.all(keys.slice(0, 5).map(({ view }) => outcome(roll(chatbot, view.id, 2))));
     expect(rolls).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
     // Two rolls of one key at once: the row lock lets one through; the other finds it rolled.
-    expect((await Promise.all([outcome(roll(chatbot, keys[5]!.view.id, 2)), outcome(roll(chatbot, keys[5]!.view.id, 2))])).sort()).toEqual(['conflict', 'ok']);
+    expect((await Promise.all([outcome(roll(chatbot, keys[5]!.view.id, 2)), outcome(roll(chatbot, keys[5]!.view.id, 2))])).sort()).toEqual([
+      'conflict',
+      'ok',
+    ]);
     expect(await outcome(createKey(chatbot))).toBe('key_limit_reached');
     const during = await km.bus.request('listKeys', { actor: actor(), chatbotId: chatbot.id });
     expect(during.data).toHaveLength(16);
@@ -82,7 +104,10 @@ describe('key-management: key lifecycle', () => {
     expect(graceEnd?.endsAt).toBeGreaterThan(Date.now());
 
     await until('the grace period to end', async () => (await lookup(keys[0]!.keyHash)) === null, 4_000);
-    await until('10 listed keys', async () => (await km.bus.request('listKeys', { actor: actor(), chatbotId: chatbot.id })).data.length === 10);
+    await until(
+      '10 listed keys',
+      async () => (await km.bus.request('listKeys', { actor: actor(), chatbotId: chatbot.id })).data.length === 10,
+    );
     expect(await outcome(createKey(chatbot))).toBe('key_limit_reached');
     expect(await outcome(roll(chatbot, keys[0]!.view.id, 0))).toBe('key_not_found');
   });

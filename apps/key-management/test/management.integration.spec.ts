@@ -20,7 +20,10 @@ describe('key-management over the bus: admin provisioning, then the management A
     support = await km.bus.request('adminCreateChatbot', chatbotPayload(account.id, { name: 'Support' }));
     sales = await km.bus.request('adminCreateChatbot', chatbotPayload(account.id, { name: 'Sales' }));
     owner = await km.bus.request('adminCreateUser', userPayload(account.id, 'owner'));
-    member = await km.bus.request('adminCreateUser', userPayload(account.id, 'member', { ssoSubject: 'okta|member-1', chatbotIds: [support.id] }));
+    member = await km.bus.request(
+      'adminCreateUser',
+      userPayload(account.id, 'member', { ssoSubject: 'okta|member-1', chatbotIds: [support.id] }),
+    );
     const otherAccount = await km.bus.request('adminCreateAccount', accountPayload());
     foreignChatbot = await km.bus.request('adminCreateChatbot', chatbotPayload(otherAccount.id));
     ownerActor = { userId: owner.id };
@@ -52,7 +55,13 @@ describe('key-management over the bus: admin provisioning, then the management A
 
   it('creates, lists, renames and revokes a chatbot key, announcing each change', async () => {
     const material = keyMaterial('chatbot');
-    const created = await km.bus.request('createKey', { actor: memberActor, chatbotId: support.id, name: 'Zapier', keyHash: material.keyHash, prefix: material.prefix });
+    const created = await km.bus.request('createKey', {
+      actor: memberActor,
+      chatbotId: support.id,
+      name: 'Zapier',
+      keyHash: material.keyHash,
+      prefix: material.prefix,
+    });
     expect(created).toEqual({
       id: expect.any(String),
       type: 'chatbot',
@@ -69,7 +78,10 @@ describe('key-management over the bus: admin provisioning, then the management A
       rolledFrom: null,
       rateLimit: null,
     });
-    expect(km.events).toContainEqual({ subject: 'keyCreated', event: { keyId: created.id, keyHash: material.keyHash, accountId: account.id } });
+    expect(km.events).toContainEqual({
+      subject: 'keyCreated',
+      event: { keyId: created.id, keyHash: material.keyHash, accountId: account.id },
+    });
     expect(await km.bus.request('lookupKey', { keyHash: material.keyHash })).toEqual({
       keyId: created.id,
       type: 'chatbot',
@@ -110,7 +122,9 @@ describe('key-management over the bus: admin provisioning, then the management A
       event: { keyId: created.id, keyHash: material.keyHash, accountId: account.id, chatbotId: support.id },
     });
     expect(await km.bus.request('lookupKey', { keyHash: material.keyHash })).toBeNull();
-    expect(await outcome(km.bus.request('revokeKey', { actor: memberActor, chatbotId: support.id, keyId: created.id }))).toBe('key_not_found');
+    expect(await outcome(km.bus.request('revokeKey', { actor: memberActor, chatbotId: support.id, keyId: created.id }))).toBe(
+      'key_not_found',
+    );
     expect(await outcome(km.bus.request('getKey', { actor: ownerActor, chatbotId: support.id, keyId: created.id }))).toBe('key_not_found');
     expect((await km.bus.request('listKeys', { actor: ownerActor, chatbotId: support.id })).data.map((key) => key.id)).toEqual([newer.id]);
   });
@@ -126,12 +140,20 @@ describe('key-management over the bus: admin provisioning, then the management A
 
     const onSales = await km.bus.request('createKey', { actor: ownerActor, chatbotId: sales.id, name: 'Sales key', ...hashOnly() });
     expect(await outcome(km.bus.request('getKey', { actor: ownerActor, chatbotId: support.id, keyId: onSales.id }))).toBe('key_not_found');
-    expect(await outcome(km.bus.request('revokeKey', { actor: ownerActor, chatbotId: support.id, keyId: onSales.id }))).toBe('key_not_found');
+    expect(await outcome(km.bus.request('revokeKey', { actor: ownerActor, chatbotId: support.id, keyId: onSales.id }))).toBe(
+      'key_not_found',
+    );
   });
 
   it('manages user-level keys for owners and admins only', async () => {
     const material = keyMaterial('user');
-    const userKey = await km.bus.request('createKey', { actor: ownerActor, chatbotId: null, name: 'Automation', keyHash: material.keyHash, prefix: material.prefix });
+    const userKey = await km.bus.request('createKey', {
+      actor: ownerActor,
+      chatbotId: null,
+      name: 'Automation',
+      keyHash: material.keyHash,
+      prefix: material.prefix,
+    });
     expect(userKey).toMatchObject({ type: 'user', chatbotId: null, createdBy: owner.id });
     expect(await km.bus.request('lookupKey', { keyHash: material.keyHash })).toEqual({
       keyId: userKey.id,
@@ -161,19 +183,26 @@ describe('key-management over the bus: admin provisioning, then the management A
   });
 
   it('resolves the caller on every call', async () => {
-    expect(await outcome(km.bus.request('listChatbots', { actor: { userId: '00000000-0000-4000-8000-000000000000' }, limit: 5 }))).toBe('invalid_api_key');
+    expect(await outcome(km.bus.request('listChatbots', { actor: { userId: '00000000-0000-4000-8000-000000000000' }, limit: 5 }))).toBe(
+      'invalid_api_key',
+    );
     expect(await outcome(km.bus.request('listChatbots', { actor: { ssoSubject: 'okta|nobody' }, limit: 5 }))).toBe('invalid_token');
 
     await km.bus.request('adminSetUserChatbots', { userId: member.id, chatbotIds: [sales.id] });
     expect((await km.bus.request('listChatbots', { actor: memberActor, limit: 5 })).data.map((chatbot) => chatbot.id)).toEqual([sales.id]);
     expect(await outcome(km.bus.request('listKeys', { actor: memberActor, chatbotId: support.id }))).toBe('chatbot_not_found');
-    expect(km.events).toContainEqual({ subject: 'assignmentsChanged', event: { userId: member.id, accountId: account.id, chatbotIds: [sales.id] } });
+    expect(km.events).toContainEqual({
+      subject: 'assignmentsChanged',
+      event: { userId: member.id, accountId: account.id, chatbotIds: [sales.id] },
+    });
   });
 
   it('refuses chatbot keys on the free plan and announces plan changes', async () => {
     expect(await km.bus.request('adminUpdateAccount', { accountId: account.id, plan: 'free' })).toEqual({ ...account, plan: 'free' });
     expect(km.events).toContainEqual({ subject: 'planChanged', event: { accountId: account.id, plan: 'free' } });
-    expect(await outcome(km.bus.request('createKey', { actor: ownerActor, chatbotId: support.id, name: 'x', ...hashOnly() }))).toBe('plan_not_eligible');
+    expect(await outcome(km.bus.request('createKey', { actor: ownerActor, chatbotId: support.id, name: 'x', ...hashOnly() }))).toBe(
+      'plan_not_eligible',
+    );
     // User-level keys are not chatbot keys: the plan does not gate them.
     expect(await outcome(km.bus.request('createKey', { actor: ownerActor, chatbotId: null, name: 'x', ...hashOnly() }))).toBe('ok');
 

@@ -1,5 +1,15 @@
 import { z } from 'zod';
-import { BaseEnvSchema, baseConfig, DatabaseEnvSchema, databaseTls, env, loadConfig, USAGE_CONSUMER_DEFAULTS, type BaseConfig, type PostgresTlsSettings } from '@app/common';
+import {
+  BaseEnvSchema,
+  baseConfig,
+  DatabaseEnvSchema,
+  databaseTls,
+  env,
+  loadConfig,
+  USAGE_CONSUMER_DEFAULTS,
+  type BaseConfig,
+  type PostgresTlsSettings,
+} from '@app/common';
 
 const UsageTrackerEnvSchema = BaseEnvSchema.extend({
   ...DatabaseEnvSchema.shape,

@@ -13,7 +13,10 @@ import { UsageConsumer } from '../src/ingest/usage-consumer.js';
 
 export const quietLogger = (): Logger => createLogger('usage-tracker-test', process.env.TEST_LOG_LEVEL ?? 'silent');
 
-export function trackerConfig(env: { natsUrl: string; subjectPrefix: string; databaseUrl: string }, extra: NodeJS.ProcessEnv = {}): UsageTrackerConfig {
+export function trackerConfig(
+  env: { natsUrl: string; subjectPrefix: string; databaseUrl: string },
+  extra: NodeJS.ProcessEnv = {},
+): UsageTrackerConfig {
   return loadUsageTrackerConfig({
     NATS_URL: env.natsUrl,
     NATS_SUBJECT_PREFIX: env.subjectPrefix,
@@ -39,7 +42,13 @@ export async function startTracker(config: UsageTrackerConfig, logger = quietLog
 }
 
 export function keyUsed(keyId: string, at: Date | string, count?: number): KeyUsedEvent {
-  return { keyId, accountId: `acc-${keyId}`, chatbotId: null, at: typeof at === 'string' ? at : at.toISOString(), ...(count ? { count } : {}) };
+  return {
+    keyId,
+    accountId: `acc-${keyId}`,
+    chatbotId: null,
+    at: typeof at === 'string' ? at : at.toISOString(),
+    ...(count ? { count } : {}),
+  };
 }
 
 /** Publishes raw messages to the run's stream with acks, a window at a time. */

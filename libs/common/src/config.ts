@@ -24,13 +24,16 @@ export const env = {
       z
         .string()
         .default(fallback)
-        .refine((value) => {
-          try {
-            return protocols.includes(new URL(value).protocol);
-          } catch {
-            return false;
-          }
-        }, `must be a URL (${protocols.join(' or ')})`),
+        .refine(
+          (value) => {
+            try {
+              return protocols.includes(new URL(value).protocol);
+            } catch {
+              return false;
+            }
+          },
+          `must be a URL (${protocols.join(' or ')})`,
+        ),
     ),
   port: (fallback: number) => z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).default(fallback)),
   positiveInt: (fallback: number) => z.preprocess(emptyAsUndefined, z.coerce.number().int().positive().default(fallback)),
@@ -51,7 +54,10 @@ export const env = {
         .string()
         .optional()
         .transform((value, context) => {
-          const entries = (value ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
+          const entries = (value ?? '')
+            .split(',')
+            .map((entry) => entry.trim())
+            .filter(Boolean);
           try {
             return IpRanges.parse(entries);
           } catch (error) {
@@ -60,8 +66,7 @@ export const env = {
           }
         }),
     ),
-  logLevel: () =>
-    z.preprocess(emptyAsUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+  logLevel: () => z.preprocess(emptyAsUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
 };
 
 /** What every service reads: where the bus is and how to log. */

@@ -16,7 +16,23 @@ describe('IP addresses', () => {
   });
 
   it('refuses what is not an address', () => {
-    for (const text of ['', ' ', '1.2.3', '1.2.3.4.5', '256.0.0.1', '01.2.3.4', '1.2.3.4 ', 'a.b.c.d', '1::2::3', ':1', '1:2:3:4:5:6:7:8:9', '12345::', 'g::1', 'unknown', '1.2.3.4/8']) {
+    for (const text of [
+      '',
+      ' ',
+      '1.2.3',
+      '1.2.3.4.5',
+      '256.0.0.1',
+      '01.2.3.4',
+      '1.2.3.4 ',
+      'a.b.c.d',
+      '1::2::3',
+      ':1',
+      '1:2:3:4:5:6:7:8:9',
+      '12345::',
+      'g::1',
+      'unknown',
+      '1.2.3.4/8',
+    ]) {
       expect([text, parseIpAddress(text)]).toEqual([text, null]);
     }
   });
@@ -59,7 +75,17 @@ describe('IpRanges', () => {
   });
 
   it('refuses a malformed entry, naming it', () => {
-    for (const entry of ['10.0.0.0/33', '2001:db8::/129', '10.0.0.0/', '10.0.0.0/-1', '10.0.0.0/8/8', 'localhost', '10.0.0.0/0x8', 'fe80::1%eth0', '*']) {
+    for (const entry of [
+      '10.0.0.0/33',
+      '2001:db8::/129',
+      '10.0.0.0/',
+      '10.0.0.0/-1',
+      '10.0.0.0/8/8',
+      'localhost',
+      '10.0.0.0/0x8',
+      'fe80::1%eth0',
+      '*',
+    ]) {
       expect(() => IpRanges.parse([entry])).toThrow(entry);
     }
   });

@@ -96,7 +96,7 @@ export function formatIpAddress(address: IpAddress): string {
   const { words } = address;
   let bestStart = -1;
   let bestLength = 1; // a single zero word is not shortened
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (words[i] !== 0) {
       i++;
       continue;
@@ -169,7 +169,7 @@ export class IpRanges {
 
   contains(address: IpAddress): boolean {
     if (address.family === 4) {
-      for (const { network, mask } of this.ipv4) if (((address.value & mask) >>> 0) === network) return true;
+      for (const { network, mask } of this.ipv4) if ((address.value & mask) >>> 0 === network) return true;
       return false;
     }
     for (const range of this.ipv6) if (wordsMatch(address.words, range)) return true;

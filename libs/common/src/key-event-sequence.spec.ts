@@ -76,9 +76,11 @@ describe('readMark', () => {
   it('reads the three headers, and nothing from a message without them or with nonsense', () => {
     const headers = (values: Record<string, string>) => (name: string) => values[name] ?? '';
 
-    expect(
-      readMark(headers({ 'Key-Event-Publisher': 'p', 'Key-Event-Seq': '3', 'Key-Event-Publisher-Started': '17' })),
-    ).toEqual({ publisher: 'p', sequence: 3, startedAt: 17 });
+    expect(readMark(headers({ 'Key-Event-Publisher': 'p', 'Key-Event-Seq': '3', 'Key-Event-Publisher-Started': '17' }))).toEqual({
+      publisher: 'p',
+      sequence: 3,
+      startedAt: 17,
+    });
     expect(readMark(headers({}))).toBeNull();
     expect(readMark(headers({ 'Key-Event-Publisher': 'p', 'Key-Event-Seq': '-1', 'Key-Event-Publisher-Started': '17' }))).toBeNull();
     expect(readMark(headers({ 'Key-Event-Publisher': 'p', 'Key-Event-Seq': 'x', 'Key-Event-Publisher-Started': '17' }))).toBeNull();

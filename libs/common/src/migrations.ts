@@ -141,7 +141,9 @@ export async function runMigrations(migrations: ServiceMigrations, run: Migratio
       ...retry,
       retryable: (error) => error instanceof MigrationsPending || isUnreachable(error),
       onRetry: (error, delayMs) =>
-        run.log(`${where}: ${error instanceof MigrationsPending ? error.message : `database not answering (${describe(error)})`}; checking again in ${delayMs} ms`),
+        run.log(
+          `${where}: ${error instanceof MigrationsPending ? error.message : `database not answering (${describe(error)})`}; checking again in ${delayMs} ms`,
+        ),
     },
   );
   return `${where}: every migration this build expects is applied`;

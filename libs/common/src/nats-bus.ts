@@ -92,7 +92,11 @@ export class NatsBus {
   private reachable = true;
 
   /** Internal request-reply: unwraps the result, turning a remote error back into an ApiError. */
-  async request<S extends RpcSubject>(subject: S, payload: RpcMap[S]['request'], timeoutMs = DEFAULT_TIMEOUT_MS): Promise<RpcMap[S]['reply']> {
+  async request<S extends RpcSubject>(
+    subject: S,
+    payload: RpcMap[S]['request'],
+    timeoutMs = DEFAULT_TIMEOUT_MS,
+  ): Promise<RpcMap[S]['reply']> {
     const result = await this.requestRaw<RpcResult<RpcMap[S]['reply']>>(this.subject(subject), payload, timeoutMs);
     if (!result.ok) throw new ApiError(result.error.code, result.error.message);
     return result.data;
@@ -161,8 +165,7 @@ export class NatsBus {
       result = { ok: true, data: await handler(parsed.data as RpcMap[S]['request']) };
     } catch (error) {
       if (!(error instanceof ApiError)) this.logger.error({ err: error, subject }, 'request handler failed');
-      const apiError =
-        error instanceof ApiError ? error : new ApiError('service_unavailable', 'the service could not answer');
+      const apiError = error instanceof ApiError ? error : new ApiError('service_unavailable', 'the service could not answer');
       result = { ok: false, error: apiError.toBody() };
     }
     if (!msg.reply) return;

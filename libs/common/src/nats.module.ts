@@ -1,11 +1,4 @@
-import {
-  Global,
-  Inject,
-  Module,
-  type BeforeApplicationShutdown,
-  type DynamicModule,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
+import { Global, Inject, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { ReadinessRegistry } from './health.js';
 import { LOGGER } from './tokens.js';
 import type { Logger } from './logger.js';

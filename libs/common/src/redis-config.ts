@@ -7,9 +7,13 @@ export const RedisEnvSchema = z.object({
   REDIS_URL: env.url('redis://127.0.0.1:6379', ['redis:', 'rediss:']),
   /** PEM file of a private CA for a rediss:// REDIS_URL (a managed Redis' server CA). */
   REDIS_CA_FILE: env.optionalString(),
-  REDIS_KEY_PREFIX: env
-    .optionalString()
-    .pipe(z.string().max(64).regex(/^[A-Za-z0-9:_.-]+$/, 'must be letters, digits or : _ . -').optional()),
+  REDIS_KEY_PREFIX: env.optionalString().pipe(
+    z
+      .string()
+      .max(64)
+      .regex(/^[A-Za-z0-9:_.-]+$/, 'must be letters, digits or : _ . -')
+      .optional(),
+  ),
   /** A Redis that does not answer in this time counts as down for that command: the caller degrades. */
   REDIS_COMMAND_TIMEOUT_MS: env.positiveInt(250),
 });
@@ -17,7 +21,10 @@ export const RedisEnvSchema = z.object({
 type RedisEnv = z.infer<typeof RedisEnvSchema>;
 
 /** For `.refine`: a CA file only makes sense with TLS, so a plaintext URL with one is refused at start. */
-export const redisCaNeedsTls: [check: (vars: Pick<RedisEnv, 'REDIS_URL' | 'REDIS_CA_FILE'>) => boolean, issue: { message: string; path: string[] }] = [
+export const redisCaNeedsTls: [
+  check: (vars: Pick<RedisEnv, 'REDIS_URL' | 'REDIS_CA_FILE'>) => boolean,
+  issue: { message: string; path: string[] },
+] = [
   (vars) => !vars.REDIS_CA_FILE || vars.REDIS_URL.startsWith('rediss:'),
   { message: 'REDIS_CA_FILE needs a rediss:// REDIS_URL (TLS)', path: ['REDIS_CA_FILE'] },
 ];

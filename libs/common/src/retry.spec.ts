@@ -43,7 +43,9 @@ describe('retryWithBackoff', () => {
   it('does not retry an error from a server that answered (a failed migration, a wrong password)', async () => {
     const clock = fakeClock();
     const failed = Object.assign(new Error('password authentication failed'), { code: '28P01' });
-    await expect(retryWithBackoff(() => Promise.reject(failed), { timeoutMs: 60_000, retryable: isUnreachable, ...clock })).rejects.toBe(failed);
+    await expect(retryWithBackoff(() => Promise.reject(failed), { timeoutMs: 60_000, retryable: isUnreachable, ...clock })).rejects.toBe(
+      failed,
+    );
     expect(clock.pauses).toEqual([]);
   });
 });

@@ -109,7 +109,9 @@ export async function ensureUsageStream(jsm: JetStreamManager, names: UsageStrea
   } catch (error) {
     if (!(error instanceof JetStreamApiError)) throw error;
     // Typically more replicas than the NATS cluster has servers: say which setting to fix.
-    throw new Error(`cannot bring stream ${names.stream} to ${replicas} replica(s) (USAGE_STREAM_REPLICAS): ${error.message}`, { cause: error });
+    throw new Error(`cannot bring stream ${names.stream} to ${replicas} replica(s) (USAGE_STREAM_REPLICAS): ${error.message}`, {
+      cause: error,
+    });
   }
 }
 

@@ -6,8 +6,16 @@ const RUNS = { numRuns: 400 };
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const keyType = fc.constantFrom<KeyType>('chatbot', 'user');
 /** Anything a client can put in a header value, and more: control characters, astral planes, lone surrogates. */
-const anything = fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.string({ maxLength: 300 }), fc.string({ unit: 'grapheme', maxLength: 80 }));
-const printable = fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((code) => String.fromCharCode(code)), minLength: 1, maxLength: 300 });
+const anything = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 300 }),
+  fc.string({ maxLength: 300 }),
+  fc.string({ unit: 'grapheme', maxLength: 80 }),
+);
+const printable = fc.string({
+  unit: fc.integer({ min: 0x21, max: 0x7e }).map((code) => String.fromCharCode(code)),
+  minLength: 1,
+  maxLength: 300,
+});
 
 /** A key shape the gateway would send on to the verifier; anything else is refused at the edge. */
 function travels(key: string): boolean {
@@ -25,7 +33,9 @@ describe('API key format (properties)', () => {
   });
 
   it('never lets a key with whitespace, control or non-ASCII characters leave the gateway', () => {
-    const outside = fc.oneof(fc.integer({ min: 0, max: 0x20 }), fc.integer({ min: 0x7f, max: 0xffff })).map((code) => String.fromCharCode(code));
+    const outside = fc
+      .oneof(fc.integer({ min: 0, max: 0x20 }), fc.integer({ min: 0x7f, max: 0xffff }))
+      .map((code) => String.fromCharCode(code));
     fc.assert(
       fc.property(printable, outside, fc.nat(), (key, bad, at) => {
         const index = at % (key.length + 1);
@@ -61,14 +71,19 @@ describe('API key format (properties)', () => {
 
   it('refuses a generated key that is truncated, extended or has two characters swapped', () => {
     fc.assert(
-      fc.property(keyType, fc.integer({ min: 4, max: KEY_LENGTH - 2 }), fc.string({ unit: fc.constantFrom(...BASE62), minLength: 1, maxLength: 8 }), (type, at, extra) => {
-        const key = generateApiKey(type);
-        expect(classifyApiKey(key.slice(0, at))).toBe('malformed');
-        expect(classifyApiKey(key + extra)).toBe('malformed');
-        expect(classifyApiKey(key.slice(0, at) + extra + key.slice(at))).toBe('malformed');
-        fc.pre(key[at] !== key[at + 1]);
-        expect(classifyApiKey(key.slice(0, at) + key[at + 1] + key[at] + key.slice(at + 2))).toBe('malformed');
-      }),
+      fc.property(
+        keyType,
+        fc.integer({ min: 4, max: KEY_LENGTH - 2 }),
+        fc.string({ unit: fc.constantFrom(...BASE62), minLength: 1, maxLength: 8 }),
+        (type, at, extra) => {
+          const key = generateApiKey(type);
+          expect(classifyApiKey(key.slice(0, at))).toBe('malformed');
+          expect(classifyApiKey(key + extra)).toBe('malformed');
+          expect(classifyApiKey(key.slice(0, at) + extra + key.slice(at))).toBe('malformed');
+          fc.pre(key[at] !== key[at + 1]);
+          expect(classifyApiKey(key.slice(0, at) + key[at + 1] + key[at] + key.slice(at + 2))).toBe('malformed');
+        },
+      ),
       RUNS,
     );
   });

@@ -49,9 +49,7 @@ export function classifyApiKey(key: string): KeyShape {
     if (key.startsWith(KEY_PREFIXES[type])) {
       if (key.length !== KEY_LENGTH) return 'malformed';
       const body = key.slice(0, KEY_LENGTH - CHECKSUM_LENGTH);
-      return base62Checksum(body) === key.slice(-CHECKSUM_LENGTH) && /^[0-9A-Za-z]+$/.test(key.slice(4))
-        ? type
-        : 'malformed';
+      return base62Checksum(body) === key.slice(-CHECKSUM_LENGTH) && /^[0-9A-Za-z]+$/.test(key.slice(4)) ? type : 'malformed';
     }
   }
   return LEGACY_KEY.test(key) ? 'legacy' : 'malformed';

@@ -5,9 +5,7 @@ import { z } from 'zod';
  * the real client address. Optional on the bus so that internal callers (specs, jobs)
  * may leave it out; the gateway always sends it.
  */
-export const ChangeOriginSchema = z
-  .object({ requestId: z.string().min(1).max(128), ip: z.string().min(1).max(64).nullable() })
-  .strict();
+export const ChangeOriginSchema = z.object({ requestId: z.string().min(1).max(128), ip: z.string().min(1).max(64).nullable() }).strict();
 export type ChangeOrigin = z.infer<typeof ChangeOriginSchema>;
 
 export const AUDIT_ACTOR_TYPES = ['user', 'sso', 'admin', 'system'] as const;

@@ -10,10 +10,10 @@ describe('KeyNameSchema', () => {
 
   it('refuses control, bidirectional, zero-width and other format characters, lone surrogates and unassigned code points', () => {
     const hidden = {
-      'NUL': '\u0000',
+      NUL: '\u0000',
       'line feed': '\n',
-      'escape': '\u001b',
-      'DEL': '\u007f',
+      escape: '\u001b',
+      DEL: '\u007f',
       'C1 control': '\u0085',
       'right-to-left override': '\u202e',
       'left-to-right embedding': '\u202a',

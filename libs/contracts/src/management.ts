@@ -32,10 +32,7 @@ export const DEFAULT_KEY_NAME = 'Untitled key';
  * user-level key, or an SSO subject. key-management resolves the user, role and
  * assignments itself on every call, so changes apply at once.
  */
-export const ActorSchema = z.union([
-  z.object({ userId: id }).strict(),
-  z.object({ ssoSubject: z.string().min(1).max(255) }).strict(),
-]);
+export const ActorSchema = z.union([z.object({ userId: id }).strict(), z.object({ ssoSubject: z.string().min(1).max(255) }).strict()]);
 export type Actor = z.infer<typeof ActorSchema>;
 
 export interface AccountView {
@@ -93,7 +90,9 @@ const NewKeySchema = z.object({ keyHash: z.string().regex(/^[0-9a-f]{64}$/), pre
 const origin = ChangeOriginSchema.optional();
 
 export const AdminCreateAccountSchema = z.object({ origin, name: NameSchema, plan: z.enum(PLANS) }).strict();
-export const AdminUpdateAccountSchema = z.object({ origin, accountId: id, name: NameSchema.optional(), plan: z.enum(PLANS).optional() }).strict();
+export const AdminUpdateAccountSchema = z
+  .object({ origin, accountId: id, name: NameSchema.optional(), plan: z.enum(PLANS).optional() })
+  .strict();
 export const AdminCreateChatbotSchema = z.object({ origin, accountId: id, name: NameSchema }).strict();
 export const AdminDeleteChatbotSchema = z.object({ origin, chatbotId: id }).strict();
 export const AdminCreateUserSchema = z

@@ -77,8 +77,12 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
   // No save points either way; `persistent` saves on SIGTERM only.
   const onSigterm = options.persistent ? ['--shutdown-on-sigterm', 'save'] : [];
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...onSigterm];
-  const server = new ProcessServer('redis', port, `redis://127.0.0.1:${port}`, dir, () =>
-    spawn('redis-server', args, { stdio: 'ignore' }),
+  const server = new ProcessServer(
+    'redis',
+    port,
+    `redis://127.0.0.1:${port}`,
+    dir,
+    () => spawn('redis-server', args, { stdio: 'ignore' }),
     () => redisAnswers(port),
   );
   await server.start();
@@ -99,8 +103,12 @@ export async function startPrivateNats(options: PrivateNatsOptions = {}): Promis
   const config = options.configFile ? ['-c', options.configFile] : [];
   // Flags after `-c` win over the file: the port, address and store are the test's own.
   const args = [...config, '-js', '-a', '127.0.0.1', '-p', String(port), '-m', String(monitorPort), '-sd', dir];
-  const server = new ProcessServer('nats', port, `nats://127.0.0.1:${port}`, dir, () =>
-    spawn('nats-server', args, { stdio: 'ignore', env: { ...process.env, ...options.env } }),
+  const server = new ProcessServer(
+    'nats',
+    port,
+    `nats://127.0.0.1:${port}`,
+    dir,
+    () => spawn('nats-server', args, { stdio: 'ignore', env: { ...process.env, ...options.env } }),
     () => natsAnswers(monitorPort),
   );
   await server.start();
@@ -139,7 +147,10 @@ export async function startPrivatePostgres(options: PrivatePostgresOptions = {})
   if (options.tls) {
     // The server reads its key only when the server's user owns it and nobody else may read it.
     const owner = asRoot ? await postgresUser() : undefined;
-    for (const [source, name] of [[options.tls.certFile, 'server.crt'], [options.tls.keyFile, 'server.key']]) {
+    for (const [source, name] of [
+      [options.tls.certFile, 'server.crt'],
+      [options.tls.keyFile, 'server.key'],
+    ]) {
       copyFileSync(source, join(dir, name));
       if (owner) chownSync(join(dir, name), owner.uid, owner.gid);
       chmodSync(join(dir, name), 0o600);

@@ -93,9 +93,16 @@ export async function startTestSystem(extraEnv: NodeJS.ProcessEnv = {}, options:
     databaseUrl: database.toString(),
     running,
     serviceEnv: replicaEnv,
-    logs: () => readdirSync(logDir).map((file) => readFileSync(join(logDir, file), 'utf8')).join('\n'),
+    logs: () =>
+      readdirSync(logDir)
+        .map((file) => readFileSync(join(logDir, file), 'utf8'))
+        .join('\n'),
     startReplica: async (name, extra = {}) => {
-      const replica = await startReplica(name, { ...replicaEnv, ...envFor(name), ...extra }, join(logDir, `${name}-${replicas.length + 2}.log`));
+      const replica = await startReplica(
+        name,
+        { ...replicaEnv, ...envFor(name), ...extra },
+        join(logDir, `${name}-${replicas.length + 2}.log`),
+      );
       replicas.push(replica);
       return replica;
     },
@@ -113,7 +120,10 @@ async function startReplica(name: string, env: NodeJS.ProcessEnv, logFile: strin
   if (!service) throw new Error(`no service named ${name}`);
   const port = await freePort();
   const metricsPort = service.metricsPortVariable ? await freePort() : port;
-  const ownPorts = { [service.portVariable]: String(port), ...(service.metricsPortVariable ? { [service.metricsPortVariable]: String(metricsPort) } : {}) };
+  const ownPorts = {
+    [service.portVariable]: String(port),
+    ...(service.metricsPortVariable ? { [service.metricsPortVariable]: String(metricsPort) } : {}),
+  };
   const child = spawn(process.execPath, [join(ROOT, 'dist', service.entry)], {
     env: { ...env, ...ownPorts },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -125,7 +135,10 @@ async function startReplica(name: string, env: NodeJS.ProcessEnv, logFile: strin
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${name} replica exited with ${child.exitCode}`);
-    const ready = await fetch(`${url}/health/ready`).then((response) => response.ok, () => false);
+    const ready = await fetch(`${url}/health/ready`).then(
+      (response) => response.ok,
+      () => false,
+    );
     if (ready) break;
     if (Date.now() > deadline) {
       await stopChild(child);

@@ -7,8 +7,26 @@ import { AuthCacheRepository, type AuthCacheSettings } from './auth-cache.reposi
 import { MISS, UNAVAILABLE, hit, type CacheRead } from './cache-read.js';
 
 const logger = createLogger('auth-verifier-test', 'silent');
-const record: KeyRecord = { keyId: 'key-1', type: 'chatbot', accountId: 'acc-1', chatbotId: 'bot-1', userId: null, endsAt: null, allowedIps: null, rateLimit: { requests: 100, windowSeconds: 60 } };
-const userRecord: KeyRecord = { keyId: 'key-2', type: 'user', accountId: 'acc-1', chatbotId: null, userId: 'user-1', endsAt: null, allowedIps: null, rateLimit: null };
+const record: KeyRecord = {
+  keyId: 'key-1',
+  type: 'chatbot',
+  accountId: 'acc-1',
+  chatbotId: 'bot-1',
+  userId: null,
+  endsAt: null,
+  allowedIps: null,
+  rateLimit: { requests: 100, windowSeconds: 60 },
+};
+const userRecord: KeyRecord = {
+  keyId: 'key-2',
+  type: 'user',
+  accountId: 'acc-1',
+  chatbotId: null,
+  userId: 'user-1',
+  endsAt: null,
+  allowedIps: null,
+  rateLimit: null,
+};
 
 function settings(keyPrefix: string): AuthCacheSettings {
   return { keyPrefix, ttlMs: 60_000, negativeTtlMs: 10_000, maxPendingInvalidations: 100 };

@@ -204,9 +204,7 @@ export class AuthCacheRepository {
   }
 
   private answer(value: string | null): Write {
-    return value === null
-      ? { value: NONE, ttlMs: this.settings.negativeTtlMs }
-      : { value, ttlMs: this.settings.ttlMs };
+    return value === null ? { value: NONE, ttlMs: this.settings.negativeTtlMs } : { value, ttlMs: this.settings.ttlMs };
   }
 
   private async read<T>(entry: string, decode: (raw: string) => T): Promise<CacheRead<T>> {

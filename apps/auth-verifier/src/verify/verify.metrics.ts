@@ -3,7 +3,8 @@ import type { VerifyReply } from '@app/contracts';
 import type { EntryKind } from '../invalidation/recent-changes.js';
 import type { CacheRead } from '../cache/cache-read.js';
 
-export type VerifyOutcome = 'allowed' | 'insufficient_scope' | 'plan_not_eligible' | 'ip_not_allowed' | 'invalid_api_key' | 'auth_unavailable';
+export type VerifyOutcome =
+  'allowed' | 'insufficient_scope' | 'plan_not_eligible' | 'ip_not_allowed' | 'invalid_api_key' | 'auth_unavailable';
 
 /** Prometheus metrics of the verifier; one set per registry, however many apps a process starts. */
 export class VerifyMetrics {
@@ -12,21 +13,24 @@ export class VerifyMetrics {
   private readonly latency: Histogram<'outcome'>;
 
   constructor(registry: Registry = globalRegistry) {
-    this.verifications = existing(registry, 'auth_verifier_verifications_total') ??
+    this.verifications =
+      existing(registry, 'auth_verifier_verifications_total') ??
       new Counter({
         name: 'auth_verifier_verifications_total',
         help: 'auth.verify requests answered, by outcome',
         labelNames: ['outcome'],
         registers: [registry],
       });
-    this.cacheReads = existing(registry, 'auth_verifier_cache_reads_total') ??
+    this.cacheReads =
+      existing(registry, 'auth_verifier_cache_reads_total') ??
       new Counter({
         name: 'auth_verifier_cache_reads_total',
         help: 'Redis cache reads by entry kind and result (hit, miss, unavailable)',
         labelNames: ['entry', 'result'],
         registers: [registry],
       });
-    this.latency = existing(registry, 'auth_verifier_verify_duration_seconds') ??
+    this.latency =
+      existing(registry, 'auth_verifier_verify_duration_seconds') ??
       new Histogram({
         name: 'auth_verifier_verify_duration_seconds',
         help: 'Time to answer auth.verify, by outcome',

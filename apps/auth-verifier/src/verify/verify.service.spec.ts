@@ -12,8 +12,26 @@ const OTHER_ACCOUNT = 'acc-2';
 const CHATBOT = '0b0b0b0b-0000-4000-8000-000000000001';
 const OTHER_CHATBOT = '0b0b0b0b-0000-4000-8000-000000000002';
 
-const chatbotRecord: KeyRecord = { keyId: 'key-c', type: 'chatbot', accountId: ACCOUNT, chatbotId: CHATBOT, userId: null, endsAt: null, allowedIps: null, rateLimit: { requests: 100, windowSeconds: 60 } };
-const userRecord: KeyRecord = { keyId: 'key-u', type: 'user', accountId: ACCOUNT, chatbotId: null, userId: 'user-1', endsAt: null, allowedIps: null, rateLimit: null };
+const chatbotRecord: KeyRecord = {
+  keyId: 'key-c',
+  type: 'chatbot',
+  accountId: ACCOUNT,
+  chatbotId: CHATBOT,
+  userId: null,
+  endsAt: null,
+  allowedIps: null,
+  rateLimit: { requests: 100, windowSeconds: 60 },
+};
+const userRecord: KeyRecord = {
+  keyId: 'key-u',
+  type: 'user',
+  accountId: ACCOUNT,
+  chatbotId: null,
+  userId: 'user-1',
+  endsAt: null,
+  allowedIps: null,
+  rateLimit: null,
+};
 
 function deferred<T>() {
   let resolve!: (value: T) => void;
@@ -71,7 +89,11 @@ describe('VerifyService', () => {
         accountId === ACCOUNT ? { accountId, plan } : { accountId, plan: 'professional' },
       ),
       lookupChatbot: jest.fn<KeyLookups['lookupChatbot']>(async (chatbotId) =>
-        chatbotId === CHATBOT ? { chatbotId, accountId: ACCOUNT } : chatbotId === OTHER_CHATBOT ? { chatbotId, accountId: OTHER_ACCOUNT } : null,
+        chatbotId === CHATBOT
+          ? { chatbotId, accountId: ACCOUNT }
+          : chatbotId === OTHER_CHATBOT
+            ? { chatbotId, accountId: OTHER_ACCOUNT }
+            : null,
       ),
     };
     changes = new RecentChanges({ rememberMs: 120_000, planOverrideMs: 60_000, maxEntries: 1000 });
@@ -278,7 +300,10 @@ describe('VerifyService', () => {
         chatbot: { id: CHATBOT, read: MISS },
       });
 
-      await expect(sut.verify({ key: chatbotKey, chatbotId: CHATBOT })).resolves.toMatchObject({ allowed: false, code: 'plan_not_eligible' });
+      await expect(sut.verify({ key: chatbotKey, chatbotId: CHATBOT })).resolves.toMatchObject({
+        allowed: false,
+        code: 'plan_not_eligible',
+      });
       expect(cache.getPlan).toHaveBeenCalledWith(ACCOUNT);
       expect(keyManagement.lookupAccount).toHaveBeenCalledWith(ACCOUNT);
     });
@@ -364,7 +389,10 @@ describe('VerifyService', () => {
     it('asks key-management only for the owner when the user-level key record was cached and the owner was not', async () => {
       stored.key = hit(userRecord);
 
-      await expect(sut.verify({ key: userKey, chatbotId: OTHER_CHATBOT })).resolves.toMatchObject({ allowed: false, code: 'insufficient_scope' });
+      await expect(sut.verify({ key: userKey, chatbotId: OTHER_CHATBOT })).resolves.toMatchObject({
+        allowed: false,
+        code: 'insufficient_scope',
+      });
       expect(keyManagement.lookupKey).not.toHaveBeenCalled();
       expect(keyManagement.lookupChatbot).toHaveBeenCalledWith(OTHER_CHATBOT);
       expect(cache.getChatbotOwner).not.toHaveBeenCalled();
@@ -499,7 +527,10 @@ describe('VerifyService', () => {
       stored.key = hit(userRecord);
       stored.chatbot = () => hit(ACCOUNT);
 
-      await expect(sut.verify({ key: userKey, chatbotId: CHATBOT.toUpperCase() })).resolves.toMatchObject({ allowed: true, chatbotId: CHATBOT });
+      await expect(sut.verify({ key: userKey, chatbotId: CHATBOT.toUpperCase() })).resolves.toMatchObject({
+        allowed: true,
+        chatbotId: CHATBOT,
+      });
       expect(cache.readForVerify).toHaveBeenLastCalledWith(hashApiKey(userKey), CHATBOT);
       changes.chatbotDeleted(CHATBOT);
       await expect(sut.verify({ key: userKey, chatbotId: CHATBOT.toUpperCase() })).resolves.toMatchObject({
@@ -514,7 +545,11 @@ describe('VerifyService', () => {
     it('refuses a cached record from the instant the key ends, and tells the caller when that is', async () => {
       const endsAt = Date.now() + 5_000;
       stored.key = hit({ ...userRecord, endsAt });
-      await expect(sut.verify({ key: userKey })).resolves.toMatchObject({ valid: true, allowed: true, expiresAt: new Date(endsAt).toISOString() });
+      await expect(sut.verify({ key: userKey })).resolves.toMatchObject({
+        valid: true,
+        allowed: true,
+        expiresAt: new Date(endsAt).toISOString(),
+      });
       const later = new VerifyService(cache, keyManagement, changes, new VerifyMetrics(new Registry()), () => endsAt);
       await expect(later.verify({ key: userKey })).resolves.toEqual({ valid: false, code: 'invalid_api_key' });
     });
@@ -524,9 +559,18 @@ describe('VerifyService', () => {
       const allowedIps = ['203.0.113.0/24', '2001:db8::/32'];
       await expect(sut.verify({ key: userKey, ip: '203.0.113.9' })).resolves.toMatchObject({ valid: true, allowed: true, allowedIps });
       await expect(sut.verify({ key: userKey, ip: '2001:db8::7' })).resolves.toMatchObject({ allowed: true });
-      await expect(sut.verify({ key: userKey, ip: '198.51.100.1' })).resolves.toMatchObject({ allowed: false, code: 'ip_not_allowed', allowedIps });
+      await expect(sut.verify({ key: userKey, ip: '198.51.100.1' })).resolves.toMatchObject({
+        allowed: false,
+        code: 'ip_not_allowed',
+        allowedIps,
+      });
       await expect(sut.verify({ key: userKey, ip: 'garbage' })).resolves.toMatchObject({ allowed: false, code: 'ip_not_allowed' });
-      await expect(sut.verify({ key: userKey })).resolves.toMatchObject({ allowed: false, code: 'ip_not_allowed', allowedIps, keyId: 'key-u' });
+      await expect(sut.verify({ key: userKey })).resolves.toMatchObject({
+        allowed: false,
+        code: 'ip_not_allowed',
+        allowedIps,
+        keyId: 'key-u',
+      });
     });
 
     it('answers a scope refusal before the allow-list: ip_not_allowed means only the address is wrong', async () => {

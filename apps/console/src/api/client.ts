@@ -45,7 +45,12 @@ export class ApiClient {
     const payload = (await response.json().catch(() => null)) as { error?: { code?: string; message?: string; requestId?: string } } | null;
     if (response.ok) return payload as T;
     const error = payload?.error ?? {};
-    const problem = new ApiProblem(response.status, error.code ?? 'internal_error', error.message ?? response.statusText, error.requestId ?? null);
+    const problem = new ApiProblem(
+      response.status,
+      error.code ?? 'internal_error',
+      error.message ?? response.statusText,
+      error.requestId ?? null,
+    );
     // A credential the gateway no longer accepts is forgotten at once.
     if (response.status === 401) this.onSignedOut(problem.message);
     throw problem;

@@ -15,7 +15,8 @@ const PLAIN: Record<string, string> = {
   invalid_api_key: 'That key is not valid: it may be mistyped, revoked or expired.',
   invalid_token: 'Your sign-in has expired or was not accepted. Sign in again.',
   insufficient_scope: 'That is a chatbot key. The console needs a user-level key (it starts with usk_) or SSO.',
-  plan_not_eligible: "Your account is on the Free plan, which doesn't include chatbot keys. Upgrade to Entry, Standard or Professional to create them.",
+  plan_not_eligible:
+    "Your account is on the Free plan, which doesn't include chatbot keys. Upgrade to Entry, Standard or Professional to create them.",
   forbidden: "Your role doesn't allow this. Ask an owner or admin of your account.",
   not_found: 'That page or item no longer exists.',
   chatbot_not_found: "That chatbot doesn't exist, or you don't have access to it.",

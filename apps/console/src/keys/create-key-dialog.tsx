@@ -5,7 +5,13 @@ import type { CreatedKey, KeyScope } from '../api/types';
 import { Dialog, ErrorText } from '../ui/dialog';
 
 /** Step 1 of creating a key: an optional name. Lifecycle options (expiry, limits) belong here too. */
-export function CreateKeyDialog(props: { api: ApiClient; scope: KeyScope; onCreated: (key: CreatedKey) => void; onClose: () => void; onRefused: (code: string) => void }) {
+export function CreateKeyDialog(props: {
+  api: ApiClient;
+  scope: KeyScope;
+  onCreated: (key: CreatedKey) => void;
+  onClose: () => void;
+  onRefused: (code: string) => void;
+}) {
   const [name, setName] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -26,7 +32,14 @@ export function CreateKeyDialog(props: { api: ApiClient; scope: KeyScope; onCrea
     <Dialog title="Create new key" onClose={props.onClose}>
       <form onSubmit={submit}>
         <label for="new-key-name">Name (optional)</label>
-        <input id="new-key-name" value={name} maxLength={64} autoComplete="off" placeholder="Untitled key" onInput={(event) => setName(event.currentTarget.value)} />
+        <input
+          id="new-key-name"
+          value={name}
+          maxLength={64}
+          autoComplete="off"
+          placeholder="Untitled key"
+          onInput={(event) => setName(event.currentTarget.value)}
+        />
         <p class="hint">A name helps you tell keys apart, e.g. “Zapier” or “Website widget”.</p>
         <ErrorText message={error} />
         <div class="actions">

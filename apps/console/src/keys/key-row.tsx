@@ -108,7 +108,13 @@ function RenameField(props: KeyRowProps & { onDone: () => void }) {
       <label class="sr-only" for={`rename-${props.apiKey.id}`}>
         New name for {props.apiKey.name}
       </label>
-      <input id={`rename-${props.apiKey.id}`} ref={input} value={name} maxLength={64} onInput={(event) => setName(event.currentTarget.value)} />
+      <input
+        id={`rename-${props.apiKey.id}`}
+        ref={input}
+        value={name}
+        maxLength={64}
+        onInput={(event) => setName(event.currentTarget.value)}
+      />
       <button type="submit" disabled={busy}>
         Save
       </button>

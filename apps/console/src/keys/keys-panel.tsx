@@ -48,9 +48,7 @@ export function KeysPanel({ api, scope, intro }: { api: ApiClient; scope: KeySco
     <section aria-labelledby="keys-heading">
       <div class="section-head">
         <div>
-          <h1 id="keys-heading">
-            {scope.kind === 'chatbot' ? 'API Keys' : 'User-level API keys'}
-          </h1>
+          <h1 id="keys-heading">{scope.kind === 'chatbot' ? 'API Keys' : 'User-level API keys'}</h1>
           <p class="hint">{intro}</p>
         </div>
         <div class="create">
@@ -59,7 +57,12 @@ export function KeysPanel({ api, scope, intro }: { api: ApiClient; scope: KeySco
               {count} of {scope.limit}
             </span>
           )}
-          <button type="button" disabled={!keys || Boolean(reason)} aria-describedby={reason ? 'create-reason' : undefined} onClick={() => setOpen({ dialog: 'create' })}>
+          <button
+            type="button"
+            disabled={!keys || Boolean(reason)}
+            aria-describedby={reason ? 'create-reason' : undefined}
+            onClick={() => setOpen({ dialog: 'create' })}
+          >
             Create new key
           </button>
         </div>

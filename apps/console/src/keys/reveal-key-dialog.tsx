@@ -26,17 +26,28 @@ export function RevealKeyDialog({ created, onDone }: { created: CreatedKey; onDo
       </p>
       <label for="new-key-value">{created.name}</label>
       <div class="copy-row">
-        <input id="new-key-value" ref={field} class="key-value" readOnly value={created.key} aria-describedby="key-warning" onFocus={(event) => event.currentTarget.select()} />
+        <input
+          id="new-key-value"
+          ref={field}
+          class="key-value"
+          readOnly
+          value={created.key}
+          aria-describedby="key-warning"
+          onFocus={(event) => event.currentTarget.select()}
+        />
         <button type="button" onClick={copy}>
           Copy
         </button>
       </div>
       <p class="hint" role="status">
-        {copied === 'yes' ? 'Copied to the clipboard.' : copied === 'failed' ? 'Copying was blocked: the key is selected, press Ctrl+C (⌘C on a Mac).' : ''}
+        {copied === 'yes'
+          ? 'Copied to the clipboard.'
+          : copied === 'failed'
+            ? 'Copying was blocked: the key is selected, press Ctrl+C (⌘C on a Mac).'
+            : ''}
       </p>
       <label class="check">
-        <input type="checkbox" checked={saved} onChange={(event) => setSaved(event.currentTarget.checked)} />
-        I have saved this key
+        <input type="checkbox" checked={saved} onChange={(event) => setSaved(event.currentTarget.checked)} />I have saved this key
       </label>
       <div class="actions">
         <button type="button" disabled={!saved} onClick={onDone}>

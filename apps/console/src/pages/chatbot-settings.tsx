@@ -8,7 +8,10 @@ import { fetchChatbots } from './chatbots';
 export function useChatbot(api: ApiClient, chatbotId: string): Chatbot | null {
   const [chatbot, setChatbot] = useState<Chatbot | null>(null);
   useEffect(() => {
-    fetchChatbots(api).then((all) => setChatbot(all.find((candidate) => candidate.id === chatbotId) ?? null), () => setChatbot(null));
+    fetchChatbots(api).then(
+      (all) => setChatbot(all.find((candidate) => candidate.id === chatbotId) ?? null),
+      () => setChatbot(null),
+    );
   }, [api, chatbotId]);
   return chatbot;
 }

@@ -43,7 +43,9 @@ export function ChatbotsPage({ api, manager }: { api: ApiClient; manager: boolea
       {chatbots && (
         <>
           <p class="muted small" role="status">
-            {needle ? `${shown.length} of ${chatbots.length} chatbots match` : `${chatbots.length} ${chatbots.length === 1 ? 'chatbot' : 'chatbots'}`}
+            {needle
+              ? `${shown.length} of ${chatbots.length} chatbots match`
+              : `${chatbots.length} ${chatbots.length === 1 ? 'chatbot' : 'chatbots'}`}
           </p>
           <ul class="cards" aria-label="Chatbots">
             {shown.map((chatbot) => (
@@ -55,7 +57,11 @@ export function ChatbotsPage({ api, manager }: { api: ApiClient; manager: boolea
               </li>
             ))}
           </ul>
-          {chatbots.length === 0 && <p>{manager ? 'Your account has no chatbots yet.' : 'No chatbot is assigned to you yet. Ask an owner or admin of your account.'}</p>}
+          {chatbots.length === 0 && (
+            <p>
+              {manager ? 'Your account has no chatbots yet.' : 'No chatbot is assigned to you yet. Ask an owner or admin of your account.'}
+            </p>
+          )}
         </>
       )}
     </main>

@@ -18,7 +18,10 @@ export function KeyUsagePage({ api, chatbotId, keyId }: { api: ApiClient; chatbo
   const range = USAGE_RANGES.find((candidate) => candidate.id === rangeId)!;
 
   useEffect(() => {
-    api.get<{ data: ApiKey[] }>(scope.apiPath).then(({ data }) => setApiKey(data.find((key) => key.id === keyId) ?? null), () => undefined);
+    api.get<{ data: ApiKey[] }>(scope.apiPath).then(
+      ({ data }) => setApiKey(data.find((key) => key.id === keyId) ?? null),
+      () => undefined,
+    );
   }, [api, scope.apiPath, keyId]);
   useEffect(() => {
     setSeries(null);

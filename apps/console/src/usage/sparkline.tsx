@@ -9,7 +9,9 @@ export function Sparkline({ series, label }: { series: UsageSeries | null; label
   const counts = series.data.map((point) => point.count);
   const max = Math.max(1, ...counts);
   const step = counts.length > 1 ? WIDTH / (counts.length - 1) : WIDTH;
-  const points = counts.map((count, index) => `${(index * step).toFixed(1)},${(HEIGHT - 2 - (count / max) * (HEIGHT - 4)).toFixed(1)}`).join(' ');
+  const points = counts
+    .map((count, index) => `${(index * step).toFixed(1)},${(HEIGHT - 2 - (count / max) * (HEIGHT - 4)).toFixed(1)}`)
+    .join(' ');
   const text = `${label}: ${series.total} ${series.total === 1 ? 'use' : 'uses'} in the last 7 days`;
   return (
     <span class="sparkline">

@@ -37,7 +37,14 @@ export function UsageChart({ series, interval }: { series: UsageSeries; interval
           </g>
         ))}
         {points.map((point, index) => (
-          <rect key={point.start} x={PAD.left + index * slot + (slot - barWidth) / 2} y={y(point.count)} width={barWidth} height={Math.max(0, PAD.top + innerHeight - y(point.count))} class="bar">
+          <rect
+            key={point.start}
+            x={PAD.left + index * slot + (slot - barWidth) / 2}
+            y={y(point.count)}
+            width={barWidth}
+            height={Math.max(0, PAD.top + innerHeight - y(point.count))}
+            class="bar"
+          >
             <title>{`${LABELS[interval].format(new Date(point.start))}: ${point.count}`}</title>
           </rect>
         ))}

@@ -34,14 +34,18 @@ export class AdminAccountsController {
   @ApiBody({ schema: fromZod(CreateAccountBodySchema) })
   @ApiResponse({ status: 201, description: 'The account.', schema: ref('Account') })
   @ApiErrors(...ADMIN_AUTH_ERRORS, 'invalid_request', 'payload_too_large')
-  createAccount(@ChangeOriginOf() origin: ChangeOrigin, @Body(new ZodPipe(CreateAccountBodySchema)) body: CreateAccountBody): Promise<AccountView> {
+  createAccount(
+    @ChangeOriginOf() origin: ChangeOrigin,
+    @Body(new ZodPipe(CreateAccountBodySchema)) body: CreateAccountBody,
+  ): Promise<AccountView> {
     return this.bus.request('adminCreateAccount', { ...body, origin });
   }
 
   @Patch(':accountId')
   @ApiOperation({
-    summary: "Rename an account or change its plan",
-    description: "Going to `free` suspends the account's chatbot keys (`403 plan_not_eligible`) without deleting them; upgrading restores them, within a second.",
+    summary: 'Rename an account or change its plan',
+    description:
+      "Going to `free` suspends the account's chatbot keys (`403 plan_not_eligible`) without deleting them; upgrading restores them, within a second.",
   })
   @ApiParam({ name: 'accountId', description: 'An account.' })
   @ApiBody({ schema: fromZod(UpdateAccountBodySchema) })
@@ -72,7 +76,8 @@ export class AdminAccountsController {
   @Post(':accountId/users')
   @ApiOperation({
     summary: 'Create a user in an account',
-    description: '`ssoSubject` is matched to the `sub` of SSO tokens; `chatbotIds` assigns chatbots of the same account (what a member reaches).',
+    description:
+      '`ssoSubject` is matched to the `sub` of SSO tokens; `chatbotIds` assigns chatbots of the same account (what a member reaches).',
   })
   @ApiParam({ name: 'accountId', description: 'An account.' })
   @ApiBody({ schema: fromZod(CreateUserBodySchema) })

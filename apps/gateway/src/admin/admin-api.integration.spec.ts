@@ -20,7 +20,10 @@ describe('admin API', () => {
       ['POST', '/admin/v1/accounts'],
       ['DELETE', '/admin/v1/chatbots/00000000-0000-4000-8000-000000000000'],
     ]) {
-      const answer = await system.httpWithoutAdmin.call(method, path, { credential: system.adminToken, body: { name: 'A', plan: 'entry' } });
+      const answer = await system.httpWithoutAdmin.call(method, path, {
+        credential: system.adminToken,
+        body: { name: 'A', plan: 'entry' },
+      });
       expectAnswer(answer, 404, 'not_found');
     }
   });
@@ -45,7 +48,13 @@ describe('admin API', () => {
       await admin('POST', `/accounts/${account.id}/users`, { email: 'm@example.test', role: 'member', chatbotIds: [chatbot.id] }),
       201,
     ).body;
-    expect(member).toEqual({ id: expect.any(String), accountId: account.id, email: 'm@example.test', role: 'member', chatbotIds: [chatbot.id] });
+    expect(member).toEqual({
+      id: expect.any(String),
+      accountId: account.id,
+      email: 'm@example.test',
+      role: 'member',
+      chatbotIds: [chatbot.id],
+    });
     expect(expectAnswer(await admin('PUT', `/users/${member.id}/chatbots`, { chatbotIds: [] }), 200).body).toEqual({
       ...member,
       chatbotIds: [],
@@ -105,10 +114,7 @@ describe('admin API', () => {
 
   it('deletes a chatbot and revokes its keys', async () => {
     const { chatbots, ownerKey } = await provisionTenant();
-    const chatbotKey = expectAnswer(
-      await call('POST', `/v1/chatbots/${chatbots[1].id}/api-keys`, { credential: ownerKey }),
-      201,
-    ).body;
+    const chatbotKey = expectAnswer(await call('POST', `/v1/chatbots/${chatbots[1].id}/api-keys`, { credential: ownerKey }), 201).body;
 
     expect((await admin('DELETE', `/chatbots/${chatbots[1].id}`)).status).toBe(204);
 

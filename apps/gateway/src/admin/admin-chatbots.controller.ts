@@ -17,7 +17,10 @@ export class AdminChatbotsController {
 
   @Delete(':chatbotId')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Delete a chatbot', description: 'Its keys are revoked with it: every gateway and verifier refuses them within a second.' })
+  @ApiOperation({
+    summary: 'Delete a chatbot',
+    description: 'Its keys are revoked with it: every gateway and verifier refuses them within a second.',
+  })
   @ApiParam({ name: 'chatbotId', description: 'A chatbot.' })
   @ApiResponse({ status: 204, description: 'Deleted.' })
   @ApiErrors(...ADMIN_AUTH_ERRORS, 'chatbot_not_found')

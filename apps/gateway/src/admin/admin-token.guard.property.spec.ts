@@ -33,7 +33,9 @@ function passes(run: () => unknown): boolean | string {
 const presented = fc.oneof(
   fc.nat({ max: ADMIN_TOKEN.length - 1 }).map((length) => ADMIN_TOKEN.slice(0, length + 1)),
   fc.string({ unit: tokenChars, minLength: 1, maxLength: 8 }).map((extra) => ADMIN_TOKEN + extra),
-  fc.tuple(fc.nat({ max: ADMIN_TOKEN.length - 1 }), tokenChars).map(([at, char]) => ADMIN_TOKEN.slice(0, at) + char + ADMIN_TOKEN.slice(at + 1)),
+  fc
+    .tuple(fc.nat({ max: ADMIN_TOKEN.length - 1 }), tokenChars)
+    .map(([at, char]) => ADMIN_TOKEN.slice(0, at) + char + ADMIN_TOKEN.slice(at + 1)),
   fc.constant(ADMIN_TOKEN.toUpperCase()),
   fc.string({ unit: tokenChars, minLength: 1, maxLength: 300 }),
 );

@@ -104,7 +104,10 @@ describe('AdminTokenGuard', () => {
     it('throttle a client address after 50 in a minute, the right token included, and no other address', () => {
       const sut = new AdminTokenGuard({ adminToken: ADMIN_TOKEN } as never);
       for (let i = 0; i < 50; i++) {
-        expect(refusal(() => sut.canActivate(contextWith(bearer(`guess-${i}`), '198.51.100.7')))).toEqual({ code: 'invalid_api_key', status: 401 });
+        expect(refusal(() => sut.canActivate(contextWith(bearer(`guess-${i}`), '198.51.100.7')))).toEqual({
+          code: 'invalid_api_key',
+          status: 401,
+        });
         jest.advanceTimersByTime(100);
       }
 
@@ -114,9 +117,15 @@ describe('AdminTokenGuard', () => {
         retryAfter: '55',
       });
       // While braked, a guess that hits must look the same as one that misses.
-      expect(refusal(() => sut.canActivate(contextWith(bearer(ADMIN_TOKEN), '198.51.100.7')))).toMatchObject({ code: 'rate_limited', status: 429 });
+      expect(refusal(() => sut.canActivate(contextWith(bearer(ADMIN_TOKEN), '198.51.100.7')))).toMatchObject({
+        code: 'rate_limited',
+        status: 429,
+      });
       expect(sut.canActivate(contextWith(bearer(ADMIN_TOKEN), '198.51.100.8'))).toBe(true);
-      expect(refusal(() => sut.canActivate(contextWith(bearer('guess'), '198.51.100.8')))).toEqual({ code: 'invalid_api_key', status: 401 });
+      expect(refusal(() => sut.canActivate(contextWith(bearer('guess'), '198.51.100.8')))).toEqual({
+        code: 'invalid_api_key',
+        status: 401,
+      });
     });
 
     it('are forgotten as they leave the minute', () => {
@@ -129,7 +138,8 @@ describe('AdminTokenGuard', () => {
 
     it('do not count a missing token, which guesses nothing', () => {
       const sut = new AdminTokenGuard({ adminToken: ADMIN_TOKEN } as never);
-      for (let i = 0; i < 60; i++) expect(refusal(() => sut.canActivate(contextWith({})))).toEqual({ code: 'missing_api_key', status: 401 });
+      for (let i = 0; i < 60; i++)
+        expect(refusal(() => sut.canActivate(contextWith({})))).toEqual({ code: 'missing_api_key', status: 401 });
       expect(sut.canActivate(contextWith(bearer(ADMIN_TOKEN)))).toBe(true);
     });
   });

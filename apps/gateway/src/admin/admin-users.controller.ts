@@ -47,9 +47,20 @@ export class AdminUsersController {
 
   @Post('api-keys')
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'Create a user-level key for a user', description: 'Owner and admin users only. The key is shown in this answer only.' })
-  @ApiBody({ required: false, schema: fromZod(CreateKeyBodySchema), description: 'The name is trimmed to 1–64 characters; default "Untitled key".' })
-  @ApiResponse({ status: 201, description: 'The key object plus the key itself; sent with `Cache-Control: no-store`.', schema: ref('CreatedKey') })
+  @ApiOperation({
+    summary: 'Create a user-level key for a user',
+    description: 'Owner and admin users only. The key is shown in this answer only.',
+  })
+  @ApiBody({
+    required: false,
+    schema: fromZod(CreateKeyBodySchema),
+    description: 'The name is trimmed to 1–64 characters; default "Untitled key".',
+  })
+  @ApiResponse({
+    status: 201,
+    description: 'The key object plus the key itself; sent with `Cache-Control: no-store`.',
+    schema: ref('CreatedKey'),
+  })
   @ApiErrors(...ADMIN_AUTH_ERRORS, 'invalid_request', 'payload_too_large', 'user_not_found', 'forbidden')
   createKey(
     @ChangeOriginOf() origin: ChangeOrigin,

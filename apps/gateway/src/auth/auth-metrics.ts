@@ -41,7 +41,11 @@ export const cacheHitDuration = singleton(
 
 export const authThrottled = singleton(
   'gateway_auth_throttled_total',
-  () => new Counter({ name: 'gateway_auth_throttled_total', help: 'Requests refused 429: too many invalid keys from the client, or too many refusals outside the reach of the key' }),
+  () =>
+    new Counter({
+      name: 'gateway_auth_throttled_total',
+      help: 'Requests refused 429: too many invalid keys from the client, or too many refusals outside the reach of the key',
+    }),
 );
 
 /** Something holding entries in memory; its sizes are read when /metrics is scraped, never on a request. */

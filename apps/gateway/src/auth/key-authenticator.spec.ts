@@ -9,7 +9,17 @@ import { cacheHitDuration } from './auth-metrics.js';
 type Handlers = { [S in keyof EventMap]?: (event: EventMap[S]) => void };
 
 const allowed = (over: Partial<VerifyReply> = {}): VerifyReply =>
-  ({ valid: true, allowed: true, keyId: 'key-1', type: 'chatbot', accountId: 'acc-1', chatbotId: 'bot-1', userId: null, rateLimit: null, ...over }) as VerifyReply;
+  ({
+    valid: true,
+    allowed: true,
+    keyId: 'key-1',
+    type: 'chatbot',
+    accountId: 'acc-1',
+    chatbotId: 'bot-1',
+    userId: null,
+    rateLimit: null,
+    ...over,
+  }) as VerifyReply;
 
 function setup(cache = { maxEntries: 100, ttlMs: 30_000, negativeTtlMs: 5_000 }) {
   const handlers: Handlers = {};
@@ -308,10 +318,10 @@ describe('KeyAuthenticator', () => {
     });
   });
 
-  describe('per-key brake on refusals outside the key\'s reach', () => {
+  describe("per-key brake on refusals outside the key's reach", () => {
     const outOfScope = () => allowed({ allowed: false, code: 'insufficient_scope' } as Partial<VerifyReply>);
 
-    it('after 50 in a minute, answers the key\'s uncached requests 429 without asking the verifier, from any address', async () => {
+    it("after 50 in a minute, answers the key's uncached requests 429 without asking the verifier, from any address", async () => {
       const { sut, bus } = setup();
       const key = generateApiKey('chatbot');
       bus.verify.mockResolvedValue(allowed());
@@ -386,14 +396,21 @@ describe('KeyAuthenticator', () => {
     expect(bus.verify).toHaveBeenCalledTimes(4);
   });
 
-  describe('fromCache (the data plane\'s warm path)', () => {
+  describe("fromCache (the data plane's warm path)", () => {
     it('knows nothing before a verification, then answers what authenticate cached, refusals included', async () => {
       const { sut, bus } = setup();
       const key = generateApiKey('chatbot');
       expect(sut.fromCache(key, 'bot-1', 'c')).toBeUndefined();
       bus.verify.mockResolvedValue(allowed());
       await sut.authenticate(key, 'bot-1', 'c');
-      expect(sut.fromCache(key, 'bot-1', 'c')).toEqual({ keyId: 'key-1', type: 'chatbot', accountId: 'acc-1', chatbotId: 'bot-1', userId: null, rateLimit: null });
+      expect(sut.fromCache(key, 'bot-1', 'c')).toEqual({
+        keyId: 'key-1',
+        type: 'chatbot',
+        accountId: 'acc-1',
+        chatbotId: 'bot-1',
+        userId: null,
+        rateLimit: null,
+      });
       expect(sut.fromCache(key, 'bot-2', 'c')).toBeUndefined();
 
       bus.verify.mockResolvedValue(allowed({ allowed: false, code: 'insufficient_scope' } as Partial<VerifyReply>));
@@ -447,7 +464,14 @@ describe('KeyAuthenticator', () => {
       const { sut, bus } = setup();
       const key = generateApiKey('user');
       bus.verify.mockResolvedValue(
-        allowed({ type: 'user', chatbotId: null, userId: 'u-1', allowed: false, code: 'ip_not_allowed', allowedIps: ['203.0.113.0/24', '2001:db8::/32'] } as never),
+        allowed({
+          type: 'user',
+          chatbotId: null,
+          userId: 'u-1',
+          allowed: false,
+          code: 'ip_not_allowed',
+          allowedIps: ['203.0.113.0/24', '2001:db8::/32'],
+        } as never),
       );
       expect(await codeOf(sut.authenticate(key, null, '203.0.113.4'))).toBe('resolved');
       expect(await codeOf(sut.authenticate(key, null, '::ffff:203.0.113.5'))).toBe('resolved');
@@ -477,8 +501,8 @@ describe('KeyAuthenticator', () => {
       expect(sut.fromCache(key, 'bot-1', 'c')).toBeUndefined();
       bus.verify.mockResolvedValue({ valid: false, code: 'invalid_api_key' });
       expect(await codeOf(sut.authenticate(key, 'bot-1', 'c'))).toBe('invalid_api_key');
-      });
     });
+  });
 
   describe('checkCredential (before a body is read)', () => {
     it('passes a valid key whatever it reaches, from any cached reply for it, without asking again', async () => {

@@ -95,7 +95,12 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
    * (ApiError), or undefined when `authenticate` has to ask `auth.verify`. The data plane's
    * warm path: no promise, no classification (only well-formed keys are ever cached).
    */
-  fromCache(presentedKey: string, chatbotId: string | null, clientAddress: string, keyHash = keyHashOf(presentedKey)): VerifiedKey | undefined {
+  fromCache(
+    presentedKey: string,
+    chatbotId: string | null,
+    clientAddress: string,
+    keyHash = keyHashOf(presentedKey),
+  ): VerifiedKey | undefined {
     const startedAt = performance.now();
     const cached = this.cache.get(cacheKeyFor(keyHash, chatbotId), Date.now());
     if (!cached) return undefined;
@@ -191,7 +196,14 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
       if (reply.allowList ? !reply.allowList.allows(clientAddress) : !reply.allowed) {
         throw new ApiError('ip_not_allowed', REFUSALS.ip_not_allowed);
       }
-      return { keyId: reply.keyId, type: reply.type, accountId: reply.accountId, chatbotId, userId: reply.userId, rateLimit: reply.rateLimit };
+      return {
+        keyId: reply.keyId,
+        type: reply.type,
+        accountId: reply.accountId,
+        chatbotId,
+        userId: reply.userId,
+        rateLimit: reply.rateLimit,
+      };
     }
     if (reply.code === 'auth_unavailable') throw new ApiError('auth_unavailable', REFUSALS.auth_unavailable);
     return this.refuseInvalid(clientAddress);

@@ -28,7 +28,11 @@ describe('the console route', () => {
     writeFileSync(join(directory, 'assets', 'index-abc123.js.map'), '{}');
     writeFileSync(join(directory, '..', 'secret.txt'), 'outside');
     sut = Fastify();
-    mountConsole(sut, { directory, oidc: { issuer: 'https://login.example.test/tenant', clientId: 'console' } }, createLogger('test', 'silent'));
+    mountConsole(
+      sut,
+      { directory, oidc: { issuer: 'https://login.example.test/tenant', clientId: 'console' } },
+      createLogger('test', 'silent'),
+    );
     const address = await sut.listen({ port: 0, host: '127.0.0.1' });
     client = new Client(address);
   });
@@ -56,7 +60,13 @@ describe('the console route', () => {
 
   it('answers client routes with the page, and unknown files, source maps and paths outside the build with 404', async () => {
     expect((await get('/console/chatbots/abc/settings/api-keys')).body).toContain('index-abc123.js');
-    for (const url of ['/console/assets/other.js', '/console/assets/index-abc123.js.map', '/console/../secret.txt', '/console/..%2fsecret.txt', '/console/%2e%2e/secret.txt']) {
+    for (const url of [
+      '/console/assets/other.js',
+      '/console/assets/index-abc123.js.map',
+      '/console/../secret.txt',
+      '/console/..%2fsecret.txt',
+      '/console/%2e%2e/secret.txt',
+    ]) {
       const answer = await get(url);
       expect({ url, status: answer.statusCode, outside: answer.body.includes('outside') }).toEqual({ url, status: 404, outside: false });
     }

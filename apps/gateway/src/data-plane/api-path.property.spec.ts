@@ -14,9 +14,55 @@ const routes = new RouteTable(DEFAULT_ROUTES);
  * non-ASCII only arrives percent-encoded, and that is the domain here.
  */
 const tricky = fc.constantFrom(
-  '.', '..', '/', '//', '\\', '%2e', '%2E', '%2f', '%2F', '%5c', '%5C', '%252e', '%252f', '%255c', '%25252e', '%00', '%2500',
-  '%c0%ae', '%c0%af', '%e0%80%ae', '%ef%bc%8e', '%ef%bc%8f', '%ef%bc%bc', '%e2%80%a4', '%e2%88%95', '%', '%%', '%g0', '%2', ';', '#',
-  '%3b', '%3f', '%23', '%20', '%09', '"', '<', '{', '`', 'chatbots', 'chat', 'api', 'v1', 'bot-a', 'bot-b', '%62ot-b', '%c3%a9', '%ff',
+  '.',
+  '..',
+  '/',
+  '//',
+  '\\',
+  '%2e',
+  '%2E',
+  '%2f',
+  '%2F',
+  '%5c',
+  '%5C',
+  '%252e',
+  '%252f',
+  '%255c',
+  '%25252e',
+  '%00',
+  '%2500',
+  '%c0%ae',
+  '%c0%af',
+  '%e0%80%ae',
+  '%ef%bc%8e',
+  '%ef%bc%8f',
+  '%ef%bc%bc',
+  '%e2%80%a4',
+  '%e2%88%95',
+  '%',
+  '%%',
+  '%g0',
+  '%2',
+  ';',
+  '#',
+  '%3b',
+  '%3f',
+  '%23',
+  '%20',
+  '%09',
+  '"',
+  '<',
+  '{',
+  '`',
+  'chatbots',
+  'chat',
+  'api',
+  'v1',
+  'bot-a',
+  'bot-b',
+  '%62ot-b',
+  '%c3%a9',
+  '%ff',
 );
 const segmentText = fc.string({ unit: fc.oneof(tricky, fc.constantFrom('a', 'b', '-', '_', '~', '0')), maxLength: 8 });
 const printableAscii = fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((code) => String.fromCharCode(code)), maxLength: 60 });
@@ -41,7 +87,10 @@ function outcomeOf(url: string): Outcome {
 
 /** How an upstream reads a path: split on `/`, each segment percent-decoded. */
 function upstreamSegments(path: string): string[] {
-  return path.split('/').slice(1).map((segment) => decodeURIComponent(segment));
+  return path
+    .split('/')
+    .slice(1)
+    .map((segment) => decodeURIComponent(segment));
 }
 
 describe('normaliseApiPath (properties)', () => {
@@ -50,7 +99,11 @@ describe('normaliseApiPath (properties)', () => {
       fc.property(rawPath, (url) => {
         const outcome = outcomeOf(url);
         if (outcome.accepted) expect(outcome.path.toLowerCase().startsWith(API_ROOT)).toBe(true);
-        else expect([[400, 'invalid_request'], [404, 'not_found']]).toContainEqual([outcome.status, outcome.code]);
+        else
+          expect([
+            [400, 'invalid_request'],
+            [404, 'not_found'],
+          ]).toContainEqual([outcome.status, outcome.code]);
       }),
       RUNS,
     );
@@ -88,7 +141,9 @@ describe('normaliseApiPath (properties)', () => {
   });
 
   it('refuses with 400 any path holding an encoded dot, slash or backslash, at any depth of encoding', () => {
-    const encoded = fc.tuple(fc.constantFrom('2e', '2E', '2f', '2F', '5c', '5C'), fc.nat({ max: 4 })).map(([hex, depth]) => `%${'25'.repeat(depth)}${hex}`);
+    const encoded = fc
+      .tuple(fc.constantFrom('2e', '2E', '2f', '2F', '5c', '5C'), fc.nat({ max: 4 }))
+      .map(([hex, depth]) => `%${'25'.repeat(depth)}${hex}`);
     fc.assert(
       fc.property(fc.array(segmentText, { maxLength: 4 }), encoded, fc.array(segmentText, { maxLength: 4 }), (before, escape, after) => {
         const url = `/api/v1/chatbots/bot-a/${before.join('/')}${escape}${after.join('/')}`;

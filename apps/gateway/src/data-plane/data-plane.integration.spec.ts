@@ -29,7 +29,14 @@ const accountChatbots = new Set(['bot-1', 'bot-2']);
 function decide(key: string, chatbotId: string | undefined): VerifyReply {
   const holder = keys.get(key);
   if (!holder) return { valid: false, code: 'invalid_api_key' };
-  const verified = { keyId: holder.keyId, type: holder.type, accountId: 'acc-1', chatbotId: chatbotId ?? null, userId: holder.userId, rateLimit: null };
+  const verified = {
+    keyId: holder.keyId,
+    type: holder.type,
+    accountId: 'acc-1',
+    chatbotId: chatbotId ?? null,
+    userId: holder.userId,
+    rateLimit: null,
+  };
   const inReach = holder.type === 'chatbot' ? chatbotId === holder.chatbotId : chatbotId === undefined || accountChatbots.has(chatbotId);
   return inReach ? { valid: true, allowed: true, ...verified } : { valid: true, allowed: false, code: 'insufficient_scope', ...verified };
 }
@@ -82,7 +89,10 @@ function startUpstream(): Promise<Server> {
 
 const JSON_TYPE = { 'content-type': 'application/json' };
 
-async function gatewayFor(upstreamUrl: string, extraEnv: Record<string, string> = {}): Promise<{ app: NestFastifyApplication; client: Client }> {
+async function gatewayFor(
+  upstreamUrl: string,
+  extraEnv: Record<string, string> = {},
+): Promise<{ app: NestFastifyApplication; client: Client }> {
   const config = loadGatewayConfig({
     GATEWAY_PORT: '0',
     GATEWAY_METRICS_PORT: '0',
@@ -453,7 +463,12 @@ describe('data plane (gateway in-process, real NATS and upstream)', () => {
       expect([headers, answer.status, answer.json?.error?.code]).toEqual([headers, 415, 'unsupported_media_type']);
     }
     for (const type of ['application/json; charset=utf-8', 'Application/JSON;charset="UTF-8"']) {
-      const answer = await call('/api/v1/chat', { method: 'POST', key: chatbotKey, body, headers: { 'content-type': type, 'content-encoding': 'identity' } });
+      const answer = await call('/api/v1/chat', {
+        method: 'POST',
+        key: chatbotKey,
+        body,
+        headers: { 'content-type': type, 'content-encoding': 'identity' },
+      });
       expect([type, answer.status]).toEqual([type, 201]);
     }
   });
@@ -477,7 +492,12 @@ describe('data plane (gateway in-process, real NATS and upstream)', () => {
 
   it('refuses ";" anywhere in the path, matches route literals in any case, and names the chatbot in lower case', async () => {
     const before = seen.length;
-    for (const path of ['/api/v1/chatbots/bot-2/..;/bot-1/x', '/api/v1/chatbots/bot-1;jsessionid=1/x', '/api/v1;/chatbots/bot-1', '/api/v1/chatbots/bot-1/%3b']) {
+    for (const path of [
+      '/api/v1/chatbots/bot-2/..;/bot-1/x',
+      '/api/v1/chatbots/bot-1;jsessionid=1/x',
+      '/api/v1;/chatbots/bot-1',
+      '/api/v1/chatbots/bot-1/%3b',
+    ]) {
       const answer = await call(path, { key: chatbotKey });
       expect([path, answer.status, answer.json?.error?.code]).toEqual([path, 400, 'invalid_request']);
     }
@@ -493,7 +513,9 @@ describe('data plane (gateway in-process, real NATS and upstream)', () => {
     const chat = await call('/API/v1/Chat/', { method: 'POST', key: chatbotKey, body: '{"chatbotId":"BOT-1"}', headers: JSON_TYPE });
     expect(chat.status).toBe(201);
     expect(lastSeen().headers['x-chatbot-id']).toBe('bot-1');
-    expect(verifyRequests.some((request) => request.chatbotId !== undefined && request.chatbotId !== request.chatbotId.toLowerCase())).toBe(false);
+    expect(verifyRequests.some((request) => request.chatbotId !== undefined && request.chatbotId !== request.chatbotId.toLowerCase())).toBe(
+      false,
+    );
   });
 
   it('never forwards identity headers spelled with "_", nor headers that reroute the request upstream', async () => {

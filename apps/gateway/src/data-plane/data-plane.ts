@@ -83,7 +83,8 @@ export class DataPlane implements OnApplicationShutdown {
         body = await this.judgedBody(request, presented, keyHash, client, source.name, target.query);
       }
       const chatbotId = this.chatbotIdOf(match, target.query, body);
-      const key = this.auth.fromCache(presented, chatbotId, client, keyHash) ?? (await this.auth.authenticate(presented, chatbotId, client));
+      const key =
+        this.auth.fromCache(presented, chatbotId, client, keyHash) ?? (await this.auth.authenticate(presented, chatbotId, client));
       // A key without a limit costs this one comparison.
       if (key.rateLimit !== null) await this.admit(reply, key);
       const status = await this.forward(request, reply, target.path + target.query, key, body);

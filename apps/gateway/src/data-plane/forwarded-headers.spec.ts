@@ -62,7 +62,13 @@ describe('forwarded headers', () => {
   it('returns the upstream headers minus hop-by-hop ones, with the gateway request id', () => {
     expect(
       clientResponseHeaders(
-        { 'content-type': 'text/event-stream', 'set-cookie': ['a=1', 'b=2'], connection: 'close', 'transfer-encoding': 'chunked', 'x-request-id': 'other' },
+        {
+          'content-type': 'text/event-stream',
+          'set-cookie': ['a=1', 'b=2'],
+          connection: 'close',
+          'transfer-encoding': 'chunked',
+          'x-request-id': 'other',
+        },
         'req-1',
       ),
     ).toEqual({ 'content-type': 'text/event-stream', 'set-cookie': ['a=1', 'b=2'], 'x-request-id': 'req-1' });

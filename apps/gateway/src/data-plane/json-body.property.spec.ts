@@ -7,8 +7,17 @@ const RUNS = { numRuns: 400 };
 
 /** Spellings of object keys: the field itself, escaped spellings of it, prototype names, others. */
 const keySpelling = fc.constantFrom(
-  '"chatbotId"', '"chatbot\\u0049d"', '"\\u0063hatbotId"', '"chatbotid"', '"CHATBOTID"', '"chatbot\\u0069d"', '"__proto__"', '"constructor"',
-  '"prototype"', '"message"', '"chatbotId "',
+  '"chatbotId"',
+  '"chatbot\\u0049d"',
+  '"\\u0063hatbotId"',
+  '"chatbotid"',
+  '"CHATBOTID"',
+  '"chatbot\\u0069d"',
+  '"__proto__"',
+  '"constructor"',
+  '"prototype"',
+  '"message"',
+  '"chatbotId "',
 );
 const value = fc.oneof(
   fc.string({ maxLength: 20 }).map((text) => JSON.stringify(text)),

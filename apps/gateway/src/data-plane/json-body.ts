@@ -65,7 +65,8 @@ export function stringField(body: Buffer, name: string): string | undefined {
   }
   // Go's encoding/json and ASP.NET Core bind `ChatbotId` to `chatbotId`: another spelling of the field is refused.
   for (const member in json) {
-    if (member !== name && namesField(member, name)) throw new ApiError('invalid_request', `"${member}" is read as "${name}" by some servers`);
+    if (member !== name && namesField(member, name))
+      throw new ApiError('invalid_request', `"${member}" is read as "${name}" by some servers`);
   }
   if (!Object.hasOwn(json, name)) return undefined;
   // JSON.parse keeps the last duplicate, some upstream parsers the first: refuse rather than pick one.

@@ -17,7 +17,11 @@ const RouteSchema = z
       .string()
       .refine((path) => path.startsWith(API_ROOT), `must start with ${API_ROOT}`)
       .refine(
-        (path) => path.slice(1).split('/').every((segment) => SEGMENT.test(segment) && segment !== '.' && segment !== '..'),
+        (path) =>
+          path
+            .slice(1)
+            .split('/')
+            .every((segment) => SEGMENT.test(segment) && segment !== '.' && segment !== '..'),
         'segments must be literals, ":name", "*" or a final "**" (no empty, "." or ".." segments, no encodings)',
       ),
     chatbotId: z.union([z.null(), z.object({ from: z.enum(['path', 'query', 'body']), name: NAME }).strict()]),

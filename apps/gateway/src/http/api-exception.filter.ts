@@ -14,7 +14,10 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
     if (exception instanceof BusUnavailableError) {
-      this.logger.warn({ requestId: request.id, client: clientAddress(request), subject: exception.subject }, 'key-management did not answer');
+      this.logger.warn(
+        { requestId: request.id, client: clientAddress(request), subject: exception.subject },
+        'key-management did not answer',
+      );
       return sendError(request, reply, 'service_unavailable', 'the service is temporarily unavailable', { 'Retry-After': '1' });
     }
     const error = toApiError(exception);

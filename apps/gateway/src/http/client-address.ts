@@ -107,7 +107,10 @@ function forwardedAddress(entry: string): IpAddress | null {
 /** The right-most value, the one the nearest proxy wrote, when it is a scheme the gateway knows. */
 function forwardedProto(value: string | undefined): 'http' | 'https' | undefined {
   if (value === undefined) return undefined;
-  const last = value.slice(value.lastIndexOf(',') + 1).trim().toLowerCase();
+  const last = value
+    .slice(value.lastIndexOf(',') + 1)
+    .trim()
+    .toLowerCase();
   return last === 'http' || last === 'https' ? last : undefined;
 }
 

@@ -22,7 +22,8 @@ export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
   const { statusCode, code, status } = (error ?? {}) as { statusCode?: number; code?: string; status?: number };
   const httpStatus = statusCode ?? status;
-  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE' || httpStatus === 413) return new ApiError('payload_too_large', 'the request body is too large');
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE' || httpStatus === 413)
+    return new ApiError('payload_too_large', 'the request body is too large');
   if (httpStatus === 404) return new ApiError('not_found', 'no such route');
   if (httpStatus === 405) return new ApiError('not_found', 'no such route');
   if (httpStatus !== undefined && httpStatus >= 400 && httpStatus < 500) {

@@ -37,7 +37,13 @@ describe('management API', () => {
     const zapier = expectAnswer(await call('POST', base, { credential: ownerKey, body: { name: '  Zapier ' } }), 201);
     expect(zapier.headers.get('cache-control')).toBe('no-store');
     expect(Object.keys(zapier.body).sort()).toEqual([...KEY_OBJECT_FIELDS, 'key'].sort());
-    expect(zapier.body).toMatchObject({ type: 'chatbot', name: 'Zapier', chatbotId: chatbots[0].id, createdBy: owner.id, lastUsedAt: null });
+    expect(zapier.body).toMatchObject({
+      type: 'chatbot',
+      name: 'Zapier',
+      chatbotId: chatbots[0].id,
+      createdBy: owner.id,
+      lastUsedAt: null,
+    });
     expect(classifyApiKey(zapier.body.key)).toBe('chatbot');
     expect(zapier.body.prefix).toBe(zapier.body.key.slice(0, 12));
     expect(new Date(zapier.body.createdAt).toISOString()).toBe(zapier.body.createdAt);

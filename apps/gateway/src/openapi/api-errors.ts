@@ -19,7 +19,8 @@ const WHEN: Record<ErrorCode, string> = {
   key_not_found: 'no such active key, or one the caller may not see (also when it was revoked already)',
   user_not_found: 'no such user',
   account_not_found: 'no such account',
-  conflict: 'the resource exists already (a user with this SSO subject, a key with this hash), or rolling a key already rolled (roll its successor)',
+  conflict:
+    'the resource exists already (a user with this SSO subject, a key with this hash), or rolling a key already rolled (roll its successor)',
   key_limit_reached: 'the chatbot has 10 active keys already (disabled keys and rolled keys in their grace period count)',
   key_expired: 'rolling a key that has expired: create a new key instead',
   payload_too_large: 'the body is over MANAGEMENT_BODY_LIMIT_BYTES',

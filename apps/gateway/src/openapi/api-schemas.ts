@@ -12,7 +12,18 @@ export function fromZod(schema: z.ZodType): SchemaObject {
   return json as SchemaObject;
 }
 
-export type SchemaName = 'Error' | 'Key' | 'CreatedKey' | 'KeyList' | 'ChatbotPage' | 'UsageSeries' | 'Account' | 'Chatbot' | 'User' | 'AuditEventPage' | 'LeakReportAnswer';
+export type SchemaName =
+  | 'Error'
+  | 'Key'
+  | 'CreatedKey'
+  | 'KeyList'
+  | 'ChatbotPage'
+  | 'UsageSeries'
+  | 'Account'
+  | 'Chatbot'
+  | 'User'
+  | 'AuditEventPage'
+  | 'LeakReportAnswer';
 
 /** A reference to one of COMPONENT_SCHEMAS. */
 export const ref = (name: SchemaName): SchemaObject => ({ $ref: `#/components/schemas/${name}` }) as SchemaObject;
@@ -23,12 +34,31 @@ const id = { type: 'string', minLength: 1, maxLength: 64 } as const;
 const KeyView: SchemaObject = {
   type: 'object',
   description: 'A key as listings show it: never the key itself nor its hash.',
-  required: ['id', 'type', 'name', 'prefix', 'chatbotId', 'createdAt', 'createdBy', 'lastUsedAt', 'status', 'enabled', 'expiresAt', 'allowedIps', 'rolledFrom', 'rateLimit'],
+  required: [
+    'id',
+    'type',
+    'name',
+    'prefix',
+    'chatbotId',
+    'createdAt',
+    'createdBy',
+    'lastUsedAt',
+    'status',
+    'enabled',
+    'expiresAt',
+    'allowedIps',
+    'rolledFrom',
+    'rateLimit',
+  ],
   properties: {
     id,
     type: { type: 'string', enum: ['chatbot', 'user'] },
     name: { type: 'string', minLength: 1, maxLength: 64 },
-    prefix: { type: ['string', 'null'], maxLength: 12, description: 'The first 12 characters of the key; null for a legacy key imported by its hash.' },
+    prefix: {
+      type: ['string', 'null'],
+      maxLength: 12,
+      description: 'The first 12 characters of the key; null for a legacy key imported by its hash.',
+    },
     chatbotId: { type: ['string', 'null'], description: 'The chatbot a chatbot key reaches; null for user-level keys.' },
     createdAt: isoTime,
     createdBy: { type: 'string', description: 'The id of the user the key was created by or for.' },
@@ -36,13 +66,14 @@ const KeyView: SchemaObject = {
     status: {
       type: 'string',
       enum: [...KEY_STATUSES],
-      description: '`expired`: past `expiresAt` (refused); `disabled`: switched off by `enabled: false` (refused, reversible); otherwise `active`.',
+      description:
+        '`expired`: past `expiresAt` (refused); `disabled`: switched off by `enabled: false` (refused, reversible); otherwise `active`.',
     },
     enabled: { type: 'boolean' },
     expiresAt: {
       type: ['string', 'null'],
       format: 'date-time',
-      description: "When the key stops working: its expiry or, for a rolled key, the end of its grace period if sooner; null: never.",
+      description: 'When the key stops working: its expiry or, for a rolled key, the end of its grace period if sooner; null: never.',
     },
     allowedIps: {
       type: ['array', 'null'],
@@ -147,7 +178,8 @@ export const COMPONENT_SCHEMAS = {
         type: 'array',
         items: {
           type: 'object',
-          description: 'One change. `details` names what changed (old and new values where there are two); it never holds a key or its hash.',
+          description:
+            'One change. `details` names what changed (old and new values where there are two); it never holds a key or its hash.',
           required: ['id', 'at', 'action', 'actor', 'accountId', 'chatbotId', 'keyId', 'requestId', 'ip', 'details'],
           properties: {
             id,
@@ -157,7 +189,11 @@ export const COMPONENT_SCHEMAS = {
               type: 'object',
               required: ['type', 'id'],
               properties: {
-                type: { type: 'string', enum: [...AUDIT_ACTOR_TYPES], description: '`user`: a user-level key; `sso`: an SSO token; `admin`: the admin API; `system`: an automatic change.' },
+                type: {
+                  type: 'string',
+                  enum: [...AUDIT_ACTOR_TYPES],
+                  description: '`user`: a user-level key; `sso`: an SSO token; `admin`: the admin API; `system`: an automatic change.',
+                },
                 id: { type: ['string', 'null'], description: 'The user (for `user` and `sso`); null otherwise.' },
               },
             },

@@ -60,7 +60,9 @@ describe('the OpenAPI document', () => {
   });
 
   it('describes exactly the routes of contract sections 5, 6, 12 and 13, each with its success status', () => {
-    const documented = operations(document).map(([method, path]) => `${method} ${path}`).sort();
+    const documented = operations(document)
+      .map(([method, path]) => `${method} ${path}`)
+      .sort();
     expect(documented).toEqual(CONTRACT_ROUTES.map(([method, path]) => `${method} ${path}`).sort());
     for (const [method, path, success] of CONTRACT_ROUTES) {
       const successes = Object.keys(document.paths[path][method as 'get']!.responses).filter((status) => status.startsWith('2'));
@@ -75,7 +77,9 @@ describe('the OpenAPI document', () => {
       for (const [status, response] of errors) {
         expect(response.content['application/json'].schema.allOf[0]).toEqual({ $ref: '#/components/schemas/Error' });
         for (const code of codesOf(response)) {
-          expect(`${method} ${path} ${status} ${code}`).toBe(`${method} ${path} ${ERROR_STATUS[code as keyof typeof ERROR_STATUS]} ${code}`);
+          expect(`${method} ${path} ${status} ${code}`).toBe(
+            `${method} ${path} ${ERROR_STATUS[code as keyof typeof ERROR_STATUS]} ${code}`,
+          );
         }
       }
     }
@@ -83,8 +87,15 @@ describe('the OpenAPI document', () => {
 
   it('asks for credentials on every route: a user-level key or SSO token on /v1, the admin token on /admin/v1', () => {
     for (const [method, path, operation] of operations(document)) {
-      const scheme = path.startsWith('/admin/') ? 'adminToken' : path.startsWith('/v1/secret-scanning/') ? 'githubSignature' : 'userKeyOrSsoToken';
-      expect({ route: `${method} ${path}`, security: operation.security }).toEqual({ route: `${method} ${path}`, security: [{ [scheme]: [] }] });
+      const scheme = path.startsWith('/admin/')
+        ? 'adminToken'
+        : path.startsWith('/v1/secret-scanning/')
+          ? 'githubSignature'
+          : 'userKeyOrSsoToken';
+      expect({ route: `${method} ${path}`, security: operation.security }).toEqual({
+        route: `${method} ${path}`,
+        security: [{ [scheme]: [] }],
+      });
       const refusals = scheme === 'githubSignature' ? ['invalid_signature'] : ['missing_api_key', 'invalid_api_key'];
       expect(codesOf(operation.responses['401'])).toEqual(expect.arrayContaining(refusals));
     }
@@ -123,7 +134,8 @@ describe('the OpenAPI document', () => {
         { type: 'null' },
       ],
     });
-    const roll = (document.paths['/v1/chatbots/{chatbotId}/api-keys/{keyId}/roll'].post!.requestBody as any).content['application/json'].schema;
+    const roll = (document.paths['/v1/chatbots/{chatbotId}/api-keys/{keyId}/roll'].post!.requestBody as any).content['application/json']
+      .schema;
     expect(roll.properties.gracePeriodSeconds).toMatchObject({ type: 'integer', minimum: 0, maximum: 604_800 });
     expect((document.paths['/v1/api-keys'].post!.requestBody as any).required).toBe(false);
   });

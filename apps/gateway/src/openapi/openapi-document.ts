@@ -27,7 +27,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addSecurity('userKeyOrSsoToken', {
       type: 'http',
       scheme: 'bearer',
-      description: 'A user-level API key (`usk_…` or an imported legacy key) or an SSO token (a JWT). Chatbot keys get `403 insufficient_scope`.',
+      description:
+        'A user-level API key (`usk_…` or an imported legacy key) or an SSO token (a JWT). Chatbot keys get `403 insufficient_scope`.',
     })
     .addSecurity('adminToken', { type: 'http', scheme: 'bearer', description: 'The ADMIN_TOKEN the gateway is configured with.' })
     .addSecurity('githubSignature', {
@@ -39,7 +40,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     })
     .addTag('chatbots', 'The chatbots the caller reaches')
     .addTag('chatbot keys', 'Keys that reach exactly one chatbot')
-    .addTag('user-level keys', "Keys that reach every chatbot of the account and the account-level API")
+    .addTag('user-level keys', 'Keys that reach every chatbot of the account and the account-level API')
     .addTag('admin', 'Provisioning accounts, chatbots, users and their keys, for the platform that owns accounts')
     .addTag('audit log', 'Who changed what, when and from where')
     .addTag('secret scanning', "Leaked keys reported by GitHub's secret scanning partner program")
@@ -68,8 +69,20 @@ const LEAK_REPORTS_OPERATION: OpenAPIObject['paths'][string] = {
     tags: ['secret scanning'],
     security: [{ githubSignature: [] }],
     parameters: [
-      { name: 'Github-Public-Key-Identifier', in: 'header', required: true, description: 'Which public key signed the report.', schema: { type: 'string' } },
-      { name: 'Github-Public-Key-Signature', in: 'header', required: true, description: 'The signature over the raw body, base64 DER.', schema: { type: 'string' } },
+      {
+        name: 'Github-Public-Key-Identifier',
+        in: 'header',
+        required: true,
+        description: 'Which public key signed the report.',
+        schema: { type: 'string' },
+      },
+      {
+        name: 'Github-Public-Key-Signature',
+        in: 'header',
+        required: true,
+        description: 'The signature over the raw body, base64 DER.',
+        schema: { type: 'string' },
+      },
     ],
     requestBody: {
       required: true,
@@ -94,7 +107,10 @@ const LEAK_REPORTS_OPERATION: OpenAPIObject['paths'][string] = {
       },
     },
     responses: {
-      '200': { description: 'Each token labelled, in the order reported.', content: { 'application/json': { schema: ref('LeakReportAnswer') } } },
+      '200': {
+        description: 'Each token labelled, in the order reported.',
+        content: { 'application/json': { schema: ref('LeakReportAnswer') } },
+      },
       ...errorResponseObjects('invalid_signature', 'invalid_request', 'payload_too_large', 'service_unavailable', 'internal_error'),
     },
   },

@@ -109,7 +109,7 @@ describe('KeyRateLimiter across replicas', () => {
     expect(store.total(`key-1:60:${Math.floor(T0 / 60_000)}`)).toBe(200);
   });
 
-  it('never counts a sync twice: a repeated or retried sync records the replica\'s count, not an increment', async () => {
+  it("never counts a sync twice: a repeated or retried sync records the replica's count, not an increment", async () => {
     const { store, sut } = setup();
     for (let i = 0; i < 4; i++) await decide(sut, limit);
     await sut.sync();

@@ -21,7 +21,12 @@ async function gatewayWith(env: NodeJS.ProcessEnv, request: (subject: string, pa
   await sut.mount(fastify);
   const url = await fastify.listen({ port: 0, host: '127.0.0.1' });
   return (body: string, headers: Record<string, string> = {}) =>
-    httpRequest(url, { method: 'POST', path: '/v1/secret-scanning/reports', body, headers: { 'content-type': 'application/json', ...headers } });
+    httpRequest(url, {
+      method: 'POST',
+      path: '/v1/secret-scanning/reports',
+      body,
+      headers: { 'content-type': 'application/json', ...headers },
+    });
 }
 
 afterEach(async () => {
@@ -30,12 +35,18 @@ afterEach(async () => {
 
 describe('secret scanning configuration', () => {
   it('takes the keys from https, or plain http on a loopback address only, and from one source', () => {
-    expect(loadGatewayConfig({ SECRET_SCANNING_KEYS_URL: 'https://api.github.com/meta/public_keys/secret_scanning' }).secretScanning.keysUrl).toBe(
-      'https://api.github.com/meta/public_keys/secret_scanning',
+    expect(
+      loadGatewayConfig({ SECRET_SCANNING_KEYS_URL: 'https://api.github.com/meta/public_keys/secret_scanning' }).secretScanning.keysUrl,
+    ).toBe('https://api.github.com/meta/public_keys/secret_scanning');
+    expect(loadGatewayConfig({ SECRET_SCANNING_KEYS_URL: 'http://127.0.0.1:9000/keys' }).secretScanning.keysUrl).toBe(
+      'http://127.0.0.1:9000/keys',
     );
-    expect(loadGatewayConfig({ SECRET_SCANNING_KEYS_URL: 'http://127.0.0.1:9000/keys' }).secretScanning.keysUrl).toBe('http://127.0.0.1:9000/keys');
-    expect(() => loadGatewayConfig({ SECRET_SCANNING_KEYS_URL: 'http://keys.example.com/keys' })).toThrow(/SECRET_SCANNING_KEYS_URL: must be https/);
-    expect(() => loadGatewayConfig({ SECRET_SCANNING_KEYS_URL: 'https://a.test/k', SECRET_SCANNING_KEYS_FILE: '/k.json' })).toThrow(/not both/);
+    expect(() => loadGatewayConfig({ SECRET_SCANNING_KEYS_URL: 'http://keys.example.com/keys' })).toThrow(
+      /SECRET_SCANNING_KEYS_URL: must be https/,
+    );
+    expect(() => loadGatewayConfig({ SECRET_SCANNING_KEYS_URL: 'https://a.test/k', SECRET_SCANNING_KEYS_FILE: '/k.json' })).toThrow(
+      /not both/,
+    );
   });
 });
 
@@ -53,7 +64,9 @@ describe(LeakReports.name, () => {
     const file = join(mkdtempSync(join(tmpdir(), 'leak-reports-')), 'keys.json');
     const pem = pair.publicKey.export({ type: 'spki', format: 'pem' }).toString();
     writeFileSync(file, JSON.stringify({ public_keys: [{ key_identifier: 'k', key: pem, is_current: true }] }));
-    const request = jest.fn(async (_subject: string, payload: any) => ({ revoked: payload.tokens.map((_t: unknown, index: number) => index === 0) }));
+    const request = jest.fn(async (_subject: string, payload: any) => ({
+      revoked: payload.tokens.map((_t: unknown, index: number) => index === 0),
+    }));
     const post = await gatewayWith({ SECRET_SCANNING_KEYS_FILE: file }, request);
 
     const live = generateApiKey('chatbot');

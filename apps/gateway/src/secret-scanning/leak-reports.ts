@@ -36,7 +36,10 @@ export class LeakReports {
     this.keys =
       source &&
       new ScanningPublicKeys(source, refetchCooldownMs, (error) =>
-        this.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'secret scanning public keys could not be loaded'),
+        this.logger.warn(
+          { err: error instanceof Error ? error.message : String(error) },
+          'secret scanning public keys could not be loaded',
+        ),
       );
   }
 
@@ -83,7 +86,11 @@ export class LeakReports {
    * key's shape at all) is a false positive without asking key-management.
    */
   private async revokeLiveKeys(request: FastifyRequest, report: LeakReport): Promise<LabelledToken[]> {
-    const hashed = report.map((entry) => ({ ...entry, keyHash: hashApiKey(entry.token), candidate: classifyApiKey(entry.token) !== 'malformed' }));
+    const hashed = report.map((entry) => ({
+      ...entry,
+      keyHash: hashApiKey(entry.token),
+      candidate: classifyApiKey(entry.token) !== 'malformed',
+    }));
     const candidates = hashed.filter((entry) => entry.candidate);
     const revoked = candidates.length
       ? (

@@ -27,10 +27,18 @@ describe(ScanningPublicKeys.name, () => {
     const second = keyPair();
     const file = keysFile([{ id: 'k1', pem: first.pem }]);
     let now = 1_000_000;
-    const sut = new ScanningPublicKeys({ file }, 60_000, () => undefined, () => now);
+    const sut = new ScanningPublicKeys(
+      { file },
+      60_000,
+      () => undefined,
+      () => now,
+    );
 
     expect(await sut.find('k1')).not.toBeNull();
-    writeKeys(file, [{ id: 'k1', pem: first.pem }, { id: 'k2', pem: second.pem }]);
+    writeKeys(file, [
+      { id: 'k1', pem: first.pem },
+      { id: 'k2', pem: second.pem },
+    ]);
     now += 59_999;
     expect(await sut.find('k2')).toBeNull();
     now += 1;

@@ -74,7 +74,9 @@ describe(ChatbotAccess.name, () => {
       expect(page.nextCursor).toBe(encodeListingCursor(rows[0]!));
 
       await sut.list(owner, 1, page.nextCursor!);
-      expect(chatbots.list).toHaveBeenLastCalledWith(expect.objectContaining({ after: { createdAt: rows[0]!.createdAt, id: rows[0]!.id } }));
+      expect(chatbots.list).toHaveBeenLastCalledWith(
+        expect.objectContaining({ after: { createdAt: rows[0]!.createdAt, id: rows[0]!.id } }),
+      );
 
       chatbots.list.mockResolvedValueOnce(rows);
       expect((await sut.list(owner, 2)).nextCursor).toBeNull();

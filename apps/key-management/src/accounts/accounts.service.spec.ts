@@ -24,7 +24,10 @@ describe(AccountsService.name, () => {
     await expect(sut.update({ accountId: 'acc-1', plan: 'free' })).resolves.toEqual({ id: 'acc-1', name: 'Acme', plan: 'free' });
     expect(accounts.update).toHaveBeenCalledWith(TX, 'acc-1', { name: 'Acme', plan: 'free' });
     expect(events.publish).toHaveBeenCalledWith('planChanged', { accountId: 'acc-1', plan: 'free' });
-    expect(audit.record).toHaveBeenCalledWith(TX, expect.objectContaining({ action: 'account.plan_changed', details: { plan: { old: 'standard', new: 'free' } } }));
+    expect(audit.record).toHaveBeenCalledWith(
+      TX,
+      expect.objectContaining({ action: 'account.plan_changed', details: { plan: { old: 'standard', new: 'free' } } }),
+    );
   });
 
   it('announces nothing when the plan stays', async () => {

@@ -8,5 +8,16 @@ import { UserKeysService } from '../keys/user-keys.service.js';
 import { UsersService } from '../users/users.service.js';
 import { AdminHandlers } from './admin.handlers.js';
 
-@Module({ providers: [AccountsService, ChatbotsService, UsersService, UserKeysService, ActorResolver, AuditEventsService, LeakedKeysService, AdminHandlers] })
+@Module({
+  providers: [
+    AccountsService,
+    ChatbotsService,
+    UsersService,
+    UserKeysService,
+    ActorResolver,
+    AuditEventsService,
+    LeakedKeysService,
+    AdminHandlers,
+  ],
+})
 export class AdminModule {}

@@ -34,9 +34,7 @@ export class ChatbotsRepository {
    */
   async lockLive(tx: Tx, id: string): Promise<ChatbotEntity | null> {
     if (!isUuid(id)) return null;
-    return tx
-      .getRepository(ChatbotEntity)
-      .findOne({ where: { id, deletedAt: IsNull() }, lock: { mode: 'pessimistic_write' } });
+    return tx.getRepository(ChatbotEntity).findOne({ where: { id, deletedAt: IsNull() }, lock: { mode: 'pessimistic_write' } });
   }
 
   async markDeleted(tx: Tx, id: string, at: Date): Promise<void> {
@@ -62,12 +60,9 @@ export class ChatbotsRepository {
       .where('chatbot.account_id = :accountId', { accountId: query.accountId })
       .andWhere('chatbot.deleted_at IS NULL');
     if (query.assignedTo) {
-      builder.innerJoin(
-        UserChatbotEntity,
-        'assignment',
-        'assignment.chatbot_id = chatbot.id AND assignment.user_id = :userId',
-        { userId: query.assignedTo },
-      );
+      builder.innerJoin(UserChatbotEntity, 'assignment', 'assignment.chatbot_id = chatbot.id AND assignment.user_id = :userId', {
+        userId: query.assignedTo,
+      });
     }
     if (query.after) {
       const { createdAt, id } = query.after;

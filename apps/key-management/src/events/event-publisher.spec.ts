@@ -30,7 +30,10 @@ describe('EventPublisher', () => {
       }),
     };
     const sut = new EventPublisher(bus as unknown as NatsBus);
-    const [failuresBefore, publishedBefore] = [await countOf(eventPublishFailures, 'planChanged'), await countOf(eventsPublished, 'planChanged')];
+    const [failuresBefore, publishedBefore] = [
+      await countOf(eventPublishFailures, 'planChanged'),
+      await countOf(eventsPublished, 'planChanged'),
+    ];
 
     expect(() => sut.publish('planChanged', event)).toThrow(refused);
 

@@ -73,7 +73,15 @@ export class KeysRepository {
     try {
       const { rateLimit, ...fields } = key;
       return await keys.save(
-        keys.create({ expiresAt: null, allowedIps: null, rolledFrom: null, ...fields, ...rateLimitColumns(rateLimit ?? null), enabled: true, revokedAt: null }),
+        keys.create({
+          expiresAt: null,
+          allowedIps: null,
+          rolledFrom: null,
+          ...fields,
+          ...rateLimitColumns(rateLimit ?? null),
+          enabled: true,
+          revokedAt: null,
+        }),
       );
     } catch (error) {
       if (isUniqueViolation(error, 'api_keys_key_hash_key')) throw new DuplicateKeyHashError();
@@ -103,9 +111,7 @@ export class KeysRepository {
   /** Locks an active key until the transaction ends: a concurrent revoke then finds it revoked. */
   async lockActive(tx: Tx, keyId: string, scope: KeyScope): Promise<ApiKeyEntity | null> {
     if (!isUuid(keyId)) return null;
-    return tx
-      .getRepository(ApiKeyEntity)
-      .findOne({ where: { id: keyId, ...scopeWhere(scope) }, lock: { mode: 'pessimistic_write' } });
+    return tx.getRepository(ApiKeyEntity).findOne({ where: { id: keyId, ...scopeWhere(scope) }, lock: { mode: 'pessimistic_write' } });
   }
 
   async rename(tx: Tx, keyId: string, name: string): Promise<void> {

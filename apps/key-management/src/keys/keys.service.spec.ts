@@ -63,7 +63,16 @@ describe(KeysService.name, () => {
     caller = owner;
     plan = 'standard';
     activeKeys = 0;
-    sut = new KeysService(actors as never, access as never, accounts as never, chatbots as never, keys as never, transactions as never, events as never, audit as never);
+    sut = new KeysService(
+      actors as never,
+      access as never,
+      accounts as never,
+      chatbots as never,
+      keys as never,
+      transactions as never,
+      events as never,
+      audit as never,
+    );
   });
 
   const createChatbotKey = () =>
@@ -76,7 +85,17 @@ describe(KeysService.name, () => {
 
       expect(chatbots.lockLive).toHaveBeenCalledWith(TX, 'cb-1');
       expect(keys.countActiveForChatbot).toHaveBeenCalledWith(TX, 'cb-1');
-      expect(keys.insert).toHaveBeenCalledWith(TX, expect.objectContaining({ type: 'chatbot', chatbotId: 'cb-1', accountId: 'acc-1', userId: null, createdBy: 'u-owner', legacy: false }));
+      expect(keys.insert).toHaveBeenCalledWith(
+        TX,
+        expect.objectContaining({
+          type: 'chatbot',
+          chatbotId: 'cb-1',
+          accountId: 'acc-1',
+          userId: null,
+          createdBy: 'u-owner',
+          legacy: false,
+        }),
+      );
       expect(events.publish).toHaveBeenCalledWith('keyCreated', { keyId: 'key-new', keyHash: HASH, accountId: 'acc-1' });
       expect(view).toEqual(expect.objectContaining({ id: 'key-new', lastUsedAt: null, createdAt: '2026-01-02T03:04:05.678Z' }));
       expect(view).not.toHaveProperty('keyHash');
@@ -134,20 +153,25 @@ describe(KeysService.name, () => {
   describe('user-level keys (chatbotId null)', () => {
     it('are held by the calling owner or admin', async () => {
       await sut.create({ actor: { userId: 'u-owner' }, chatbotId: null, name: 'Ops', keyHash: HASH, prefix: 'usk_12345678' });
-      expect(keys.insert).toHaveBeenCalledWith(TX, expect.objectContaining({ type: 'user', chatbotId: null, userId: 'u-owner', accountId: 'acc-1' }));
+      expect(keys.insert).toHaveBeenCalledWith(
+        TX,
+        expect.objectContaining({ type: 'user', chatbotId: null, userId: 'u-owner', accountId: 'acc-1' }),
+      );
       expect(access.requireReachable).not.toHaveBeenCalled();
     });
 
     it('are forbidden to members, whatever the call', async () => {
       caller = member;
       const actor = { userId: member.userId };
-      await expect(sut.create({ actor, chatbotId: null, name: 'x', keyHash: HASH, prefix: 'usk_12345678' })).rejects.toMatchObject({ code: 'forbidden' });
+      await expect(sut.create({ actor, chatbotId: null, name: 'x', keyHash: HASH, prefix: 'usk_12345678' })).rejects.toMatchObject({
+        code: 'forbidden',
+      });
       await expect(sut.list({ actor, chatbotId: null })).rejects.toMatchObject({ code: 'forbidden' });
       await expect(sut.revoke({ actor, chatbotId: null, keyId: 'key-1' })).rejects.toMatchObject({ code: 'forbidden' });
       expect(keys.insert).not.toHaveBeenCalled();
     });
 
-    it('are looked up among the account\'s user-level keys', async () => {
+    it("are looked up among the account's user-level keys", async () => {
       await sut.list({ actor: { userId: 'u-owner' }, chatbotId: null });
       expect(keys.listActive).toHaveBeenCalledWith({ userKeysOf: 'acc-1' });
     });
@@ -163,13 +187,17 @@ describe(KeysService.name, () => {
 
     it('answers key_not_found for a key that is not active there, announcing nothing', async () => {
       keys.lockActive.mockResolvedValueOnce(null);
-      await expect(sut.revoke({ actor: { userId: 'u-owner' }, chatbotId: 'cb-1', keyId: 'key-1' })).rejects.toMatchObject({ code: 'key_not_found' });
+      await expect(sut.revoke({ actor: { userId: 'u-owner' }, chatbotId: 'cb-1', keyId: 'key-1' })).rejects.toMatchObject({
+        code: 'key_not_found',
+      });
       expect(events.publish).not.toHaveBeenCalled();
     });
 
     it('checks reach first: an unreachable chatbot is chatbot_not_found', async () => {
       access.requireReachable.mockRejectedValueOnce(Object.assign(new Error('no'), { code: 'chatbot_not_found' }));
-      await expect(sut.revoke({ actor: { userId: 'u-owner' }, chatbotId: 'cb-9', keyId: 'key-1' })).rejects.toMatchObject({ code: 'chatbot_not_found' });
+      await expect(sut.revoke({ actor: { userId: 'u-owner' }, chatbotId: 'cb-9', keyId: 'key-1' })).rejects.toMatchObject({
+        code: 'chatbot_not_found',
+      });
       expect(keys.lockActive).not.toHaveBeenCalled();
     });
   });
@@ -211,7 +239,9 @@ describe(KeysService.name, () => {
   });
 
   it('gets only a key active in scope', async () => {
-    await expect(sut.get({ actor: { userId: 'u-owner' }, chatbotId: 'cb-1', keyId: 'key-1' })).rejects.toMatchObject({ code: 'key_not_found' });
+    await expect(sut.get({ actor: { userId: 'u-owner' }, chatbotId: 'cb-1', keyId: 'key-1' })).rejects.toMatchObject({
+      code: 'key_not_found',
+    });
     keys.findActive.mockResolvedValueOnce(storedKey());
     await expect(sut.get({ actor: { userId: 'u-owner' }, chatbotId: 'cb-1', keyId: 'key-1' })).resolves.toMatchObject({ id: 'key-1' });
   });
@@ -242,7 +272,9 @@ describe(KeysService.name, () => {
     });
 
     it('refuses an expiry that is not in the future, and an empty change, before touching anything', async () => {
-      await expect(sut.update({ ...ref, expiresAt: new Date(Date.now() - 1).toISOString() })).rejects.toMatchObject({ code: 'invalid_request' });
+      await expect(sut.update({ ...ref, expiresAt: new Date(Date.now() - 1).toISOString() })).rejects.toMatchObject({
+        code: 'invalid_request',
+      });
       await expect(sut.update(ref)).rejects.toMatchObject({ code: 'invalid_request' });
       expect(keys.lockActive).not.toHaveBeenCalled();
       expect(events.publish).not.toHaveBeenCalled();
@@ -255,7 +287,11 @@ describe(KeysService.name, () => {
         storedKey({ id: 'k-grace', revokedAt: new Date(Date.now() + 5000) }),
       ]);
       const { data } = await sut.list({ actor: { userId: 'u-owner' }, chatbotId: 'cb-1' });
-      expect(data.map(({ id, status }) => [id, status])).toEqual([['k-exp', 'expired'], ['k-off', 'disabled'], ['k-grace', 'active']]);
+      expect(data.map(({ id, status }) => [id, status])).toEqual([
+        ['k-exp', 'expired'],
+        ['k-off', 'disabled'],
+        ['k-grace', 'active'],
+      ]);
       // A key in a roll's grace period shows its cut-off as its end.
       expect(Date.parse(data[2].expiresAt!)).toBeGreaterThan(Date.now());
     });
@@ -268,7 +304,9 @@ describe(KeysService.name, () => {
 
     it('makes a successor that inherits name, expiry, allow-list and rate limit, without counting toward the limit', async () => {
       const expiresAt = new Date(Date.now() + 3_600_000);
-      keys.lockActive.mockResolvedValueOnce(storedKey({ expiresAt, allowedIps: ['10.0.0.0/8'], rateLimitRequests: 7, rateLimitWindowSeconds: 2 }));
+      keys.lockActive.mockResolvedValueOnce(
+        storedKey({ expiresAt, allowedIps: ['10.0.0.0/8'], rateLimitRequests: 7, rateLimitWindowSeconds: 2 }),
+      );
       activeKeys = KEY_LIMIT_PER_CHATBOT + 5;
       const view = await roll(60);
       expect(keys.countActiveForChatbot).not.toHaveBeenCalled();
@@ -292,7 +330,7 @@ describe(KeysService.name, () => {
       expect(events.publish).toHaveBeenCalledWith('keyUpdated', { keyId: 'key-1', keyHash: HASH, accountId: 'acc-1', chatbotId: 'cb-1' });
     });
 
-    it('never lets the grace period outlast the old key\'s own expiry', async () => {
+    it("never lets the grace period outlast the old key's own expiry", async () => {
       const expiresAt = new Date(Date.now() + 10_000);
       keys.lockActive.mockResolvedValueOnce(storedKey({ expiresAt }));
       await roll(600);
@@ -313,7 +351,12 @@ describe(KeysService.name, () => {
       expect(keys.revoke).toHaveBeenCalledWith(TX, 'key-0', expect.any(Date));
       const [, , cutAt] = keys.revoke.mock.calls.find(([, id]) => id === 'key-0') as [unknown, string, Date];
       expect(cutAt.getTime()).toBeLessThanOrEqual(Date.now());
-      expect(events.publish).toHaveBeenCalledWith('keyRevoked', { keyId: 'key-0', keyHash: 'd'.repeat(64), accountId: 'acc-1', chatbotId: 'cb-1' });
+      expect(events.publish).toHaveBeenCalledWith('keyRevoked', {
+        keyId: 'key-0',
+        keyHash: 'd'.repeat(64),
+        accountId: 'acc-1',
+        chatbotId: 'cb-1',
+      });
     });
 
     it('refuses a key already rolled (409 conflict), an expired one (409 key_expired) and a revoked one (404)', async () => {

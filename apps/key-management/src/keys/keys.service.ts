@@ -67,7 +67,10 @@ export class KeysService {
       });
     const key =
       request.chatbotId === null
-        ? await this.insert({ ...fields, type: 'user', accountId: requireWholeAccount(actor), chatbotId: null, userId: actor.userId }, recordCreation)
+        ? await this.insert(
+            { ...fields, type: 'user', accountId: requireWholeAccount(actor), chatbotId: null, userId: actor.userId },
+            recordCreation,
+          )
         : await this.createChatbotKey(actor, request.chatbotId, fields, recordCreation);
     this.events.publish('keyCreated', { keyId: key.id, keyHash: key.keyHash, accountId: key.accountId });
     return toKeyView(key);
@@ -114,17 +117,25 @@ export class KeysService {
   async update(request: UpdateKey): Promise<KeyView> {
     const changes: KeyChanges = {};
     if (request.name !== undefined) changes.name = request.name;
-    if (request.expiresAt !== undefined) changes.expiresAt = request.expiresAt === null ? null : futureInstant(request.expiresAt, new Date());
+    if (request.expiresAt !== undefined)
+      changes.expiresAt = request.expiresAt === null ? null : futureInstant(request.expiresAt, new Date());
     if (request.enabled !== undefined) changes.enabled = request.enabled;
     if (request.allowedIps !== undefined) changes.allowedIps = request.allowedIps;
     if (request.rateLimit !== undefined) Object.assign(changes, rateLimitColumns(request.rateLimit));
-    if (!Object.keys(changes).length) throw new ApiError('invalid_request', 'give at least one of name, expiresAt, enabled, allowedIps, rateLimit');
+    if (!Object.keys(changes).length)
+      throw new ApiError('invalid_request', 'give at least one of name, expiresAt, enabled, allowedIps, rateLimit');
     const { actor, scope } = await this.callerAndScope(request);
     const { key, rereadNeeded } = await this.transactions.run(async (tx) => {
       const key = await this.keys.lockActive(tx, request.keyId, scope);
       if (!key) throw keyNotFound();
       await this.keys.update(tx, key.id, changes);
-      const event = { actor: auditActor(request.actor, actor), origin: request.origin, accountId: key.accountId, chatbotId: key.chatbotId, keyId: key.id };
+      const event = {
+        actor: auditActor(request.actor, actor),
+        origin: request.origin,
+        accountId: key.accountId,
+        chatbotId: key.chatbotId,
+        keyId: key.id,
+      };
       if (changes.name !== undefined) {
         await this.audit.record(tx, { ...event, action: 'key.renamed', details: { name: { old: key.name, new: changes.name } } });
       }
@@ -164,7 +175,8 @@ export class KeysService {
         const old = await this.keys.lockActive(tx, request.keyId, scope);
         if (!old) throw keyNotFound();
         const end = endOf(old);
-        if (old.expiresAt !== null && old.expiresAt <= now) throw new ApiError('key_expired', 'the key has expired: create a new key instead');
+        if (old.expiresAt !== null && old.expiresAt <= now)
+          throw new ApiError('key_expired', 'the key has expired: create a new key instead');
         if (old.revokedAt !== null) throw new ApiError('conflict', 'the key has already been rolled: roll the key that replaced it');
         const successor = await this.keys.insert(tx, {
           type: old.type,
@@ -261,19 +273,27 @@ export class KeysService {
   ) {
     const chatbot = await this.access.requireReachable(actor, chatbotId);
     await this.requireChatbotKeyPlan(chatbot.accountId);
-    return this.transactions.run(async (tx) => {
-      // The chatbot's row lock serialises creates on it, so the count below cannot go stale
-      // before the insert: concurrent creates never pass the limit.
-      const locked = await this.chatbots.lockLive(tx, chatbot.id);
-      if (!locked) throw new ApiError('chatbot_not_found', 'no such chatbot');
-      const active = await this.keys.countActiveForChatbot(tx, chatbot.id);
-      if (active >= KEY_LIMIT_PER_CHATBOT) {
-        throw new ApiError('key_limit_reached', `a chatbot has at most ${KEY_LIMIT_PER_CHATBOT} active keys`);
-      }
-      const key = await this.keys.insert(tx, { ...fields, type: 'chatbot', accountId: chatbot.accountId, chatbotId: chatbot.id, userId: null });
-      await recordCreation(tx, key);
-      return key;
-    }).catch(asConflict);
+    return this.transactions
+      .run(async (tx) => {
+        // The chatbot's row lock serialises creates on it, so the count below cannot go stale
+        // before the insert: concurrent creates never pass the limit.
+        const locked = await this.chatbots.lockLive(tx, chatbot.id);
+        if (!locked) throw new ApiError('chatbot_not_found', 'no such chatbot');
+        const active = await this.keys.countActiveForChatbot(tx, chatbot.id);
+        if (active >= KEY_LIMIT_PER_CHATBOT) {
+          throw new ApiError('key_limit_reached', `a chatbot has at most ${KEY_LIMIT_PER_CHATBOT} active keys`);
+        }
+        const key = await this.keys.insert(tx, {
+          ...fields,
+          type: 'chatbot',
+          accountId: chatbot.accountId,
+          chatbotId: chatbot.id,
+          userId: null,
+        });
+        await recordCreation(tx, key);
+        return key;
+      })
+      .catch(asConflict);
   }
 
   private async requireChatbotKeyPlan(accountId: string): Promise<void> {
@@ -298,7 +318,10 @@ export class KeysService {
   }
 
   /** The resolved caller too, for changes: their audit event names who made them. */
-  private async callerAndScope(request: { actor: ListKeys['actor']; chatbotId: string | null }): Promise<{ actor: ResolvedActor; scope: KeyScope }> {
+  private async callerAndScope(request: {
+    actor: ListKeys['actor'];
+    chatbotId: string | null;
+  }): Promise<{ actor: ResolvedActor; scope: KeyScope }> {
     const actor = await this.actors.resolve(request.actor);
     return { actor, scope: await this.scopeForActor(actor, request.chatbotId) };
   }
@@ -345,7 +368,8 @@ function asConflict(error: unknown): never {
 /** The fields of a PATCH other than the name, each with its value before and after (an audit event's details). */
 function updatedFields(key: ApiKeyEntity, changes: KeyChanges): Record<string, { old: unknown; new: unknown }> {
   const details: Record<string, { old: unknown; new: unknown }> = {};
-  if (changes.expiresAt !== undefined) details.expiresAt = { old: key.expiresAt?.toISOString() ?? null, new: changes.expiresAt?.toISOString() ?? null };
+  if (changes.expiresAt !== undefined)
+    details.expiresAt = { old: key.expiresAt?.toISOString() ?? null, new: changes.expiresAt?.toISOString() ?? null };
   if (changes.enabled !== undefined) details.enabled = { old: key.enabled, new: changes.enabled };
   if (changes.allowedIps !== undefined) details.allowedIps = { old: key.allowedIps, new: changes.allowedIps };
   if (changes.rateLimitRequests !== undefined) details.rateLimit = { old: rateLimitOf(key), new: rateLimitAfter(key, changes) };

@@ -5,13 +5,22 @@ import { UserKeysService } from './user-keys.service.js';
 
 const TX = { transaction: 'handle' };
 const HASH = 'b'.repeat(64);
-const holder = (role: UserEntity['role']): UserEntity => ({ id: 'u-1', accountId: 'acc-1', email: 'a@example.test', role, ssoSubject: null, createdAt: new Date() });
+const holder = (role: UserEntity['role']): UserEntity => ({
+  id: 'u-1',
+  accountId: 'acc-1',
+  email: 'a@example.test',
+  role,
+  ssoSubject: null,
+  createdAt: new Date(),
+});
 
 describe(UserKeysService.name, () => {
   let sut: UserKeysService;
   const users = { findById: jest.fn(async (..._args: unknown[]): Promise<UserEntity | null> => holder('owner')) };
   const keys = {
-    insert: jest.fn(async (_tx: unknown, key: Partial<ApiKeyEntity>) => ({ ...key, id: 'key-1', createdAt: new Date(), revokedAt: null }) as ApiKeyEntity),
+    insert: jest.fn(
+      async (_tx: unknown, key: Partial<ApiKeyEntity>) => ({ ...key, id: 'key-1', createdAt: new Date(), revokedAt: null }) as ApiKeyEntity,
+    ),
   };
   const transactions = { run: jest.fn((work: (tx: unknown) => Promise<unknown>) => work(TX)) };
   const events = { publish: jest.fn() };
@@ -24,7 +33,10 @@ describe(UserKeysService.name, () => {
 
   it('issues a user-level key held by the user, and announces it', async () => {
     const view = await sut.create({ userId: 'u-1', name: 'Ops', keyHash: HASH, prefix: 'usk_12345678' });
-    expect(keys.insert).toHaveBeenCalledWith(TX, expect.objectContaining({ type: 'user', userId: 'u-1', createdBy: 'u-1', chatbotId: null, legacy: false }));
+    expect(keys.insert).toHaveBeenCalledWith(
+      TX,
+      expect.objectContaining({ type: 'user', userId: 'u-1', createdBy: 'u-1', chatbotId: null, legacy: false }),
+    );
     expect(view).toMatchObject({ id: 'key-1', type: 'user', chatbotId: null, lastUsedAt: null });
     expect(events.publish).toHaveBeenCalledWith('keyCreated', { keyId: 'key-1', keyHash: HASH, accountId: 'acc-1' });
   });

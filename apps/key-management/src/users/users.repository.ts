@@ -48,7 +48,9 @@ export class UsersRepository {
   }
 
   async assignedChatbotIds(tx: Tx, userId: string): Promise<string[]> {
-    const rows = await tx.getRepository(UserChatbotEntity).find({ select: { chatbotId: true }, where: { userId }, order: { chatbotId: 'ASC' } });
+    const rows = await tx
+      .getRepository(UserChatbotEntity)
+      .find({ select: { chatbotId: true }, where: { userId }, order: { chatbotId: 'ASC' } });
     return rows.map((row) => row.chatbotId);
   }
 

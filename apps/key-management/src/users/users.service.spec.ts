@@ -4,7 +4,14 @@ import { DuplicateSsoSubjectError } from './users.repository.js';
 import { UsersService } from './users.service.js';
 
 const TX = { transaction: 'handle' };
-const stored: UserEntity = { id: 'u-1', accountId: 'acc-1', email: 'm@example.test', role: 'member', ssoSubject: null, createdAt: new Date() };
+const stored: UserEntity = {
+  id: 'u-1',
+  accountId: 'acc-1',
+  email: 'm@example.test',
+  role: 'member',
+  ssoSubject: null,
+  createdAt: new Date(),
+};
 
 describe(UsersService.name, () => {
   let sut: UsersService;
@@ -16,7 +23,9 @@ describe(UsersService.name, () => {
     assignedChatbotIds: jest.fn(async (..._args: unknown[]): Promise<string[]> => []),
   };
   const accounts = { findById: jest.fn(async (..._args: unknown[]): Promise<object | null> => ({ id: 'acc-1' })) };
-  const chatbots = { lockLiveIdsOfAccount: jest.fn(async (_tx: unknown, _account: string, ids: string[]) => ids.filter((id) => liveChatbots.includes(id))) };
+  const chatbots = {
+    lockLiveIdsOfAccount: jest.fn(async (_tx: unknown, _account: string, ids: string[]) => ids.filter((id) => liveChatbots.includes(id))),
+  };
   const transactions = { run: jest.fn((work: (tx: unknown) => Promise<unknown>) => work(TX)) };
   const events = { publish: jest.fn() };
   const audit = { record: jest.fn(async (..._args: unknown[]) => undefined) };
@@ -35,7 +44,9 @@ describe(UsersService.name, () => {
   });
 
   it('refuses chatbots that are not live chatbots of the account', async () => {
-    await expect(sut.create({ accountId: 'acc-1', email: 'm@example.test', role: 'member', chatbotIds: ['cb-1', 'cb-other'] })).rejects.toMatchObject({
+    await expect(
+      sut.create({ accountId: 'acc-1', email: 'm@example.test', role: 'member', chatbotIds: ['cb-1', 'cb-other'] }),
+    ).rejects.toMatchObject({
       code: 'chatbot_not_found',
     });
     expect(users.create).not.toHaveBeenCalled();
@@ -45,9 +56,13 @@ describe(UsersService.name, () => {
 
   it('answers account_not_found and conflict (taken SSO subject)', async () => {
     accounts.findById.mockResolvedValueOnce(null);
-    await expect(sut.create({ accountId: 'acc-9', email: 'm@example.test', role: 'owner' })).rejects.toMatchObject({ code: 'account_not_found' });
+    await expect(sut.create({ accountId: 'acc-9', email: 'm@example.test', role: 'owner' })).rejects.toMatchObject({
+      code: 'account_not_found',
+    });
     users.create.mockRejectedValueOnce(new DuplicateSsoSubjectError());
-    await expect(sut.create({ accountId: 'acc-1', email: 'm@example.test', role: 'owner', ssoSubject: 'x' })).rejects.toMatchObject({ code: 'conflict' });
+    await expect(sut.create({ accountId: 'acc-1', email: 'm@example.test', role: 'owner', ssoSubject: 'x' })).rejects.toMatchObject({
+      code: 'conflict',
+    });
   });
 
   it('replaces assignments and announces them', async () => {

@@ -1,6 +1,13 @@
 import 'reflect-metadata';
 import pg from 'pg';
-import { applyMigrations, ensureDatabase, pendingMigrations, postgresConnection, runMigrationScript, type PostgresTlsSettings } from '@app/common';
+import {
+  applyMigrations,
+  ensureDatabase,
+  pendingMigrations,
+  postgresConnection,
+  runMigrationScript,
+  type PostgresTlsSettings,
+} from '@app/common';
 import { usageTrackerDataSourceOptions } from './data-source-options.js';
 import { USAGE_SCHEMA } from './usage-schema.js';
 

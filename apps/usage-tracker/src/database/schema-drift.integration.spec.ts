@@ -29,7 +29,11 @@ describe('usage-tracker schema', () => {
     try {
       const before = (await tablesBySchema(dataSource)).filter((table) => table.schema !== USAGE_SCHEMA);
 
-      expect(await migrateUsageTracker(db.url)).toEqual(['UsageSchema1767225700000', 'LastUsedInMinutes1767225800000', 'RefusedRequests1796140900000']);
+      expect(await migrateUsageTracker(db.url)).toEqual([
+        'UsageSchema1767225700000',
+        'LastUsedInMinutes1767225800000',
+        'RefusedRequests1796140900000',
+      ]);
       expect(await migrateUsageTracker(db.url)).toEqual([]);
 
       const tables = await tablesBySchema(dataSource);
@@ -56,7 +60,11 @@ describe('usage-tracker schema', () => {
       for (let step = 0; step < USAGE_TRACKER_MIGRATIONS.length; step++) await dataSource.undoLastMigration({ transaction: 'all' });
       const left = (await tablesBySchema(dataSource)).filter((table) => table.schema === USAGE_SCHEMA).map((table) => table.name);
       expect(left).toEqual(['schema_migrations']);
-      expect(await migrateUsageTracker(db.url)).toEqual(['UsageSchema1767225700000', 'LastUsedInMinutes1767225800000', 'RefusedRequests1796140900000']);
+      expect(await migrateUsageTracker(db.url)).toEqual([
+        'UsageSchema1767225700000',
+        'LastUsedInMinutes1767225800000',
+        'RefusedRequests1796140900000',
+      ]);
     } finally {
       await dataSource.destroy();
     }

@@ -8,7 +8,10 @@ describe('parseAckSubject', () => {
   });
 
   it('reads them past a domain and account hash, with or without the trailing token', () => {
-    expect(parseAckSubject('$JS.ACK._.AHASH.KEY_USED.usage-tracker.3.77.70.1767225600123456789.0.xK9q')).toEqual({ streamSeq: 77, pending: 0 });
+    expect(parseAckSubject('$JS.ACK._.AHASH.KEY_USED.usage-tracker.3.77.70.1767225600123456789.0.xK9q')).toEqual({
+      streamSeq: 77,
+      pending: 0,
+    });
     expect(parseAckSubject('$JS.ACK.hub.AHASH.KEY_USED.usage-tracker.1.9007199254740.12.1767225600123456789.31')).toEqual({
       streamSeq: 9007199254740,
       pending: 31,

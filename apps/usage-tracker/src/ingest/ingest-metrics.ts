@@ -22,7 +22,10 @@ export const usesApplied = singleton(
 export const duplicatesSkipped = singleton(
   'usage_tracker_duplicates_skipped_total',
   () =>
-    new Counter({ name: 'usage_tracker_duplicates_skipped_total', help: 'Redelivered key.used messages already counted, acked without counting' }),
+    new Counter({
+      name: 'usage_tracker_duplicates_skipped_total',
+      help: 'Redelivered key.used messages already counted, acked without counting',
+    }),
 );
 
 export const messagesRejected = singleton(

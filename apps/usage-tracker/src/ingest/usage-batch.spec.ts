@@ -38,7 +38,13 @@ describe('parseUse', () => {
 });
 
 describe('aggregateUses', () => {
-  const use = (seq: number, keyId: string, at: string, count = 1, refused = 0): UseRecord => ({ seq, keyId, atMs: Date.parse(at), count, refused });
+  const use = (seq: number, keyId: string, at: string, count = 1, refused = 0): UseRecord => ({
+    seq,
+    keyId,
+    atMs: Date.parse(at),
+    count,
+    refused,
+  });
 
   it('sums per key and UTC minute, and keeps each minute’s latest use', () => {
     const sut = aggregateUses([

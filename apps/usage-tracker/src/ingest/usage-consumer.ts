@@ -1,11 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import {
-  jetstream,
-  jetstreamManager,
-  type ConsumerMessages,
-  type JetStreamManager,
-  type JsMsg,
-} from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { Msg } from '@nats-io/transport-node';
 import { ensureUsageConsumer, ensureUsageStream, usageStreamNames, type Logger, type NatsBus, type UsageStreamNames } from '@app/common';
 import type { IngestOptions } from '../config.js';
@@ -169,7 +163,14 @@ export class UsageConsumer {
     this.stats.rejected += 1;
     metrics.messagesRejected.inc();
     this.logger.warn(
-      { stream: this.names.stream, seq: msg.seq, subject: msg.subject, deliveries: msg.info.deliveryCount, problem, bytes: msg.data.length },
+      {
+        stream: this.names.stream,
+        seq: msg.seq,
+        subject: msg.subject,
+        deliveries: msg.info.deliveryCount,
+        problem,
+        bytes: msg.data.length,
+      },
       'rejected a malformed key.used message',
     );
     msg.term(problem.slice(0, 200));

@@ -68,26 +68,34 @@ describe('usage-tracker under faults', () => {
     });
     const port = await freePort();
     const spawnTracker = async (): Promise<ChildProcess> => {
-      const child = spawn(process.execPath, ['--import', './apps/usage-tracker/test/register-ts-loader.mjs', 'apps/usage-tracker/src/main.ts'], {
-        cwd: repoRoot,
-        env: {
-          ...process.env,
-          NATS_URL: env.natsUrl,
-          NATS_SUBJECT_PREFIX: prefix,
-          DATABASE_URL: db.url,
-          USAGE_TRACKER_HTTP_PORT: String(port),
-          USAGE_BATCH_SIZE: '200',
-          USAGE_ACK_WAIT_MS: '2000',
-          LOG_LEVEL: 'warn',
+      const child = spawn(
+        process.execPath,
+        ['--import', './apps/usage-tracker/test/register-ts-loader.mjs', 'apps/usage-tracker/src/main.ts'],
+        {
+          cwd: repoRoot,
+          env: {
+            ...process.env,
+            NATS_URL: env.natsUrl,
+            NATS_SUBJECT_PREFIX: prefix,
+            DATABASE_URL: db.url,
+            USAGE_TRACKER_HTTP_PORT: String(port),
+            USAGE_BATCH_SIZE: '200',
+            USAGE_ACK_WAIT_MS: '2000',
+            LOG_LEVEL: 'warn',
+          },
+          stdio: ['ignore', 'ignore', 'pipe'],
         },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
+      );
       cleanups.push(async () => {
         child.kill('SIGKILL');
         await exited(child);
       });
       const ready = await waitFor(
-        () => fetch(`http://127.0.0.1:${port}/health/ready`).then((reply) => reply.status, () => 0),
+        () =>
+          fetch(`http://127.0.0.1:${port}/health/ready`).then(
+            (reply) => reply.status,
+            () => 0,
+          ),
         (status) => status === 200 || child.exitCode !== null,
         30_000,
         100,
@@ -100,7 +108,12 @@ describe('usage-tracker under faults', () => {
 
     const first = await spawnTracker();
     const publishing = publishEvents(bus, events, 200);
-    await waitFor(() => sumFor('kill', 20), (total) => total >= 3_000, 30_000, 20);
+    await waitFor(
+      () => sumFor('kill', 20),
+      (total) => total >= 3_000,
+      30_000,
+      20,
+    );
     first.kill('SIGKILL');
     await exited(first);
     const atKill = await sumFor('kill', 20);
@@ -111,7 +124,14 @@ describe('usage-tracker under faults', () => {
     expect(atKill).toBeLessThan(n);
 
     const second = await spawnTracker();
-    expect(await waitFor(() => sumFor('kill', 20), (total) => total >= n, 60_000, 250)).toBe(n);
+    expect(
+      await waitFor(
+        () => sumFor('kill', 20),
+        (total) => total >= n,
+        60_000,
+        250,
+      ),
+    ).toBe(n);
     // Past another ack wait: nothing redelivered late adds to it.
     await sleep(3_000);
     expect(await sumFor('kill', 20)).toBe(n);
@@ -127,7 +147,11 @@ describe('usage-tracker under faults', () => {
     const startNats = async () => {
       server = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(natsPort), '-sd', storeDir], { stdio: 'ignore' });
       const probe = await waitFor(
-        () => fetch(`http://127.0.0.1:${natsPort}`).then(() => true, (error: { cause?: { code?: string } }) => error.cause?.code !== 'ECONNREFUSED'),
+        () =>
+          fetch(`http://127.0.0.1:${natsPort}`).then(
+            () => true,
+            (error: { cause?: { code?: string } }) => error.cause?.code !== 'ECONNREFUSED',
+          ),
         (up) => up,
         10_000,
         50,
@@ -178,7 +202,14 @@ describe('usage-tracker under faults', () => {
     const undeliveredAfter = (await usesUndelivered.get()).values.reduce((sum, value) => sum + value.value, 0);
     expect(restarted).toBe(true);
     expect(undeliveredAfter - undeliveredBefore).toBe(0);
-    expect(await waitFor(() => sumFor('restart', 30), (total) => total >= recorded, 60_000, 250)).toBe(recorded);
+    expect(
+      await waitFor(
+        () => sumFor('restart', 30),
+        (total) => total >= recorded,
+        60_000,
+        250,
+      ),
+    ).toBe(recorded);
     await sleep(3_000);
     expect(await sumFor('restart', 30)).toBe(recorded);
     await deleteUsageStream(bus);

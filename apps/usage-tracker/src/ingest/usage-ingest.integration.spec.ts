@@ -79,11 +79,21 @@ describe('usage-tracker ingestion (Postgres + JetStream)', () => {
       return keyUsed(keyId, new Date(base + (i % 180) * 1000), count);
     });
     const total = [...expected.values()].reduce((sum, n) => sum + n, 0);
-    const malformed = ['not json', JSON.stringify({ keyId: 'count-k0', at: 'yesterday' }), JSON.stringify({ keyId: '', accountId: 'a', chatbotId: null, at: '2026-03-01T10:00:00Z' })];
+    const malformed = [
+      'not json',
+      JSON.stringify({ keyId: 'count-k0', at: 'yesterday' }),
+      JSON.stringify({ keyId: '', accountId: 'a', chatbotId: null, at: '2026-03-01T10:00:00Z' }),
+    ];
 
     await publishEvents(bus, [...events.slice(0, 1500), ...malformed, ...events.slice(1500)]);
 
-    expect(await waitFor(() => totalUses(db.url), (n) => n >= total, 15_000)).toBe(total);
+    expect(
+      await waitFor(
+        () => totalUses(db.url),
+        (n) => n >= total,
+        15_000,
+      ),
+    ).toBe(total);
     for (const [keyId, count] of expected) expect(await totalUses(db.url, keyId)).toBe(count);
     expect(running.consumer.stats.rejected).toBe(malformed.length);
 
@@ -99,7 +109,12 @@ describe('usage-tracker ingestion (Postgres + JetStream)', () => {
       '2026-03-01T10:01:00.000Z',
       '2026-03-01T10:02:00.000Z',
     ]);
-    const hourly = await bus.request('usageQuery', { keyId: 'count-k0', from: '2026-03-01T00:00:00Z', to: '2026-03-02T00:00:00Z', interval: 'hour' });
+    const hourly = await bus.request('usageQuery', {
+      keyId: 'count-k0',
+      from: '2026-03-01T00:00:00Z',
+      to: '2026-03-02T00:00:00Z',
+      interval: 'hour',
+    });
     expect(hourly.data).toHaveLength(24);
     expect(hourly.data[10].count).toBe(expected.get('count-k0'));
 
@@ -130,7 +145,12 @@ describe('usage-tracker ingestion (Postgres + JetStream)', () => {
     const at = new Date();
     const started = Date.now();
     await publishEvents(bus, [keyUsed('fresh-k', at)]);
-    const seen = await waitFor(() => bus.request('usageLastUsed', { keyIds: ['fresh-k'] }), (reply) => reply['fresh-k'] !== null, 5_000, 50);
+    const seen = await waitFor(
+      () => bus.request('usageLastUsed', { keyIds: ['fresh-k'] }),
+      (reply) => reply['fresh-k'] !== null,
+      5_000,
+      50,
+    );
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(seen['fresh-k']).toBe(at.toISOString());
     expect((await bus.request('usageQuery', { keyId: 'fresh-k' })).total).toBe(1);
@@ -153,7 +173,9 @@ describe('usage-tracker ingestion (Postgres + JetStream)', () => {
     try {
       const repository = new UsageIngestRepository(dataSource);
       await repository.registerStream(names.stream);
-      const uses = fetched.map((msg) => parseUse(msg.seq, msg.string())).flatMap((parsed) => (parsed.ok ? [parsed.use] : [])) as UseRecord[];
+      const uses = fetched
+        .map((msg) => parseUse(msg.seq, msg.string()))
+        .flatMap((parsed) => (parsed.ok ? [parsed.use] : [])) as UseRecord[];
       expect(await repository.applyBatch(names.stream, uses)).toMatchObject({ applied: 150, duplicates: 0 });
       // The same batch again in-process: nothing new.
       expect(await repository.applyBatch(names.stream, uses)).toMatchObject({ applied: 0, duplicates: 150 });
@@ -221,7 +243,9 @@ describe('usage-tracker ingestion (Postgres + JetStream)', () => {
     const first = await tracker(prefix, { USAGE_BATCH_SIZE: '200' });
     const second = await tracker(prefix, { USAGE_BATCH_SIZE: '200' });
     const n = 20_000;
-    const events = Array.from({ length: n }, (_, i) => keyUsed(`replicas-k${i % 50}`, new Date(Date.parse('2026-03-01T12:00:00Z') + i * 7)));
+    const events = Array.from({ length: n }, (_, i) =>
+      keyUsed(`replicas-k${i % 50}`, new Date(Date.parse('2026-03-01T12:00:00Z') + i * 7)),
+    );
 
     await publishEvents(bus, events);
 

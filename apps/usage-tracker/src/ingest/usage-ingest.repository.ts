@@ -54,10 +54,10 @@ export class UsageIngestRepository {
   /** Sequences at or below `ackFloor` are settled: fold them into the stream's mark. */
   async pruneSettled(stream: string, ackFloor: number): Promise<number> {
     return this.inTransaction(async (runner) => {
-      await runner.query(
-        `UPDATE "usage"."stream_state" SET "applied_through" = GREATEST("applied_through", $2) WHERE "stream" = $1`,
-        [stream, ackFloor],
-      );
+      await runner.query(`UPDATE "usage"."stream_state" SET "applied_through" = GREATEST("applied_through", $2) WHERE "stream" = $1`, [
+        stream,
+        ackFloor,
+      ]);
       const [, deleted] = (await runner.query(`DELETE FROM "usage"."applied_ranges" WHERE "stream" = $1 AND "last_seq" <= $2`, [
         stream,
         ackFloor,
@@ -67,9 +67,9 @@ export class UsageIngestRepository {
   }
 
   private async apply(runner: QueryRunner, stream: string, candidates: UseRecord[], received: number): Promise<BatchOutcome> {
-    const state = (await runner.query(`SELECT "applied_through" FROM "usage"."stream_state" WHERE "stream" = $1 FOR UPDATE`, [
-      stream,
-    ])) as { applied_through: string }[];
+    const state = (await runner.query(`SELECT "applied_through" FROM "usage"."stream_state" WHERE "stream" = $1 FOR UPDATE`, [stream])) as {
+      applied_through: string;
+    }[];
     if (state.length === 0) throw new Error(`stream ${stream} is not registered`);
     const appliedThrough = Number(state[0].applied_through);
     const unsettled = candidates.filter((use) => use.seq > appliedThrough);

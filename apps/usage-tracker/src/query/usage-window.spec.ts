@@ -64,7 +64,10 @@ describe('resolveUsageWindow', () => {
     expect(error).toBeInstanceOf(ApiError);
     expect((error as ApiError).code).toBe('invalid_request');
     expect((error as ApiError).message).toContain(String(MAX_USAGE_POINTS));
-    const atLimit = { from: '2026-01-01T00:00:00Z', to: new Date(Date.parse('2026-01-01T00:00:00Z') + MAX_USAGE_POINTS * 3_600_000).toISOString() };
+    const atLimit = {
+      from: '2026-01-01T00:00:00Z',
+      to: new Date(Date.parse('2026-01-01T00:00:00Z') + MAX_USAGE_POINTS * 3_600_000).toISOString(),
+    };
     expect(resolveUsageWindow({ ...atLimit, interval: 'hour' }, now).points).toBe(MAX_USAGE_POINTS);
   });
 });

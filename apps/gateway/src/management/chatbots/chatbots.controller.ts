@@ -19,7 +19,10 @@ export class ChatbotsController {
   constructor(@Inject(NatsBus) private readonly bus: NatsBus) {}
 
   @Get()
-  @ApiOperation({ summary: 'List the chatbots the caller reaches', description: 'Owners and admins: every chatbot of the account; members: the chatbots assigned to them.' })
+  @ApiOperation({
+    summary: 'List the chatbots the caller reaches',
+    description: 'Owners and admins: every chatbot of the account; members: the chatbots assigned to them.',
+  })
   @ApiQueryFrom(ListChatbotsQuerySchema, { limit: 'Chatbots per page.', cursor: 'The `nextCursor` of the previous page.' })
   @ApiResponse({ status: 200, description: 'A page of chatbots.', schema: ref('ChatbotPage') })
   @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'invalid_request')

@@ -39,10 +39,30 @@ export class ChatbotKeysController {
 
   @Post()
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'Create a chatbot key', description: 'At most 10 active keys per chatbot; needs plan `entry`, `standard` or `professional`. The key is shown in this answer only.' })
-  @ApiBody({ required: false, schema: fromZod(CreateKeyBodySchema), description: 'The name is trimmed to 1–64 characters; default "Untitled key". `expiresAt` must lie in the future; `allowedIps` takes 1–100 IPv4/IPv6 addresses or CIDRs, stored canonical. `rateLimit`: at most `requests` (1–1,000,000) forwarded per `windowSeconds` (1–86,400), across every gateway replica; absent or null: none.' })
-  @ApiResponse({ status: 201, description: 'The key object plus the key itself; sent with `Cache-Control: no-store`.', schema: ref('CreatedKey') })
-  @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'invalid_request', 'payload_too_large', 'chatbot_not_found', 'plan_not_eligible', 'key_limit_reached')
+  @ApiOperation({
+    summary: 'Create a chatbot key',
+    description:
+      'At most 10 active keys per chatbot; needs plan `entry`, `standard` or `professional`. The key is shown in this answer only.',
+  })
+  @ApiBody({
+    required: false,
+    schema: fromZod(CreateKeyBodySchema),
+    description:
+      'The name is trimmed to 1–64 characters; default "Untitled key". `expiresAt` must lie in the future; `allowedIps` takes 1–100 IPv4/IPv6 addresses or CIDRs, stored canonical. `rateLimit`: at most `requests` (1–1,000,000) forwarded per `windowSeconds` (1–86,400), across every gateway replica; absent or null: none.',
+  })
+  @ApiResponse({
+    status: 201,
+    description: 'The key object plus the key itself; sent with `Cache-Control: no-store`.',
+    schema: ref('CreatedKey'),
+  })
+  @ApiErrors(
+    ...MANAGEMENT_AUTH_ERRORS,
+    'invalid_request',
+    'payload_too_large',
+    'chatbot_not_found',
+    'plan_not_eligible',
+    'key_limit_reached',
+  )
   create(
     @CurrentActor() actor: Actor,
     @ChangeOriginOf() origin: ChangeOrigin,
@@ -53,7 +73,11 @@ export class ChatbotKeysController {
   }
 
   @Get()
-  @ApiOperation({ summary: "List a chatbot's keys", description: 'Every key not revoked, newest first: active, disabled and expired ones (see `status`), and a rolled key until its grace period ends.' })
+  @ApiOperation({
+    summary: "List a chatbot's keys",
+    description:
+      'Every key not revoked, newest first: active, disabled and expired ones (see `status`), and a rolled key until its grace period ends.',
+  })
   @ApiResponse({ status: 200, description: 'The active keys of the chatbot.', schema: ref('KeyList') })
   @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'chatbot_not_found')
   list(@CurrentActor() actor: Actor, @Param('chatbotId', chatbotId) chatbot: string): Promise<{ data: KeyView[] }> {
@@ -66,8 +90,12 @@ export class ChatbotKeysController {
     description:
       'Any of name, expiry (`null` clears it), enabled (reversible; a disabled key is refused as `401 invalid_api_key`) IP allow-list (`null` clears it) and rate limit (`null` removes it). Every gateway and verifier applies the change within a second.',
   })
-  @ApiParam({ name: 'keyId', description: "An active key of the chatbot." })
-  @ApiBody({ schema: fromZod(UpdateKeyBodySchema), description: 'At least one field. `expiresAt` must lie in the future. `rateLimit`: at most `requests` (1–1,000,000) forwarded per `windowSeconds` (1–86,400), across every gateway replica.' })
+  @ApiParam({ name: 'keyId', description: 'An active key of the chatbot.' })
+  @ApiBody({
+    schema: fromZod(UpdateKeyBodySchema),
+    description:
+      'At least one field. `expiresAt` must lie in the future. `rateLimit`: at most `requests` (1–1,000,000) forwarded per `windowSeconds` (1–86,400), across every gateway replica.',
+  })
   @ApiResponse({ status: 200, description: 'The changed key.', schema: ref('Key') })
   @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'invalid_request', 'payload_too_large', 'chatbot_not_found', 'key_not_found')
   update(
@@ -85,12 +113,25 @@ export class ChatbotKeysController {
   @ApiOperation({
     summary: 'Roll a chatbot key',
     description:
-      'Makes a new key with the old one\'s name, expiry, allow-list and rate limit (`rolledFrom` names the old key). The old key keeps working for `gracePeriodSeconds` (never past its own expiry; 0, the default, revokes it at once), then is refused and leaves the 10-key count. Never refused for the 10-key limit. Rolling the new key ends the old key\'s grace at once; a key already rolled cannot be rolled again (`409 conflict`).',
+      "Makes a new key with the old one's name, expiry, allow-list and rate limit (`rolledFrom` names the old key). The old key keeps working for `gracePeriodSeconds` (never past its own expiry; 0, the default, revokes it at once), then is refused and leaves the 10-key count. Never refused for the 10-key limit. Rolling the new key ends the old key's grace at once; a key already rolled cannot be rolled again (`409 conflict`).",
   })
-  @ApiParam({ name: 'keyId', description: "An active key of the chatbot." })
+  @ApiParam({ name: 'keyId', description: 'An active key of the chatbot.' })
   @ApiBody({ required: false, schema: fromZod(RollKeyBodySchema), description: 'gracePeriodSeconds: 0–604800 (a week); default 0.' })
-  @ApiResponse({ status: 201, description: 'The new key object plus the key itself; sent with `Cache-Control: no-store`.', schema: ref('CreatedKey') })
-  @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'invalid_request', 'payload_too_large', 'chatbot_not_found', 'plan_not_eligible', 'key_not_found', 'key_expired', 'conflict')
+  @ApiResponse({
+    status: 201,
+    description: 'The new key object plus the key itself; sent with `Cache-Control: no-store`.',
+    schema: ref('CreatedKey'),
+  })
+  @ApiErrors(
+    ...MANAGEMENT_AUTH_ERRORS,
+    'invalid_request',
+    'payload_too_large',
+    'chatbot_not_found',
+    'plan_not_eligible',
+    'key_not_found',
+    'key_expired',
+    'conflict',
+  )
   roll(
     @CurrentActor() actor: Actor,
     @ChangeOriginOf() origin: ChangeOrigin,
@@ -103,7 +144,10 @@ export class ChatbotKeysController {
 
   @Delete(':keyId')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Revoke a chatbot key', description: 'Every gateway and verifier refuses it within a second. Revoking it again: `404 key_not_found`.' })
+  @ApiOperation({
+    summary: 'Revoke a chatbot key',
+    description: 'Every gateway and verifier refuses it within a second. Revoking it again: `404 key_not_found`.',
+  })
   @ApiParam({ name: 'keyId', description: 'An active key of the chatbot.' })
   @ApiResponse({ status: 204, description: 'Revoked.' })
   @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'chatbot_not_found', 'key_not_found')
@@ -117,7 +161,10 @@ export class ChatbotKeysController {
   }
 
   @Get(':keyId/usage')
-  @ApiOperation({ summary: "A chatbot key's uses over time", description: 'Counts per interval; a use is a request the gateway forwarded with the key.' })
+  @ApiOperation({
+    summary: "A chatbot key's uses over time",
+    description: 'Counts per interval; a use is a request the gateway forwarded with the key.',
+  })
   @ApiParam({ name: 'keyId', description: 'An active key of the chatbot.' })
   @ApiQueryFrom(UsageQueryParamsSchema, USAGE_QUERY_DESCRIPTIONS)
   @ApiResponse({ status: 200, description: 'The usage series and its total.', schema: ref('UsageSeries') })

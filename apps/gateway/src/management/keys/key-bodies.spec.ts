@@ -101,8 +101,19 @@ describe('management bodies through ZodPipe', () => {
       expiresAt: '2030-01-01T00:00:00Z',
       allowedIps: ['10.0.0.0/8'],
     });
-    expect(update.transform({ expiresAt: null, allowedIps: null, enabled: false })).toEqual({ expiresAt: null, allowedIps: null, enabled: false });
-    for (const body of [{ expiresAt: 'tomorrow' }, { expiresAt: 1893456000 }, { enabled: 'no' }, { allowedIps: [] }, { allowedIps: ['1.2.3.4/40'] }, { rateLimt: 1 }]) {
+    expect(update.transform({ expiresAt: null, allowedIps: null, enabled: false })).toEqual({
+      expiresAt: null,
+      allowedIps: null,
+      enabled: false,
+    });
+    for (const body of [
+      { expiresAt: 'tomorrow' },
+      { expiresAt: 1893456000 },
+      { enabled: 'no' },
+      { allowedIps: [] },
+      { allowedIps: ['1.2.3.4/40'] },
+      { rateLimt: 1 },
+    ]) {
       expect(rejection(() => update.transform(body)).code).toBe('invalid_request');
     }
     expect(rejection(() => create.transform({ expiresAt: null })).code).toBe('invalid_request');

@@ -23,7 +23,15 @@ export class ManagementKeysService {
   async create(actor: Actor, origin: ChangeOrigin, chatbotId: string | null, body: CreateKeyBody = {}): Promise<CreatedKey> {
     const { key, keyHash, prefix } = issueKey(chatbotId === null ? 'user' : 'chatbot');
     const { name, ...limits } = body;
-    const view = await this.bus.request('createKey', { actor, origin, chatbotId, name: name ?? DEFAULT_KEY_NAME, ...limits, keyHash, prefix });
+    const view = await this.bus.request('createKey', {
+      actor,
+      origin,
+      chatbotId,
+      name: name ?? DEFAULT_KEY_NAME,
+      ...limits,
+      keyHash,
+      prefix,
+    });
     return { ...view, key };
   }
 

@@ -37,9 +37,21 @@ export class UserKeysController {
 
   @Post()
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'Create a user-level key for the caller', description: 'Owners and admins only. The key is shown in this answer only.' })
-  @ApiBody({ required: false, schema: fromZod(CreateKeyBodySchema), description: 'The name is trimmed to 1–64 characters; default "Untitled key". `expiresAt` must lie in the future; `allowedIps` takes 1–100 IPv4/IPv6 addresses or CIDRs, stored canonical. `rateLimit`: at most `requests` (1–1,000,000) forwarded per `windowSeconds` (1–86,400), across every gateway replica; absent or null: none.' })
-  @ApiResponse({ status: 201, description: 'The key object (`type: "user"`, `chatbotId: null`) plus the key itself; sent with `Cache-Control: no-store`.', schema: ref('CreatedKey') })
+  @ApiOperation({
+    summary: 'Create a user-level key for the caller',
+    description: 'Owners and admins only. The key is shown in this answer only.',
+  })
+  @ApiBody({
+    required: false,
+    schema: fromZod(CreateKeyBodySchema),
+    description:
+      'The name is trimmed to 1–64 characters; default "Untitled key". `expiresAt` must lie in the future; `allowedIps` takes 1–100 IPv4/IPv6 addresses or CIDRs, stored canonical. `rateLimit`: at most `requests` (1–1,000,000) forwarded per `windowSeconds` (1–86,400), across every gateway replica; absent or null: none.',
+  })
+  @ApiResponse({
+    status: 201,
+    description: 'The key object (`type: "user"`, `chatbotId: null`) plus the key itself; sent with `Cache-Control: no-store`.',
+    schema: ref('CreatedKey'),
+  })
   @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'invalid_request', 'payload_too_large', 'forbidden')
   create(
     @CurrentActor() actor: Actor,
@@ -50,7 +62,11 @@ export class UserKeysController {
   }
 
   @Get()
-  @ApiOperation({ summary: "List the account's user-level keys", description: 'Owners and admins only. Every key not revoked, newest first: active, disabled and expired ones (see `status`), and a rolled key until its grace period ends.' })
+  @ApiOperation({
+    summary: "List the account's user-level keys",
+    description:
+      'Owners and admins only. Every key not revoked, newest first: active, disabled and expired ones (see `status`), and a rolled key until its grace period ends.',
+  })
   @ApiResponse({ status: 200, description: 'The active user-level keys of the account.', schema: ref('KeyList') })
   @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'forbidden')
   list(@CurrentActor() actor: Actor): Promise<{ data: KeyView[] }> {
@@ -64,7 +80,11 @@ export class UserKeysController {
       'Owners and admins only. Any of name, expiry (`null` clears it), enabled (reversible; a disabled key is refused as `401 invalid_api_key`) IP allow-list (`null` clears it) and rate limit (`null` removes it). Every gateway and verifier applies the change within a second.',
   })
   @ApiParam({ name: 'keyId', description: "An active user-level key of the caller's account." })
-  @ApiBody({ schema: fromZod(UpdateKeyBodySchema), description: 'At least one field. `expiresAt` must lie in the future. `rateLimit`: at most `requests` (1–1,000,000) forwarded per `windowSeconds` (1–86,400), across every gateway replica.' })
+  @ApiBody({
+    schema: fromZod(UpdateKeyBodySchema),
+    description:
+      'At least one field. `expiresAt` must lie in the future. `rateLimit`: at most `requests` (1–1,000,000) forwarded per `windowSeconds` (1–86,400), across every gateway replica.',
+  })
   @ApiResponse({ status: 200, description: 'The changed key.', schema: ref('Key') })
   @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'invalid_request', 'payload_too_large', 'forbidden', 'key_not_found')
   update(
@@ -81,11 +101,15 @@ export class UserKeysController {
   @ApiOperation({
     summary: 'Roll a user-level key',
     description:
-      'Owners and admins only. Makes a new key with the old one\'s name, expiry, allow-list and rate limit (`rolledFrom` names the old key). The old key keeps working for `gracePeriodSeconds` (never past its own expiry; 0, the default, revokes it at once), then is refused and leaves the 10-key count. Never refused for the 10-key limit. Rolling the new key ends the old key\'s grace at once; a key already rolled cannot be rolled again (`409 conflict`).',
+      "Owners and admins only. Makes a new key with the old one's name, expiry, allow-list and rate limit (`rolledFrom` names the old key). The old key keeps working for `gracePeriodSeconds` (never past its own expiry; 0, the default, revokes it at once), then is refused and leaves the 10-key count. Never refused for the 10-key limit. Rolling the new key ends the old key's grace at once; a key already rolled cannot be rolled again (`409 conflict`).",
   })
   @ApiParam({ name: 'keyId', description: "An active user-level key of the caller's account." })
   @ApiBody({ required: false, schema: fromZod(RollKeyBodySchema), description: 'gracePeriodSeconds: 0–604800 (a week); default 0.' })
-  @ApiResponse({ status: 201, description: 'The new key object plus the key itself; sent with `Cache-Control: no-store`.', schema: ref('CreatedKey') })
+  @ApiResponse({
+    status: 201,
+    description: 'The new key object plus the key itself; sent with `Cache-Control: no-store`.',
+    schema: ref('CreatedKey'),
+  })
   @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'invalid_request', 'payload_too_large', 'forbidden', 'key_not_found', 'key_expired', 'conflict')
   roll(
     @CurrentActor() actor: Actor,
@@ -98,7 +122,10 @@ export class UserKeysController {
 
   @Delete(':keyId')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Revoke a user-level key', description: 'Owners and admins only. Every gateway and verifier refuses it within a second. Revoking it again: `404 key_not_found`.' })
+  @ApiOperation({
+    summary: 'Revoke a user-level key',
+    description: 'Owners and admins only. Every gateway and verifier refuses it within a second. Revoking it again: `404 key_not_found`.',
+  })
   @ApiParam({ name: 'keyId', description: "An active user-level key of the caller's account." })
   @ApiResponse({ status: 204, description: 'Revoked.' })
   @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'forbidden', 'key_not_found')
@@ -107,7 +134,10 @@ export class UserKeysController {
   }
 
   @Get(':keyId/usage')
-  @ApiOperation({ summary: "A user-level key's uses over time", description: 'Owners and admins only. Counts per interval; a use is a request the gateway forwarded with the key.' })
+  @ApiOperation({
+    summary: "A user-level key's uses over time",
+    description: 'Owners and admins only. Counts per interval; a use is a request the gateway forwarded with the key.',
+  })
   @ApiParam({ name: 'keyId', description: "An active user-level key of the caller's account." })
   @ApiQueryFrom(UsageQueryParamsSchema, USAGE_QUERY_DESCRIPTIONS)
   @ApiResponse({ status: 200, description: 'The usage series and its total.', schema: ref('UsageSeries') })

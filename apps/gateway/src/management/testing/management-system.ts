@@ -3,7 +3,14 @@ import { randomBytes } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Redis } from 'ioredis';
 import { createLogger } from '@app/common';
-import { createTestDatabase, deleteRunUsageStream, httpRequest, testEnvironment, type TestDatabase, type TestEnvironment } from '@app/testing';
+import {
+  createTestDatabase,
+  deleteRunUsageStream,
+  httpRequest,
+  testEnvironment,
+  type TestDatabase,
+  type TestEnvironment,
+} from '@app/testing';
 import { startAuthVerifier } from '../../../../auth-verifier/src/auth-verifier.js';
 import { loadAuthVerifierConfig } from '../../../../auth-verifier/src/config.js';
 import { loadKeyManagementConfig } from '../../../../key-management/src/config.js';
@@ -58,7 +65,17 @@ export async function startManagementSystem(): Promise<ManagementSystem> {
         logger('auth-verifier'),
       ),
     );
-    const gateway = await startGateway(loadGatewayConfig({ ...shared, GATEWAY_PORT: '0', ADMIN_TOKEN: adminToken, SSO_HS256_SECRET: SSO_TEST_SECRET, SSO_ISSUER: SSO_TEST_ISSUER, SSO_AUDIENCE: SSO_TEST_AUDIENCE }), logger('gateway'));
+    const gateway = await startGateway(
+      loadGatewayConfig({
+        ...shared,
+        GATEWAY_PORT: '0',
+        ADMIN_TOKEN: adminToken,
+        SSO_HS256_SECRET: SSO_TEST_SECRET,
+        SSO_ISSUER: SSO_TEST_ISSUER,
+        SSO_AUDIENCE: SSO_TEST_AUDIENCE,
+      }),
+      logger('gateway'),
+    );
     started.push(gateway);
     const gatewayWithoutAdmin = await startGateway(loadGatewayConfig({ ...shared, GATEWAY_PORT: '0' }), logger('gateway'));
     started.push(gatewayWithoutAdmin);

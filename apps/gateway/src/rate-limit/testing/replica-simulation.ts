@@ -43,7 +43,11 @@ export async function simulateReplicas(options: SimulationOptions): Promise<Simu
   const limiters = Array.from(
     { length: options.replicas },
     () =>
-      new KeyRateLimiter(store, { ...DEFAULT_RATE_LIMITER_OPTIONS, syncIntervalMs, predictOthers: options.predictOthers ?? true }, () => now),
+      new KeyRateLimiter(
+        store,
+        { ...DEFAULT_RATE_LIMITER_OPTIONS, syncIntervalMs, predictOthers: options.predictOthers ?? true },
+        () => now,
+      ),
   );
   const admitted = new Map<number, number>();
   let refused = 0;

@@ -57,9 +57,7 @@ export class InitialSchema1767225600000 implements MigrationInterface {
       CONSTRAINT "api_keys_holder_check" CHECK ((type = 'chatbot' AND chatbot_id IS NOT NULL AND user_id IS NULL) OR (type = 'user' AND chatbot_id IS NULL AND user_id IS NOT NULL)),
       CONSTRAINT "api_keys_pkey" PRIMARY KEY ("id"))`);
     await db.query(`CREATE UNIQUE INDEX "api_keys_key_hash_key" ON "api_keys" ("key_hash")`);
-    await db.query(
-      `CREATE INDEX "api_keys_chatbot_active_idx" ON "api_keys" ("chatbot_id", "created_at") WHERE revoked_at IS NULL`,
-    );
+    await db.query(`CREATE INDEX "api_keys_chatbot_active_idx" ON "api_keys" ("chatbot_id", "created_at") WHERE revoked_at IS NULL`);
     await db.query(
       `CREATE INDEX "api_keys_account_user_keys_active_idx" ON "api_keys" ("account_id", "created_at") WHERE revoked_at IS NULL AND type = 'user'`,
     );
