@@ -11,6 +11,8 @@ import { mountOpenApi } from './openapi/openapi.route.js';
 import { sendError } from './http/error-response.js';
 import { mountConsole } from './console/console.route.js';
 import { installClientAddress } from './http/client-address.js';
+import { answerClientError } from './http/client-error.js';
+import { requireJsonOnManagementBodies } from './http/management-media-type.js';
 
 /** Starts the gateway: the data plane on `/api/v1`, management on `/v1`, admin on `/admin/v1`, the console on `/console/`. */
 export async function startGateway(config: GatewayConfig, logger: Logger): Promise<NestFastifyApplication> {
@@ -32,11 +34,13 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       // Nest handler: answer it in the contract's shape, with its X-Request-Id, like every error.
       frameworkErrors: (_error, request, reply) =>
         sendError(request, reply.header('x-request-id', request.id), 'invalid_request', 'the request URL is malformed'),
+      clientErrorHandler: answerClientError,
     },
     beforeListen: async (app) => {
       limitSlowClients(app.getHttpServer() as Server, config.http);
       const fastify = app.getHttpAdapter().getInstance();
       installClientAddress(fastify, config.trustedProxies);
+      requireJsonOnManagementBodies(fastify);
       // A callback hook, not an async one: no promise per request on the hot path.
       fastify.addHook('onRequest', (request, reply, done) => {
         reply.header('x-request-id', request.id);

@@ -24,6 +24,7 @@ export function toApiError(error: unknown): ApiError {
   const httpStatus = statusCode ?? status;
   if (code === 'FST_ERR_CTP_BODY_TOO_LARGE' || httpStatus === 413)
     return new ApiError('payload_too_large', 'the request body is too large');
+  if (httpStatus === 415) return new ApiError('unsupported_media_type', 'the request body must be "application/json" (UTF-8)');
   if (httpStatus === 404) return new ApiError('not_found', 'no such route');
   if (httpStatus === 405) return new ApiError('not_found', 'no such route');
   if (httpStatus !== undefined && httpStatus >= 400 && httpStatus < 500) {

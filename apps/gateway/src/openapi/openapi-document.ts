@@ -51,6 +51,12 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     operationIdFactory: (controller, method) => `${controller.replace(/Controller$/, '')}_${method}`,
   });
   document.components = { ...document.components, schemas: { ...document.components?.schemas, ...COMPONENT_SCHEMAS } };
+  // Every management and admin body is judged as UTF-8 JSON before it is parsed (415 otherwise).
+  for (const operations of Object.values(document.paths)) {
+    for (const operation of [operations.post, operations.put, operations.patch]) {
+      if (operation?.requestBody) Object.assign(operation.responses, errorResponseObjects('unsupported_media_type'));
+    }
+  }
   document.paths[LEAK_REPORTS_PATH] = LEAK_REPORTS_OPERATION;
   return document;
 }
