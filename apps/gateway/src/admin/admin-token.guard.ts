@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { ApiError, CONFIG } from '@app/common';
+import { ApiError, brakeBucket, CONFIG } from '@app/common';
 import type { GatewayConfig } from '../config.js';
 import { FailureThrottle } from '../auth/failure-throttle.js';
 import { RateLimitedError } from '../auth/rate-limited-error.js';
@@ -44,7 +44,7 @@ export class AdminTokenGuard implements CanActivate {
     const { authorization } = request.headers;
     const presented = typeof authorization === 'string' ? BEARER.exec(authorization)?.[1] : undefined;
     if (!presented) throw new ApiError('missing_api_key', 'send the admin token in Authorization: Bearer');
-    const client = clientAddress(request);
+    const client = brakeBucket(clientAddress(request));
     const waitMs = this.guesses.retryAfterMs(client, Date.now());
     if (waitMs > 0) throw new RateLimitedError(Math.ceil(waitMs / 1000), 'too many wrong admin tokens from this client; retry later');
     if (!timingSafeEqual(digest(presented), this.expected)) {

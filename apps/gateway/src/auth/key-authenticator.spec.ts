@@ -299,6 +299,16 @@ describe('KeyAuthenticator', () => {
       expect(await codeOf(sut.authenticate('cbk_bad', 'bot-1', '10.0.0.1'))).toBe('invalid_api_key');
     });
 
+    it('counts an IPv6 client by its /64: rotating addresses inside it does not escape the brake', async () => {
+      const { sut } = setup();
+      for (let i = 0; i < 50; i++) {
+        now += 100;
+        expect(await codeOf(sut.authenticate(`cbk_bad${i}`, 'bot-1', `2001:db8:7:7:${i.toString(16)}::1`))).toBe('invalid_api_key');
+      }
+      expect(await codeOf(sut.authenticate('cbk_bad', 'bot-1', '2001:db8:7:7:ffff::2'))).toBe('rate_limited');
+      expect(await codeOf(sut.authenticate('cbk_bad', 'bot-1', '2001:db8:7:8::1'))).toBe('invalid_api_key');
+    });
+
     it('does not limit valid keys already verified from a throttled address', async () => {
       const { sut, bus } = setup();
       const key = generateApiKey('chatbot');

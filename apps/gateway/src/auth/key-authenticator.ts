@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Subscription } from '@nats-io/transport-node';
-import { ApiError, CONFIG, NatsBus } from '@app/common';
+import { ApiError, brakeBucket, CONFIG, NatsBus } from '@app/common';
 import { classifyApiKey, type VerifiedKey } from '@app/contracts';
 import type { GatewayConfig } from '../config.js';
 import { authCacheLookups, authThrottled, cacheHitDuration, reportMemory, verifyDuration } from './auth-metrics.js';
@@ -226,12 +226,12 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
 
   private refuseInvalid(clientAddress: string): never {
     this.refuseThrottled(clientAddress);
-    this.throttle.recordFailure(clientAddress, Date.now());
+    this.throttle.recordFailure(brakeBucket(clientAddress), Date.now());
     throw new ApiError('invalid_api_key', REFUSALS.invalid_api_key);
   }
 
   private refuseThrottled(clientAddress: string): void {
-    const waitMs = this.throttle.retryAfterMs(clientAddress, Date.now());
+    const waitMs = this.throttle.retryAfterMs(brakeBucket(clientAddress), Date.now());
     if (waitMs === 0) return;
     authThrottled.inc();
     throw new RateLimitedError(Math.ceil(waitMs / 1000));
