@@ -332,6 +332,29 @@ Load average at the end: ${k.loadavg}.
   return text;
 }
 
+function redisMemorySection(r) {
+  return `## Redis memory per active key
+
+${n(r.keys)} keys (${n(r.chatbots)} chatbots, ${n(r.accounts)} accounts), written through the services' own code into a Redis server
+of the bench's own (\`used_memory\` before and after; scripts/bench/redis-memory.mjs). Load average at the end: ${r.loadavg}.
+
+${table(
+  ['what Redis holds', `for ${n(r.keys)} keys`, 'per key'],
+  [
+    ['auth-verifier cache: key records, chatbot owners, plans', `${f(r.cacheMiB, 1)} MiB`, `${n(r.cacheBytesPerKey)} B`],
+    [
+      `rate-limit counts: one window of a limited key, ${r.replicas} gateway replicas`,
+      `${f(r.rateLimitMiB, 1)} MiB`,
+      `${n(r.rateLimitBytesPerKey)} B`,
+    ],
+  ],
+)}
+
+A cache entry lives for the verifier's TTL after its last fill; a rate-limit window's hash lives until a minute past the window's
+end, so a key limited per minute holds up to two or three windows at once, a key limited per day one.
+`;
+}
+
 function profileSection(p) {
   if (!p?.functions) return '';
   const rows = (list) => list.map((x) => [f(x.percent, 1), `\`${x.name.trim()}\``]);
@@ -454,7 +477,7 @@ copies pile up (4,800 held after 4 s with max_ack_pending 1,000 in the spec that
 replica's unwritten messages. A message may carry many uses (\`count\`): through the gateway's publisher, which merges
 uses per key and flush, the same tracker's rate in uses is the last row of the table.
 
-Reproduce: \`npm run bench\` (10 to 20 minutes, depending on the machine's load; \`--quick\` for a smoke run, \`--only throughput,verify,revocation,usage,many-keys\`
+Reproduce: \`npm run bench\` (10 to 20 minutes, depending on the machine's load; \`--quick\` for a smoke run, \`--only throughput,verify,revocation,usage,many-keys,redis-memory\`
 for some scenarios, \`--profile\` to add the profile to a partial run). Raw figures of the last run: BENCHMARKS.json.
 `;
 
@@ -479,6 +502,7 @@ ${table(['goal', 'measured', 'verdict'], goals(s))}
     s.lifecycle && lifecycleSection(s.lifecycle),
     s.manyKeys && manyKeysSection(s.manyKeys),
     (s.usage || s.tracker) && usageSection(s.usage, s.tracker),
+    s.redisMemory && redisMemorySection(s.redisMemory),
     profileSection(s.profile),
     NOTES,
   ];

@@ -15,6 +15,7 @@ import { runRevocation } from './revocation.mjs';
 import { runLifecyclePropagation } from './lifecycle.mjs';
 import { runManyKeys } from './many-keys.mjs';
 import { runTrackerIngestion, runUsage } from './usage.mjs';
+import { runRedisMemory } from './redis-memory.mjs';
 
 const here = (file) => new URL(file, import.meta.url).pathname;
 const log = (line) => process.stdout.write(`${line}\n`);
@@ -122,6 +123,10 @@ export async function runBench({ quick, only, profile, out, command, machine, lo
           rounds: settings.rounds,
         }),
       );
+    }
+    if (wanted('redis-memory')) {
+      log(`redis-memory: ${settings.manyKeys} keys' verifier cache entries and rate-limit counts`);
+      note('redisMemory', await runRedisMemory({ keys: settings.manyKeys, log }));
     }
     if (profile) {
       log('profile: one more gateway replica with --cpu-prof under full load');
