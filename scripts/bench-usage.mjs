@@ -16,7 +16,6 @@ import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
 import pg from 'pg';
-import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { freePort, waitUntilReady } from './system.mjs';
 import { scrape } from './bench/system.mjs';
@@ -137,6 +136,13 @@ async function stopTrackers(trackers) {
   return stats;
 }
 
+/** Events the trackers skipped as already counted, over all replicas' stats. */
+function duplicatesOf(stats) {
+  let duplicates = 0;
+  for (const replica of stats) duplicates += Number(replica.duplicates);
+  return duplicates;
+}
+
 async function dropStream(bus) {
   const jsm = await jetstreamManager(bus.connection);
   await jsm.streams.delete(usageStreamNames(bus).stream).catch(() => false);
@@ -182,7 +188,7 @@ async function trackerRound(round) {
     const rate = Math.round((N - before) / seconds);
     log(
       `phase 1, round ${round}: ${REPLICAS} tracker process(es), batch ${BATCH}: ${seen}/${N} counted, the last ${N - before} in ${seconds.toFixed(2)} s = ${rate} events/s` +
-        ` (${seen === N ? 'exact' : 'NOT EXACT'}; duplicates skipped ${stats.reduce((sum, s) => sum + s.duplicates, 0)})`,
+        ` (${seen === N ? 'exact' : 'NOT EXACT'}; duplicates skipped ${duplicatesOf(stats)})`,
     );
     return { timed: N - before, total: seen, exact: seen === N, seconds, rate, stats };
   } finally {

@@ -37,11 +37,16 @@ Ctrl-C stops everything.`);
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, async () => {
+  process.on(signal, () => {
     if (stopping) return;
     stopping = true;
-    await system.stop();
-    process.exit(0);
+    system.stop().then(
+      () => process.exit(0),
+      (error) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
   });
 }
 for (const { name, child } of system.services) {

@@ -183,7 +183,7 @@ describe('chatbot keys end to end', () => {
       ['POST', '/admin/v1/accounts', { key: 'wrong-admin-token', body: { name: 'x', plan: 'free' } }, 401, ''],
     ];
     for (const [method, path, options, status, code] of cases) {
-      const answer = await client.call(method, path, options as { key?: string; body?: unknown });
+      const answer = await client.call(method, path, options);
       const label = `${method} ${path}`;
       expect([label, answer.status]).toEqual([label, status]);
       if (code) expect([label, answer.body.error.code]).toEqual([label, code]);

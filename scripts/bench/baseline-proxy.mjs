@@ -28,6 +28,7 @@ const pool = new Pool(upstream.origin, {
 });
 
 function withoutHopByHop(headers) {
+  /** @type {Record<string, string | string[] | undefined>} */
   const out = {};
   for (const name in headers) if (!HOP_BY_HOP.has(name)) out[name] = headers[name];
   return out;
@@ -40,8 +41,8 @@ app.register(async (scope) => {
   scope.all('/api/*', async (request, reply) => {
     const hasBody = request.headers['content-length'] !== undefined && request.headers['content-length'] !== '0';
     const answer = await pool.request({
-      method: request.method,
-      path: request.raw.url,
+      method: /** @type {import('undici').Dispatcher.HttpMethod} */ (request.method),
+      path: request.raw.url ?? '/',
       headers: withoutHopByHop(request.headers),
       body: hasBody || request.headers['transfer-encoding'] ? request.raw : null,
     });

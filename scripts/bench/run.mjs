@@ -134,7 +134,7 @@ export async function runBench({ quick, only, profile, out, command, machine, lo
     }
   } catch (error) {
     failed = true;
-    log(`bench failed: ${error instanceof Error ? error.stack : error}`);
+    log(`bench failed: ${error instanceof Error ? error.stack : String(error)}`);
     report.failure = String(error instanceof Error ? error.message : error);
   } finally {
     await bus?.close();

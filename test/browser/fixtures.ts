@@ -10,7 +10,7 @@ export interface ConsoleSystem {
   system: TestSystem;
   idp: IdentityProvider;
   gatewayUrl: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- admin answers are read field by field in the tests
+  /** Admin answers are read field by field in the tests. */
   admin(method: string, path: string, body?: unknown): Promise<any>;
   /** A call to the data plane with `key`, as an integration would make it. */
   dataPlane(key: string, chatbotId: string): Promise<number>;
@@ -28,6 +28,7 @@ export const test = base.extend<
   { consoleSystem: ConsoleSystem }
 >({
   consoleSystem: [
+    // eslint-disable-next-line no-empty-pattern -- Playwright reads a fixture's dependencies from this destructuring: none.
     async ({}, use) => {
       const idp = await startIdentityProvider();
       const system = await startTestSystem({

@@ -22,10 +22,11 @@ export async function startIdentityProvider(): Promise<IdentityProvider> {
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   const clientId = 'chatbot-keys-console';
-  let handler: ((request: IncomingMessage, response: ServerResponse) => void) | null = null;
+  // Koa's callback answers its own errors: its promise never rejects.
+  let handler: ((request: IncomingMessage, response: ServerResponse) => Promise<void>) | null = null;
   const server: Server = createServer((request, response) => {
-    if (handler) return handler(request, response);
-    response.writeHead(503).end();
+    if (handler) void handler(request, response);
+    else response.writeHead(503).end();
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });

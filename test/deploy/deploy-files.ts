@@ -187,7 +187,9 @@ export function composeEnvironment(service: Manifest): Record<string, string> {
   if (Array.isArray(environment)) {
     return Object.fromEntries(environment.map((entry: string) => [entry.split('=')[0], entry.slice(entry.indexOf('=') + 1)]));
   }
-  return Object.fromEntries(Object.entries(environment).map(([key, value]) => [key, value === null ? '' : String(value)]));
+  // Compose takes a string, number, boolean or null for each variable.
+  const values = environment as Record<string, string | number | boolean | null>;
+  return Object.fromEntries(Object.entries(values).map(([key, value]) => [key, value === null ? '' : String(value)]));
 }
 
 /** The port in a healthcheck like `fetch('http://127.0.0.1:PORT/health/ready')`. */

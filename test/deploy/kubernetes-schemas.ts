@@ -35,6 +35,6 @@ export async function validateManifest(manifest: Manifest): Promise<void> {
   try {
     new Model(manifest).validate();
   } catch (error) {
-    throw new Error(`${where}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`${where}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
 }

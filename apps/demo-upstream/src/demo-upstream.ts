@@ -8,8 +8,10 @@ import { replyTo, trustedHeadersOf } from './chat-replies.js';
  * customer's own service, so it carries none of the system's machinery.
  */
 export function buildDemoUpstream(logger: Logger, chunkDelayMs = 50): FastifyInstance {
+  // Typed as Fastify's own logger so that `app` is a plain FastifyInstance.
+  const loggerInstance: FastifyBaseLogger = logger;
   const app: FastifyInstance = Fastify({
-    loggerInstance: logger as FastifyBaseLogger,
+    loggerInstance,
     logController: new LogController({ disableRequestLogging: true }),
   });
 

@@ -32,12 +32,13 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       routerOptions: { ignoreDuplicateSlashes: false, caseSensitive: false },
       // A malformed percent-encoding (`/api/v1/%zz`) fails in Fastify's router, before any hook or
       // Nest handler: answer it in the contract's shape, with its X-Request-Id, like every error.
-      frameworkErrors: (_error, request, reply) =>
-        sendError(request, reply.header('x-request-id', request.id), 'invalid_request', 'the request URL is malformed'),
+      frameworkErrors: (_error, request, reply) => {
+        sendError(request, reply.header('x-request-id', request.id), 'invalid_request', 'the request URL is malformed');
+      },
       clientErrorHandler: answerClientError,
     },
     beforeListen: async (app) => {
-      limitSlowClients(app.getHttpServer() as Server, config.http);
+      limitSlowClients(app.getHttpServer(), config.http);
       const fastify = app.getHttpAdapter().getInstance();
       installClientAddress(fastify, config.trustedProxies);
       requireJsonOnManagementBodies(fastify);

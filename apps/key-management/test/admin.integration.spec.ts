@@ -121,7 +121,7 @@ describe('key-management over the bus: provisioning and lookups', () => {
     const created = [];
     for (const key of keys)
       created.push(await km.bus.request('createKey', { actor: { userId: admin.id }, chatbotId: chatbot.id, name: 'k', ...key }));
-    await km.bus.request('revokeKey', { actor: { userId: admin.id }, chatbotId: chatbot.id, keyId: created[0]!.id });
+    await km.bus.request('revokeKey', { actor: { userId: admin.id }, chatbotId: chatbot.id, keyId: created[0].id });
     const revokedBefore = km.events.filter((recorded) => recorded.subject === 'keyRevoked').length;
 
     expect(await km.bus.request('adminDeleteChatbot', { chatbotId: chatbot.id })).toBeNull();
@@ -130,7 +130,7 @@ describe('key-management over the bus: provisioning and lookups', () => {
     expect(revokedNow.map((recorded) => recorded.event).sort((a, b) => a.keyId.localeCompare(b.keyId))).toEqual(
       created
         .slice(1)
-        .map((key, i) => ({ keyId: key.id, keyHash: keys[i + 1]!.keyHash, accountId: account.id, chatbotId: chatbot.id }))
+        .map((key, i) => ({ keyId: key.id, keyHash: keys[i + 1].keyHash, accountId: account.id, chatbotId: chatbot.id }))
         .sort((a, b) => a.keyId.localeCompare(b.keyId)),
     );
     expect(km.events.at(-1)).toEqual({ subject: 'chatbotDeleted', event: { chatbotId: chatbot.id, accountId: account.id } });

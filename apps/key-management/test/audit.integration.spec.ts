@@ -133,7 +133,7 @@ describe('the audit log: one event per change, in the same transaction, readable
       ip: null,
       details: { plan: { old: 'standard', new: 'professional' } },
     });
-    expect(byAction('user.assignments_changed')[0]!.details).toEqual({
+    expect(byAction('user.assignments_changed')[0].details).toEqual({
       userId: member.id,
       chatbotIds: { old: [support.id], new: [support.id, sales.id] },
     });
@@ -226,16 +226,16 @@ describe('the audit log: one event per change, in the same transaction, readable
 
     const first = await km.bus.request('listAuditEvents', { actor, limit: 3 });
     expect(first.data).toEqual(all.slice(0, 3));
-    await km.bus.request('renameKey', { actor, chatbotId: bot.id, keyId: keys[0]!.id, name: 'newer than the cursor' });
+    await km.bus.request('renameKey', { actor, chatbotId: bot.id, keyId: keys[0].id, name: 'newer than the cursor' });
     const second = await km.bus.request('listAuditEvents', { actor, limit: 3, cursor: first.nextCursor! });
     const third = await km.bus.request('listAuditEvents', { actor, limit: 3, cursor: second.nextCursor! });
     expect([...second.data, ...third.data]).toEqual(all.slice(3));
     expect(third.nextCursor).toBeNull();
 
-    expect((await eventsOf(other.id, { keyId: keys[2]!.id })).map((event) => event.action)).toEqual(['key.created']);
-    expect((await eventsOf(other.id, { action: 'key.renamed' })).map((event) => event.keyId)).toEqual([keys[0]!.id]);
+    expect((await eventsOf(other.id, { keyId: keys[2].id })).map((event) => event.action)).toEqual(['key.created']);
+    expect((await eventsOf(other.id, { action: 'key.renamed' })).map((event) => event.keyId)).toEqual([keys[0].id]);
     expect((await eventsOf(other.id, { chatbotId: bot.id })).length).toBe(7);
-    const middle = all[3]!.at;
+    const middle = all[3].at;
     expect((await eventsOf(other.id, { to: middle })).every((event) => event.at < middle)).toBe(true);
     expect((await eventsOf(other.id, { from: middle })).every((event) => event.at >= middle)).toBe(true);
     expect(await eventsOf(other.id, { keyId: 'not-a-uuid' })).toEqual([]);
@@ -297,7 +297,7 @@ describe('the audit log: one event per change, in the same transaction, readable
     for (const statement of ['UPDATE audit_events SET action = action', 'DELETE FROM audit_events', 'TRUNCATE audit_events']) {
       await expect(db.query(statement)).rejects.toThrow(/append-only/);
     }
-    const count = async () => Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM audit_events')).rows[0]!.n);
+    const count = async () => Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM audit_events')).rows[0].n);
     const before = await count();
     await db.query(
       `INSERT INTO audit_events (at, action, actor_type, account_id, details)

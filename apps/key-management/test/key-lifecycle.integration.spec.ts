@@ -93,23 +93,23 @@ describe('key-management: key lifecycle', () => {
     const rolls = await Promise.all(keys.slice(0, 5).map(({ view }) => outcome(roll(chatbot, view.id, 2))));
     expect(rolls).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
     // Two rolls of one key at once: the row lock lets one through; the other finds it rolled.
-    expect((await Promise.all([outcome(roll(chatbot, keys[5]!.view.id, 2)), outcome(roll(chatbot, keys[5]!.view.id, 2))])).sort()).toEqual([
+    expect((await Promise.all([outcome(roll(chatbot, keys[5].view.id, 2)), outcome(roll(chatbot, keys[5].view.id, 2))])).sort()).toEqual([
       'conflict',
       'ok',
     ]);
     expect(await outcome(createKey(chatbot))).toBe('key_limit_reached');
     const during = await km.bus.request('listKeys', { actor: actor(), chatbotId: chatbot.id });
     expect(during.data).toHaveLength(16);
-    const graceEnd = await lookup(keys[0]!.keyHash);
+    const graceEnd = await lookup(keys[0].keyHash);
     expect(graceEnd?.endsAt).toBeGreaterThan(Date.now());
 
-    await until('the grace period to end', async () => (await lookup(keys[0]!.keyHash)) === null, 4_000);
+    await until('the grace period to end', async () => (await lookup(keys[0].keyHash)) === null, 4_000);
     await until(
       '10 listed keys',
       async () => (await km.bus.request('listKeys', { actor: actor(), chatbotId: chatbot.id })).data.length === 10,
     );
     expect(await outcome(createKey(chatbot))).toBe('key_limit_reached');
-    expect(await outcome(roll(chatbot, keys[0]!.view.id, 0))).toBe('key_not_found');
+    expect(await outcome(roll(chatbot, keys[0].view.id, 0))).toBe('key_not_found');
   });
 
   it('revokes a key in its grace period with its chatbot', async () => {

@@ -32,7 +32,7 @@ describe('key-management: at most 10 active keys per chatbot', () => {
 
   it('counts active keys only: a revoked key frees a place, and only one', async () => {
     const [oldest] = (await km.bus.request('listKeys', { actor: { userId: admin.id }, chatbotId: chatbot.id })).data.slice(-1);
-    await km.bus.request('revokeKey', { actor: { userId: admin.id }, chatbotId: chatbot.id, keyId: oldest!.id });
+    await km.bus.request('revokeKey', { actor: { userId: admin.id }, chatbotId: chatbot.id, keyId: oldest.id });
 
     const outcomes = await Promise.all(Array.from({ length: 5 }, () => outcome(createKey(chatbot.id))));
 

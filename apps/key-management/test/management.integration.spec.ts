@@ -167,7 +167,7 @@ describe('key-management over the bus: admin provisioning, then the management A
     });
     expect((await km.bus.request('listKeys', { actor: ownerActor, chatbotId: null })).data.map((key) => key.id)).toEqual([userKey.id]);
     // A chatbot key is not a user-level key, even of the same account.
-    const chatbotKey = (await km.bus.request('listKeys', { actor: ownerActor, chatbotId: support.id })).data[0]!;
+    const chatbotKey = (await km.bus.request('listKeys', { actor: ownerActor, chatbotId: support.id })).data[0];
     expect(await outcome(km.bus.request('getKey', { actor: ownerActor, chatbotId: null, keyId: chatbotKey.id }))).toBe('key_not_found');
 
     for (const call of [

@@ -2,7 +2,7 @@ import { Controller, Get, Global, Header, HttpCode, Injectable, Module, Res } fr
 import type { FastifyReply } from 'fastify';
 import { collectDefaultMetrics, register } from 'prom-client';
 
-type Check = () => Promise<unknown> | unknown;
+type Check = () => unknown;
 
 export interface ReadinessCheckOptions {
   /**

@@ -162,7 +162,7 @@ export class NatsBus {
     try {
       const parsed = schema.safeParse(parseJson(msg));
       if (!parsed.success) throw new ApiError('invalid_request', describeIssues(parsed.error.issues));
-      result = { ok: true, data: await handler(parsed.data as RpcMap[S]['request']) };
+      result = { ok: true, data: await handler(parsed.data) };
     } catch (error) {
       if (!(error instanceof ApiError)) this.logger.error({ err: error, subject }, 'request handler failed');
       const apiError = error instanceof ApiError ? error : new ApiError('service_unavailable', 'the service could not answer');

@@ -12,6 +12,6 @@ export function redisTlsOptions(url: string, caFile: string | undefined): { tls?
   try {
     return { tls: { ca: readFileSync(caFile, 'utf8') } };
   } catch (error) {
-    throw new Error(`cannot read REDIS_CA_FILE ${caFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    throw new Error(`cannot read REDIS_CA_FILE ${caFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
   }
 }

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Client, Dispatcher } from 'undici';
+import type { Client } from 'undici';
 
 /** One HTTP request of a test, as a client of the gateway sends it. */
 export interface HttpRequest {
@@ -46,7 +46,7 @@ export async function httpRequest(via: Client | string, request: HttpRequest): P
     const response = await fetch(via + request.path, { method, headers: fetchHeaders, body });
     return answerOf(response.status, response.headers, await response.text());
   }
-  const response = await via.request({ method: method as Dispatcher.HttpMethod, path: request.path, headers, body });
+  const response = await via.request({ method: method, path: request.path, headers, body });
   return answerOf(response.statusCode, response.headers as IncomingHttpHeaders, await response.body.text());
 }
 

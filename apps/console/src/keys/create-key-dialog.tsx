@@ -30,7 +30,7 @@ export function CreateKeyDialog(props: {
   };
   return (
     <Dialog title="Create new key" onClose={props.onClose}>
-      <form onSubmit={submit}>
+      <form onSubmit={(event) => void submit(event)}>
         <label for="new-key-name">Name (optional)</label>
         <input
           id="new-key-name"

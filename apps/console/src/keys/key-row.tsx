@@ -104,7 +104,7 @@ function RenameField(props: KeyRowProps & { onDone: () => void }) {
     }
   };
   return (
-    <form class="rename" onSubmit={save} onKeyDown={(event) => event.key === 'Escape' && props.onDone()}>
+    <form class="rename" onSubmit={(event) => void save(event)} onKeyDown={(event) => event.key === 'Escape' && props.onDone()}>
       <label class="sr-only" for={`rename-${props.apiKey.id}`}>
         New name for {props.apiKey.name}
       </label>

@@ -35,7 +35,7 @@ export function RevealKeyDialog({ created, onDone }: { created: CreatedKey; onDo
           aria-describedby="key-warning"
           onFocus={(event) => event.currentTarget.select()}
         />
-        <button type="button" onClick={copy}>
+        <button type="button" onClick={() => void copy()}>
           Copy
         </button>
       </div>

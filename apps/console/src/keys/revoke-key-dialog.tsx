@@ -36,7 +36,7 @@ export function RevokeKeyDialog(props: { api: ApiClient; keyPath: string; apiKey
         <button type="button" class="secondary" onClick={props.onClose}>
           Cancel
         </button>
-        <button type="button" class="danger" disabled={busy} onClick={revoke}>
+        <button type="button" class="danger" disabled={busy} onClick={() => void revoke()}>
           {busy ? 'Revoking…' : 'Revoke key'}
         </button>
       </div>

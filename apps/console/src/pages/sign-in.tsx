@@ -35,7 +35,7 @@ export function SignInPage(props: { sso: SsoSettings | null; message: string | n
       <ErrorText message={error} />
       {props.sso && (
         <>
-          <button type="button" class="wide" disabled={busy} onClick={signInWithSso}>
+          <button type="button" class="wide" disabled={busy} onClick={() => void signInWithSso()}>
             Sign in with SSO
           </button>
           <p class="divider">
@@ -43,7 +43,7 @@ export function SignInPage(props: { sso: SsoSettings | null; message: string | n
           </p>
         </>
       )}
-      <form onSubmit={signInWithKey}>
+      <form onSubmit={(event) => void signInWithKey(event)}>
         <label for="user-key">User-level API key</label>
         <input
           id="user-key"

@@ -108,7 +108,7 @@ describe('KeyAuthenticator', () => {
     bus.verify.mockResolvedValue(allowed());
     expect((await sut.authenticate(key, 'bot-1', 'c')).rateLimit).toBeNull();
     const rateLimit = { requests: 5, windowSeconds: 1 };
-    bus.verify.mockResolvedValue(allowed({ rateLimit } as Partial<VerifyReply>));
+    bus.verify.mockResolvedValue(allowed({ rateLimit }));
     (handlers.keyUpdated as (e: unknown) => void)({ accountId: 'acc-1', keyId: 'key-1', keyHash: hashApiKey(key) });
     expect(sut.fromCache(key, 'bot-1', 'c')).toBeUndefined();
     expect((await sut.authenticate(key, 'bot-1', 'c')).rateLimit).toEqual(rateLimit);
@@ -131,7 +131,7 @@ describe('KeyAuthenticator', () => {
   it('caches per target chatbot and omits chatbotId on account routes', async () => {
     const { sut, bus } = setup();
     const key = generateApiKey('user');
-    bus.verify.mockResolvedValue(allowed({ type: 'user', userId: 'u1' } as Partial<VerifyReply>));
+    bus.verify.mockResolvedValue(allowed({ type: 'user', userId: 'u1' }));
     await sut.authenticate(key, 'bot-1', 'c');
     const account = await sut.authenticate(key, null, 'c');
     expect(account.chatbotId).toBeNull();
@@ -276,7 +276,7 @@ describe('KeyAuthenticator', () => {
     bus.verify.mockResolvedValueOnce({ valid: false, code: 'invalid_api_key' });
     expect(await codeOf(sut.authenticate(key, null, 'c'))).toBe('invalid_api_key');
     handlers.keyCreated!({ keyId: 'key-9', keyHash: hashApiKey(key), accountId: 'acc-1' });
-    bus.verify.mockResolvedValue(allowed({ keyId: 'key-9', type: 'user', chatbotId: null, userId: 'u' } as Partial<VerifyReply>));
+    bus.verify.mockResolvedValue(allowed({ keyId: 'key-9', type: 'user', chatbotId: null, userId: 'u' }));
     await expect(sut.authenticate(key, null, 'c')).resolves.toMatchObject({ keyId: 'key-9' });
   });
 
@@ -329,7 +329,7 @@ describe('KeyAuthenticator', () => {
   });
 
   describe("per-key brake on refusals outside the key's reach", () => {
-    const outOfScope = () => allowed({ allowed: false, code: 'insufficient_scope' } as Partial<VerifyReply>);
+    const outOfScope = () => allowed({ allowed: false, code: 'insufficient_scope' });
 
     it("after 50 in a minute, answers the key's uncached requests 429 without asking the verifier, from any address", async () => {
       const { sut, bus } = setup();
@@ -389,7 +389,7 @@ describe('KeyAuthenticator', () => {
     it('does not count plan_not_eligible, which is no probing', async () => {
       const { sut, bus } = setup();
       const key = generateApiKey('chatbot');
-      bus.verify.mockResolvedValue(allowed({ allowed: false, code: 'plan_not_eligible' } as Partial<VerifyReply>));
+      bus.verify.mockResolvedValue(allowed({ allowed: false, code: 'plan_not_eligible' }));
       for (let i = 0; i < 60; i++) expect(await codeOf(sut.authenticate(key, `bot-${i}`, 'c'))).toBe('plan_not_eligible');
     });
   });
@@ -423,7 +423,7 @@ describe('KeyAuthenticator', () => {
       });
       expect(sut.fromCache(key, 'bot-2', 'c')).toBeUndefined();
 
-      bus.verify.mockResolvedValue(allowed({ allowed: false, code: 'insufficient_scope' } as Partial<VerifyReply>));
+      bus.verify.mockResolvedValue(allowed({ allowed: false, code: 'insufficient_scope' }));
       await codeOf(sut.authenticate(key, 'bot-2', 'c'));
       expect(() => sut.fromCache(key, 'bot-2', 'c')).toThrow(expect.objectContaining({ code: 'insufficient_scope' }));
       expect(bus.verify).toHaveBeenCalledTimes(2);
@@ -518,7 +518,7 @@ describe('KeyAuthenticator', () => {
     it('passes a valid key whatever it reaches, from any cached reply for it, without asking again', async () => {
       const { sut, bus } = setup();
       const key = generateApiKey('chatbot');
-      bus.verify.mockResolvedValue(allowed({ allowed: false, code: 'insufficient_scope' } as Partial<VerifyReply>));
+      bus.verify.mockResolvedValue(allowed({ allowed: false, code: 'insufficient_scope' }));
       await expect(sut.checkCredential(key, 'c')).resolves.toBeUndefined();
       expect(bus.verify).toHaveBeenCalledWith({ key }, 50);
       // Known now: answered without a promise, and a reply cached for another target counts too.

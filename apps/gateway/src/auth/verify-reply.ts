@@ -39,7 +39,7 @@ export const UNAVAILABLE_REPLY: CheckedReply = { valid: false, code: 'auth_unava
 export function parseVerifyReply(raw: unknown): CheckedReply {
   const parsed = VerifyReplySchema.safeParse(raw);
   if (!parsed.success) return UNAVAILABLE_REPLY;
-  const reply: CheckedReply = parsed.data as VerifyReply;
+  const reply: CheckedReply = parsed.data;
   if (!reply.valid) return reply;
   if (reply.expiresAt !== undefined) reply.endsAtMs = Date.parse(reply.expiresAt);
   if (reply.allowedIps !== undefined) {

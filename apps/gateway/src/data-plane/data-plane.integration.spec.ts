@@ -42,7 +42,7 @@ function decide(key: string, chatbotId: string | undefined): VerifyReply {
 }
 
 let verifier: NatsBus;
-let verifyRequests: { key: string; chatbotId?: string }[] = [];
+const verifyRequests: { key: string; chatbotId?: string }[] = [];
 let verifierSilent = false;
 
 interface Seen {
@@ -51,7 +51,7 @@ interface Seen {
   headers: IncomingHttpHeaders;
   body: string;
 }
-let seen: Seen[] = [];
+const seen: Seen[] = [];
 let releaseSecondChunk: () => void = () => undefined;
 let upstream: Server;
 

@@ -167,7 +167,9 @@ export class DataPlane implements OnApplicationShutdown {
         requestId: request.id,
       },
       reply.raw,
-      () => reply.hijack(),
+      () => {
+        reply.hijack();
+      },
     );
     // Forwarded with a valid key: the one place a request counts as a use of `key` (contract section 7).
     // Refused requests and upstream failures (thrown above) are not uses.

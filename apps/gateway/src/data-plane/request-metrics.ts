@@ -52,7 +52,7 @@ export class RequestMetrics {
   /** `startedAt` from `performance.now()` when the request arrived. */
   record(route: RouteClass, status: number, startedAt: number): void {
     let byStatus = this.counters.get(route);
-    if (byStatus === undefined) this.counters.set(route, (byStatus = new Map()));
+    if (byStatus === undefined) this.counters.set(route, (byStatus = new Map<number, CounterChild>()));
     let counter = byStatus.get(status);
     if (counter === undefined) byStatus.set(status, (counter = this.requests.labels(route, String(status))));
     counter.inc();

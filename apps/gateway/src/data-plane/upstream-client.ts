@@ -68,7 +68,7 @@ export class UpstreamClient {
       const relay = new Relay(request.requestId, response, takeOver, resolve, reject, this.timeoutMs);
       this.pool.dispatch(
         {
-          method: request.method as Dispatcher.HttpMethod,
+          method: request.method,
           path: this.basePath + request.pathAndQuery,
           headers: request.headers,
           body: request.body,

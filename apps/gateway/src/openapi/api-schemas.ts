@@ -88,7 +88,7 @@ const KeyView: SchemaObject = {
       description: 'At most `requests` forwarded per `windowSeconds`, across every gateway replica; null: no limit.',
     },
   },
-} as SchemaObject;
+};
 
 export const COMPONENT_SCHEMAS = {
   Error: {

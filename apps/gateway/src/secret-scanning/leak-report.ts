@@ -41,7 +41,7 @@ export function parseLeakReport(body: Buffer): LeakReport | string {
   }
   const parsed = LeakReportSchema.safeParse(json);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
+  const issue = parsed.error.issues[0];
   const where = issue.path.length ? issue.path.join('.') : 'the report';
   return `${where}: a report is a JSON array of 1–${MAX_REPORT_TOKENS} {"token","type","url","source"} objects (${issue.code})`;
 }

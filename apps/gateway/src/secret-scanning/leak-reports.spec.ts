@@ -89,7 +89,7 @@ describe(LeakReports.name, () => {
       { token_hash: hashApiKey(other), token_type: 'usk', label: 'false_positive' },
     ]);
     expect(request).toHaveBeenCalledTimes(1);
-    const [subject, payload] = request.mock.calls[0]!;
+    const [subject, payload] = request.mock.calls[0];
     expect(subject).toBe('reportLeakedKeys');
     expect(payload.tokens).toEqual([
       { keyHash: hashApiKey(live), url: 'https://x.test/a', source: 'content' },

@@ -67,7 +67,7 @@ describe(ScanningPublicKeys.name, () => {
     const failures = jest.fn();
     const sut = new ScanningPublicKeys({ file: keysFile([{ id: 'rsa', pem: rsa }]) }, 1_000, failures);
     expect(await sut.find('rsa')).toBeNull();
-    expect(String(failures.mock.calls[0]![0])).toMatch(/not an ECDSA P-256/);
+    expect(String(failures.mock.calls[0][0])).toMatch(/not an ECDSA P-256/);
     expect(sut.available).toBe(false);
   });
 

@@ -70,13 +70,11 @@ describe(ChatbotAccess.name, () => {
       const rows = [chatbot({ id: '00000000-0000-4000-8000-000000000001' }), chatbot({ id: '00000000-0000-4000-8000-000000000002' })];
       chatbots.list.mockResolvedValueOnce(rows);
       const page = await sut.list(owner, 1);
-      expect(page.data).toEqual([{ id: rows[0]!.id, name: 'Support' }]);
-      expect(page.nextCursor).toBe(encodeListingCursor(rows[0]!));
+      expect(page.data).toEqual([{ id: rows[0].id, name: 'Support' }]);
+      expect(page.nextCursor).toBe(encodeListingCursor(rows[0]));
 
       await sut.list(owner, 1, page.nextCursor!);
-      expect(chatbots.list).toHaveBeenLastCalledWith(
-        expect.objectContaining({ after: { createdAt: rows[0]!.createdAt, id: rows[0]!.id } }),
-      );
+      expect(chatbots.list).toHaveBeenLastCalledWith(expect.objectContaining({ after: { createdAt: rows[0].createdAt, id: rows[0].id } }));
 
       chatbots.list.mockResolvedValueOnce(rows);
       expect((await sut.list(owner, 2)).nextCursor).toBeNull();

@@ -12,5 +12,5 @@ export function decodeListingCursor(cursor: string): { createdAt: Date; id: stri
   if (rest.length || !/^\d{1,15}$/.test(millis ?? '') || !isUuid(id ?? '') || Number.isNaN(createdAt.getTime())) {
     throw new ApiError('invalid_request', 'cursor: not a cursor this API gave out');
   }
-  return { createdAt, id: id! };
+  return { createdAt, id: id };
 }

@@ -17,7 +17,7 @@ describe(AccountsService.name, () => {
 
   beforeEach(() => {
     jest.clearAllMocks();
-    sut = new AccountsService(accounts as never, transactions as never, events as never, audit as never);
+    sut = new AccountsService(accounts as never, transactions as never, events as never, audit);
   });
 
   it('announces a plan change', async () => {

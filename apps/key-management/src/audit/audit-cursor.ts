@@ -17,5 +17,5 @@ export function decodeAuditCursor(cursor: string): AuditPosition {
   if (rest.length || !/^\d{1,15}$/.test(millis ?? '') || !/^\d{1,18}$/.test(seq ?? '') || Number.isNaN(at.getTime())) {
     throw new ApiError('invalid_request', 'cursor: not a cursor this API gave out');
   }
-  return { at, seq: seq! };
+  return { at, seq: seq };
 }

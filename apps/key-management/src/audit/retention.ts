@@ -13,7 +13,7 @@ export async function purgeAuditEvents(databaseUrl: string, retentionDays: numbe
   await client.connect();
   try {
     const result = await client.query<{ purged: string }>('SELECT audit_events_purge($1) AS purged', [retentionDays]);
-    return Number(result.rows[0]!.purged);
+    return Number(result.rows[0].purged);
   } finally {
     await client.end();
   }

@@ -24,7 +24,7 @@ describe(ChatbotsService.name, () => {
 
   beforeEach(() => {
     jest.clearAllMocks();
-    sut = new ChatbotsService(chatbots as never, accounts as never, keys as never, transactions as never, events as never, audit as never);
+    sut = new ChatbotsService(chatbots as never, accounts as never, keys as never, transactions as never, events as never, audit);
   });
 
   it('creates a chatbot in an existing account', async () => {
@@ -36,7 +36,7 @@ describe(ChatbotsService.name, () => {
   it('deletes softly and revokes the keys in the same transaction, then announces each key and the deletion', async () => {
     await expect(sut.delete({ chatbotId: 'cb-1' })).resolves.toBeNull();
 
-    const at = chatbots.markDeleted.mock.calls[0]![2] as Date;
+    const at = chatbots.markDeleted.mock.calls[0][2] as Date;
     expect(chatbots.markDeleted).toHaveBeenCalledWith(TX, 'cb-1', at);
     expect(keys.revokeAllForChatbot).toHaveBeenCalledWith(TX, 'cb-1', at);
     expect(audit.record.mock.calls.map(([tx, entry]) => [tx, (entry as { action: string }).action])).toEqual([

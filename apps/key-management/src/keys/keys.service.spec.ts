@@ -71,7 +71,7 @@ describe(KeysService.name, () => {
       keys as never,
       transactions as never,
       events as never,
-      audit as never,
+      audit,
     );
   });
 

@@ -216,7 +216,7 @@ export class KeysService {
       .catch(asConflict);
     const { old, successor, predecessor } = rolled;
     this.events.publish('keyCreated', { keyId: successor.id, keyHash: successor.keyHash, accountId: successor.accountId });
-    if (old.revokedAt! <= now) this.announceRevocation(old, 'roll');
+    if (old.revokedAt <= now) this.announceRevocation(old, 'roll');
     else this.announceUpdate(old);
     if (predecessor) this.announceRevocation(predecessor, 'roll');
     return toKeyView(successor, now);

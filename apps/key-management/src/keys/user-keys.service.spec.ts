@@ -28,7 +28,7 @@ describe(UserKeysService.name, () => {
 
   beforeEach(() => {
     jest.clearAllMocks();
-    sut = new UserKeysService(users as never, keys as never, transactions as never, events as never, audit as never);
+    sut = new UserKeysService(users as never, keys as never, transactions as never, events as never, audit);
   });
 
   it('issues a user-level key held by the user, and announces it', async () => {

@@ -33,7 +33,7 @@ describe(UsersService.name, () => {
   beforeEach(() => {
     jest.clearAllMocks();
     liveChatbots = ['cb-1', 'cb-2'];
-    sut = new UsersService(users as never, accounts as never, chatbots as never, transactions as never, events as never, audit as never);
+    sut = new UsersService(users as never, accounts as never, chatbots as never, transactions as never, events as never, audit);
   });
 
   it('creates a user with deduplicated assignments, in one transaction', async () => {

@@ -18,10 +18,10 @@ afterAll(async () => {
 });
 
 const tablesBySchema = async (dataSource: DataSource) =>
-  (await dataSource.query(
+  await dataSource.query<{ schema: string; name: string }[]>(
     `SELECT table_schema AS schema, table_name AS name FROM information_schema.tables
       WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2`,
-  )) as { schema: string; name: string }[];
+  );
 
 describe('usage-tracker schema', () => {
   it('migrates into its own schema, beside key-management, and the entities agree with the migrations', async () => {
@@ -82,9 +82,9 @@ describe('usage-tracker schema', () => {
         ('k1', '2026-03-01T10:15:42.123Z'), ('k2', '2026-03-01T09:00:07.5Z')`);
 
       expect(await migrateUsageTracker(db.url)).toEqual(['LastUsedInMinutes1767225800000', 'RefusedRequests1796140900000']);
-      const rows = (await dataSource.query(
+      const rows = await dataSource.query<{ key_id: string; minute: Date; count: number; last_used_at: Date }[]>(
         `SELECT "key_id", "minute", "count"::int AS count, "last_used_at" FROM "usage"."key_usage_minutes" ORDER BY 1, 2`,
-      )) as { key_id: string; minute: Date; count: number; last_used_at: Date }[];
+      );
       expect(rows.map((row) => [row.key_id, row.count, row.last_used_at.toISOString()])).toEqual([
         ['k1', 4, '2026-03-01T10:14:00.000Z'],
         ['k1', 2, '2026-03-01T10:15:42.123Z'],
@@ -93,10 +93,12 @@ describe('usage-tracker schema', () => {
 
       await dataSource.undoLastMigration({ transaction: 'all' });
       await dataSource.undoLastMigration({ transaction: 'all' });
-      const lastUsed = (await dataSource.query(`SELECT "key_id", "last_used_at" FROM "usage"."key_last_used" ORDER BY 1`)) as {
-        key_id: string;
-        last_used_at: Date;
-      }[];
+      const lastUsed = await dataSource.query<
+        {
+          key_id: string;
+          last_used_at: Date;
+        }[]
+      >(`SELECT "key_id", "last_used_at" FROM "usage"."key_last_used" ORDER BY 1`);
       expect(lastUsed.map((row) => [row.key_id, row.last_used_at.toISOString()])).toEqual([
         ['k1', '2026-03-01T10:15:42.123Z'],
         ['k2', '2026-03-01T09:00:07.500Z'],
@@ -115,7 +117,7 @@ describe('usage-tracker schema', () => {
       await dataSource.query(`INSERT INTO "usage"."key_usage_minutes" ("key_id", "minute", "count", "refused", "last_used_at") VALUES
         ('k1', '2026-03-01T10:14:00Z', 4, 2, '2026-03-01T10:14:30Z'), ('k1', '2026-03-01T10:15:00Z', 0, 9, NULL)`);
       await dataSource.undoLastMigration({ transaction: 'all' });
-      const rows = (await dataSource.query(`SELECT "key_id", "count"::int AS count FROM "usage"."key_usage_minutes"`)) as unknown[];
+      const rows = await dataSource.query<unknown[]>(`SELECT "key_id", "count"::int AS count FROM "usage"."key_usage_minutes"`);
       expect(rows).toEqual([{ key_id: 'k1', count: 4 }]);
       await dataSource.query(`DELETE FROM "usage"."key_usage_minutes"`);
       expect(await migrateUsageTracker(db.url)).toEqual(['RefusedRequests1796140900000']);

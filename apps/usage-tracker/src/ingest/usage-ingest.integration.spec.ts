@@ -127,7 +127,7 @@ describe('usage-tracker ingestion (Postgres + JetStream)', () => {
     const { bus, prefix } = await namespace('query');
     await tracker(prefix);
     const ask = (query: Record<string, unknown>) =>
-      bus.request('usageQuery', { keyId: 'k', ...query } as never).then(
+      bus.request('usageQuery', { keyId: 'k', ...query }).then(
         () => 'answered',
         (error: unknown) => (error instanceof ApiError ? error.code : String(error)),
       );
@@ -173,9 +173,7 @@ describe('usage-tracker ingestion (Postgres + JetStream)', () => {
     try {
       const repository = new UsageIngestRepository(dataSource);
       await repository.registerStream(names.stream);
-      const uses = fetched
-        .map((msg) => parseUse(msg.seq, msg.string()))
-        .flatMap((parsed) => (parsed.ok ? [parsed.use] : [])) as UseRecord[];
+      const uses = fetched.map((msg) => parseUse(msg.seq, msg.string())).flatMap<UseRecord>((parsed) => (parsed.ok ? [parsed.use] : []));
       expect(await repository.applyBatch(names.stream, uses)).toMatchObject({ applied: 150, duplicates: 0 });
       // The same batch again in-process: nothing new.
       expect(await repository.applyBatch(names.stream, uses)).toMatchObject({ applied: 0, duplicates: 150 });

@@ -64,7 +64,7 @@ describe('admin bodies', () => {
       expect(accepts(ImportLegacyKeyBodySchema, { key: 'x'.repeat(257) })).toBe(false);
       expect(accepts(ImportLegacyKeyBodySchema, { key: 'legacy key with spaces' })).toBe(false);
       expect(accepts(ImportLegacyKeyBodySchema, { key: 'légacy-key-0123456789' })).toBe(false);
-      expect(accepts(ImportLegacyKeyBodySchema, { key: 12345678901234567890 })).toBe(false);
+      expect(accepts(ImportLegacyKeyBodySchema, { key: 1234567890123456 })).toBe(false);
     });
 
     it('refuses keys the gateway would never accept as user-level keys', () => {
