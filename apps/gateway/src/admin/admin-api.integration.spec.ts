@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { classifyApiKey, hashApiKey } from '@app/contracts';
-import { apiHelpers, eventually, expectAnswer, KEY_OBJECT_FIELDS } from '../management/testing/api-helpers.js';
-import { startManagementSystem, type ManagementSystem } from '../management/testing/management-system.js';
+import { apiHelpers, eventually, expectAnswer, KEY_OBJECT_FIELDS } from '../../../../libs/testing/src/management-api.js';
+import { startManagementSystem, type ManagementSystem } from '../../../../libs/testing/src/management-system.js';
 
 let system: ManagementSystem;
 const { call, admin, provisionTenant } = apiHelpers(() => system);

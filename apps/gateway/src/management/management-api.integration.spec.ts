@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { classifyApiKey } from '@app/contracts';
-import { apiHelpers, eventually, expectAnswer, jwtFor, KEY_OBJECT_FIELDS } from './testing/api-helpers.js';
-import { startManagementSystem, type ManagementSystem } from './testing/management-system.js';
+import { apiHelpers, eventually, expectAnswer, jwtFor, KEY_OBJECT_FIELDS } from '../../../../libs/testing/src/management-api.js';
+import { startManagementSystem, type ManagementSystem } from '../../../../libs/testing/src/management-system.js';
 
 let system: ManagementSystem;
 const { call, admin, provisionTenant } = apiHelpers(() => system);

@@ -68,24 +68,20 @@ describe('usage-tracker under faults', () => {
     });
     const port = await freePort();
     const spawnTracker = async (): Promise<ChildProcess> => {
-      const child = spawn(
-        process.execPath,
-        ['--import', './apps/usage-tracker/test/register-ts-loader.mjs', 'apps/usage-tracker/src/main.ts'],
-        {
-          cwd: repoRoot,
-          env: {
-            ...process.env,
-            NATS_URL: env.natsUrl,
-            NATS_SUBJECT_PREFIX: prefix,
-            DATABASE_URL: db.url,
-            USAGE_TRACKER_HTTP_PORT: String(port),
-            USAGE_BATCH_SIZE: '200',
-            USAGE_ACK_WAIT_MS: '2000',
-            LOG_LEVEL: 'warn',
-          },
-          stdio: ['ignore', 'ignore', 'pipe'],
+      const child = spawn(process.execPath, ['--import', './scripts/register-ts-loader.mjs', 'apps/usage-tracker/src/main.ts'], {
+        cwd: repoRoot,
+        env: {
+          ...process.env,
+          NATS_URL: env.natsUrl,
+          NATS_SUBJECT_PREFIX: prefix,
+          DATABASE_URL: db.url,
+          USAGE_TRACKER_HTTP_PORT: String(port),
+          USAGE_BATCH_SIZE: '200',
+          USAGE_ACK_WAIT_MS: '2000',
+          LOG_LEVEL: 'warn',
         },
-      );
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       cleanups.push(async () => {
         child.kill('SIGKILL');
         await exited(child);

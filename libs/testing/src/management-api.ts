@@ -1,6 +1,6 @@
 import { expect } from '@jest/globals';
 import { SignJWT } from 'jose';
-import { poll } from '@app/testing';
+import { poll } from './polling.js';
 import type { Answer, ManagementSystem } from './management-system.js';
 
 /** Every field of the contract's key object: never the key's hash, never the key (except on creation). */
