@@ -294,7 +294,10 @@ describe('KeyAuthenticator', () => {
       // The first failure happened at +100 ms and leaves the window at +60.1 s; now is +5 s.
       expect((error as RateLimitedError).headers).toEqual({ 'Retry-After': '56' });
       bus.verify.mockResolvedValue(allowed());
-      await expect(sut.authenticate(generateApiKey('chatbot'), 'bot-1', '10.0.0.2')).resolves.toMatchObject({ keyId: 'key-1', accountId: 'acc-1' });
+      await expect(sut.authenticate(generateApiKey('chatbot'), 'bot-1', '10.0.0.2')).resolves.toMatchObject({
+        keyId: 'key-1',
+        accountId: 'acc-1',
+      });
       now += 55_200;
       expect(await codeOf(sut.authenticate('cbk_bad', 'bot-1', '10.0.0.1'))).toBe('invalid_api_key');
     });
@@ -339,7 +342,10 @@ describe('KeyAuthenticator', () => {
       // What the key may reach, already verified, still works; other keys and the addresses used are not braked.
       await expect(sut.authenticate(key, 'bot-1', '10.0.2.1')).resolves.toMatchObject({ chatbotId: 'bot-1' });
       bus.verify.mockResolvedValue(allowed());
-      await expect(sut.authenticate(generateApiKey('chatbot'), 'bot-1', '10.0.1.1')).resolves.toMatchObject({ keyId: 'key-1', accountId: 'acc-1' });
+      await expect(sut.authenticate(generateApiKey('chatbot'), 'bot-1', '10.0.1.1')).resolves.toMatchObject({
+        keyId: 'key-1',
+        accountId: 'acc-1',
+      });
       now += 55_200;
       bus.verify.mockResolvedValue(outOfScope());
       expect(await codeOf(sut.authenticate(key, 'random-51', '10.0.2.1'))).toBe('insufficient_scope');
