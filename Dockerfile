@@ -19,10 +19,10 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+# Test code (specs, apps/*/test, libs/testing) never enters the context (.dockerignore): the
+# build compiles production sources only, and would fail if one of them imported test code.
 COPY libs ./libs
 COPY apps ./apps
-# libs/testing imports the system runner; the build reaches it through apps/*/test harnesses.
-COPY scripts/system.mjs scripts/system.d.mts ./scripts/
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
 

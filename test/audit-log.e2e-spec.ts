@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SignJWT } from 'jose';
 import { generateApiKey, hashApiKey } from '@app/contracts';
-import { httpRequest, startTestSystem, type ServiceReplica, type TestSystem } from '@app/testing';
-import { eventually, expectStatus, GatewayClient, type Answer } from './client.js';
+import { httpRequest, startTestSystem, type ServiceReplica, type TestSystem, eventually } from '@app/testing';
+import { expectStatus, GatewayClient, type Answer } from './client.js';
 
 const SSO_SECRET = 'audit-e2e-secret-0123456789-abcdefghij';
 const SSO_ISSUER = 'https://idp.audit.test/';
@@ -210,7 +210,7 @@ describe('audit log and leaked-key reports, end to end', () => {
         const refused = await eventually(
           () => use(gateway, leaked.key),
           (result) => result.status === 401,
-          1000,
+          { timeoutMs: 1000 },
         );
         expect(refused.status).toBe(401);
       }

@@ -1,4 +1,4 @@
-import { httpRequest, poll } from '@app/testing';
+import { httpRequest } from '@app/testing';
 
 /** A small HTTP client for the end-to-end suites: what a user of the gateway would send. */
 export interface Answer {
@@ -52,9 +52,4 @@ export function expectStatus(answer: Answer, status: number): Answer {
     throw new Error(`expected ${status}, got ${answer.status}: ${JSON.stringify(answer.body)}`);
   }
   return answer;
-}
-
-/** Polls every 20 ms until `accept` holds; returns the last value once `timeoutMs` passes, for the spec to assert on. */
-export function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 2000): Promise<T> {
-  return poll(probe, accept, { timeoutMs, intervalMs: 20, onTimeout: 'return' });
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { dumpStoredData, startTestSystem, type TestSystem } from '@app/testing';
-import { eventually, expectStatus, GatewayClient } from './client.js';
+import { dumpStoredData, startTestSystem, type TestSystem, eventually } from '@app/testing';
+import { expectStatus, GatewayClient } from './client.js';
 
 /**
  * The whole system through the gateway alone, the way the README's walk-through uses it:
@@ -107,7 +107,7 @@ describe('chatbot keys end to end', () => {
     const refused = await eventually(
       () => client.call('GET', `/api/v1/chatbots/${supportBot().id}`, { key: created.key }),
       (answer) => answer.status === 401,
-      1000,
+      { timeoutMs: 1000 },
     );
     expect(refused.status).toBe(401);
     expect(refused.body.error.code).toBe('invalid_api_key');
@@ -138,12 +138,12 @@ describe('chatbot keys end to end', () => {
     const call = () => client.call('GET', `/api/v1/chatbots/${supportBot().id}`, { key: created.key });
     expect((await call()).status).toBe(200);
     expectStatus(await client.admin('PATCH', `/accounts/${tenant.account.id}`, { plan: 'free' }), 200);
-    const suspended = await eventually(call, (answer) => answer.status === 403, 1000);
+    const suspended = await eventually(call, (answer) => answer.status === 403, { timeoutMs: 1000 });
     expect(suspended.body.error.code).toBe('plan_not_eligible');
     const create = await client.call('POST', `/v1/chatbots/${supportBot().id}/api-keys`, { key: tenant.userKey, body: {} });
     expect([create.status, create.body.error.code]).toEqual([403, 'plan_not_eligible']);
     expectStatus(await client.admin('PATCH', `/accounts/${tenant.account.id}`, { plan: 'standard' }), 200);
-    expect((await eventually(call, (answer) => answer.status === 200, 1000)).status).toBe(200);
+    expect((await eventually(call, (answer) => answer.status === 200, { timeoutMs: 1000 })).status).toBe(200);
   });
 
   it('streams a server-sent-events answer chunk by chunk', async () => {
@@ -216,7 +216,7 @@ describe('chatbot keys end to end', () => {
     const usage = await eventually(
       () => client.call('GET', usagePath, { key: tenant.userKey }),
       (answer) => answer.body?.total === requests,
-      5000,
+      { timeoutMs: 5000 },
     );
     expect(usage.status).toBe(200);
     expect(usage.body.total).toBe(requests);

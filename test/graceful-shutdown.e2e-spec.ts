@@ -4,10 +4,9 @@ import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startTestSystem, type TestSystem } from '@app/testing';
-import { freePort, ROOT } from '../scripts/system.mjs';
+import { eventually, freePort, startTestSystem, usageAllAcknowledged, type TestSystem } from '@app/testing';
+import { ROOT } from '../scripts/system.mjs';
 import { GatewayClient } from './client.js';
-import { waitFor } from './faults/fault-kit.js';
 
 /**
  * An upstream the test controls: `/api/v1/slow` answers after SLOW_MS, the stream route sends
@@ -130,15 +129,14 @@ describe('gateway shutdown on SIGTERM', () => {
     });
     spawned.push(child);
     const url = `http://127.0.0.1:${port}`;
-    await waitFor(
+    await eventually(
       () =>
         fetch(`${url}/health/ready`).then(
           (response) => response.status,
           () => 0,
         ),
       (status) => status === 200,
-      20_000,
-      'the second gateway is ready',
+      { timeoutMs: 20_000, what: 'the second gateway is ready' },
     );
     return { child, url, port };
   }
@@ -154,22 +152,20 @@ describe('gateway shutdown on SIGTERM', () => {
     expect(stream.status).toBe(200);
     const streamed = readStream(stream);
     const slow = [call(system.gatewayUrl, '/api/v1/slow'), call(system.gatewayUrl, '/api/v1/slow')];
-    await waitFor(
+    await eventually(
       async () => upstream.arrived('/api/v1/slow'),
       (count) => count === 2,
-      5_000,
-      'the slow requests reach the upstream',
+      { timeoutMs: 5_000, what: 'the slow requests reach the upstream' },
     );
 
     const exited = exitOf(gateway.child);
     const signalledAt = Date.now();
     gateway.child.kill('SIGTERM');
 
-    await waitFor(
+    await eventually(
       () => connectionRefused(gateway.port),
       (refused) => refused,
-      2_000,
-      'new connections are refused',
+      { timeoutMs: 2_000, what: 'new connections are refused' },
     );
     const slowAnswers = await Promise.all(slow);
     expect(slowAnswers.map((answer) => answer.status)).toEqual([200, 200]);
@@ -193,8 +189,8 @@ describe('gateway shutdown on SIGTERM', () => {
       call(reader.url, `/v1/api-keys/${tenant.userKeyId}/usage`).then(async (answer) =>
         answer.status === 200 ? ((await answer.json()) as { total: number }).total : -answer.status,
       );
-    await waitFor(total, (value) => value === 8, 10_000, 'the usage total counts every request served');
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await eventually(total, (value) => value === 8, { timeoutMs: 10_000, what: 'the usage total counts every request served' });
+    await usageAllAcknowledged(system.env);
     expect(await total()).toBe(8);
   }, 90_000);
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startTestSystem, type TestSystem } from '@app/testing';
-import { eventually, expectStatus, GatewayClient, type Answer } from './client.js';
+import { startTestSystem, type TestSystem, eventually } from '@app/testing';
+import { expectStatus, GatewayClient, type Answer } from './client.js';
 
 /** Every change must reach every replica within this long (the goal is far below it). */
 const PROPAGATION_MS = 1_000;
@@ -48,7 +48,7 @@ describe('key lifecycle across replicas', () => {
     const seen = await eventually(
       () => answers(key),
       (all) => all.every((answer) => answer === expected),
-      PROPAGATION_MS + 1_000,
+      { timeoutMs: PROPAGATION_MS + 1_000 },
     );
     expect(seen).toEqual(gateways.map(() => expected));
     return Date.now() - since;
@@ -68,7 +68,7 @@ describe('key lifecycle across replicas', () => {
     await eventually(
       async () => Date.now(),
       (now) => now >= at,
-      at - Date.now() + 1_000,
+      { timeoutMs: at - Date.now() + 1_000 },
     );
   }
 
@@ -187,7 +187,7 @@ describe('key lifecycle across replicas', () => {
     const cut = await eventually(
       () => use(keys[0].key),
       (all) => all.every((status) => status === 401),
-      PROPAGATION_MS + 1_000,
+      { timeoutMs: PROPAGATION_MS + 1_000 },
     );
     expect(cut).toEqual([401, 401]);
     expect(Date.now() - secondRollAt).toBeLessThan(PROPAGATION_MS);
@@ -200,7 +200,7 @@ describe('key lifecycle across replicas', () => {
     const instant = await eventually(
       () => use(keys[1].key),
       (all) => all.every((status) => status === 401),
-      PROPAGATION_MS + 1_000,
+      { timeoutMs: PROPAGATION_MS + 1_000 },
     );
     expect(instant).toEqual([401, 401]);
     expect(Date.now() - instantAt).toBeLessThan(PROPAGATION_MS);
@@ -255,12 +255,14 @@ describe('key lifecycle across replicas', () => {
     const disabled = await eventually(
       () => gateways[1].call('GET', '/v1/chatbots', { key: created.key }),
       (answer) => answer.status === 401,
+      { timeoutMs: 2_000 },
     );
     expect(disabled.body.error.code).toBe('invalid_api_key');
     expectStatus(await manage('PATCH', `/v1/api-keys/${created.id}`, { enabled: true }), 200);
     await eventually(
       () => gateways[1].call('GET', '/v1/chatbots', { key: created.key }),
       (answer) => answer.status === 200,
+      { timeoutMs: 2_000 },
     );
 
     const rolled = expectStatus(await manage('POST', `/v1/api-keys/${created.id}/roll`, { gracePeriodSeconds: 0 }), 201).body;
@@ -269,6 +271,7 @@ describe('key lifecycle across replicas', () => {
     const refused = await eventually(
       () => gateways[1].call('GET', '/v1/chatbots', { key: created.key }),
       (answer) => answer.status === 401,
+      { timeoutMs: 2_000 },
     );
     expect(refused.status).toBe(401);
     expectStatus(await gateways[1].call('GET', '/v1/chatbots', { key: rolled.key }), 200);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { generateApiKey, hashApiKey } from '@app/contracts';
-import { startTestSystem, type TestSystem } from '@app/testing';
-import { eventually, expectStatus, GatewayClient } from './client.js';
+import { startTestSystem, type TestSystem, eventually } from '@app/testing';
+import { expectStatus, GatewayClient } from './client.js';
 import { BusRecorder, everythingStored, firstLeak, type Found } from './attacks/secret-scan.js';
 
 /**
@@ -79,6 +79,7 @@ describe('no plaintext key at rest, on the bus or in a log', () => {
     const revokedRefused = await eventually(
       () => client.call('GET', `/api/v1/chatbots/${supportBot}/x`, { key: created[0].key }),
       (answer) => answer.status === 401,
+      { timeoutMs: 2_000 },
     );
     expect(revokedRefused.status).toBe(401);
     expectStatus(await client.call('GET', '/v1/chatbots', { key: userKey.key }), 401);
@@ -112,7 +113,7 @@ describe('no plaintext key at rest, on the bus or in a log', () => {
     const usage = await eventually(
       () => client.call('GET', `/v1/chatbots/${supportBot}/api-keys/${created[1].id}/usage?interval=minute`, { key: tenant.userKey }),
       (answer) => answer.body?.total === 3,
-      5000,
+      { timeoutMs: 5000 },
     );
     expect(usage.body.total).toBe(3);
     await stopService('usage-tracker');

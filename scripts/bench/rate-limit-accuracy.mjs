@@ -1,11 +1,15 @@
-// `node scripts/bench/rate-limit-accuracy.mjs` (after `npm run build`): the per-key limiter's
+// `node scripts/bench/rate-limit-accuracy.mjs`: the per-key limiter's
 // accuracy with 3 replicas on a simulated clock (deterministic, no system needed), at 0.8x and
 // 2x the limit, for the shipped algorithm (predicting the other replicas from their last rate)
 // and for the plain one (only the last synced total), with the 50 ms sync interval.
+import { register } from 'node:module';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ROOT } from '../system.mjs';
 
-const { simulateReplicas } = await import(join(ROOT, 'dist/apps/gateway/src/rate-limit/testing/replica-simulation.js'));
+// The simulation is test code, kept out of the build: loaded from its source.
+register('../ts-loader.mjs', import.meta.url);
+const { simulateReplicas } = await import(pathToFileURL(join(ROOT, 'apps/gateway/test/rate-limit/replica-simulation.ts')).href);
 
 const cases = [
   { window: '1 s', limit: { requests: 100, windowSeconds: 1 }, durationMs: 20_000 },

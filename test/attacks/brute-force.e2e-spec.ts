@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { generateApiKey, Subjects } from '@app/contracts';
 import { SETTLE_MS } from '../../apps/gateway/src/auth/invalidation-log.js';
-import { expectAnswer } from '../../apps/gateway/src/management/testing/api-helpers.js';
+import { expectAnswer } from '../../libs/testing/src/management-api.js';
 import { createChatbotKey, startAttackSystem, type AttackSystem, type RawAnswer, type Tenant } from './attack-system.js';
 
 /**

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { poll } from '@app/testing';
 import { createChatbotKey, startAttackSystem, type AttackSystem, type RawAnswer, type RawRequest, type Tenant } from './attack-system.js';
 import { scopeViolations, type Reach } from './scope-oracle.js';
+import { eventually } from '@app/testing';
 
 /**
  * Hostile input on the data plane, through a real gateway to an upstream that records what it
@@ -332,10 +332,10 @@ describe('data plane under hostile input (properties, real gateway and upstream)
     const beforeDeletion = attack.takeForwarded();
     expect((await attack.helpers.admin('DELETE', `/chatbots/${doomed}`)).status).toBe(204);
     for (const path of [lowerPath, upperPath, `/API/V1/CHATBOTS/${doomed.toUpperCase()}`]) {
-      const refused = await poll(
+      const refused = await eventually(
         () => send(path),
         (answer) => answer.status !== 200,
-        { timeoutMs: 1_000, intervalMs: 25, onTimeout: 'return' },
+        { timeoutMs: 1_000, intervalMs: 25 },
       );
       expect([path, refused.status]).toEqual([path, 403]);
       // Later answers stay refusals: nothing cached under another spelling brings it back.

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { startPrivateNats, startTestSystem, type PausableServer, type TestSystem } from '@app/testing';
+import { startPrivateNats, startTestSystem, type PausableServer, type TestSystem, eventually } from '@app/testing';
 import { ROOT } from '../../scripts/system.mjs';
 import { expectStatus, GatewayClient } from '../client.js';
-import { callChatbot, createChatbotKey, usageTotal, waitFor } from '../faults/fault-kit.js';
+import { callChatbot, createChatbotKey, usageTotal } from '../faults/fault-kit.js';
 
 /** The file shipped for docker compose and k8s, used as is: only the passwords come from the environment. */
 const SHIPPED_CONFIG = join(ROOT, 'k8s', 'nats', 'nats-server.conf');
@@ -55,11 +55,10 @@ describe('NATS with the shipped per-service permissions', () => {
   }
 
   function violated(who: Client, operation: 'publish' | 'subscription', subject: string): Promise<Violation[]> {
-    return waitFor(
+    return eventually(
       async () => who.violations,
       (seen) => seen.some((violation) => violation.operation === operation && violation.subject === subject),
-      2_000,
-      `a ${operation} violation on ${subject}`,
+      { timeoutMs: 2_000, what: `a ${operation} violation on ${subject}` },
     );
   }
 
@@ -145,20 +144,18 @@ describe('NATS with the shipped per-service permissions', () => {
     const key = await createChatbotKey(client, tenant, chatbotId);
 
     for (let i = 0; i < 3; i++) expectStatus(await callChatbot(client, key.key, chatbotId), 200);
-    await waitFor(
+    await eventually(
       () => usageTotal(client, tenant, chatbotId, key.id),
       (total) => total === 3,
-      15_000,
-      'three uses counted',
+      { timeoutMs: 15_000, what: 'three uses counted' },
     );
 
     expectStatus(await client.call('DELETE', `/v1/chatbots/${chatbotId}/api-keys/${key.id}`, { key: tenant.userKey }), 204);
     const revokedAt = Date.now();
-    await waitFor(
+    await eventually(
       async () => (await callChatbot(client, key.key, chatbotId)).status,
       (status) => status === 401,
-      1_000,
-      'revoked key refused',
+      { timeoutMs: 1_000, what: 'revoked key refused' },
     );
     expect(Date.now() - revokedAt).toBeLessThan(1_000);
   }, 60_000);

@@ -139,6 +139,51 @@ describe('Dockerfile', () => {
       expect({ local, ignored: ignored(local) }).toEqual({ local, ignored: true });
     }
   });
+
+  it('keeps test code out of the build context: specs, apps/*/test and libs/testing never reach a layer', () => {
+    const ignored = dockerIgnore(readFileSync(join(ROOT, '.dockerignore'), 'utf8'));
+    const testCode = [
+      'apps/gateway/src/rate-limit/key-rate-limiter.spec.ts',
+      'apps/key-management/src/keys/keys.service.spec.ts',
+      'apps/gateway/test/rate-limit/replica-simulation.ts',
+      'apps/key-management/test/key-management.harness.ts',
+      'libs/testing/src/index.ts',
+      'libs/common/src/nats-credentials.spec.ts',
+      'scripts/test.mjs',
+    ];
+    for (const path of testCode) expect({ path, ignored: ignored(path) }).toEqual({ path, ignored: true });
+    for (const path of ['apps/gateway/src/main.ts', 'libs/common/src/index.ts', 'libs/contracts/src/index.ts', 'scripts/migrate.mjs']) {
+      expect({ path, ignored: ignored(path) }).toEqual({ path, ignored: false });
+    }
+  });
+
+  it('gives the runtime image only the pruned dependencies, the build output and the migration runner', () => {
+    for (const target of TARGETS) {
+      const copies = lineage(stageNamed(target)!)
+        .filter(
+          (stage) => !stage.instructions.some((instruction) => instruction.keyword === 'RUN' && /npm run build/.test(instruction.args)),
+        )
+        .flatMap((stage) => stage.instructions.filter((instruction) => instruction.keyword === 'COPY'))
+        .flatMap((instruction) => {
+          const from = /--from=(\S+)/.exec(instruction.args)?.[1] ?? 'context';
+          const sources = instruction.args
+            .replace(/--\S+\s+/g, '')
+            .split(/\s+/)
+            .slice(0, -1);
+          return sources.map((source) => `${from}:${source.replace(/^\.\//, '')}`);
+        });
+      expect({ target, copies: copies.sort() }).toEqual({
+        target,
+        copies: [
+          'build:/app/dist',
+          'build:/app/node_modules',
+          'build:/app/package.json',
+          'context:scripts/migrate.mjs',
+          'context:scripts/system.mjs',
+        ],
+      });
+    }
+  });
 });
 
 /** .dockerignore matching (last matching rule wins; `!` re-includes; a match on a parent folder counts). */

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startTcpProxy, startTestSystem, type ServiceReplica, type TcpProxy, type TestSystem } from '@app/testing';
+import { startTcpProxy, startTestSystem, type ServiceReplica, type TcpProxy, type TestSystem, eventually } from '@app/testing';
 import { SETTLE_MS } from '../../apps/gateway/src/auth/invalidation-log.js';
 import { expectStatus, GatewayClient } from '../client.js';
-import { callChatbot, createChatbotKey, sleep, waitFor, type Tenant } from './fault-kit.js';
+import { callChatbot, createChatbotKey, sleep, type Tenant } from './fault-kit.js';
 
 /**
  * A gateway replica cut off from NATS (a TCP proxy between it and the server is cut) while a key
@@ -40,21 +40,19 @@ describe('fault: a gateway partitioned from NATS while a key is revoked', () => 
 
     await proxy.cut();
     expectStatus(await client.call('DELETE', `/v1/chatbots/${chatbotId}/api-keys/${key.id}`, { key: tenant.userKey }), 204);
-    await waitFor(
+    await eventually(
       async () => (await callChatbot(client, key.key, chatbotId)).status,
       (status) => status === 401,
-      1_000,
-      'refused by the connected gateway',
+      { timeoutMs: 1_000, what: 'refused by the connected gateway' },
     );
     // The partitioned replica never heard of it: it still answers from its cache (what a partition allows).
     expect((await callChatbot(client, key.key, chatbotId, partitioned.url)).status).toBe(200);
 
     await proxy.restore();
-    const refused = await waitFor(
+    const refused = await eventually(
       async () => ({ status: (await callChatbot(client, key.key, chatbotId, partitioned.url)).status, at: Date.now() }),
       (answer) => answer.status === 401,
-      10_000,
-      'the partitioned gateway refusing the revoked key',
+      { timeoutMs: 10_000, what: 'the partitioned gateway refusing the revoked key' },
     );
     const reconnectedAt = proxy.lastConnectedAt;
     expect(reconnectedAt).toBeGreaterThan(0);

@@ -1,4 +1,4 @@
-import { poll, startPrivateServers, startTestSystem, type PrivateServers, type TestSystem } from '@app/testing';
+import { startPrivateServers, startTestSystem, type PrivateServers, type TestSystem } from '@app/testing';
 import { expectStatus, GatewayClient, type Answer } from '../client.js';
 
 /**
@@ -52,11 +52,6 @@ export function callChatbot(client: GatewayClient, key: string, chatbotId: strin
 export async function usageTotal(client: GatewayClient, tenant: Tenant, chatbotId: string, keyId: string): Promise<number> {
   const answer = await client.call('GET', `/v1/chatbots/${chatbotId}/api-keys/${keyId}/usage`, { key: tenant.userKey });
   return answer.status === 200 ? answer.body.total : -answer.status;
-}
-
-/** Polls every 50 ms until `accept` holds; fails with the last value seen when `timeoutMs` passes. */
-export function waitFor<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {
-  return poll(probe, accept, { timeoutMs, intervalMs: 50, onTimeout: 'throw', what });
 }
 
 export async function readyStatus(baseUrl: string): Promise<number> {

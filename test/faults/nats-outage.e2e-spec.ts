@@ -10,10 +10,10 @@ import {
   statusAndCode,
   timed,
   usageTotal,
-  waitFor,
   type FaultWorld,
   type Tenant,
 } from './fault-kit.js';
+import { eventually, usageAllAcknowledged } from '@app/testing';
 
 /** The gateway's own cache of verify answers lives this long: the outage below outlasts it. */
 const GATEWAY_CACHE_TTL_MS = 5_000;
@@ -93,17 +93,15 @@ describe('fault: NATS down, then back', () => {
     await world.servers.nats.start();
     const backAt = Date.now();
     // Every service reconnects by itself.
-    await waitFor(
+    await eventually(
       () => readiness(world.system),
       (states) => Object.values(states).every((status) => status === 200),
-      15_000,
-      'every service ready again',
+      { timeoutMs: 15_000, what: 'every service ready again' },
     );
-    await waitFor(
+    await eventually(
       async () => (await use(uncached)).status,
       (status) => status === 200,
-      10_000,
-      'the uncached key verified again',
+      { timeoutMs: 10_000, what: 'the uncached key verified again' },
     );
     expect((await use(cached)).status).toBe(200);
     const recoveredInMs = Date.now() - backAt;
@@ -114,25 +112,23 @@ describe('fault: NATS down, then back', () => {
     expect((await use(fresh)).status).toBe(200);
     expectStatus(await world.client.call('DELETE', `/v1/chatbots/${chatbotId}/api-keys/${fresh.id}`, { key: tenant.userKey }), 204);
     const revokedAt = Date.now();
-    await waitFor(
+    await eventually(
       async () => (await use(fresh)).status,
       (status) => status === 401,
-      1_000,
-      'the revoked key refused',
+      { timeoutMs: 1_000, what: 'the revoked key refused' },
     );
     expect(Date.now() - revokedAt).toBeLessThan(1_000);
 
     // No use is lost or counted twice: the totals match what was forwarded, and stay there.
     for (const key of [cached, uncached]) {
       const expected = forwarded.get(key.id) ?? 0;
-      await waitFor(
+      await eventually(
         () => usageTotal(world.client, tenant, chatbotId, key.id),
         (total) => total === expected,
-        15_000,
-        `usage of ${key.id}`,
+        { timeoutMs: 15_000, what: `usage of ${key.id}` },
       );
     }
-    await sleep(1_500);
+    await usageAllAcknowledged(world.system.env);
     for (const key of [cached, uncached]) {
       expect(await usageTotal(world.client, tenant, chatbotId, key.id)).toBe(forwarded.get(key.id) ?? 0);
     }

@@ -11,10 +11,10 @@ import {
   statusAndCode,
   timed,
   usageTotal,
-  waitFor,
   type FaultWorld,
   type Tenant,
 } from './fault-kit.js';
+import { eventually, usageAllAcknowledged } from '@app/testing';
 
 /**
  * PostgreSQL (key-management's and the usage-tracker's store) stops, then starts again. The
@@ -81,17 +81,15 @@ describe('fault: PostgreSQL down', () => {
 
     await world.servers.postgres.start();
     const backAt = Date.now();
-    await waitFor(
+    await eventually(
       () => readiness(world.system),
       (all) => Object.values(all).every((status) => status === 200),
-      15_000,
-      'every service ready again',
+      { timeoutMs: 15_000, what: 'every service ready again' },
     );
-    await waitFor(
+    await eventually(
       async () => (await world.client.call('GET', `/v1/chatbots/${chatbotId}/api-keys`, { key: tenant.userKey })).status,
       (status) => status === 200,
-      10_000,
-      'management answering again',
+      { timeoutMs: 10_000, what: 'management answering again' },
     );
     expect((await use(unseen)).status).toBe(200);
     const created = await createChatbotKey(world.client, tenant, chatbotId);
@@ -102,14 +100,13 @@ describe('fault: PostgreSQL down', () => {
     // Uses made while the tracker could not write waited in the stream: none lost, none doubled.
     for (const key of [known, unseen, created]) {
       const expected = forwarded.get(key.id) ?? 0;
-      await waitFor(
+      await eventually(
         () => usageTotal(world.client, tenant, chatbotId, key.id),
         (total) => total === expected,
-        15_000,
-        `usage of ${key.id}`,
+        { timeoutMs: 15_000, what: `usage of ${key.id}` },
       );
     }
-    await sleep(1_500);
+    await usageAllAcknowledged(world.system.env);
     expect(await usageTotal(world.client, tenant, chatbotId, known.id)).toBe(forwarded.get(known.id));
     expectStatus(await world.client.call('GET', `/v1/chatbots/${chatbotId}/api-keys`, { key: tenant.userKey }), 200);
   }, 90_000);

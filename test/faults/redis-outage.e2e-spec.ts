@@ -2,17 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { hashApiKey } from '@app/contracts';
 import { expectStatus } from '../client.js';
-import {
-  callChatbot,
-  createChatbotKey,
-  readiness,
-  sleep,
-  startFaultWorld,
-  timed,
-  waitFor,
-  type FaultWorld,
-  type Tenant,
-} from './fault-kit.js';
+import { callChatbot, createChatbotKey, readiness, sleep, startFaultWorld, timed, type FaultWorld, type Tenant } from './fault-kit.js';
+import { eventually } from '@app/testing';
 
 /**
  * Redis (the verifier's cache) crashes, comes back empty, and later hangs. The gateway's own
@@ -74,11 +65,10 @@ describe('fault: Redis down', () => {
     await expectCorrectAnswers({ chatbotKey: second.key });
     expectStatus(await world.client.call('DELETE', `/v1/chatbots/${supportBot}/api-keys/${first.id}`, { key: tenant.userKey }), 204);
     const revokedAt = Date.now();
-    await waitFor(
+    await eventually(
       async () => (await callChatbot(world.client, first.key, supportBot)).status,
       (status) => status === 401,
-      1_000,
-      'revoked key refused',
+      { timeoutMs: 1_000, what: 'revoked key refused' },
     );
     expect(Date.now() - revokedAt).toBeLessThan(1_000);
 
@@ -92,14 +82,13 @@ describe('fault: Redis down', () => {
 
     // Redis comes back empty: the verifier reconnects by itself and the cache fills again.
     await world.servers.redis.start();
-    await waitFor(
+    await eventually(
       async () => {
         await expectCorrectAnswers({ chatbotKey: second.key, revokedKey: first.key });
         return cachedInRedis(second.key);
       },
       (cached) => cached,
-      10_000,
-      'the key record cached in Redis again',
+      { timeoutMs: 10_000, what: 'the key record cached in Redis again' },
     );
     expect(await cachedInRedis(first.key)).toBe(false);
     await expectCorrectAnswers({ chatbotKey: second.key, revokedKey: first.key });
@@ -111,11 +100,10 @@ describe('fault: Redis down', () => {
     await sleep(100);
     await expectCorrectAnswers({ chatbotKey: key.key });
     await expectCorrectAnswers({ chatbotKey: doomed.key });
-    await waitFor(
+    await eventually(
       () => cachedInRedis(doomed.key),
       (cached) => cached,
-      2_000,
-      'the doomed key cached in Redis',
+      { timeoutMs: 2_000, what: 'the doomed key cached in Redis' },
     );
 
     world.servers.redis.pause();
@@ -130,11 +118,10 @@ describe('fault: Redis down', () => {
       world.servers.redis.resume();
     }
     // Redis still holds the doomed key's record from before the hang: it must be gone, not served.
-    await waitFor(
+    await eventually(
       () => cachedInRedis(doomed.key),
       (cached) => !cached,
-      5_000,
-      'the revoked key dropped from Redis',
+      { timeoutMs: 5_000, what: 'the revoked key dropped from Redis' },
     );
     await expectCorrectAnswers({ chatbotKey: key.key, revokedKey: doomed.key });
   }, 60_000);

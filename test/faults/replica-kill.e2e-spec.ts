@@ -2,16 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ServiceReplica } from '@app/testing';
 import { SETTLE_MS } from '../../apps/gateway/src/auth/invalidation-log.js';
 import { GatewayClient } from '../client.js';
-import {
-  createChatbotKey,
-  serviceProcess,
-  sleep,
-  startFaultWorld,
-  usageTotal,
-  waitFor,
-  type FaultWorld,
-  type Tenant,
-} from './fault-kit.js';
+import { createChatbotKey, serviceProcess, sleep, startFaultWorld, usageTotal, type FaultWorld, type Tenant } from './fault-kit.js';
+import { eventually } from '@app/testing';
 
 const VERIFY_TIMEOUT_MS = 1_000;
 const WORKERS_PER_GATEWAY = 6;
@@ -131,11 +123,10 @@ describe('fault: a gateway or verifier replica killed under load', () => {
     // Every use forwarded by the surviving gateway is counted, exactly.
     const survivorUses = ownKeyForwarded(outcomes, 1);
     expect(survivorUses).toBeGreaterThan(0);
-    await waitFor(
+    await eventually(
       () => usageTotal(world.client, tenant, supportBot, keys[1].id),
       (total) => total === survivorUses,
-      10_000,
-      'usage through the surviving gateway',
+      { timeoutMs: 10_000, what: 'usage through the surviving gateway' },
     );
     // The killed gateway held at most its last flush interval of uses in memory: never counted twice, at most a few lost.
     const killedUses = ownKeyForwarded(outcomes, 2);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { freePort } from '../../scripts/system.mjs';
+import { freePort } from '@app/testing';
 import { SETTLE_MS } from '../../apps/gateway/src/auth/invalidation-log.js';
 import {
   callChatbot,

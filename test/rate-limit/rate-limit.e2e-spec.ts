@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
-import { startPrivateRedis, startTestSystem, type PausableServer, type ServiceReplica, type TestSystem } from '@app/testing';
-import { eventually, expectStatus, GatewayClient, type Answer } from '../client.js';
+import { startPrivateRedis, startTestSystem, type PausableServer, type ServiceReplica, type TestSystem, eventually } from '@app/testing';
+import { expectStatus, GatewayClient, type Answer } from '../client.js';
 import { pacedLoad, windowWithRoom, type Sent } from './paced-load.js';
 
 const HOUR_MS = 3_600_000;
@@ -130,7 +130,7 @@ describe('per-key rate limits across three gateways', () => {
           { key: userKey },
         ),
       (a) => a.status === 200 && a.body.data.reduce((sum: number, point: { refused: number }) => sum + point.refused, 0) >= 1,
-      5_000,
+      { timeoutMs: 5_000 },
     );
     const refusedTotal = usage.body.data.reduce((sum: number, point: { refused: number }) => sum + point.refused, 0);
     expect(refusedTotal).toBe(1);
@@ -196,12 +196,12 @@ describe('per-key rate limits across three gateways', () => {
       const calmCounts = await eventually(
         () => sharedCounts(calm.id, windowSeconds),
         (counts) => sum(counts) === forwarded(calmAnswers),
-        3_000,
+        { timeoutMs: 3_000 },
       );
       const busyCounts = await eventually(
         () => sharedCounts(busy.id, windowSeconds),
         (counts) => sum(counts) === forwarded(busyAnswers),
-        3_000,
+        { timeoutMs: 3_000 },
       );
       expect(sum(calmCounts)).toBe(forwarded(calmAnswers));
       expect(sum(busyCounts)).toBe(forwarded(busyAnswers));
@@ -232,7 +232,7 @@ describe('per-key rate limits across three gateways', () => {
     await eventually(
       () => sharedCount(limited.id, 3600),
       (count) => count === 30,
-      2_000,
+      { timeoutMs: 2_000 },
     );
     expect(await sharedCount(limited.id, 3600)).toBe(30);
 
@@ -267,7 +267,7 @@ describe('per-key rate limits across three gateways', () => {
     await eventually(
       () => sharedCount(limited.id, 3600),
       (count) => count === 30,
-      10_000,
+      { timeoutMs: 10_000 },
     );
     expect(await sharedCount(limited.id, 3600)).toBe(30);
     for (const gateway of gateways) expect((await call(gateway, limited.key)).status).toBe(429);

@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Redis } from 'ioredis';
 import { createLogger, NatsBus } from '@app/common';
@@ -10,6 +9,7 @@ import {
   accountPayload,
   chatbotPayload,
   createTestDatabase,
+  freePort,
   keyMaterial,
   testEnvironment,
   userPayload,
@@ -298,11 +298,3 @@ describe('auth-verifier with key-management, Redis and NATS', () => {
     }
   }
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}

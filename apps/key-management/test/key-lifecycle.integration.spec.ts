@@ -1,12 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { AccountView, ChatbotView, UserView } from '@app/contracts';
-import { accountPayload, chatbotPayload, keyMaterial, poll, userPayload } from '@app/testing';
+import { accountPayload, chatbotPayload, keyMaterial, userPayload, eventually } from '@app/testing';
 import { outcome, startKeyManagementUnderTest, type KeyManagementUnderTest } from './key-management.harness.js';
-
-/** Resolves once `condition` holds; fails naming `what` after `timeoutMs`. */
-function until(what: string, condition: () => Promise<boolean>, timeoutMs = 2_000): Promise<boolean> {
-  return poll(condition, (held) => held, { timeoutMs, intervalMs: 25, onTimeout: 'throw', what });
-}
 
 /** Expiry, enabled, rolls and allow-lists against a real database, over the bus. */
 describe('key-management: key lifecycle', () => {
@@ -52,9 +47,10 @@ describe('key-management: key lifecycle', () => {
     expect(disabled).toMatchObject({ enabled: false, status: 'disabled' });
     expect(await lookup(keyHash)).toBeNull();
     const updated = { subject: 'keyUpdated', event: { keyId: view.id, keyHash, accountId: account.id, chatbotId: chatbot.id } };
-    await until(
-      'the keyUpdated event',
+    await eventually(
       async () => km.events.filter((recorded) => JSON.stringify(recorded) === JSON.stringify(updated)).length === 1,
+      Boolean,
+      { timeoutMs: 2_000, what: 'the keyUpdated event' },
     );
 
     await km.bus.request('updateKey', { actor: actor(), chatbotId: chatbot.id, keyId: view.id, enabled: true, allowedIps: null });
@@ -66,7 +62,7 @@ describe('key-management: key lifecycle', () => {
     const expiresAt = new Date(Date.now() + 1_500);
     const { view, keyHash } = await createKey(chatbot, { expiresAt: expiresAt.toISOString() });
     expect(await lookup(keyHash)).toMatchObject({ endsAt: expiresAt.getTime() });
-    await until('the key to expire', async () => (await lookup(keyHash)) === null, 3_000);
+    await eventually(async () => (await lookup(keyHash)) === null, Boolean, { timeoutMs: 3_000, what: 'the key to expire' });
     expect(Date.now()).toBeGreaterThanOrEqual(expiresAt.getTime());
     const listed = await km.bus.request('listKeys', { actor: actor(), chatbotId: chatbot.id });
     expect(listed.data).toEqual([expect.objectContaining({ id: view.id, status: 'expired' })]);
@@ -103,10 +99,11 @@ describe('key-management: key lifecycle', () => {
     const graceEnd = await lookup(keys[0].keyHash);
     expect(graceEnd?.endsAt).toBeGreaterThan(Date.now());
 
-    await until('the grace period to end', async () => (await lookup(keys[0].keyHash)) === null, 4_000);
-    await until(
-      '10 listed keys',
+    await eventually(async () => (await lookup(keys[0].keyHash)) === null, Boolean, { timeoutMs: 4_000, what: 'the grace period to end' });
+    await eventually(
       async () => (await km.bus.request('listKeys', { actor: actor(), chatbotId: chatbot.id })).data.length === 10,
+      Boolean,
+      { timeoutMs: 2_000, what: '10 listed keys' },
     );
     expect(await outcome(createKey(chatbot))).toBe('key_limit_reached');
     expect(await outcome(roll(chatbot, keys[0].view.id, 0))).toBe('key_not_found');

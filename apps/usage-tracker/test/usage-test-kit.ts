@@ -1,10 +1,8 @@
-import { createServer } from 'node:net';
 import pg from 'pg';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { KeyUsedEvent } from '@app/contracts';
 import { createLogger, usageStreamNames, NatsBus, type Logger } from '@app/common';
-import { poll } from '@app/testing';
 import { loadUsageTrackerConfig, type UsageTrackerConfig } from '../src/config.js';
 import { startUsageTracker } from '../src/usage-tracker.js';
 import { UsageConsumer } from '../src/ingest/usage-consumer.js';
@@ -85,20 +83,5 @@ export async function totalUses(databaseUrl: string, keyId?: string): Promise<nu
   }
 }
 
-/** Polls until `done` holds; returns the last value read once `timeoutMs` passes, for the spec to assert on. */
-export function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number, intervalMs = 100): Promise<T> {
-  return poll(read, done, { timeoutMs, intervalMs, onTimeout: 'return' });
-}
-
+/** Pacing a scenario (traffic spread over time, an outage's length); never for waiting on a result. */
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}

@@ -48,10 +48,15 @@ describe('NatsBus shutdown (real NATS)', () => {
   it('gives up waiting after its bound', async () => {
     const server = await connect();
     const client = await connect();
-    server.serve('lookupAccount', 'spec', () => new Promise(() => undefined));
+    let arrived!: () => void;
+    const running = new Promise<void>((resolve) => (arrived = resolve));
+    server.serve('lookupAccount', 'spec', () => {
+      arrived();
+      return new Promise(() => undefined);
+    });
     await server.connection.flush();
     void client.request('lookupAccount', { accountId: 'acct-1' }, 3000).catch(() => undefined);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await running;
 
     const before = Date.now();
     await server.quiesce(300);

@@ -5,5 +5,7 @@ export * from './database.js';
 export * from './factories.js';
 export * from './private-servers.js';
 export * from './polling.js';
+export * from './ports.js';
+export * from './automock.js';
 export * from './http-client.js';
 export * from './tcp-proxy.js';

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { freePort } from '../../../scripts/system.mjs';
-import { poll } from './polling.js';
+import { freePort } from './ports.js';
+import { eventually } from './polling.js';
 
 const run = promisify(execFile);
 
@@ -184,10 +184,14 @@ class ProcessServer implements PausableServer {
     const child = this.launch();
     this.child = child;
     live.add(this);
-    await waitUntil(async () => {
-      if (child.exitCode !== null) throw new Error(`${this.name} on port ${this.port} exited with ${child.exitCode}`);
-      return this.answers();
-    }, `${this.name} on port ${this.port} to answer`);
+    await eventually(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`${this.name} on port ${this.port} exited with ${child.exitCode}`);
+        return this.answers();
+      },
+      Boolean,
+      { timeoutMs: READY_TIMEOUT_MS, intervalMs: 50, what: `${this.name} on port ${this.port} to answer` },
+    );
   }
 
   stop(): Promise<void> {
@@ -254,7 +258,11 @@ class PostgresServer implements PrivateServer {
     await this.pgRun('pg_ctl', ['-D', this.data, '-l', join(this.dir, 'server.log'), '-w', '-t', '30', '-o', options, 'start']);
     this.started = true;
     live.add(this);
-    await waitUntil(() => postgresAnswers(this.url), `postgres on port ${this.port} to answer`);
+    await eventually(() => postgresAnswers(this.url), Boolean, {
+      timeoutMs: READY_TIMEOUT_MS,
+      intervalMs: 50,
+      what: `postgres on port ${this.port} to answer`,
+    });
   }
 
   stop(): Promise<void> {
@@ -346,9 +354,4 @@ async function postgresAnswers(url: string): Promise<boolean> {
   } finally {
     await client.end().catch(() => undefined);
   }
-}
-
-/** Polls `condition` every 50 ms until it holds; throws naming `what` once `timeoutMs` passes. */
-export async function waitUntil(condition: () => Promise<boolean>, what: string, timeoutMs = READY_TIMEOUT_MS): Promise<void> {
-  await poll(condition, (holds) => holds, { timeoutMs, intervalMs: 50, onTimeout: 'throw', what });
 }

@@ -1,5 +1,5 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { freePort } from '../../../scripts/system.mjs';
+import { freePort } from './ports.js';
 
 /**
  * A TCP proxy to a local port that a fault test can cut (every connection dropped, new ones

@@ -4,6 +4,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { usageStreamNames } from '../../common/src/usage-stream.js';
 import { Subjects } from '@app/contracts';
 import type { TestEnvironment } from './environment.js';
+import { eventually } from './polling.js';
 
 /**
  * Deletes the run's own `key.used` stream (a gateway or tracker creates it at start). Each
@@ -15,6 +16,29 @@ export async function deleteRunUsageStream(env: Pick<TestEnvironment, 'natsUrl' 
   try {
     const { stream } = usageStreamNames({ subject: (subject) => `${env.subjectPrefix}.${Subjects[subject]}` });
     await (await jetstreamManager(nats)).streams.delete(stream).catch(() => false);
+  } finally {
+    await nats.close();
+  }
+}
+
+/**
+ * Resolves once the run's usage consumer holds nothing unacknowledged: every `key.used` message
+ * published so far was applied and acked, so no later (re)delivery can change a total. A total
+ * read after this is final; a fixed wait past the ack wait only hoped so.
+ */
+export async function usageAllAcknowledged(env: Pick<TestEnvironment, 'natsUrl' | 'subjectPrefix'>, timeoutMs = 30_000): Promise<void> {
+  const nats = await connect({ servers: env.natsUrl });
+  try {
+    const jsm = await jetstreamManager(nats);
+    const { stream, durable } = usageStreamNames({ subject: (subject) => `${env.subjectPrefix}.${Subjects[subject]}` });
+    await eventually(
+      async () => {
+        const info = await jsm.consumers.info(stream, durable);
+        return { pending: info.num_pending, unacknowledged: info.num_ack_pending };
+      },
+      (backlog) => backlog.pending === 0 && backlog.unacknowledged === 0,
+      { timeoutMs, intervalMs: 100, what: 'the usage consumer to acknowledge every message' },
+    );
   } finally {
     await nats.close();
   }

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { Redis } from 'ioredis';
 import { createLogger, createRedisClient } from '@app/common';
 import { generateApiKey, hashApiKey, type KeyRecord, type Plan } from '@app/contracts';
-import { startPrivateRedis, testEnvironment, waitUntil, type PausableServer } from '@app/testing';
+import { startPrivateRedis, testEnvironment, type PausableServer, eventually } from '@app/testing';
 import { AuthCacheRepository, type AuthCacheSettings } from './auth-cache.repository.js';
 import { MISS, UNAVAILABLE, hit, type CacheRead } from './cache-read.js';
 
@@ -320,7 +320,10 @@ describe('AuthCacheRepository while Redis is down', () => {
     expect(Date.now() - started).toBeLessThan(100);
 
     await server.start();
-    await waitUntil(async () => (await sut.getPlan('acc-1')).state === 'hit', 'the plan to be read again', 5_000);
+    await eventually(async () => (await sut.getPlan('acc-1')).state === 'hit', Boolean, {
+      timeoutMs: 5_000,
+      what: 'the plan to be read again',
+    });
     await expect(sut.getPlan('acc-1')).resolves.toEqual({ state: 'hit', value: 'free' });
     await expect(keyEntry(sut, keyHash)).resolves.toEqual({ state: 'miss' });
   });
@@ -338,7 +341,10 @@ describe('AuthCacheRepository while Redis is down', () => {
     });
 
     await server.start();
-    await waitUntil(async () => (await sut.readForVerify(keyHash, null)).key.state !== 'unavailable', 'Redis to be read again', 5_000);
+    await eventually(async () => (await sut.readForVerify(keyHash, null)).key.state !== 'unavailable', Boolean, {
+      timeoutMs: 5_000,
+      what: 'Redis to be read again',
+    });
     await expect(sut.readForVerify(keyHash, 'bot-1')).resolves.toEqual({
       key: hit(record),
       plan: { id: 'acc-1', read: hit<Plan>('standard') },

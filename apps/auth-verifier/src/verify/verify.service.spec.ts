@@ -473,7 +473,10 @@ describe('VerifyService', () => {
       keyManagement.lookupAccount.mockReturnValueOnce(stalePlan.promise);
 
       const answer = sut.verify({ key: chatbotKey, chatbotId: CHATBOT });
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      // Event-loop turns, not a clock: the lookup starts once the key has been read.
+      for (let turn = 0; turn < 100 && keyManagement.lookupAccount.mock.calls.length === 0; turn++) {
+        await new Promise((resolve) => setImmediate(resolve));
+      }
       expect(keyManagement.lookupAccount).toHaveBeenCalled();
       changes.planChanged(ACCOUNT, 'free');
       stalePlan.resolve({ accountId: ACCOUNT, plan: 'standard' });

@@ -1,7 +1,8 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { classifyApiKey, hashApiKey } from '@app/contracts';
-import { apiHelpers, eventually, expectAnswer, KEY_OBJECT_FIELDS } from '../management/testing/api-helpers.js';
-import { startManagementSystem, type ManagementSystem } from '../management/testing/management-system.js';
+import { apiHelpers, expectAnswer, KEY_OBJECT_FIELDS } from '../../../../libs/testing/src/management-api.js';
+import { startManagementSystem, type ManagementSystem } from '../../../../libs/testing/src/management-system.js';
+import { eventually } from '@app/testing';
 
 let system: ManagementSystem;
 const { call, admin, provisionTenant } = apiHelpers(() => system);
@@ -125,6 +126,7 @@ describe('admin API', () => {
     const refused = await eventually(
       () => call('GET', '/v1/chatbots', { credential: chatbotKey.key }),
       (answer) => answer.status === 401,
+      { timeoutMs: 1_000 },
     );
     expectAnswer(refused, 401, 'invalid_api_key');
   });

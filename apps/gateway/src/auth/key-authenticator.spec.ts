@@ -153,7 +153,7 @@ describe('KeyAuthenticator', () => {
     expect(bus.verify).toHaveBeenCalledTimes(3);
     now += 5_001;
     bus.verify.mockResolvedValue(allowed());
-    await expect(sut.authenticate(unknown, null, 'c')).resolves.toBeDefined();
+    await expect(sut.authenticate(unknown, null, 'c')).resolves.toMatchObject({ keyId: 'key-1', accountId: 'acc-1' });
   });
 
   it('coalesces concurrent misses into one auth.verify', async () => {
@@ -177,7 +177,7 @@ describe('KeyAuthenticator', () => {
     bus.verify.mockResolvedValue({ nonsense: true } as unknown as VerifyReply);
     expect(await codeOf(sut.authenticate(key, 'bot-1', 'c'))).toBe('auth_unavailable');
     bus.verify.mockResolvedValue(allowed());
-    await expect(sut.authenticate(key, 'bot-1', 'c')).resolves.toBeDefined();
+    await expect(sut.authenticate(key, 'bot-1', 'c')).resolves.toMatchObject({ keyId: 'key-1', accountId: 'acc-1' });
     expect(bus.verify).toHaveBeenCalledTimes(4);
   });
 
@@ -294,7 +294,10 @@ describe('KeyAuthenticator', () => {
       // The first failure happened at +100 ms and leaves the window at +60.1 s; now is +5 s.
       expect((error as RateLimitedError).headers).toEqual({ 'Retry-After': '56' });
       bus.verify.mockResolvedValue(allowed());
-      await expect(sut.authenticate(generateApiKey('chatbot'), 'bot-1', '10.0.0.2')).resolves.toBeDefined();
+      await expect(sut.authenticate(generateApiKey('chatbot'), 'bot-1', '10.0.0.2')).resolves.toMatchObject({
+        keyId: 'key-1',
+        accountId: 'acc-1',
+      });
       now += 55_200;
       expect(await codeOf(sut.authenticate('cbk_bad', 'bot-1', '10.0.0.1'))).toBe('invalid_api_key');
     });
@@ -316,7 +319,7 @@ describe('KeyAuthenticator', () => {
       await sut.authenticate(key, 'bot-1', '10.0.0.1');
       for (let i = 0; i < 50; i++) await codeOf(sut.authenticate(`cbk_bad${i}`, 'bot-1', '10.0.0.1'));
       expect(await codeOf(sut.authenticate('cbk_bad', 'bot-1', '10.0.0.1'))).toBe('rate_limited');
-      await expect(sut.authenticate(key, 'bot-1', '10.0.0.1')).resolves.toBeDefined();
+      await expect(sut.authenticate(key, 'bot-1', '10.0.0.1')).resolves.toMatchObject({ keyId: 'key-1', accountId: 'acc-1' });
     });
 
     it('counts failures over a sliding minute, not forever', async () => {
@@ -349,7 +352,10 @@ describe('KeyAuthenticator', () => {
       // What the key may reach, already verified, still works; other keys and the addresses used are not braked.
       await expect(sut.authenticate(key, 'bot-1', '10.0.2.1')).resolves.toMatchObject({ chatbotId: 'bot-1' });
       bus.verify.mockResolvedValue(allowed());
-      await expect(sut.authenticate(generateApiKey('chatbot'), 'bot-1', '10.0.1.1')).resolves.toBeDefined();
+      await expect(sut.authenticate(generateApiKey('chatbot'), 'bot-1', '10.0.1.1')).resolves.toMatchObject({
+        keyId: 'key-1',
+        accountId: 'acc-1',
+      });
       now += 55_200;
       bus.verify.mockResolvedValue(outOfScope());
       expect(await codeOf(sut.authenticate(key, 'random-51', '10.0.2.1'))).toBe('insufficient_scope');
@@ -518,8 +524,10 @@ describe('KeyAuthenticator', () => {
     it('passes a valid key whatever it reaches, from any cached reply for it, without asking again', async () => {
       const { sut, bus } = setup();
       const key = generateApiKey('chatbot');
-      bus.verify.mockResolvedValue(allowed({ allowed: false, code: 'insufficient_scope' }));
-      await expect(sut.checkCredential(key, 'c')).resolves.toBeUndefined();
+      bus.verify.mockResolvedValue(allowed({ allowed: false, code: 'insufficient_scope' } as Partial<VerifyReply>));
+      const firstCheck = sut.checkCredential(key, 'c');
+      expect(firstCheck).toBeInstanceOf(Promise);
+      await firstCheck;
       expect(bus.verify).toHaveBeenCalledWith({ key }, 50);
       // Known now: answered without a promise, and a reply cached for another target counts too.
       expect(sut.checkCredential(key, 'c')).toBeUndefined();

@@ -2,6 +2,7 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ApiError } from '@app/common';
+import { eventually } from '@app/testing';
 import { UpstreamClient, type ForwardOutcome } from './upstream-client.js';
 
 /**
@@ -10,6 +11,7 @@ import { UpstreamClient, type ForwardOutcome } from './upstream-client.js';
  */
 const BIG = Buffer.alloc(8 * 1024 * 1024, 'x');
 let upstreamClosed: string[] = [];
+let upstreamArrived: string[] = [];
 let upstream: Server;
 let front: Server;
 let sut: UpstreamClient;
@@ -22,6 +24,7 @@ function listen(server: Server): Promise<number> {
 beforeAll(async () => {
   upstream = createServer((req, res) => {
     req.resume();
+    upstreamArrived.push(req.url!);
     res.once('close', () => upstreamClosed.push(`${req.url} ${res.writableFinished ? 'finished' : 'cut'}`));
     if (req.url === '/big') return void res.writeHead(200, { 'content-length': BIG.length }).end(BIG);
     if (req.url === '/hang') return; // never answers
@@ -59,12 +62,9 @@ function get(path: string): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => httpRequest({ port, path, host: '127.0.0.1' }, resolve).on('error', reject).end());
 }
 
-async function until(condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 3_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+/** The sockets are real, so their events are awaited: a condition polled, never a fixed delay. */
+function until(condition: () => boolean): Promise<boolean> {
+  return eventually(async () => condition(), Boolean, { timeoutMs: 3_000, intervalMs: 5 });
 }
 
 describe('UpstreamClient', () => {
@@ -86,6 +86,7 @@ describe('UpstreamClient', () => {
     let length = 0;
     for await (const chunk of answer) {
       length += (chunk as Buffer).length;
+      // A reader slower than the relay (pacing, not waiting for anything): the buffers fill up.
       if (length < 1024 * 1024) await new Promise((resolve) => setTimeout(resolve, 1));
     }
     expect(length).toBe(BIG.length);
@@ -94,10 +95,11 @@ describe('UpstreamClient', () => {
   it('resolves null and cancels the upstream request when the client leaves before the answer', async () => {
     outcomes = [];
     upstreamClosed = [];
+    upstreamArrived = [];
     const { port } = front.address() as AddressInfo;
     const request = httpRequest({ port, path: '/hang', host: '127.0.0.1' }).on('error', () => undefined);
     request.end();
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await until(() => upstreamArrived.includes('/hang'));
     request.destroy();
     await until(() => outcomes.length === 1 && upstreamClosed.length === 1);
     expect(outcomes).toEqual([null]);

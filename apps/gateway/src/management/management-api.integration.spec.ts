@@ -1,7 +1,8 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { classifyApiKey } from '@app/contracts';
-import { apiHelpers, eventually, expectAnswer, jwtFor, KEY_OBJECT_FIELDS } from './testing/api-helpers.js';
-import { startManagementSystem, type ManagementSystem } from './testing/management-system.js';
+import { apiHelpers, expectAnswer, jwtFor, KEY_OBJECT_FIELDS } from '../../../../libs/testing/src/management-api.js';
+import { startManagementSystem, type ManagementSystem } from '../../../../libs/testing/src/management-system.js';
+import { eventually } from '@app/testing';
 
 let system: ManagementSystem;
 const { call, admin, provisionTenant } = apiHelpers(() => system);
@@ -84,6 +85,7 @@ describe('management API', () => {
     const refused = await eventually(
       () => call('GET', '/v1/chatbots', { credential: created.body.key }),
       (answer) => answer.status === 401,
+      { timeoutMs: 1_000 },
     );
     expectAnswer(refused, 401, 'invalid_api_key');
   });

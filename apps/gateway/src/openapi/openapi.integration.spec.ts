@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startManagementSystem, type ManagementSystem } from '../management/testing/management-system.js';
+import { startManagementSystem, type ManagementSystem } from '../../../../libs/testing/src/management-system.js';
 import { OPENAPI_PATH } from './openapi-document.js';
 
 describe('GET /v1/openapi.json on a running gateway', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { DEFAULT_RATE_LIMITER_OPTIONS, KeyRateLimiter, type KeyRateLimiterOptions } from './key-rate-limiter.js';
-import { MemoryRateLimitStore } from './testing/memory-rate-limit-store.js';
-import { simulateReplicas } from './testing/replica-simulation.js';
+import { MemoryRateLimitStore } from '../../test/rate-limit/memory-rate-limit-store.js';
+import { simulateReplicas } from '../../test/rate-limit/replica-simulation.js';
 
 const DAY_MS = 86_400_000;
 /** A simulated "now" at the start of a day: every window length divides it. */

@@ -1,11 +1,20 @@
 import { beforeEach, describe, expect, it, jest } from '@jest/globals';
-import type { Actor, Plan } from '@app/contracts';
+import type { Plan } from '@app/contracts';
 import type { ApiKeyEntity } from '../database/entities/index.js';
 import type { ResolvedActor } from '../access/resolved-actor.js';
-import { DuplicateKeyHashError } from './keys.repository.js';
+import { automock } from '@app/testing';
+import { AccountsRepository } from '../accounts/accounts.repository.js';
+import { ActorResolver } from '../access/actor-resolver.js';
+import { ChatbotAccess } from '../access/chatbot-access.js';
+import { AuditLog } from '../audit/audit-log.js';
+import { ChatbotsRepository } from '../chatbots/chatbots.repository.js';
+import { Transactions, type Tx } from '../database/transactions.js';
+import { EventPublisher } from '../events/event-publisher.js';
+import { DuplicateKeyHashError, KeysRepository } from './keys.repository.js';
 import { KEY_LIMIT_PER_CHATBOT, KeysService } from './keys.service.js';
 
-const TX = { transaction: 'handle' };
+/** A stand-in for the transaction handle: the service only passes it on to the repositories. */
+const TX = { transaction: 'handle' } as unknown as Tx;
 const HASH = 'a'.repeat(64);
 const owner: ResolvedActor = { userId: 'u-owner', accountId: 'acc-1', role: 'owner' };
 const member: ResolvedActor = { userId: 'u-member', accountId: 'acc-1', role: 'member' };
@@ -40,39 +49,34 @@ describe(KeysService.name, () => {
   let caller: ResolvedActor;
   let plan: Plan;
   let activeKeys: number;
-  const actors = { resolve: jest.fn(async (_actor: Actor) => caller) };
-  const access = { requireReachable: jest.fn(async (..._args: unknown[]) => chatbot) };
-  const accounts = { findById: jest.fn(async (..._args: unknown[]) => ({ id: 'acc-1', name: 'Acme', plan, createdAt: new Date() })) };
-  const chatbots = { lockLive: jest.fn(async (..._args: unknown[]): Promise<typeof chatbot | null> => chatbot) };
-  const keys = {
-    countActiveForChatbot: jest.fn(async (..._args: unknown[]) => activeKeys),
-    insert: jest.fn(async (_tx: unknown, key: Partial<ApiKeyEntity>) => storedKey({ ...key, id: 'key-new' })),
-    lockActive: jest.fn(async (..._args: unknown[]): Promise<ApiKeyEntity | null> => storedKey()),
-    revoke: jest.fn(async (..._args: unknown[]) => undefined),
-    rename: jest.fn(async (..._args: unknown[]) => undefined),
-    update: jest.fn(async (..._args: unknown[]) => undefined),
-    listActive: jest.fn(async (..._args: unknown[]) => [storedKey()]),
-    findActive: jest.fn(async (..._args: unknown[]): Promise<ApiKeyEntity | null> => null),
-  };
-  const transactions = { run: jest.fn((work: (tx: unknown) => Promise<unknown>) => work(TX)) };
-  const events = { publish: jest.fn() };
-  const audit = { record: jest.fn(async (..._args: unknown[]) => undefined) };
+  const actors = automock(ActorResolver);
+  const access = automock(ChatbotAccess);
+  const accounts = automock(AccountsRepository);
+  const chatbots = automock(ChatbotsRepository);
+  const keys = automock(KeysRepository);
+  const transactions = automock(Transactions);
+  const events = automock(EventPublisher);
+  const audit = automock(AuditLog);
 
   beforeEach(() => {
     jest.clearAllMocks();
     caller = owner;
     plan = 'standard';
     activeKeys = 0;
-    sut = new KeysService(
-      actors as never,
-      access as never,
-      accounts as never,
-      chatbots as never,
-      keys as never,
-      transactions as never,
-      events as never,
-      audit,
-    );
+    actors.resolve.mockImplementation(async () => caller);
+    access.requireReachable.mockResolvedValue(chatbot);
+    accounts.findById.mockImplementation(async () => ({ id: 'acc-1', name: 'Acme', plan, createdAt: new Date() }));
+    chatbots.lockLive.mockResolvedValue(chatbot);
+    keys.countActiveForChatbot.mockImplementation(async () => activeKeys);
+    keys.insert.mockImplementation(async (_tx, key) => storedKey({ ...key, id: 'key-new' }));
+    keys.lockActive.mockImplementation(async () => storedKey());
+    keys.revoke.mockResolvedValue(undefined);
+    keys.update.mockResolvedValue(undefined);
+    keys.listActive.mockImplementation(async () => [storedKey()]);
+    keys.findActive.mockResolvedValue(null);
+    transactions.run.mockImplementation((work) => work(TX));
+    audit.record.mockResolvedValue(undefined);
+    sut = new KeysService(actors, access, accounts, chatbots, keys, transactions, events, audit);
   });
 
   const createChatbotKey = () =>

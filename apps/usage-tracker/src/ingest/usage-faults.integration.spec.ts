@@ -6,14 +6,21 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsBus } from '@app/common';
-import { createTestDatabase, testEnvironment, type TestDatabase, type TestEnvironment } from '@app/testing';
+import {
+  createTestDatabase,
+  testEnvironment,
+  type TestDatabase,
+  type TestEnvironment,
+  eventually,
+  freePort,
+  usageAllAcknowledged,
+} from '@app/testing';
 import { migrateUsageTracker } from '../database/migrate.js';
 import { UsagePublisher, DEFAULT_USAGE_PUBLISHER_OPTIONS } from '../../../gateway/src/usage/usage-publisher.js';
 import { usesUndelivered } from '../../../gateway/src/usage/usage-metrics.js';
 import {
   connectBus,
   deleteUsageStream,
-  freePort,
   keyUsed,
   publishEvents,
   quietLogger,
@@ -21,7 +28,6 @@ import {
   startTracker,
   totalUses,
   trackerConfig,
-  waitFor,
   type RunningTracker,
 } from '../../test/usage-test-kit.js';
 
@@ -68,37 +74,32 @@ describe('usage-tracker under faults', () => {
     });
     const port = await freePort();
     const spawnTracker = async (): Promise<ChildProcess> => {
-      const child = spawn(
-        process.execPath,
-        ['--import', './apps/usage-tracker/test/register-ts-loader.mjs', 'apps/usage-tracker/src/main.ts'],
-        {
-          cwd: repoRoot,
-          env: {
-            ...process.env,
-            NATS_URL: env.natsUrl,
-            NATS_SUBJECT_PREFIX: prefix,
-            DATABASE_URL: db.url,
-            USAGE_TRACKER_HTTP_PORT: String(port),
-            USAGE_BATCH_SIZE: '200',
-            USAGE_ACK_WAIT_MS: '2000',
-            LOG_LEVEL: 'warn',
-          },
-          stdio: ['ignore', 'ignore', 'pipe'],
+      const child = spawn(process.execPath, ['--import', './scripts/register-ts-loader.mjs', 'apps/usage-tracker/src/main.ts'], {
+        cwd: repoRoot,
+        env: {
+          ...process.env,
+          NATS_URL: env.natsUrl,
+          NATS_SUBJECT_PREFIX: prefix,
+          DATABASE_URL: db.url,
+          USAGE_TRACKER_HTTP_PORT: String(port),
+          USAGE_BATCH_SIZE: '200',
+          USAGE_ACK_WAIT_MS: '2000',
+          LOG_LEVEL: 'warn',
         },
-      );
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       cleanups.push(async () => {
         child.kill('SIGKILL');
         await exited(child);
       });
-      const ready = await waitFor(
+      const ready = await eventually(
         () =>
           fetch(`http://127.0.0.1:${port}/health/ready`).then(
             (reply) => reply.status,
             () => 0,
           ),
         (status) => status === 200 || child.exitCode !== null,
-        30_000,
-        100,
+        { timeoutMs: 30_000, intervalMs: 100 },
       );
       expect(ready).toBe(200);
       return child;
@@ -108,11 +109,10 @@ describe('usage-tracker under faults', () => {
 
     const first = await spawnTracker();
     const publishing = publishEvents(bus, events, 200);
-    await waitFor(
+    await eventually(
       () => sumFor('kill', 20),
       (total) => total >= 3_000,
-      30_000,
-      20,
+      { timeoutMs: 30_000, intervalMs: 20 },
     );
     first.kill('SIGKILL');
     await exited(first);
@@ -125,15 +125,14 @@ describe('usage-tracker under faults', () => {
 
     const second = await spawnTracker();
     expect(
-      await waitFor(
+      await eventually(
         () => sumFor('kill', 20),
         (total) => total >= n,
-        60_000,
-        250,
+        { timeoutMs: 60_000, intervalMs: 250 },
       ),
     ).toBe(n);
-    // Past another ack wait: nothing redelivered late adds to it.
-    await sleep(3_000);
+    // Nothing left unacknowledged: no late redelivery can add to it.
+    await usageAllAcknowledged({ natsUrl: env.natsUrl, subjectPrefix: prefix });
     expect(await sumFor('kill', 20)).toBe(n);
     second.kill('SIGTERM');
     await exited(second);
@@ -146,15 +145,14 @@ describe('usage-tracker under faults', () => {
     let server: ChildProcess | undefined;
     const startNats = async () => {
       server = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(natsPort), '-sd', storeDir], { stdio: 'ignore' });
-      const probe = await waitFor(
+      const probe = await eventually(
         () =>
           fetch(`http://127.0.0.1:${natsPort}`).then(
             () => true,
             (error: { cause?: { code?: string } }) => error.cause?.code !== 'ECONNREFUSED',
           ),
         (up) => up,
-        10_000,
-        50,
+        { timeoutMs: 10_000, intervalMs: 50 },
       );
       expect(probe).toBe(true);
     };
@@ -203,14 +201,13 @@ describe('usage-tracker under faults', () => {
     expect(restarted).toBe(true);
     expect(undeliveredAfter - undeliveredBefore).toBe(0);
     expect(
-      await waitFor(
+      await eventually(
         () => sumFor('restart', 30),
         (total) => total >= recorded,
-        60_000,
-        250,
+        { timeoutMs: 60_000, intervalMs: 250 },
       ),
     ).toBe(recorded);
-    await sleep(3_000);
+    await usageAllAcknowledged({ natsUrl, subjectPrefix: prefix });
     expect(await sumFor('restart', 30)).toBe(recorded);
     await deleteUsageStream(bus);
   });

@@ -3,7 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
 import { jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import { ApiError, ensureUsageConsumer, ensureUsageStream, usageStreamNames, type NatsBus } from '@app/common';
-import { createTestDatabase, testEnvironment, type TestDatabase, type TestEnvironment } from '@app/testing';
+import {
+  createTestDatabase,
+  testEnvironment,
+  type TestDatabase,
+  type TestEnvironment,
+  eventually,
+  usageAllAcknowledged,
+} from '@app/testing';
 import { migrateUsageTracker } from '../database/migrate.js';
 import { usageTrackerDataSourceOptions } from '../database/data-source-options.js';
 import { UsageIngestRepository } from './usage-ingest.repository.js';
@@ -16,7 +23,6 @@ import {
   startTracker,
   totalUses,
   trackerConfig,
-  waitFor,
   sleep,
   type RunningTracker,
 } from '../../test/usage-test-kit.js';
@@ -88,10 +94,10 @@ describe('usage-tracker ingestion (Postgres + JetStream)', () => {
     await publishEvents(bus, [...events.slice(0, 1500), ...malformed, ...events.slice(1500)]);
 
     expect(
-      await waitFor(
+      await eventually(
         () => totalUses(db.url),
         (n) => n >= total,
-        15_000,
+        { timeoutMs: 15_000 },
       ),
     ).toBe(total);
     for (const [keyId, count] of expected) expect(await totalUses(db.url, keyId)).toBe(count);
@@ -145,11 +151,10 @@ describe('usage-tracker ingestion (Postgres + JetStream)', () => {
     const at = new Date();
     const started = Date.now();
     await publishEvents(bus, [keyUsed('fresh-k', at)]);
-    const seen = await waitFor(
+    const seen = await eventually(
       () => bus.request('usageLastUsed', { keyIds: ['fresh-k'] }),
       (reply) => reply['fresh-k'] !== null,
-      5_000,
-      50,
+      { timeoutMs: 5_000, intervalMs: 50 },
     );
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(seen['fresh-k']).toBe(at.toISOString());
@@ -189,9 +194,9 @@ describe('usage-tracker ingestion (Postgres + JetStream)', () => {
 
     const running = await tracker(prefix, { USAGE_ACK_WAIT_MS: '1000' });
 
-    expect(await waitFor(totalFor, (n) => n >= 400 && running.consumer.stats.duplicates >= 150, 15_000)).toBe(400);
+    expect(await eventually(totalFor, (n) => n >= 400 && running.consumer.stats.duplicates >= 150, { timeoutMs: 15_000 })).toBe(400);
     expect(running.consumer.stats.duplicates).toBe(150);
-    await sleep(1_500);
+    await usageAllAcknowledged({ natsUrl: env.natsUrl, subjectPrefix: prefix });
     expect(await totalFor()).toBe(400);
   });
 
@@ -231,8 +236,8 @@ describe('usage-tracker ingestion (Postgres + JetStream)', () => {
       for (let k = 0; k < 10; k++) sum += await totalUses(db.url, `slowdb-k${k}`);
       return sum;
     };
-    expect(await waitFor(totalFor, (total) => total >= n, 30_000, 250)).toBe(n);
-    await sleep(1_500);
+    expect(await eventually(totalFor, (total) => total >= n, { timeoutMs: 30_000, intervalMs: 250 })).toBe(n);
+    await usageAllAcknowledged({ natsUrl: env.natsUrl, subjectPrefix: prefix });
     expect(await totalFor()).toBe(n);
   });
 
@@ -252,18 +257,17 @@ describe('usage-tracker ingestion (Postgres + JetStream)', () => {
       for (let k = 0; k < 50; k++) sum += await totalUses(db.url, `replicas-k${k}`);
       return sum;
     };
-    expect(await waitFor(totalFor, (total) => total >= n, 30_000, 250)).toBe(n);
+    expect(await eventually(totalFor, (total) => total >= n, { timeoutMs: 30_000, intervalMs: 250 })).toBe(n);
     expect(first.consumer.stats.applied).toBeGreaterThan(0);
     expect(second.consumer.stats.applied).toBeGreaterThan(0);
     expect(first.consumer.stats.applied + second.consumer.stats.applied).toBe(n);
 
     // Applied runs are folded into the stream's mark once the ack floor passes them.
     const stream = usageStreamNames(bus).stream;
-    const state = await waitFor(
+    const state = await eventually(
       () => dedupState(stream),
       (current) => current.ranges === 0 && current.appliedThrough === n,
-      10_000,
-      200,
+      { timeoutMs: 10_000, intervalMs: 200 },
     );
     expect(state).toEqual({ ranges: 0, appliedThrough: n });
   });

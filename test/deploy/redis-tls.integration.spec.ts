@@ -5,10 +5,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Redis } from 'ioredis';
 import { createLogger, createRedisClient } from '@app/common';
-import { poll } from '@app/testing';
 import { loadAuthVerifierConfig } from '../../apps/auth-verifier/src/config.js';
-import { freePort } from '../../scripts/system.mjs';
 import { makeCertificates, type TestCertificates } from './certificates.js';
+import { eventually, freePort } from '@app/testing';
 
 /** A managed Redis with TLS and a private server CA (ElastiCache, Memorystore): rediss:// plus REDIS_CA_FILE. */
 const logger = createLogger('redis-tls-test', 'silent');
@@ -51,10 +50,10 @@ beforeAll(async () => {
   const probe = track(
     createRedisClient({ url: `rediss://localhost:${port}`, caFile: certificates.caFile, commandTimeoutMs: 1_000 }, logger),
   );
-  await poll(
+  await eventually(
     () => probe.ping().catch(() => 'down'),
     (answer) => answer === 'PONG',
-    { timeoutMs: 15_000, intervalMs: 100, onTimeout: 'throw', what: 'Redis with TLS' },
+    { timeoutMs: 15_000, intervalMs: 100, what: 'Redis with TLS' },
   );
 }, 30_000);
 
@@ -74,10 +73,10 @@ describe('the auth-verifier to a Redis with TLS', () => {
     const config = loadAuthVerifierConfig({ REDIS_URL: `rediss://localhost:${port}`, REDIS_CA_FILE: certificates.caFile });
     const redis = track(createRedisClient({ ...config.redis, commandTimeoutMs: 1_000 }, logger));
     expect(
-      await poll(
+      await eventually(
         () => redis.ping().catch(() => 'down'),
         (answer) => answer === 'PONG',
-        { timeoutMs: 5_000, intervalMs: 100, onTimeout: 'return' },
+        { timeoutMs: 5_000, intervalMs: 100 },
       ),
     ).toBe('PONG');
   });
@@ -86,10 +85,10 @@ describe('the auth-verifier to a Redis with TLS', () => {
     const redis = track(createRedisClient({ url: `rediss://localhost:${port}`, commandTimeoutMs: 500 }, logger));
     const errors: string[] = [];
     redis.on('error', (error: Error) => errors.push(error.message));
-    await poll(
+    await eventually(
       async () => errors.length,
       (count) => count > 0,
-      { timeoutMs: 5_000, intervalMs: 50, onTimeout: 'throw', what: 'a TLS error' },
+      { timeoutMs: 5_000, intervalMs: 50, what: 'a TLS error' },
     );
     expect(errors[0]).toMatch(/certificate/i);
     await expect(redis.ping()).rejects.toThrow();

@@ -3,21 +3,19 @@ import { randomBytes } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Redis } from 'ioredis';
 import { createLogger } from '@app/common';
-import {
-  createTestDatabase,
-  deleteRunUsageStream,
-  httpRequest,
-  testEnvironment,
-  type TestDatabase,
-  type TestEnvironment,
-} from '@app/testing';
-import { startAuthVerifier } from '../../../../auth-verifier/src/auth-verifier.js';
-import { loadAuthVerifierConfig } from '../../../../auth-verifier/src/config.js';
-import { loadKeyManagementConfig } from '../../../../key-management/src/config.js';
-import { startKeyManagement } from '../../../../key-management/src/key-management.js';
-import { loadGatewayConfig } from '../../config.js';
-import { startGateway } from '../../gateway.js';
-import { SSO_TEST_AUDIENCE, SSO_TEST_ISSUER, SSO_TEST_SECRET } from './api-helpers.js';
+// Each app's own start function and config loader, the ones its main.ts calls: the harness runs
+// the services as production does, in this process.
+import { startAuthVerifier } from '../../../apps/auth-verifier/src/auth-verifier.js';
+import { loadAuthVerifierConfig } from '../../../apps/auth-verifier/src/config.js';
+import { loadKeyManagementConfig } from '../../../apps/key-management/src/config.js';
+import { startKeyManagement } from '../../../apps/key-management/src/key-management.js';
+import { loadGatewayConfig } from '../../../apps/gateway/src/config.js';
+import { startGateway } from '../../../apps/gateway/src/gateway.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+import { testEnvironment, type TestEnvironment } from './environment.js';
+import { httpRequest } from './http-client.js';
+import { SSO_TEST_AUDIENCE, SSO_TEST_ISSUER, SSO_TEST_SECRET } from './management-api.js';
+import { deleteRunUsageStream } from './usage-stream.js';
 
 export interface Answer {
   status: number;

@@ -1,6 +1,5 @@
 import { expect } from '@jest/globals';
 import { SignJWT } from 'jose';
-import { poll } from '@app/testing';
 import type { Answer, ManagementSystem } from './management-system.js';
 
 /** Every field of the contract's key object: never the key's hash, never the key (except on creation). */
@@ -42,11 +41,6 @@ export function jwtFor(sub: string, secret = SSO_TEST_SECRET): Promise<string> {
 export function expectAnswer(answer: Answer, status: number, code?: string): Answer {
   expect({ status: answer.status, code: answer.body?.error?.code }).toEqual({ status, code });
   return answer;
-}
-
-/** Revocation reaches every replica within a second; poll rather than sleep. */
-export function eventually(probe: () => Promise<Answer>, accept: (answer: Answer) => boolean): Promise<Answer> {
-  return poll(probe, accept, { timeoutMs: 1000, intervalMs: 25, onTimeout: 'return' });
 }
 
 type CallOptions = { credential?: string; body?: unknown; rawBody?: string };

@@ -6,8 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { ensureUsageStream, usageStreamNames } from '@app/common';
-import { poll } from '@app/testing';
-import { freePort } from '../../scripts/system.mjs';
+import { eventually, freePort } from '@app/testing';
 
 /**
  * The prod overlay runs the key.used stream on a 3-server NATS cluster. A stream created with
@@ -65,10 +64,9 @@ beforeAll(async () => {
       { stdio: 'ignore' },
     ),
   );
-  await poll(() => jetStreamClusterReady(monitorPorts), Boolean, {
+  await eventually(() => jetStreamClusterReady(monitorPorts), Boolean, {
     timeoutMs: 30_000,
     intervalMs: 200,
-    onTimeout: 'throw',
     what: 'the JetStream cluster',
   });
   nats = await connect({ servers: clientPorts.map((port) => `nats://127.0.0.1:${port}`) });
@@ -88,10 +86,10 @@ describe('the key.used stream on a 3-server NATS cluster', () => {
     expect((await jsm.streams.info(names.stream)).config.num_replicas).toBe(1);
 
     await ensureUsageStream(jsm, names, 3);
-    const replicated = await poll(
+    const replicated = await eventually(
       () => jsm.streams.info(names.stream),
       (info) => info.config.num_replicas === 3 && (info.cluster?.replicas?.length ?? 0) === 2,
-      { timeoutMs: 10_000, intervalMs: 100, onTimeout: 'return' },
+      { timeoutMs: 10_000, intervalMs: 100 },
     );
     expect({ replicas: replicated.config.num_replicas, peers: replicated.cluster?.replicas?.length }).toEqual({ replicas: 3, peers: 2 });
 

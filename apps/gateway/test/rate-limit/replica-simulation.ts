@@ -1,5 +1,5 @@
 import type { RateLimit } from '@app/contracts';
-import { DEFAULT_RATE_LIMITER_OPTIONS, KeyRateLimiter } from '../key-rate-limiter.js';
+import { DEFAULT_RATE_LIMITER_OPTIONS, KeyRateLimiter } from '../../src/rate-limit/key-rate-limiter.js';
 import { MemoryRateLimitStore } from './memory-rate-limit-store.js';
 
 export interface SimulationOptions {

@@ -127,11 +127,11 @@ describe('the migration command', () => {
       },
     );
     // Started again only once the command has seen the refusal: the retry is what finds it.
-    const { poll } = await import('@app/testing');
-    await poll(
+    const { eventually } = await import('@app/testing');
+    await eventually(
       async () => lines.length,
       (count) => count > 0,
-      { timeoutMs: 10_000, intervalMs: 50, onTimeout: 'throw', what: 'a retry' },
+      { timeoutMs: 10_000, intervalMs: 50, what: 'a retry' },
     );
     await server.start();
     await expect(migrating).resolves.toMatch(/retry_db: applied /);

@@ -1,13 +1,18 @@
-// A minimal TypeScript loader for spawning services from sources in tests (the build is
-// not there in test runs): resolves `@app/*` and `.js` → `.ts` like jest's mapper, and
-// transpiles each file on its own (isolated modules, as ts-jest does). No type checking.
+// A minimal TypeScript loader for running sources without a build: a service a test spawns
+// from its sources, a bench importing a test harness (test code is not in the build). Resolves
+// `@app/*` and `.js` → `.ts` like jest's mapper, and transpiles each file on its own (isolated
+// modules, as ts-jest does). No type checking.
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, resolve as resolvePath } from 'node:path';
 import ts from 'typescript';
 
-const root = resolvePath(dirname(fileURLToPath(import.meta.url)), '../../..');
-const aliases = { '@app/contracts': 'libs/contracts/src/index.ts', '@app/common': 'libs/common/src/index.ts', '@app/testing': 'libs/testing/src/index.ts' };
+const root = resolvePath(dirname(fileURLToPath(import.meta.url)), '..');
+const aliases = {
+  '@app/contracts': 'libs/contracts/src/index.ts',
+  '@app/common': 'libs/common/src/index.ts',
+  '@app/testing': 'libs/testing/src/index.ts',
+};
 
 export async function resolve(specifier, context, next) {
   if (aliases[specifier]) return { url: pathToFileURL(resolvePath(root, aliases[specifier])).href, shortCircuit: true };

@@ -1,4 +1,4 @@
-import type { CountUpdate, RateLimitStore, SharedCount } from '../rate-limit-store.js';
+import type { CountUpdate, RateLimitStore, SharedCount } from '../../src/rate-limit/rate-limit-store.js';
 
 /**
  * The store's semantics in memory, for the limiter's unit specs and simulations (the gateway

@@ -1,4 +1,0 @@
-// `node --import ./apps/usage-tracker/test/register-ts-loader.mjs apps/usage-tracker/src/main.ts`
-import { register } from 'node:module';
-
-register('./ts-loader.mjs', import.meta.url);
