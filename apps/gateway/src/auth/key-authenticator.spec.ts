@@ -524,7 +524,7 @@ describe('KeyAuthenticator', () => {
     it('passes a valid key whatever it reaches, from any cached reply for it, without asking again', async () => {
       const { sut, bus } = setup();
       const key = generateApiKey('chatbot');
-      bus.verify.mockResolvedValue(allowed({ allowed: false, code: 'insufficient_scope' } as Partial<VerifyReply>));
+      bus.verify.mockResolvedValue(allowed({ allowed: false, code: 'insufficient_scope' }));
       const firstCheck = sut.checkCredential(key, 'c');
       expect(firstCheck).toBeInstanceOf(Promise);
       await firstCheck;
