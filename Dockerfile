@@ -21,6 +21,7 @@ RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 # Test code (specs, apps/*/test, libs/testing) never enters the context (.dockerignore): the
 # build compiles production sources only, and would fail if one of them imported test code.
+COPY scripts/clean-build.mjs ./scripts/
 COPY libs ./libs
 COPY apps ./apps
 RUN npm run build \

@@ -13,4 +13,5 @@ export default {
   },
   testTimeout: 30000,
   globalSetup: '<rootDir>/scripts/jest-global-setup.mjs',
+  globalTeardown: '<rootDir>/scripts/jest-global-teardown.mjs',
 };

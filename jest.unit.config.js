@@ -6,7 +6,7 @@
  */
 import base from './jest.config.js';
 
-const { globalSetup: _servicesOnly, ...unit } = base;
+const { globalSetup: _servicesOnly, globalTeardown: _servicesStop, ...unit } = base;
 
 export default {
   ...unit,

@@ -10,6 +10,9 @@ export declare const SERVICES: {
   metricsPort?: number;
 }[];
 export declare function freePort(): Promise<number>;
+export declare function waitUntilReady(url: string, child: ChildProcess, timeoutMs: number): Promise<void>;
+/** SIGTERM (or `signal`), then SIGKILL after 10 s; resolves once the process has exited. */
+export declare function stopChild(child: ChildProcess, signal?: NodeJS.Signals): Promise<void>;
 export declare const MIGRATIONS: string[];
 /** Keyed by service name, plus `<name>-metrics` for a service with a metrics port of its own. */
 export declare function freePorts(): Promise<Record<string, number>>;

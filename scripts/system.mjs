@@ -117,6 +117,19 @@ export function resolvePorts(env = process.env, ports = {}) {
   return resolved;
 }
 
+/** SIGTERM (or `signal`), then SIGKILL after 10 s; resolves once the process has exited. */
+export function stopChild(child, signal = 'SIGTERM') {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill(signal);
+  });
+}
+
 export async function startSystem({
   env = process.env,
   ports = {},
@@ -126,20 +139,7 @@ export async function startSystem({
 } = {}) {
   const started = [];
   const stop = async (signal = 'SIGTERM') => {
-    await Promise.all(
-      started.reverse().map(
-        ({ child }) =>
-          new Promise((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-            child.once('exit', () => {
-              clearTimeout(timer);
-              resolve();
-            });
-            child.kill(signal);
-          }),
-      ),
-    );
+    await Promise.all(started.reverse().map(({ child }) => stopChild(child, signal)));
   };
   try {
     const resolvedPorts = resolvePorts(env, ports);

@@ -9,7 +9,7 @@ import { BusRecorder, everythingStored, firstLeak, type Found } from './attacks/
  * system stored, carried or logged: Postgres (every table), Redis (every key under the run's
  * prefix, read by type), the run's JetStream streams, every message on the run's subjects and
  * reply inboxes, and every service's log. No plaintext key may appear anywhere, except inside
- * the `auth.verify` requests that carry a presented key to the verifier (contract, section 3).
+ * the `auth.verify` requests that carry a presented key to the verifier (docs/api.md, Errors).
  */
 describe('no plaintext key at rest, on the bus or in a log', () => {
   let system: TestSystem;

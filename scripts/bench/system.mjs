@@ -1,33 +1,18 @@
 // The system under test, in a namespace of its own (database, Redis prefix, subject prefix), started
-// from dist/ with scripts/system.mjs and removed afterwards the way libs/testing's harness does.
+// from dist/ with scripts/system.mjs and removed afterwards with scripts/run-namespace.mjs, as the tests do.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { Redis } from 'ioredis';
-import { connect } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { dropRunNamespace, runNamespace } from '../run-namespace.mjs';
 import { freePorts, migrate, startSystem } from '../system.mjs';
 
 const dist = new URL('../../dist/', import.meta.url);
 export const load = (path) => import(new URL(path, dist).href);
 
 export async function startBenchSystem({ upstreamUrl, extraEnv = {} }) {
-  const runId = `bench${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-  const server = new URL(process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/chatbot_keys');
-  const databaseUrl = new URL(server);
-  databaseUrl.pathname = `/${runId}`;
-  server.pathname = '/postgres';
-  const namespace = {
-    runId,
-    databaseUrl: databaseUrl.toString(),
-    serverUrl: server.toString(),
-    redisUrl: process.env.REDIS_URL || 'redis://127.0.0.1:6379',
-    natsUrl: process.env.NATS_URL || 'nats://127.0.0.1:4222',
-    redisPrefix: `${runId}:`,
-    subjectPrefix: runId,
-  };
+  const namespace = runNamespace({}, { tag: 'bench', bytes: 3 });
+  const { runId } = namespace;
   const logDir = mkdtempSync(join(tmpdir(), `${runId}-logs-`));
   const adminToken = randomBytes(24).toString('hex');
   const ports = await freePorts();
@@ -64,25 +49,10 @@ export async function startBenchSystem({ upstreamUrl, extraEnv = {} }) {
 }
 
 async function dropNamespace(ns) {
-  const redis = new Redis(ns.redisUrl);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${ns.redisPrefix}*`, 'COUNT', 1000);
-    if (keys.length) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  redis.disconnect();
-  const admin = new pg.Client({ connectionString: ns.serverUrl });
-  await admin.connect();
-  await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [ns.runId]);
-  await admin.query(`DROP DATABASE IF EXISTS "${ns.runId}"`);
-  await admin.end();
   const { usageStreamNames } = await load('libs/common/src/index.js');
   const { Subjects } = await load('libs/contracts/src/index.js');
-  const nats = await connect({ servers: ns.natsUrl });
   const { stream } = usageStreamNames({ subject: (subject) => `${ns.subjectPrefix}.${Subjects[subject]}` });
-  await (await jetstreamManager(nats)).streams.delete(stream).catch(() => false);
-  await nats.close();
+  await dropRunNamespace(ns, { streams: [stream] });
 }
 
 /** JSON over HTTP with a keep-alive agent; answers {status, body}. */

@@ -157,6 +157,25 @@ describe('Dockerfile', () => {
     }
   });
 
+  it('copies into the build stage every repository script the build runs', () => {
+    const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const buildScripts = Object.entries(scripts).filter(([name]) => name === 'build' || name.startsWith('build:'));
+    const used = [
+      ...new Set(buildScripts.flatMap(([, command]) => [...command.matchAll(/\bscripts\/[\w./-]+/g)].map((match) => match[0]))),
+    ];
+    expect(used.length).toBeGreaterThan(0);
+    const build = dockerfile.stages.find((stage) => stage.instructions.some((instruction) => /npm run build/.test(instruction.args)))!;
+    const copied = build.instructions
+      .filter((instruction) => instruction.keyword === 'COPY' && !/--from=/.test(instruction.args))
+      .flatMap((instruction) =>
+        instruction.args
+          .replace(/--\S+\s+/g, '')
+          .split(/\s+/)
+          .slice(0, -1),
+      );
+    for (const script of used) expect({ script, copied: copied.includes(script) }).toEqual({ script, copied: true });
+  });
+
   it('gives the runtime image only the pruned dependencies, the build output and the migration runner', () => {
     for (const target of TARGETS) {
       const copies = lineage(stageNamed(target)!)

@@ -23,8 +23,6 @@ export interface CellContext {
 export interface RouteSpec {
   plane: 'management' | 'data';
   target?: TargetKind;
-  /** Usage routes are only in the matrix once the gateway serves them. */
-  servedWhen?: keyof World['serves'];
   request(world: World, caller: CallerId, target: Target | undefined): { method: string; path: string; body?: unknown };
   /** Listing routes: what a 200 must or must not show (the table says which). */
   shows?: { what: string; in(world: World, body: any): boolean };
@@ -101,7 +99,6 @@ export const ROUTES = {
   },
   'GET /v1/chatbots/A/api-keys/{KA}/usage': {
     plane: 'management',
-    servedWhen: 'chatbotKeyUsage',
     request: (world) => ({ method: 'GET', path: `/v1/chatbots/${world.x.chatbotA}/api-keys/${world.ka.id}/usage` }),
     onSuccess: async ({ answer }) => {
       expect(Array.isArray(answer.body.data)).toBe(true);
@@ -148,7 +145,6 @@ export const ROUTES = {
   },
   "GET /v1/api-keys/{X's user key}/usage": {
     plane: 'management',
-    servedWhen: 'userKeyUsage',
     request: (world) => ({ method: 'GET', path: `/v1/api-keys/${world.x.ownerKey.id}/usage` }),
     onSuccess: async ({ answer }) => {
       expect(Array.isArray(answer.body.data)).toBe(true);

@@ -26,8 +26,6 @@ export interface World {
   /** The bearer credential each caller presents: an API key or a signed SSO token. */
   credentials: Record<CallerId, string>;
   accountOf: Record<CallerId, string>;
-  /** Whether the gateway serves the usage routes yet (they come with another issue). */
-  serves: { chatbotKeyUsage: boolean; userKeyUsage: boolean };
 }
 
 /** Starts the whole system with HS256 SSO on and provisions the fixture through the gateway only. */
@@ -95,11 +93,6 @@ async function provision(system: TestSystem, secret: string): Promise<World> {
       otherAccountKey: y.account.id,
       otherAccountSso: y.account.id,
     },
-    serves: { chatbotKeyUsage: false, userKeyUsage: false },
-  };
-  world.serves = {
-    chatbotKeyUsage: await routeServed(client, `/v1/chatbots/${chatbotA}/api-keys/${ka.id}/usage`, x.userKey),
-    userKeyUsage: await routeServed(client, `/v1/api-keys/${x.userKeyId}/usage`, x.userKey),
   };
   return world;
 }
@@ -120,7 +113,3 @@ export function signSsoToken(secret: string, subject: string): Promise<string> {
 }
 
 /** A route the gateway does not serve answers the owner with 404 not_found; anything else means it exists. */
-async function routeServed(client: GatewayClient, path: string, ownerKey: string): Promise<boolean> {
-  const answer = await client.call('GET', path, { key: ownerKey });
-  return !(answer.status === 404 && answer.body?.error?.code === 'not_found');
-}

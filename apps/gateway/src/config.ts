@@ -161,7 +161,7 @@ export interface SecretScanningConfig {
   refetchCooldownMs: number;
 }
 
-/** SSO tokens for the management API (contract section 8); with none of these set, every token is refused. */
+/** SSO tokens for the management API (docs/api.md, SSO tokens); with none of these set, every token is refused. */
 export interface SsoConfig {
   jwksUrl: string | undefined;
   jwksFile: string | undefined;

@@ -17,7 +17,7 @@ const UsageTrackerEnvSchema = BaseEnvSchema.extend({
   DATABASE_POOL_SIZE: env.positiveInt(5),
   /**
    * Messages applied per database transaction: larger batches write each key's minute row
-   * once for more messages (scripts/bench-usage.mjs: 1000 → 4000 raised ingestion by a third).
+   * once for more messages (`scripts/bench-usage.mjs` measures ingestion).
    */
   USAGE_BATCH_SIZE: env.positiveInt(4000).pipe(z.number().max(10_000)),
   /** A partial batch is written at the latest this long after it started filling (lastUsedAt within 5 s). */

@@ -1,6 +1,6 @@
 /**
- * IPv4 and IPv6 addresses and CIDR ranges, parsed by hand: node:net's BlockList costs
- * about 9 µs per check, this about 0.1 µs, and the gateway matches on the request path.
+ * IPv4 and IPv6 addresses and CIDR ranges, parsed by hand: the gateway matches on the request
+ * path, and node:net's BlockList costs far more per check than comparing parsed numbers.
  */
 
 /** A parsed address: IPv4 as one unsigned 32-bit number, IPv6 as eight 16-bit words. */

@@ -103,7 +103,7 @@ export class NatsBus {
   }
 
   /**
-   * `auth.verify` answers its bare reply (contract section 9), without the internal envelope.
+   * `auth.verify` answers its bare reply (docs/api.md, NATS subjects), without the internal envelope.
    * Verifying changes nothing, so it is asked twice within `timeoutMs` if need be: a verifier
    * replica that dies holding the request (a crash, a kill) costs a retry that another replica
    * answers, not a 503 for every caller waiting on it.

@@ -1,6 +1,6 @@
 /**
  * Every NATS subject the system uses. `auth.verify` and `key.used` are public
- * (contract section 9); the rest are internal. Apply NATS_SUBJECT_PREFIX through
+ * (docs/api.md, NATS subjects); the rest are internal. Apply NATS_SUBJECT_PREFIX through
  * `NatsBus`, never by hand.
  */
 export const Subjects = {

@@ -1,15 +1,17 @@
-import { randomBytes } from 'node:crypto';
+import { runNamespace } from '../../../scripts/run-namespace.mjs';
 
 /**
- * Where the real services are, and a run-unique namespace in each of them, so that
- * parallel runs and workers never see each other: a database of their own, a Redis key
- * prefix and a NATS subject prefix. Without a Docker engine the services come from
- * DATABASE_URL, REDIS_URL and NATS_URL (defaults: this machine's).
+ * Where the real services are, and a run-unique namespace in each of them, so that parallel
+ * runs and workers never see each other: a database of their own, a Redis key prefix and a
+ * NATS subject prefix. The services are those DATABASE_URL, REDIS_URL and NATS_URL name
+ * (containers where a container engine answers: scripts/test-services.mjs), else this machine's.
  */
 export interface TestEnvironment {
   runId: string;
-  /** Server URL without a database name; `createTestDatabase` makes one. */
+  /** Server URL on its `postgres` database; `createTestDatabase` makes the run's own. */
   postgresUrl: string;
+  /** The run's own database on that server (created by `createTestDatabase` or the migrations). */
+  databaseUrl: string;
   redisUrl: string;
   natsUrl: string;
   redisPrefix: string;
@@ -24,15 +26,5 @@ export interface ServerUrls {
 }
 
 export function testEnvironment(servers: Partial<ServerUrls> = {}): TestEnvironment {
-  const runId = `t${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
-  const database = new URL(servers.postgresUrl || process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/chatbot_keys');
-  database.pathname = '/postgres';
-  return {
-    runId,
-    postgresUrl: database.toString(),
-    redisUrl: servers.redisUrl || process.env.REDIS_URL || 'redis://127.0.0.1:6379',
-    natsUrl: servers.natsUrl || process.env.NATS_URL || 'nats://127.0.0.1:4222',
-    redisPrefix: `${runId}:`,
-    subjectPrefix: runId,
-  };
+  return runNamespace(servers);
 }

@@ -1,7 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Redis } from 'ioredis';
 import { createLogger } from '@app/common';
 // Each app's own start function and config loader, the ones its main.ts calls: the harness runs
 // the services as production does, in this process.
@@ -11,11 +10,12 @@ import { loadKeyManagementConfig } from '../../../apps/key-management/src/config
 import { startKeyManagement } from '../../../apps/key-management/src/key-management.js';
 import { loadGatewayConfig } from '../../../apps/gateway/src/config.js';
 import { startGateway } from '../../../apps/gateway/src/gateway.js';
+import { dropRunNamespace } from '../../../scripts/run-namespace.mjs';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { testEnvironment, type TestEnvironment } from './environment.js';
 import { httpRequest } from './http-client.js';
 import { SSO_TEST_AUDIENCE, SSO_TEST_ISSUER, SSO_TEST_SECRET } from './management-api.js';
-import { deleteRunUsageStream } from './usage-stream.js';
+import { runUsageStream } from './usage-stream.js';
 
 export interface Answer {
   status: number;
@@ -85,30 +85,18 @@ export async function startManagementSystem(): Promise<ManagementSystem> {
       httpWithoutAdmin: clientFor(gatewayWithoutAdmin),
       stop: async () => {
         await closeAll(started);
-        await dropNamespace(env, database);
+        await dropRunNamespace(env, { streams: [runUsageStream(env)] });
       },
     };
   } catch (error) {
     await closeAll(started);
-    await dropNamespace(env, database);
+    await dropRunNamespace(env, { streams: [runUsageStream(env)] });
     throw error;
   }
 }
 
 async function closeAll(apps: NestFastifyApplication[]): Promise<void> {
   for (const app of [...apps].reverse()) await app.close();
-}
-
-async function dropNamespace(env: TestEnvironment, database: TestDatabase): Promise<void> {
-  await database.drop();
-  await deleteRunUsageStream(env);
-  const redis = new Redis(env.redisUrl);
-  try {
-    const keys = await redis.keys(`${env.redisPrefix}*`);
-    if (keys.length) await redis.del(...keys);
-  } finally {
-    redis.disconnect();
-  }
 }
 
 function clientFor(app: NestFastifyApplication): HttpClient {

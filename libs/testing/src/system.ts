@@ -5,8 +5,19 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { freePort, freePorts, migrate, ROOT, SERVICES, startSystem, type RunningSystem } from '../../../scripts/system.mjs';
-import { deleteRunUsageStream } from './usage-stream.js';
+import { dropRunNamespace } from '../../../scripts/run-namespace.mjs';
+import {
+  freePort,
+  freePorts,
+  migrate,
+  ROOT,
+  SERVICES,
+  startSystem,
+  stopChild,
+  waitUntilReady,
+  type RunningSystem,
+} from '../../../scripts/system.mjs';
+import { runUsageStream } from './usage-stream.js';
 import { testEnvironment, type ServerUrls, type TestEnvironment } from './environment.js';
 
 export interface TestSystem {
@@ -57,15 +68,13 @@ export interface TestSystemOptions {
  */
 export async function startTestSystem(extraEnv: NodeJS.ProcessEnv = {}, options: TestSystemOptions = {}): Promise<TestSystem> {
   const env = testEnvironment(options.servers);
-  const database = new URL(env.postgresUrl);
-  database.pathname = `/${env.runId}`;
   const logDir = mkdtempSync(join(tmpdir(), `${env.runId}-logs-`));
   const adminToken = randomBytes(24).toString('hex');
   const ports: Record<string, number> = await freePorts();
 
   const serviceEnv: NodeJS.ProcessEnv = {
     ...process.env,
-    DATABASE_URL: database.toString(),
+    DATABASE_URL: env.databaseUrl,
     REDIS_URL: env.redisUrl,
     REDIS_KEY_PREFIX: env.redisPrefix,
     NATS_URL: env.natsUrl,
@@ -90,7 +99,7 @@ export async function startTestSystem(extraEnv: NodeJS.ProcessEnv = {}, options:
     gatewayMetricsUrl: `http://127.0.0.1:${ports['gateway-metrics']}`,
     upstreamUrl: `http://127.0.0.1:${ports['demo-upstream']}`,
     adminToken,
-    databaseUrl: database.toString(),
+    databaseUrl: env.databaseUrl,
     running,
     serviceEnv: replicaEnv,
     logs: () =>
@@ -109,7 +118,8 @@ export async function startTestSystem(extraEnv: NodeJS.ProcessEnv = {}, options:
     stop: async () => {
       await Promise.all(replicas.map(({ child }) => stopChild(child)));
       await running.stop();
-      await dropNamespace(env, database.toString(), !options.privateNats);
+      // A private NATS server may refuse an unauthenticated client: its streams go with it.
+      await dropRunNamespace(env, { streams: options.privateNats ? [] : [runUsageStream(env)] });
       rmSync(logDir, { recursive: true, force: true });
     },
   };
@@ -132,48 +142,13 @@ async function startReplica(name: string, env: NodeJS.ProcessEnv, logFile: strin
   child.stdout.pipe(log);
   child.stderr.pipe(log);
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${name} replica exited with ${child.exitCode}`);
-    const ready = await fetch(`${url}/health/ready`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (ready) break;
-    if (Date.now() > deadline) {
-      await stopChild(child);
-      throw new Error(`${name} replica was not ready within 30 s`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  try {
+    await waitUntilReady(`${url}/health/ready`, child, 30_000);
+  } catch (error) {
+    await stopChild(child);
+    throw error;
   }
   return { name, port, url, metricsUrl: `http://127.0.0.1:${metricsPort}`, child };
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
-async function dropNamespace(env: TestEnvironment, databaseUrl: string, deleteStreams: boolean): Promise<void> {
-  const redis = new Redis(env.redisUrl, { lazyConnect: true });
-  await redis.connect();
-  const keys = await redis.keys(`${env.redisPrefix}*`);
-  if (keys.length) await redis.del(...keys);
-  redis.disconnect();
-  const admin = new pg.Client({ connectionString: env.postgresUrl });
-  await admin.connect();
-  const name = new URL(databaseUrl).pathname.slice(1);
-  await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name]);
-  await admin.query(`DROP DATABASE IF EXISTS "${name}"`);
-  await admin.end();
-  if (deleteStreams) await deleteRunUsageStream(env);
 }
 
 /** Every value the system stores, as text: all rows of all tables and every Redis key and value under the run's prefix. */

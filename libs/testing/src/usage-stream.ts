@@ -3,22 +3,21 @@ import { jetstreamManager } from '@nats-io/jetstream';
 // The defining file, not the @app/common barrel: the browser suite loads this harness without Nest's decorators.
 import { usageStreamNames } from '../../common/src/usage-stream.js';
 import { Subjects } from '@app/contracts';
+import { deleteStreams } from '../../../scripts/run-namespace.mjs';
 import type { TestEnvironment } from './environment.js';
 import { eventually } from './polling.js';
 
+/** The name of the run's own `key.used` stream (a gateway or tracker creates it at start). */
+export function runUsageStream(env: Pick<TestEnvironment, 'subjectPrefix'>): string {
+  return usageStreamNames({ subject: (subject) => `${env.subjectPrefix}.${Subjects[subject]}` }).stream;
+}
+
 /**
- * Deletes the run's own `key.used` stream (a gateway or tracker creates it at start). Each
- * stream reserves its size limit on the server, so runs that leave theirs behind would
- * eventually starve JetStream of storage.
+ * Deletes the run's own `key.used` stream. Each stream reserves its size limit on the server,
+ * so runs that leave theirs behind would eventually starve JetStream of storage.
  */
 export async function deleteRunUsageStream(env: Pick<TestEnvironment, 'natsUrl' | 'subjectPrefix'>): Promise<void> {
-  const nats = await connect({ servers: env.natsUrl });
-  try {
-    const { stream } = usageStreamNames({ subject: (subject) => `${env.subjectPrefix}.${Subjects[subject]}` });
-    await (await jetstreamManager(nats)).streams.delete(stream).catch(() => false);
-  } finally {
-    await nats.close();
-  }
+  await deleteStreams(env.natsUrl, [runUsageStream(env)]);
 }
 
 /**
@@ -30,7 +29,8 @@ export async function usageAllAcknowledged(env: Pick<TestEnvironment, 'natsUrl' 
   const nats = await connect({ servers: env.natsUrl });
   try {
     const jsm = await jetstreamManager(nats);
-    const { stream, durable } = usageStreamNames({ subject: (subject) => `${env.subjectPrefix}.${Subjects[subject]}` });
+    const stream = runUsageStream(env);
+    const { durable } = usageStreamNames({ subject: (subject) => `${env.subjectPrefix}.${Subjects[subject]}` });
     await eventually(
       async () => {
         const info = await jsm.consumers.info(stream, durable);

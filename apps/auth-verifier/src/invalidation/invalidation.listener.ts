@@ -11,7 +11,7 @@ import type { InvalidationService } from './invalidation.service.js';
  * - keyRenamed: a key's name is never part of a verify answer;
  * - assignmentsChanged: assignments limit what a member sees in the management API,
  *   which key-management checks on every call; a user-level key reaches every chatbot
- *   of its account whatever its holder's assignments (contract section 1).
+ *   of its account whatever its holder's assignments (docs/api.md, Concepts).
  * Should the reply ever carry either, subscribe here and drop the affected entries.
  */
 export class InvalidationListener implements OnModuleInit {

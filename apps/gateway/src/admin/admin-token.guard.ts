@@ -18,9 +18,9 @@ function digest(token: string): Buffer {
  * Guards `/admin/v1`. With no ADMIN_TOKEN configured the admin API does not exist: every
  * route answers 404 `not_found`, the same as an unknown route.
  *
- * The contract names no admin-specific code, so the admin token is treated as what it is on
+ * docs/api.md (Errors) names no admin-specific code, so the admin token is treated as what it is on
  * the wire, a bearer credential presented like an API key: absent → `401 missing_api_key`,
- * wrong → `401 invalid_api_key`. `invalid_token` is not used because the contract defines it
+ * wrong → `401 invalid_api_key`. `invalid_token` is not used because docs/api.md defines it
  * for SSO tokens (expired, wrongly signed, unmatched), which would send an operator looking
  * at an identity provider that plays no part here.
  *

@@ -6,7 +6,7 @@ import { AdminService } from './admin.service.js';
 import { AdminTokenGuard } from './admin-token.guard.js';
 import { AdminUsersController } from './admin-users.controller.js';
 
-/** The provisioning API under `/admin/v1` (contract section 6), for the platform that owns accounts. */
+/** The provisioning API under `/admin/v1` (docs/api.md, Admin API), for the platform that owns accounts. */
 @Module({
   controllers: [AdminAccountsController, AdminChatbotsController, AdminUsersController, AdminAuditController],
   providers: [AdminTokenGuard, AdminService],

@@ -14,7 +14,7 @@ const Verified = {
   rateLimit: RateLimitSchema.nullable().default(null),
 };
 
-/** The bare `auth.verify` reply (contract section 9), checked where it enters the gateway. */
+/** The bare `auth.verify` reply (docs/api.md, NATS subjects), checked where it enters the gateway. */
 const VerifyReplySchema = z.union([
   z.object({ valid: z.literal(true), allowed: z.literal(true), ...Verified }),
   z.object({

@@ -25,7 +25,7 @@ const keys = new Map<string, Holder>([
 ]);
 const accountChatbots = new Set(['bot-1', 'bot-2']);
 
-/** The verifier's decision rules (contract section 9), over the table above. */
+/** The verifier's decision rules (docs/api.md, NATS subjects), over the table above. */
 function decide(key: string, chatbotId: string | undefined): VerifyReply {
   const holder = keys.get(key);
   if (!holder) return { valid: false, code: 'invalid_api_key' };

@@ -171,7 +171,7 @@ export class DataPlane implements OnApplicationShutdown {
         reply.hijack();
       },
     );
-    // Forwarded with a valid key: the one place a request counts as a use of `key` (contract section 7).
+    // Forwarded with a valid key: the one place a request counts as a use of `key` (docs/api.md, Usage).
     // Refused requests and upstream failures (thrown above) are not uses.
     this.usage.recordUse({ keyId: key.keyId, accountId: key.accountId, chatbotId: key.chatbotId });
     return status;

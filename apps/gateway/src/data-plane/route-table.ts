@@ -25,7 +25,7 @@ export interface RouteMatch {
   params: Record<string, string>;
 }
 
-/** The contract's default table (section 4). */
+/** The default table (docs/api.md, Chatbot API traffic). */
 export const DEFAULT_ROUTES: RouteDefinition[] = [
   { method: '*', path: '/api/v1/chatbots/:chatbotId/**', chatbotId: { from: 'path', name: 'chatbotId' } },
   { method: 'POST', path: '/api/v1/chat', chatbotId: { from: 'body', name: 'chatbotId' } },

@@ -9,7 +9,7 @@ import { ManagementKeysService } from './keys/management-keys.service.js';
 import { UserKeysController } from './keys/user-keys.controller.js';
 import { KeyUsageService } from './usage/key-usage.service.js';
 
-/** The management API under `/v1` (contract section 5): keys, chatbots and key usage. */
+/** The management API under `/v1` (docs/api.md, Management API): keys, chatbots and key usage. */
 @Module({
   imports: [AuthModule, SsoModule],
   controllers: [ChatbotsController, ChatbotKeysController, UserKeysController, AuditEventsController],

@@ -1,4 +1,4 @@
-/** Shared wording of the usage routes' query parameters (contract section 5). */
+/** Shared wording of the usage routes' query parameters (docs/api.md, Management API). */
 export const USAGE_QUERY_DESCRIPTIONS: Record<string, string> = {
   from: 'Start of the window, ISO-8601; default 24 hours before `to`.',
   to: 'End of the window, ISO-8601; default now. `from` after `to`, or a window of too many points, is `400 invalid_request`.',

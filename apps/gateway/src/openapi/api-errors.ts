@@ -3,7 +3,7 @@ import { ApiResponse, type SchemaObject } from '@nestjs/swagger';
 import { ERROR_STATUS, type ErrorCode } from '@app/contracts';
 import { ref } from './api-schemas.js';
 
-/** When each code is answered on the management and admin APIs (contract section 3). */
+/** When each code is answered on the management and admin APIs (docs/api.md, Errors). */
 const WHEN: Record<ErrorCode, string> = {
   invalid_request: 'malformed JSON, a field of the wrong type or length, or an unknown field',
   missing_api_key: 'no credential in `Authorization: Bearer …`',

@@ -93,7 +93,7 @@ const KeyView: SchemaObject = {
 export const COMPONENT_SCHEMAS = {
   Error: {
     type: 'object',
-    description: 'Every error answer of the gateway (contract section 3).',
+    description: 'Every error answer of the gateway (docs/api.md, Errors).',
     required: ['error'],
     properties: {
       error: {

@@ -1,9 +1,15 @@
 import { beforeEach, describe, expect, it, jest } from '@jest/globals';
 import type { ApiKeyEntity, UserEntity } from '../database/entities/index.js';
-import { DuplicateKeyHashError } from './keys.repository.js';
+import { automock } from '@app/testing';
+import { AuditLog } from '../audit/audit-log.js';
+import { Transactions, type Tx } from '../database/transactions.js';
+import { EventPublisher } from '../events/event-publisher.js';
+import { UsersRepository } from '../users/users.repository.js';
+import { DuplicateKeyHashError, KeysRepository } from './keys.repository.js';
 import { UserKeysService } from './user-keys.service.js';
 
-const TX = { transaction: 'handle' };
+/** A stand-in for the transaction handle: the service only passes it on to the repositories. */
+const TX = { transaction: 'handle' } as unknown as Tx;
 const HASH = 'b'.repeat(64);
 const holder = (role: UserEntity['role']): UserEntity => ({
   id: 'u-1',
@@ -16,19 +22,19 @@ const holder = (role: UserEntity['role']): UserEntity => ({
 
 describe(UserKeysService.name, () => {
   let sut: UserKeysService;
-  const users = { findById: jest.fn(async (..._args: unknown[]): Promise<UserEntity | null> => holder('owner')) };
-  const keys = {
-    insert: jest.fn(
-      async (_tx: unknown, key: Partial<ApiKeyEntity>) => ({ ...key, id: 'key-1', createdAt: new Date(), revokedAt: null }) as ApiKeyEntity,
-    ),
-  };
-  const transactions = { run: jest.fn((work: (tx: unknown) => Promise<unknown>) => work(TX)) };
-  const events = { publish: jest.fn() };
-  const audit = { record: jest.fn(async (..._args: unknown[]) => undefined) };
+  const users = automock(UsersRepository);
+  const keys = automock(KeysRepository);
+  const transactions = automock(Transactions);
+  const events = automock(EventPublisher);
+  const audit = automock(AuditLog);
 
   beforeEach(() => {
     jest.clearAllMocks();
-    sut = new UserKeysService(users as never, keys as never, transactions as never, events as never, audit);
+    users.findById.mockResolvedValue(holder('owner'));
+    keys.insert.mockImplementation(async (_tx, key) => ({ ...key, id: 'key-1', createdAt: new Date(), revokedAt: null }) as ApiKeyEntity);
+    transactions.run.mockImplementation((work) => work(TX));
+    audit.record.mockResolvedValue(undefined);
+    sut = new UserKeysService(users, keys, transactions, events, audit);
   });
 
   it('issues a user-level key held by the user, and announces it', async () => {
