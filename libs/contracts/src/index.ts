@@ -9,3 +9,4 @@ export * from './subject-map.js';
 export * from './subjects.js';
 export * from './usage.js';
 export * from './ip-allow-list.js';
+export * from './ids.js';
