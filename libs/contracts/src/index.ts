@@ -10,3 +10,4 @@ export * from './subjects.js';
 export * from './usage.js';
 export * from './ip-allow-list.js';
 export * from './ids.js';
+export * from './key-limits.js';

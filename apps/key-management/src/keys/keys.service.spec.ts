@@ -3,7 +3,8 @@ import type { Actor, Plan } from '@app/contracts';
 import type { ApiKeyEntity } from '../database/entities/index.js';
 import type { ResolvedActor } from '../access/resolved-actor.js';
 import { DuplicateKeyHashError } from './keys.repository.js';
-import { KEY_LIMIT_PER_CHATBOT, KeysService } from './keys.service.js';
+import { KEY_LIMIT_PER_CHATBOT } from '@app/contracts';
+import { KeysService } from './keys.service.js';
 
 const TX = { transaction: 'handle' };
 const HASH = 'a'.repeat(64);
