@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { ConfigModule, HealthModule, LoggerModule, NatsModule, type Logger } from '@app/common';
+import { ConfigModule, HealthModule, LoggerModule, NatsModule, PostgresModule, type Logger } from '@app/common';
 import type { UsageTrackerConfig } from './config.js';
-import { DatabaseModule } from './database/database.module.js';
+import { usageTrackerDataSourceOptions } from './database/data-source-options.js';
 import { IngestModule } from './ingest/ingest.module.js';
 import { QueryModule } from './query/query.module.js';
 
@@ -15,7 +15,10 @@ export class UsageTrackerModule {
         LoggerModule.forRoot(logger),
         HealthModule,
         NatsModule.forRoot({ url: config.natsUrl, subjectPrefix: config.subjectPrefix, security: config.nats, name: 'usage-tracker' }),
-        DatabaseModule.forRoot(config),
+        // The usage schema only; the repositories are provided by the features that use them.
+        PostgresModule.forRoot({
+          dataSource: usageTrackerDataSourceOptions(config.databaseUrl, config.databasePoolSize, config.databaseTls),
+        }),
         IngestModule,
         QueryModule,
       ],

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { base62Checksum, classifyApiKey, displayPrefix, generateApiKey, hashApiKey, KEY_LENGTH } from './api-key-format.js';
 
@@ -46,6 +47,8 @@ describe('api key format', () => {
 
   it('hashes to SHA-256 hex and shows a 12-character prefix', () => {
     expect(hashApiKey('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    // Legacy keys may hold any character: hashed as their UTF-8 bytes.
+    expect(hashApiKey('ü')).toBe(createHash('sha256').update(Buffer.from('ü', 'utf8')).digest('hex'));
     expect(displayPrefix('cbk_7Hq2Lx9aRest')).toBe('cbk_7Hq2Lx9a');
   });
 });

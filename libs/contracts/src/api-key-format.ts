@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -55,9 +55,12 @@ export function classifyApiKey(key: string): KeyShape {
   return LEGACY_KEY.test(key) ? 'legacy' : 'malformed';
 }
 
-/** Keys carry at least 190 random bits, so a fast unsalted hash is enough to make the stored value useless. */
+/**
+ * Keys carry at least 190 random bits, so a fast unsalted hash is enough to make the stored value useless.
+ * The one-shot `crypto.hash`: no Hash object per call, as the gateway hashes every request's key.
+ */
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  return hash('sha256', key, 'hex');
 }
 
 export function displayPrefix(key: string): string {

@@ -44,6 +44,14 @@ export type VerifyReply =
   /** The verifier could not decide (key-management unreachable): callers fail closed. */
   | { valid: false; code: 'auth_unavailable' };
 
+/** One word for how a verification ended: `allowed`, or the code it was refused with (a metrics label). */
+export type VerifyOutcome = 'allowed' | DenialCode | 'invalid_api_key' | 'auth_unavailable';
+
+export function verifyOutcomeOf(reply: VerifyReply): VerifyOutcome {
+  if (!reply.valid) return reply.code;
+  return reply.allowed ? 'allowed' : reply.code;
+}
+
 /** What key-management knows about an active key, as the verifier caches it (by hash). */
 export const KeyRecordSchema = z.object({
   keyId: z.string(),

@@ -9,3 +9,5 @@ export * from './subject-map.js';
 export * from './subjects.js';
 export * from './usage.js';
 export * from './ip-allow-list.js';
+export * from './ids.js';
+export * from './key-limits.js';

@@ -72,6 +72,10 @@ export interface KeyView {
   rolledFrom: string | null;
   rateLimit: RateLimit | null;
 }
+/** A key as created: the view plus the key itself, which is in this one answer only. */
+export interface CreatedKeyView extends KeyView {
+  key: string;
+}
 export const KEY_STATUSES = ['active', 'disabled', 'expired'] as const;
 export type KeyStatus = (typeof KEY_STATUSES)[number];
 

@@ -1,8 +1,8 @@
 import type { OnModuleInit } from '@nestjs/common';
 import type { NatsBus } from '@app/common';
-import { QueueGroups, type VerifyReply, type VerifyRequest } from '@app/contracts';
+import { QueueGroups, verifyOutcomeOf, type VerifyReply, type VerifyRequest } from '@app/contracts';
 import type { VerifyService } from './verify.service.js';
-import { outcomeOf, type VerifyMetrics } from './verify.metrics.js';
+import type { VerifyMetrics } from './verify.metrics.js';
 
 /**
  * Serves `auth.verify` in the verifiers' queue group: one replica answers each request.
@@ -25,7 +25,7 @@ export class VerifyHandler implements OnModuleInit {
     const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
     try {
       const reply = await this.verifier.verify(request);
-      this.metrics.verified(outcomeOf(reply), seconds());
+      this.metrics.verified(verifyOutcomeOf(reply), seconds());
       return reply;
     } catch (error) {
       this.metrics.verified('auth_unavailable', seconds());

@@ -1,10 +1,8 @@
 import { Counter, Histogram, register as globalRegistry, type Registry } from 'prom-client';
-import type { VerifyReply } from '@app/contracts';
+import { registeredMetric } from '@app/common';
+import type { VerifyOutcome } from '@app/contracts';
 import type { EntryKind } from '../invalidation/recent-changes.js';
 import type { CacheRead } from '../cache/cache-read.js';
-
-export type VerifyOutcome =
-  'allowed' | 'insufficient_scope' | 'plan_not_eligible' | 'ip_not_allowed' | 'invalid_api_key' | 'auth_unavailable';
 
 /** Prometheus metrics of the verifier; one set per registry, however many apps a process starts. */
 export class VerifyMetrics {
@@ -13,31 +11,40 @@ export class VerifyMetrics {
   private readonly latency: Histogram<'outcome'>;
 
   constructor(registry: Registry = globalRegistry) {
-    this.verifications =
-      existing(registry, 'auth_verifier_verifications_total') ??
-      new Counter({
-        name: 'auth_verifier_verifications_total',
-        help: 'auth.verify requests answered, by outcome',
-        labelNames: ['outcome'],
-        registers: [registry],
-      });
-    this.cacheReads =
-      existing(registry, 'auth_verifier_cache_reads_total') ??
-      new Counter({
-        name: 'auth_verifier_cache_reads_total',
-        help: 'Redis cache reads by entry kind and result (hit, miss, unavailable)',
-        labelNames: ['entry', 'result'],
-        registers: [registry],
-      });
-    this.latency =
-      existing(registry, 'auth_verifier_verify_duration_seconds') ??
-      new Histogram({
-        name: 'auth_verifier_verify_duration_seconds',
-        help: 'Time to answer auth.verify, by outcome',
-        labelNames: ['outcome'],
-        buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-        registers: [registry],
-      });
+    this.verifications = registeredMetric(
+      'auth_verifier_verifications_total',
+      () =>
+        new Counter({
+          name: 'auth_verifier_verifications_total',
+          help: 'auth.verify requests answered, by outcome',
+          labelNames: ['outcome'],
+          registers: [registry],
+        }),
+      registry,
+    );
+    this.cacheReads = registeredMetric(
+      'auth_verifier_cache_reads_total',
+      () =>
+        new Counter({
+          name: 'auth_verifier_cache_reads_total',
+          help: 'Redis cache reads by entry kind and result (hit, miss, unavailable)',
+          labelNames: ['entry', 'result'],
+          registers: [registry],
+        }),
+      registry,
+    );
+    this.latency = registeredMetric(
+      'auth_verifier_verify_duration_seconds',
+      () =>
+        new Histogram({
+          name: 'auth_verifier_verify_duration_seconds',
+          help: 'Time to answer auth.verify, by outcome',
+          labelNames: ['outcome'],
+          buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+          registers: [registry],
+        }),
+      registry,
+    );
   }
 
   verified(outcome: VerifyOutcome, seconds: number): void {
@@ -48,13 +55,4 @@ export class VerifyMetrics {
   cacheRead(entry: EntryKind, read: CacheRead<unknown>): void {
     this.cacheReads.inc({ entry, result: read.state });
   }
-}
-
-export function outcomeOf(reply: VerifyReply): VerifyOutcome {
-  if (!reply.valid) return reply.code;
-  return reply.allowed ? 'allowed' : reply.code;
-}
-
-function existing<T>(registry: Registry, name: string): T | undefined {
-  return registry.getSingleMetric(name) as T | undefined;
 }

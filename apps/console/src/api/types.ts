@@ -1,43 +1,14 @@
-/** What the management API answers (/v1). Fields other parts of the API add later are optional here. */
-export interface Chatbot {
-  id: string;
-  name: string;
-}
+// The API's shapes come from libs/contracts, type-only: nothing of the library reaches the bundle.
+import type { ChatbotView, CreatedKeyView, KeyView } from '@app/contracts/management';
+import { KEY_LIMIT_PER_CHATBOT } from '@app/contracts/key-limits';
 
-export type KeyStatus = 'active' | 'disabled' | 'expired';
+export type { KeyStatus } from '@app/contracts/management';
+export type { UsageInterval, UsagePoint, UsageSeries } from '@app/contracts/usage';
 
-export interface ApiKey {
-  id: string;
-  type: 'chatbot' | 'user';
-  name: string;
-  /** null for a legacy key imported by its hash alone. */
-  prefix: string | null;
-  chatbotId: string | null;
-  createdAt: string;
-  createdBy: string;
-  lastUsedAt: string | null;
-  // Key lifecycle fields: shown when the API sends them.
-  status?: KeyStatus;
-  enabled?: boolean;
-  expiresAt?: string | null;
-}
-
-export interface CreatedKey extends ApiKey {
-  /** The key itself: in this one answer only. */
-  key: string;
-}
-
-export interface UsagePoint {
-  start: string;
-  count: number;
-}
-
-export interface UsageSeries {
-  data: UsagePoint[];
-  total: number;
-}
-
-export type UsageInterval = 'minute' | 'hour' | 'day';
+/** A chatbot as `GET /v1/chatbots` lists it. */
+export type Chatbot = Pick<ChatbotView, 'id' | 'name'>;
+export type ApiKey = KeyView;
+export type CreatedKey = CreatedKeyView;
 
 /** Where a set of keys lives: a chatbot's keys, or the account's user-level keys. */
 export interface KeyScope {
@@ -49,8 +20,6 @@ export interface KeyScope {
   /** Active keys allowed at once; null when the API sets no limit. */
   limit: number | null;
 }
-
-export const KEY_LIMIT_PER_CHATBOT = 10;
 
 export function chatbotScope(chatbotId: string): KeyScope {
   const id = encodeURIComponent(chatbotId);

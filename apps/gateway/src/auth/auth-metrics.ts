@@ -1,10 +1,7 @@
-import { Counter, Gauge, Histogram, register } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { registeredMetric } from '@app/common';
 
-function singleton<T>(name: string, create: () => T): T {
-  return (register.getSingleMetric(name) as T | undefined) ?? create();
-}
-
-export const authCacheLookups = singleton(
+export const authCacheLookups = registeredMetric(
   'gateway_auth_cache_lookups_total',
   () =>
     new Counter({
@@ -14,7 +11,7 @@ export const authCacheLookups = singleton(
     }),
 );
 
-export const verifyDuration = singleton(
+export const verifyDuration = registeredMetric(
   'gateway_auth_verify_duration_seconds',
   () =>
     new Histogram({
@@ -29,7 +26,7 @@ export const verifyDuration = singleton(
  * The whole of authentication on a cache hit (hash the key, look it up, decide), measured in the
  * data plane: what authentication adds to a request whose key is cached. Microsecond buckets.
  */
-export const cacheHitDuration = singleton(
+export const cacheHitDuration = registeredMetric(
   'gateway_auth_cache_hit_duration_seconds',
   () =>
     new Histogram({
@@ -39,7 +36,7 @@ export const cacheHitDuration = singleton(
     }),
 );
 
-export const authThrottled = singleton(
+export const authThrottled = registeredMetric(
   'gateway_auth_throttled_total',
   () =>
     new Counter({
@@ -58,7 +55,7 @@ export function reportMemory(sizes: SizedMemory): () => void {
   return () => memories.delete(sizes);
 }
 
-export const memoryEntries = singleton(
+export const memoryEntries = registeredMetric(
   'gateway_auth_memory_entries',
   () =>
     new Gauge({

@@ -2,10 +2,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Subscription } from '@nats-io/transport-node';
 import { ApiError, brakeBucket, CONFIG, NatsBus } from '@app/common';
-import { classifyApiKey, type VerifiedKey } from '@app/contracts';
+import { classifyApiKey, hashApiKey, verifyOutcomeOf, type VerifiedKey } from '@app/contracts';
 import type { GatewayConfig } from '../config.js';
 import { authCacheLookups, authThrottled, cacheHitDuration, reportMemory, verifyDuration } from './auth-metrics.js';
-import { keyHashOf } from './key-hash.js';
 import { FailureThrottle } from './failure-throttle.js';
 import { InvalidationLog } from './invalidation-log.js';
 import { subscribeToKeyEvents, type Invalidation } from './key-events.js';
@@ -99,7 +98,7 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
     presentedKey: string,
     chatbotId: string | null,
     clientAddress: string,
-    keyHash = keyHashOf(presentedKey),
+    keyHash = hashApiKey(presentedKey),
   ): VerifiedKey | undefined {
     const startedAt = performance.now();
     const cached = this.cache.get(cacheKeyFor(keyHash, chatbotId), Date.now());
@@ -118,7 +117,7 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
    * (a RateLimitedError carrying its Retry-After).
    */
   async authenticate(presentedKey: string, chatbotId: string | null, clientAddress: string): Promise<VerifiedKey> {
-    return this.decide(await this.replyFor(presentedKey, keyHashOf(presentedKey), chatbotId, clientAddress), chatbotId, clientAddress);
+    return this.decide(await this.replyFor(presentedKey, hashApiKey(presentedKey), chatbotId, clientAddress), chatbotId, clientAddress);
   }
 
   /**
@@ -128,7 +127,7 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
    * scope is judged afterwards. Synchronous when the cache knows the key (no promise on the warm path).
    * `keyHash` lets the caller hash the key once for this and `fromCache`.
    */
-  checkCredential(presentedKey: string, clientAddress: string, keyHash = keyHashOf(presentedKey)): Promise<void> | undefined {
+  checkCredential(presentedKey: string, clientAddress: string, keyHash = hashApiKey(presentedKey)): Promise<void> | undefined {
     const known = this.cache.anyFor(keyHash, Date.now());
     if (known !== undefined) return void this.decideCredential(known, clientAddress);
     return this.replyFor(presentedKey, keyHash, null, clientAddress).then((reply) => this.decideCredential(reply, clientAddress));
@@ -172,7 +171,7 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
     // Distinct chatbots count, not verifications: a key sweeping chatbot ids is braked, while one
     // that keeps trying the same wrong chatbot (with a short cache TTL) does not lose its own.
     if (reply.valid && !reply.allowed && reply.code === 'insufficient_scope') this.scopeBrake.recordFailure(keyHash, now, chatbotId ?? '');
-    stopTimer({ outcome: outcomeOf(reply) });
+    stopTimer({ outcome: verifyOutcomeOf(reply) });
     const keyId = reply.valid ? reply.keyId : null;
     const accountId = reply.valid ? reply.accountId : null;
     if (epoch === this.changes.epoch && this.changes.settled(keyHash, keyId, accountId, now)) {
@@ -271,8 +270,3 @@ const REFUSALS = {
   ip_not_allowed: 'the API key may not be used from this address',
   auth_unavailable: 'the API key could not be verified; retry shortly',
 } as const;
-
-function outcomeOf(reply: CheckedReply): string {
-  if (reply.valid) return reply.allowed ? 'allowed' : reply.code;
-  return reply.code;
-}

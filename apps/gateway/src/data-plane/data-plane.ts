@@ -1,12 +1,11 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, CONFIG } from '@app/common';
-import type { VerifiedKey } from '@app/contracts';
+import { hashApiKey, type VerifiedKey } from '@app/contracts';
 import type { GatewayConfig } from '../config.js';
 import { sendError } from '../http/error-response.js';
 import { clientAddress, forwardedHeaders } from '../http/client-address.js';
 import { KeyAuthenticator } from '../auth/key-authenticator.js';
-import { keyHashOf } from '../auth/key-hash.js';
 import { normaliseApiPath } from './api-path.js';
 import { upstreamRequestHeaders } from './forwarded-headers.js';
 import { queryValues, refuseFieldInQuery } from './field-names.js';
@@ -79,7 +78,7 @@ export class DataPlane implements OnApplicationShutdown {
       let body: Buffer | null = null;
       let keyHash: string | undefined;
       if (source?.from === 'body') {
-        keyHash = keyHashOf(presented);
+        keyHash = hashApiKey(presented);
         body = await this.judgedBody(request, presented, keyHash, client, source.name, target.query);
       }
       const chatbotId = this.chatbotIdOf(match, target.query, body);

@@ -1,4 +1,5 @@
 import { Counter, Histogram, register, type Registry } from 'prom-client';
+import { registeredMetric } from '@app/common';
 import type { ChatbotIdSource } from './route-table.js';
 
 /**
@@ -30,23 +31,29 @@ export class RequestMetrics {
   private readonly timers = new Map<RouteClass, HistogramChild>();
 
   constructor(registry: Registry = register) {
-    this.requests =
-      (registry.getSingleMetric('gateway_data_plane_requests_total') as Counter<'route' | 'status'> | undefined) ??
-      new Counter({
-        name: 'gateway_data_plane_requests_total',
-        help: 'Data-plane requests by route class (chatbot, chat, account, unrouted) and answer status (499: the client left first)',
-        labelNames: ['route', 'status'] as const,
-        registers: [registry],
-      });
-    this.duration =
-      (registry.getSingleMetric('gateway_data_plane_request_duration_seconds') as Histogram<'route'> | undefined) ??
-      new Histogram({
-        name: 'gateway_data_plane_request_duration_seconds',
-        help: "Data-plane requests: time from arrival to the answer's head, by route class",
-        labelNames: ['route'] as const,
-        buckets: BUCKETS,
-        registers: [registry],
-      });
+    this.requests = registeredMetric(
+      'gateway_data_plane_requests_total',
+      () =>
+        new Counter({
+          name: 'gateway_data_plane_requests_total',
+          help: 'Data-plane requests by route class (chatbot, chat, account, unrouted) and answer status (499: the client left first)',
+          labelNames: ['route', 'status'] as const,
+          registers: [registry],
+        }),
+      registry,
+    );
+    this.duration = registeredMetric(
+      'gateway_data_plane_request_duration_seconds',
+      () =>
+        new Histogram({
+          name: 'gateway_data_plane_request_duration_seconds',
+          help: "Data-plane requests: time from arrival to the answer's head, by route class",
+          labelNames: ['route'] as const,
+          buckets: BUCKETS,
+          registers: [registry],
+        }),
+      registry,
+    );
   }
 
   /** `startedAt` from `performance.now()` when the request arrived. */

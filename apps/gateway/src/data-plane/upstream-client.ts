@@ -1,18 +1,20 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { Pool, type Dispatcher } from 'undici';
-import { ApiError } from '@app/common';
-import { Counter, register } from 'prom-client';
+import { ApiError, registeredMetric } from '@app/common';
+import { Counter } from 'prom-client';
 import { clientResponseHeaders } from './forwarded-headers.js';
 
 const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 
-const upstreamFailures =
-  (register.getSingleMetric('gateway_upstream_failures_total') as Counter<'reason'> | undefined) ??
-  new Counter({
-    name: 'gateway_upstream_failures_total',
-    help: 'Forwarded requests the upstream did not answer: unavailable (refused, reset) or timeout',
-    labelNames: ['reason'] as const,
-  });
+const upstreamFailures = registeredMetric(
+  'gateway_upstream_failures_total',
+  () =>
+    new Counter({
+      name: 'gateway_upstream_failures_total',
+      help: 'Forwarded requests the upstream did not answer: unavailable (refused, reset) or timeout',
+      labelNames: ['reason'] as const,
+    }),
+);
 const unavailable = upstreamFailures.labels('unavailable');
 const timedOut = upstreamFailures.labels('timeout');
 

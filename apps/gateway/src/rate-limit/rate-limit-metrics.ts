@@ -1,15 +1,12 @@
-import { Counter, Gauge, register } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
+import { registeredMetric } from '@app/common';
 
-function singleton<T>(name: string, create: () => T): T {
-  return (register.getSingleMetric(name) as T | undefined) ?? create();
-}
-
-export const rateLimitRefusals = singleton(
+export const rateLimitRefusals = registeredMetric(
   'gateway_rate_limit_refusals_total',
   () => new Counter({ name: 'gateway_rate_limit_refusals_total', help: "Requests refused (429) by their key's own rate limit" }),
 );
 
-export const rateLimitShared = singleton(
+export const rateLimitShared = registeredMetric(
   'gateway_rate_limit_shared',
   () =>
     new Gauge({

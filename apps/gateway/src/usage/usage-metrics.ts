@@ -1,21 +1,18 @@
-import { Counter, Gauge, register } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
+import { registeredMetric } from '@app/common';
 
-function singleton<T>(name: string, create: () => T): T {
-  return (register.getSingleMetric(name) as T | undefined) ?? create();
-}
-
-export const usesRecorded = singleton(
+export const usesRecorded = registeredMetric(
   'gateway_usage_uses_recorded_total',
   () => new Counter({ name: 'gateway_usage_uses_recorded_total', help: 'Key uses handed to the usage publisher' }),
 );
 
-export const usesPublished = singleton(
+export const usesPublished = registeredMetric(
   'gateway_usage_uses_published_total',
   () => new Counter({ name: 'gateway_usage_uses_published_total', help: 'Key uses stored in the key.used stream (publish acked)' }),
 );
 
 /** Every use that will never reach the stream is counted here (and logged): nothing is dropped silently. */
-export const usesUndelivered = singleton(
+export const usesUndelivered = registeredMetric(
   'gateway_usage_uses_undelivered_total',
   () =>
     new Counter({
@@ -25,7 +22,7 @@ export const usesUndelivered = singleton(
     }),
 );
 
-export const publishFailures = singleton(
+export const publishFailures = registeredMetric(
   'gateway_usage_publish_failures_total',
   () =>
     new Counter({
@@ -34,12 +31,12 @@ export const publishFailures = singleton(
     }),
 );
 
-export const pendingMessages = singleton(
+export const pendingMessages = registeredMetric(
   'gateway_usage_pending_messages',
   () => new Gauge({ name: 'gateway_usage_pending_messages', help: 'key.used messages held in memory (open, queued or in flight)' }),
 );
 
-export const pendingUses = singleton(
+export const pendingUses = registeredMetric(
   'gateway_usage_pending_uses',
   () => new Gauge({ name: 'gateway_usage_pending_uses', help: 'Key uses held in memory, not yet acked by the stream' }),
 );

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { KeyUsedEvent } from '@app/contracts';
-import type { Logger } from '@app/common';
+import { RateLimitedLog, type Logger } from '@app/common';
 import * as metrics from './usage-metrics.js';
+
+const LOG_INTERVAL_MS = 5_000;
 
 export interface KeyUse {
   keyId: string;
@@ -80,9 +82,9 @@ export class UsagePublisher {
   private nextId = 0;
   private readonly instanceId = randomBytes(6).toString('hex');
   private timer: NodeJS.Timeout | undefined;
-  private lastDropLog = 0;
   private droppedSinceLog = 0;
-  private lastFailureLog = 0;
+  private readonly dropLog: RateLimitedLog;
+  private readonly failureLog: RateLimitedLog;
   private idle: (() => void) | undefined;
   private pausedUntil = 0;
   private recordedSinceFlush = 0;
@@ -90,7 +92,10 @@ export class UsagePublisher {
   constructor(
     private readonly deps: UsagePublisherDeps,
     private readonly options: UsagePublisherOptions = DEFAULT_USAGE_PUBLISHER_OPTIONS,
-  ) {}
+  ) {
+    this.dropLog = new RateLimitedLog(deps.logger, LOG_INTERVAL_MS);
+    this.failureLog = new RateLimitedLog(deps.logger, LOG_INTERVAL_MS);
+  }
 
   start(): void {
     this.timer ??= setInterval(() => this.flush(), this.options.flushIntervalMs);
@@ -236,22 +241,15 @@ export class UsagePublisher {
   private undelivered(uses: number, reason: 'queue_full'): void {
     metrics.usesUndelivered.inc({ reason }, uses);
     this.droppedSinceLog += uses;
-    const now = Date.now();
-    if (now - this.lastDropLog >= 5_000) {
-      this.deps.logger.error(
-        { uses: this.droppedSinceLog, reason, pendingMessages: this.pendingMessageCount() },
-        'key uses not recorded: the usage publish queue is full (NATS slow or down)',
-      );
-      this.lastDropLog = now;
-      this.droppedSinceLog = 0;
-    }
+    const logged = this.dropLog.error(
+      { uses: this.droppedSinceLog, reason, pendingMessages: this.pendingMessageCount() },
+      'key uses not recorded: the usage publish queue is full (NATS slow or down)',
+    );
+    if (logged) this.droppedSinceLog = 0;
   }
 
   private logFailure(error: unknown): void {
-    const now = Date.now();
-    if (now - this.lastFailureLog < 5_000) return;
-    this.lastFailureLog = now;
-    this.deps.logger.warn({ err: error, pendingUses: this.pendingUses }, 'key.used publish failed; retrying');
+    this.failureLog.warn({ err: error, pendingUses: this.pendingUses }, 'key.used publish failed; retrying');
   }
 
   private updateGauges(): void {

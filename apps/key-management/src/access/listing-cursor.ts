@@ -1,5 +1,5 @@
+import { isUuid } from '@app/contracts';
 import { ApiError } from '@app/common';
-import { isUuid } from '../database/uuid.js';
 
 /** Opaque to callers: the (created_at, id) position of the last chatbot of a page. */
 export function encodeListingCursor(position: { createdAt: Date; id: string }): string {

@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
-import type { Plan } from '@app/contracts';
+import { isUuid, type Plan } from '@app/contracts';
 import { AccountEntity } from '../database/entities/index.js';
 import type { Tx } from '../database/transactions.js';
-import { isUuid } from '../database/uuid.js';
 
 @Injectable()
 export class AccountsRepository {

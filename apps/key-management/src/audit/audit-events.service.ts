@@ -1,11 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ApiError } from '@app/common';
-import type { AdminListAuditEvents, AuditEventView, AuditFilter, ListAuditEvents, Page } from '@app/contracts';
+import { isUuid, type AdminListAuditEvents, type AuditEventView, type AuditFilter, type ListAuditEvents, type Page } from '@app/contracts';
 import { AccountsRepository } from '../accounts/accounts.repository.js';
 import { ActorResolver } from '../access/actor-resolver.js';
 import { actsOnWholeAccount } from '../access/resolved-actor.js';
 import type { AuditEventEntity } from '../database/entities/index.js';
-import { isUuid } from '../database/uuid.js';
 import { decodeAuditCursor, encodeAuditCursor } from './audit-cursor.js';
 import { AuditEventsRepository, type AuditEventQuery } from './audit-events.repository.js';
 

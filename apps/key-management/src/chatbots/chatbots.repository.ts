@@ -1,9 +1,9 @@
+import { isUuid } from '@app/contracts';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Brackets, In, IsNull, type Repository } from 'typeorm';
 import { ChatbotEntity, UserChatbotEntity } from '../database/entities/index.js';
 import type { Tx } from '../database/transactions.js';
-import { isUuid } from '../database/uuid.js';
 
 export interface ChatbotListingQuery {
   accountId: string;

@@ -1,7 +1,5 @@
-import { Global, Inject, Module, type DynamicModule, type OnModuleInit } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { ReadinessRegistry } from '@app/common';
+import type { DynamicModule } from '@nestjs/common';
+import { PostgresModule } from '@app/common';
 import type { KeyManagementConfig } from '../config.js';
 import { keyManagementDataSourceOptions } from './data-source-options.js';
 import { KEY_MANAGEMENT_ENTITIES } from './entities/index.js';
@@ -17,32 +15,10 @@ import { AuditLog } from '../audit/audit-log.js';
 const REPOSITORIES = [AccountsRepository, ChatbotsRepository, UsersRepository, KeysRepository, AuditEventsRepository, AuditLog];
 
 /** The Postgres connection, the repositories, transactions and a `postgres` readiness check. */
-@Global()
-@Module({})
-export class DatabaseModule implements OnModuleInit {
-  constructor(
-    @Inject(DataSource) private readonly dataSource: DataSource,
-    @Inject(ReadinessRegistry) private readonly readiness: ReadinessRegistry,
-  ) {}
-
-  static forRoot(config: KeyManagementConfig): DynamicModule {
-    const feature = TypeOrmModule.forFeature(KEY_MANAGEMENT_ENTITIES);
-    return {
-      module: DatabaseModule,
-      imports: [
-        TypeOrmModule.forRoot({
-          ...keyManagementDataSourceOptions(config.databaseUrl, config.databasePoolSize, config.databaseTls),
-          retryAttempts: 3,
-          retryDelay: 1000,
-        }),
-        feature,
-      ],
-      providers: [Transactions, ...REPOSITORIES],
-      exports: [Transactions, ...REPOSITORIES],
-    };
-  }
-
-  onModuleInit(): void {
-    this.readiness.register('postgres', () => this.dataSource.query('SELECT 1'));
-  }
+export function keyManagementDatabase(config: KeyManagementConfig): DynamicModule {
+  return PostgresModule.forRoot({
+    dataSource: keyManagementDataSourceOptions(config.databaseUrl, config.databasePoolSize, config.databaseTls),
+    repositories: KEY_MANAGEMENT_ENTITIES,
+    providers: [Transactions, ...REPOSITORIES],
+  });
 }

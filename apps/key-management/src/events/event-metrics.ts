@@ -1,10 +1,7 @@
-import { Counter, register } from 'prom-client';
+import { Counter } from 'prom-client';
+import { registeredMetric } from '@app/common';
 
-function singleton<T>(name: string, create: () => T): T {
-  return (register.getSingleMetric(name) as T | undefined) ?? create();
-}
-
-export const eventsPublished = singleton(
+export const eventsPublished = registeredMetric(
   'key_management_events_published_total',
   () =>
     new Counter({
@@ -15,7 +12,7 @@ export const eventsPublished = singleton(
 );
 
 /** A failed publish leaves replicas on their caches until TTLs expire: worth an alert. */
-export const eventPublishFailures = singleton(
+export const eventPublishFailures = registeredMetric(
   'key_management_event_publish_failures_total',
   () =>
     new Counter({
@@ -25,7 +22,7 @@ export const eventPublishFailures = singleton(
     }),
 );
 
-export const keysRevoked = singleton(
+export const keysRevoked = registeredMetric(
   'key_management_keys_revoked_total',
   () =>
     new Counter({

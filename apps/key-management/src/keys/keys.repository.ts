@@ -3,9 +3,8 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, MoreThan, Or, type FindOptionsWhere, type Repository } from 'typeorm';
 import { ApiKeyEntity, type ApiKeyType } from '../database/entities/api-key.entity.js';
 import type { Tx } from '../database/transactions.js';
-import { isUniqueViolation } from '../database/unique-violation.js';
-import { isUuid } from '../database/uuid.js';
-import type { RateLimit } from '@app/contracts';
+import { isUniqueViolation } from '@app/common';
+import { isUuid, type RateLimit } from '@app/contracts';
 import { rateLimitColumns } from './key-view.js';
 
 /** A stored key with this hash exists already (active or revoked). */

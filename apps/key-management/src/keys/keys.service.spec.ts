@@ -11,7 +11,8 @@ import { ChatbotsRepository } from '../chatbots/chatbots.repository.js';
 import { Transactions, type Tx } from '../database/transactions.js';
 import { EventPublisher } from '../events/event-publisher.js';
 import { DuplicateKeyHashError, KeysRepository } from './keys.repository.js';
-import { KEY_LIMIT_PER_CHATBOT, KeysService } from './keys.service.js';
+import { KEY_LIMIT_PER_CHATBOT } from '@app/contracts';
+import { KeysService } from './keys.service.js';
 
 /** A stand-in for the transaction handle: the service only passes it on to the repositories. */
 const TX = { transaction: 'handle' } as unknown as Tx;

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ApiError } from '@app/common';
 import {
   CHATBOT_KEY_PLANS,
+  KEY_LIMIT_PER_CHATBOT,
   type CreateKey,
   type KeyRef,
   type KeyView,
@@ -23,8 +24,6 @@ import { EventPublisher } from '../events/event-publisher.js';
 import { keysRevoked } from '../events/event-metrics.js';
 import { DuplicateKeyHashError, KeysRepository, type KeyChanges, type KeyScope, type NewApiKey } from './keys.repository.js';
 import { endOf, rateLimitColumns, rateLimitOf, toKeyView } from './key-view.js';
-
-export const KEY_LIMIT_PER_CHATBOT = 10;
 
 /**
  * The management API's keys, on behalf of a resolved caller. chatbotId null addresses

@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
-import type { Role } from '@app/contracts';
+import { isUuid, type Role } from '@app/contracts';
 import { UserChatbotEntity, UserEntity } from '../database/entities/index.js';
 import type { Tx } from '../database/transactions.js';
-import { isUniqueViolation } from '../database/unique-violation.js';
-import { isUuid } from '../database/uuid.js';
+import { isUniqueViolation } from '@app/common';
 
 /** Another user already has this SSO subject. */
 export class DuplicateSsoSubjectError extends Error {}

@@ -3,6 +3,7 @@ import pg from 'pg';
 import {
   applyMigrations,
   ensureDatabase,
+  isUniqueViolation,
   pendingMigrations,
   postgresConnection,
   runMigrationScript,
@@ -10,8 +11,6 @@ import {
 } from '@app/common';
 import { usageTrackerDataSourceOptions } from './data-source-options.js';
 import { USAGE_SCHEMA } from './usage-schema.js';
-
-const UNIQUE_VIOLATION = '23505';
 
 /** The tracker's tables live in a schema of their own, which must exist before its migrations table can. */
 async function ensureSchema(databaseUrl: string, tls: PostgresTlsSettings): Promise<void> {
@@ -22,7 +21,7 @@ async function ensureSchema(databaseUrl: string, tls: PostgresTlsSettings): Prom
     await database.query(`CREATE SCHEMA IF NOT EXISTS ${database.escapeIdentifier(USAGE_SCHEMA)}`);
   } catch (error) {
     // Concurrent CREATE SCHEMA IF NOT EXISTS can still collide on the catalog's unique index.
-    if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+    if (!isUniqueViolation(error)) throw error;
   } finally {
     await database.end();
   }

@@ -1,25 +1,22 @@
-import { Counter, Gauge, Histogram, register } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { registeredMetric } from '@app/common';
 
-function singleton<T>(name: string, create: () => T): T {
-  return (register.getSingleMetric(name) as T | undefined) ?? create();
-}
-
-export const messagesConsumed = singleton(
+export const messagesConsumed = registeredMetric(
   'usage_tracker_messages_consumed_total',
   () => new Counter({ name: 'usage_tracker_messages_consumed_total', help: 'key.used messages received from the stream' }),
 );
 
-export const messagesApplied = singleton(
+export const messagesApplied = registeredMetric(
   'usage_tracker_messages_applied_total',
   () => new Counter({ name: 'usage_tracker_messages_applied_total', help: 'key.used messages counted (committed, then acked)' }),
 );
 
-export const usesApplied = singleton(
+export const usesApplied = registeredMetric(
   'usage_tracker_uses_applied_total',
   () => new Counter({ name: 'usage_tracker_uses_applied_total', help: 'Key uses added to the usage tables' }),
 );
 
-export const duplicatesSkipped = singleton(
+export const duplicatesSkipped = registeredMetric(
   'usage_tracker_duplicates_skipped_total',
   () =>
     new Counter({
@@ -28,12 +25,12 @@ export const duplicatesSkipped = singleton(
     }),
 );
 
-export const messagesRejected = singleton(
+export const messagesRejected = registeredMetric(
   'usage_tracker_messages_rejected_total',
   () => new Counter({ name: 'usage_tracker_messages_rejected_total', help: 'Malformed key.used messages, logged and terminated' }),
 );
 
-export const redeliveriesWhileWaiting = singleton(
+export const redeliveriesWhileWaiting = registeredMetric(
   'usage_tracker_redelivered_while_waiting_total',
   () =>
     new Counter({
@@ -42,13 +39,13 @@ export const redeliveriesWhileWaiting = singleton(
     }),
 );
 
-export const batchFailures = singleton(
+export const batchFailures = registeredMetric(
   'usage_tracker_batch_failures_total',
   () =>
     new Counter({ name: 'usage_tracker_batch_failures_total', help: 'Batches whose transaction failed; their messages are redelivered' }),
 );
 
-export const batchDuration = singleton(
+export const batchDuration = registeredMetric(
   'usage_tracker_batch_duration_seconds',
   () =>
     new Histogram({
@@ -58,7 +55,7 @@ export const batchDuration = singleton(
     }),
 );
 
-export const consumerLag = singleton(
+export const consumerLag = registeredMetric(
   'usage_tracker_consumer_lag_messages',
   () =>
     new Gauge({

@@ -1,10 +1,9 @@
 import { z } from 'zod';
-import { AUDIT_ACTIONS } from '@app/contracts';
+import { AUDIT_ACTIONS, UUID_PATTERN } from '@app/contracts';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const resourceId = z
   .string()
-  .regex(UUID, 'must be an id')
+  .regex(UUID_PATTERN, 'must be an id')
   .transform((value) => value.toLowerCase());
 
 /** `GET /v1/audit-events` and the admin listing: other query parameters are ignored, as usual for queries. */

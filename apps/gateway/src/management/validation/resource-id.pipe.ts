@@ -1,9 +1,6 @@
 import { Injectable, type PipeTransform } from '@nestjs/common';
 import { ApiError } from '@app/common';
-import type { ErrorCode } from '@app/contracts';
-
-/** Every id key-management issues is a uuid (accounts, chatbots, users, keys). */
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { isUuid, type ErrorCode } from '@app/contracts';
 
 /**
  * A path id that is not a uuid names nothing: it is answered as the resource's 404 here,
@@ -15,7 +12,7 @@ export class ResourceIdPipe implements PipeTransform<string, string> {
   constructor(private readonly notFound: Extract<ErrorCode, `${string}not_found`>) {}
 
   transform(value: string): string {
-    if (!UUID.test(value)) throw new ApiError(this.notFound, 'no such resource');
+    if (!isUuid(value)) throw new ApiError(this.notFound, 'no such resource');
     return value;
   }
 }
