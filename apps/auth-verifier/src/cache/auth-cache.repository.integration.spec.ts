@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
-import { createLogger, createRedisClient } from '@app/common';
+import { createLogger, createRedisClient, type RedisClient } from '@app/common';
 import { generateApiKey, hashApiKey, type KeyRecord, type Plan } from '@app/contracts';
 import { startPrivateRedis, testEnvironment, waitUntil, type PausableServer } from '@app/testing';
 import { AuthCacheRepository, type AuthCacheSettings } from './auth-cache.repository.js';
@@ -38,13 +38,13 @@ async function keyEntry(sut: AuthCacheRepository, keyHash: string): Promise<Cach
 }
 
 /** Writes are fire-and-forget; a PING sent after them answers only once they are done. */
-async function flushed(redis: Redis): Promise<void> {
+async function flushed(redis: RedisClient): Promise<void> {
   await redis.ping();
 }
 
 describe('AuthCacheRepository against real Redis', () => {
   const env = testEnvironment();
-  let redis: Redis;
+  let redis: RedisClient;
   let inspector: Redis;
   let sut: AuthCacheRepository;
 
@@ -71,7 +71,7 @@ describe('AuthCacheRepository against real Redis', () => {
     const other = new AuthCacheRepository(redis, settings(`${env.redisPrefix}generations:`), logger);
     const [stale, fresh] = [hashApiKey(generateApiKey('chatbot')), hashApiKey(generateApiKey('chatbot'))];
     sut.setKeyRecord(stale, record);
-    sut.setPlan('acc-1', 'standard');
+    sut.setPlan('acc-1', 'standard', 0);
     await flushed(redis);
     await expect(keyEntry(other, stale)).resolves.toEqual(hit(record));
 
@@ -81,7 +81,7 @@ describe('AuthCacheRepository against real Redis', () => {
     // Neither this replica nor another one reads what was cached before the gap.
     await expect(keyEntry(sut, stale)).resolves.toEqual(MISS);
     await expect(keyEntry(other, stale)).resolves.toEqual(MISS);
-    await expect(other.getPlan('acc-1')).resolves.toEqual(MISS);
+    await expect(other.getPlan('acc-1', 0)).resolves.toEqual(MISS);
     // What is looked up afterwards is cached again, for every replica.
     other.setKeyRecord(fresh, record);
     await flushed(redis);
@@ -118,13 +118,13 @@ describe('AuthCacheRepository against real Redis', () => {
     const keyHash = hashApiKey(generateApiKey('user'));
 
     sut.setKeyRecord(keyHash, null);
-    sut.setPlan('acc-unknown', null);
-    sut.setChatbotOwner('bot-unknown', null);
+    sut.setPlan('acc-unknown', null, 0);
+    sut.setChatbotOwner('bot-unknown', null, 0);
     await flushed(redis);
 
     await expect(keyEntry(sut, keyHash)).resolves.toEqual({ state: 'hit', value: null });
-    await expect(sut.getPlan('acc-unknown')).resolves.toEqual({ state: 'hit', value: null });
-    await expect(sut.getChatbotOwner('bot-unknown')).resolves.toEqual({ state: 'hit', value: null });
+    await expect(sut.getPlan('acc-unknown', 0)).resolves.toEqual({ state: 'hit', value: null });
+    await expect(sut.getChatbotOwner('bot-unknown', 0)).resolves.toEqual({ state: 'hit', value: null });
     const ttl = await inspector.pttl(`${env.redisPrefix}key:${keyHash}`);
     expect(ttl).toBeGreaterThan(5_000);
     expect(ttl).toBeLessThanOrEqual(10_000);
@@ -133,11 +133,13 @@ describe('AuthCacheRepository against real Redis', () => {
   it('reports a miss for absent entries and for values it did not write', async () => {
     const keyHash = hashApiKey(generateApiKey('chatbot'));
     await inspector.set(`${env.redisPrefix}key:${keyHash}`, '{"keyId":1}');
-    await inspector.set(`${env.redisPrefix}plan:acc-1`, 'platinum');
+    await inspector.hset(`${env.redisPrefix}plans`, 'acc-1', 'platinum');
+    await inspector.hset(`${env.redisPrefix}plans`, 'acc-2', `${Date.now() + 60_000}:platinum`);
 
     await expect(keyEntry(sut, keyHash)).resolves.toEqual({ state: 'miss' });
-    await expect(sut.getPlan('acc-1')).resolves.toEqual({ state: 'miss' });
-    await expect(sut.getChatbotOwner('bot-1')).resolves.toEqual({ state: 'miss' });
+    await expect(sut.getPlan('acc-2', 0)).resolves.toEqual({ state: 'miss' });
+    await expect(sut.getPlan('acc-1', 0)).resolves.toEqual({ state: 'miss' });
+    await expect(sut.getChatbotOwner('bot-1', 0)).resolves.toEqual({ state: 'miss' });
   });
 
   it('refuses to build a cache key from anything but a key hash', () => {
@@ -147,8 +149,8 @@ describe('AuthCacheRepository against real Redis', () => {
   it('applies invalidations: forget a key, store a plan change and a deleted chatbot for the full TTL', async () => {
     const keyHash = hashApiKey(generateApiKey('chatbot'));
     sut.setKeyRecord(keyHash, record);
-    sut.setPlan('acc-1', 'standard');
-    sut.setChatbotOwner('bot-1', 'acc-1');
+    sut.setPlan('acc-1', 'standard', 0);
+    sut.setChatbotOwner('bot-1', 'acc-1', 0);
 
     sut.forgetKeyRecord(keyHash);
     sut.storePlanChange('acc-1', 'free');
@@ -156,8 +158,8 @@ describe('AuthCacheRepository against real Redis', () => {
     await flushed(redis);
 
     await expect(keyEntry(sut, keyHash)).resolves.toEqual({ state: 'miss' });
-    await expect(sut.getPlan('acc-1')).resolves.toEqual({ state: 'hit', value: 'free' });
-    await expect(sut.getChatbotOwner('bot-1')).resolves.toEqual({ state: 'hit', value: null });
+    await expect(sut.getPlan('acc-1', 0)).resolves.toEqual({ state: 'hit', value: 'free' });
+    await expect(sut.getChatbotOwner('bot-1', 0)).resolves.toEqual({ state: 'hit', value: null });
     expect(await inspector.pttl(`${env.redisPrefix}chatbot:bot-1`)).toBeGreaterThan(55_000);
   });
 
@@ -165,13 +167,14 @@ describe('AuthCacheRepository against real Redis', () => {
     it('reads the key record, its account’s plan and the chatbot entry with one command', async () => {
       const keyHash = hashApiKey(generateApiKey('chatbot'));
       sut.setKeyRecord(keyHash, record);
-      sut.setPlan('acc-1', 'standard');
-      sut.setChatbotOwner('bot-1', 'acc-1');
+      sut.setPlan('acc-1', 'standard', 0);
+      sut.setChatbotOwner('bot-1', 'acc-1', 0);
       await flushed(redis);
       const seen = await watchCommands(inspector, env.redisPrefix);
 
       try {
         await expect(sut.readForVerify(keyHash, 'bot-1')).resolves.toEqual({
+          shard: 0,
           key: hit(record),
           plan: { id: 'acc-1', read: hit<Plan>('standard') },
           chatbot: { id: 'bot-1', read: hit('acc-1') },
@@ -181,7 +184,7 @@ describe('AuthCacheRepository against real Redis', () => {
         expect(commands.fromScripts).toEqual([
           ['GET', `${env.redisPrefix}generation`],
           ['GET', `${env.redisPrefix}key:${keyHash}`],
-          ['GET', `${env.redisPrefix}plan:acc-1`],
+          ['HGET', `${env.redisPrefix}plans`, 'acc-1'],
           ['GET', `${env.redisPrefix}chatbot:bot-1`],
         ]);
       } finally {
@@ -191,11 +194,12 @@ describe('AuthCacheRepository against real Redis', () => {
 
     it('reads a missing key entry as a miss and reads no plan', async () => {
       const keyHash = hashApiKey(generateApiKey('chatbot'));
-      sut.setPlan('acc-1', 'standard');
+      sut.setPlan('acc-1', 'standard', 0);
       await flushed(redis);
 
-      await expect(sut.readForVerify(keyHash, null)).resolves.toEqual({ key: MISS, plan: null, chatbot: null });
+      await expect(sut.readForVerify(keyHash, null)).resolves.toEqual({ shard: 0, key: MISS, plan: null, chatbot: null });
       await expect(sut.readForVerify(keyHash, 'bot-1')).resolves.toEqual({
+        shard: 0,
         key: MISS,
         plan: null,
         chatbot: { id: 'bot-1', read: MISS },
@@ -208,6 +212,7 @@ describe('AuthCacheRepository against real Redis', () => {
       await flushed(redis);
 
       await expect(sut.readForVerify(keyHash, 'bot-1')).resolves.toEqual({
+        shard: 0,
         key: hit(record),
         plan: { id: 'acc-1', read: MISS },
         chatbot: { id: 'bot-1', read: MISS },
@@ -217,11 +222,12 @@ describe('AuthCacheRepository against real Redis', () => {
     it('reads no plan along with a user-level key’s record', async () => {
       const keyHash = hashApiKey(generateApiKey('user'));
       sut.setKeyRecord(keyHash, userRecord);
-      sut.setPlan('acc-1', 'standard');
-      sut.setChatbotOwner('bot-1', 'acc-1');
+      sut.setPlan('acc-1', 'standard', 0);
+      sut.setChatbotOwner('bot-1', 'acc-1', 0);
       await flushed(redis);
 
       await expect(sut.readForVerify(keyHash, 'bot-1')).resolves.toEqual({
+        shard: 0,
         key: hit(userRecord),
         plan: null,
         chatbot: { id: 'bot-1', read: hit('acc-1') },
@@ -233,16 +239,18 @@ describe('AuthCacheRepository against real Redis', () => {
       const keyHash = hashApiKey(generateApiKey('chatbot'));
       sut.setKeyRecord(unknownHash, null);
       sut.setKeyRecord(keyHash, record);
-      sut.setPlan('acc-1', null);
+      sut.setPlan('acc-1', null, 0);
       sut.storeChatbotDeleted('bot-1');
       await flushed(redis);
 
       await expect(sut.readForVerify(unknownHash, 'bot-1')).resolves.toEqual({
+        shard: 0,
         key: hit<KeyRecord>(null),
         plan: null,
         chatbot: { id: 'bot-1', read: hit<string>(null) },
       });
       await expect(sut.readForVerify(keyHash, 'bot-1')).resolves.toEqual({
+        shard: 0,
         key: hit(record),
         plan: { id: 'acc-1', read: hit<Plan>(null) },
         chatbot: { id: 'bot-1', read: hit<string>(null) },
@@ -259,26 +267,28 @@ describe('AuthCacheRepository against real Redis', () => {
     ])('reads a key entry holding %s as a miss, and reads no plan', async (_case, value) => {
       const keyHash = hashApiKey(generateApiKey('chatbot'));
       await inspector.set(`${env.redisPrefix}key:${keyHash}`, value);
-      sut.setPlan('acc-1', 'standard');
+      sut.setPlan('acc-1', 'standard', 0);
       await flushed(redis);
 
-      await expect(sut.readForVerify(keyHash, null)).resolves.toEqual({ key: MISS, plan: null, chatbot: null });
+      await expect(sut.readForVerify(keyHash, null)).resolves.toEqual({ shard: 0, key: MISS, plan: null, chatbot: null });
     });
 
     it('reads an invalid chatbot-key record as a miss, but the plan it names as that account’s', async () => {
       const keyHash = hashApiKey(generateApiKey('chatbot'));
       await inspector.set(`${env.redisPrefix}key:${keyHash}`, '{"type":"chatbot","accountId":"acc-1"}');
       await inspector.set(`${env.redisPrefix}chatbot:bot-1`, '!none');
-      await inspector.set(`${env.redisPrefix}plan:acc-1`, 'platinum');
+      await inspector.hset(`${env.redisPrefix}plans`, 'acc-1', `${Date.now() + 60_000}:platinum`);
 
       await expect(sut.readForVerify(keyHash, 'bot-1')).resolves.toEqual({
+        shard: 0,
         key: MISS,
         plan: { id: 'acc-1', read: MISS },
         chatbot: { id: 'bot-1', read: hit<string>(null) },
       });
-      sut.setPlan('acc-1', 'professional');
+      sut.setPlan('acc-1', 'professional', 0);
       await flushed(redis);
       await expect(sut.readForVerify(keyHash, null)).resolves.toEqual({
+        shard: 0,
         key: MISS,
         plan: { id: 'acc-1', read: hit<Plan>('professional') },
         chatbot: null,
@@ -290,7 +300,7 @@ describe('AuthCacheRepository against real Redis', () => {
 describe('AuthCacheRepository while Redis is down', () => {
   const keyHash = hashApiKey(generateApiKey('chatbot'));
   let server: PausableServer;
-  let redis: Redis;
+  let redis: RedisClient;
   let sut: AuthCacheRepository;
 
   beforeAll(async () => {
@@ -314,24 +324,25 @@ describe('AuthCacheRepository while Redis is down', () => {
 
     const started = Date.now();
     await expect(keyEntry(sut, keyHash)).resolves.toEqual({ state: 'unavailable' });
-    await expect(sut.getPlan('acc-1')).resolves.toEqual({ state: 'unavailable' });
+    await expect(sut.getPlan('acc-1', 0)).resolves.toEqual({ state: 'unavailable' });
     sut.forgetKeyRecord(keyHash);
     sut.storePlanChange('acc-1', 'free');
     expect(Date.now() - started).toBeLessThan(100);
 
     await server.start();
-    await waitUntil(async () => (await sut.getPlan('acc-1')).state === 'hit', 'the plan to be read again', 5_000);
-    await expect(sut.getPlan('acc-1')).resolves.toEqual({ state: 'hit', value: 'free' });
+    await waitUntil(async () => (await sut.getPlan('acc-1', 0)).state === 'hit', 'the plan to be read again', 5_000);
+    await expect(sut.getPlan('acc-1', 0)).resolves.toEqual({ state: 'hit', value: 'free' });
     await expect(keyEntry(sut, keyHash)).resolves.toEqual({ state: 'miss' });
   });
 
   it('reads every entry as unavailable while Redis is down, and reads them again once it is back', async () => {
     sut.setKeyRecord(keyHash, record);
-    sut.setPlan('acc-1', 'standard');
+    sut.setPlan('acc-1', 'standard', 0);
     await flushed(redis);
     await server.stop();
 
     await expect(sut.readForVerify(keyHash, 'bot-1')).resolves.toEqual({
+      shard: 0,
       key: UNAVAILABLE,
       plan: null,
       chatbot: { id: 'bot-1', read: UNAVAILABLE },
@@ -340,6 +351,7 @@ describe('AuthCacheRepository while Redis is down', () => {
     await server.start();
     await waitUntil(async () => (await sut.readForVerify(keyHash, null)).key.state !== 'unavailable', 'Redis to be read again', 5_000);
     await expect(sut.readForVerify(keyHash, 'bot-1')).resolves.toEqual({
+      shard: 0,
       key: hit(record),
       plan: { id: 'acc-1', read: hit<Plan>('standard') },
       chatbot: { id: 'bot-1', read: MISS },
@@ -348,7 +360,7 @@ describe('AuthCacheRepository while Redis is down', () => {
 
   it('runs the script again once Redis has forgotten it', async () => {
     sut.setKeyRecord(keyHash, record);
-    sut.setPlan('acc-1', 'entry');
+    sut.setPlan('acc-1', 'entry', 0);
     await flushed(redis);
     await sut.readForVerify(keyHash, null);
     const admin = new Redis(server.url);
@@ -357,6 +369,7 @@ describe('AuthCacheRepository while Redis is down', () => {
       await admin.config('RESETSTAT');
 
       await expect(sut.readForVerify(keyHash, null)).resolves.toEqual({
+        shard: 0,
         key: hit(record),
         plan: { id: 'acc-1', read: hit<Plan>('entry') },
         chatbot: null,
