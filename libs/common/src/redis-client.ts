@@ -58,7 +58,14 @@ export function createRedisClient(options: RedisClientOptions, logger: Logger): 
   const connectionErrors = new RateLimitedLog(logger);
   const warn = (error: Error) => connectionErrors.warn({ reason: error.message }, 'Redis connection error');
   client.on('error', warn);
-  if (client instanceof Cluster) client.on('node error', warn);
+  if (client instanceof Cluster) {
+    client.on('node error', warn);
+    // ioredis connects to a node on its first command, which (no offline queue) would fail: every
+    // node is connected as soon as the cluster names it instead.
+    client.on('+node', (node: Redis) => {
+      if (node.status === 'wait') node.connect().catch(() => undefined);
+    });
+  }
   return client;
 }
 

@@ -7,3 +7,4 @@ export * from './private-servers.js';
 export * from './polling.js';
 export * from './http-client.js';
 export * from './tcp-proxy.js';
+export * from './private-redis-cluster.js';
