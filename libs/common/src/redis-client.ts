@@ -80,7 +80,13 @@ export function onRedisReady(client: RedisClient, listener: () => void): void {
 
 /** What is wrong with a cluster URL, or null (also null for a URL that names no cluster). */
 export function redisClusterUrlProblem(url: string): string | null {
-  const parsed = new URL(url);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // Not a URL at all: the URL check reports that.
+    return null;
+  }
   if (!CLUSTER_PROTOCOLS.includes(parsed.protocol)) return null;
   if (!parsed.hostname) return 'a Redis Cluster URL needs a host';
   if (parsed.pathname !== '' && parsed.pathname !== '/') return 'a Redis Cluster has no database number: drop the path';

@@ -366,6 +366,29 @@ describe('VerifyService', () => {
       expect(keyManagement.lookupAccount).toHaveBeenCalledTimes(1);
     });
 
+    it('writes a plan lookup shared by verifies of keys in two cache shards back to both shards', async () => {
+      stored.key = hit(chatbotRecord);
+      const inOtherShard = generateApiKey('chatbot');
+      const read = cache.readForVerify.getMockImplementation()!;
+      cache.readForVerify.mockImplementation(async (keyHash, chatbotId) => ({
+        ...(await read(keyHash, chatbotId)),
+        shard: keyHash === hashApiKey(inOtherShard) ? SHARD + 1 : SHARD,
+      }));
+      const lookup = deferred<{ accountId: string; plan: Plan } | null>();
+      keyManagement.lookupAccount.mockReturnValue(lookup.promise);
+
+      const answers = [chatbotKey, inOtherShard, chatbotKey].map((key) => sut.verify({ key, chatbotId: CHATBOT }));
+      await new Promise((resolve) => setImmediate(resolve));
+      lookup.resolve({ accountId: ACCOUNT, plan: 'standard' });
+
+      for (const answer of await Promise.all(answers)) expect(answer).toMatchObject({ allowed: true });
+      expect(keyManagement.lookupAccount).toHaveBeenCalledTimes(1);
+      expect(cache.setPlan.mock.calls.sort()).toEqual([
+        [ACCOUNT, 'standard', SHARD],
+        [ACCOUNT, 'standard', SHARD + 1],
+      ]);
+    });
+
     it('neither believes nor caches a plan looked up after its read missed, when a plan change overtook it', async () => {
       stored.key = hit(chatbotRecord);
       const stalePlan = deferred<{ accountId: string; plan: Plan } | null>();
