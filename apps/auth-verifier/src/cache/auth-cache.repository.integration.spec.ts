@@ -130,6 +130,24 @@ describe('AuthCacheRepository against real Redis', () => {
     expect(ttl).toBeLessThanOrEqual(10_000);
   });
 
+  it('lets a plan expire with its own TTL although the hash holding it lives on, and drops expired plans', async () => {
+    const sut = new AuthCacheRepository(redis, { ...settings(`${env.redisPrefix}plan-ttl:`), ttlMs: 300, negativeTtlMs: 100 }, logger);
+    const plans = `${env.redisPrefix}plan-ttl:plans`;
+    sut.setPlan('acc-gone', null, 0);
+    sut.setPlan('acc-1', 'standard', 0);
+    await flushed(redis);
+    await expect(sut.getPlan('acc-gone', 0)).resolves.toEqual(hit(null));
+
+    await waitUntil(async () => (await sut.getPlan('acc-gone', 0)).state === 'miss', 'the negative answer to expire', 2_000);
+    await expect(sut.getPlan('acc-1', 0)).resolves.toEqual(hit('standard'));
+    await waitUntil(async () => (await sut.getPlan('acc-1', 0)).state === 'miss', 'the plan to expire', 2_000);
+    // Later writes sweep expired fields out of the hash; the hash itself expires once nothing is written.
+    for (let account = 0; account < 20; account += 1) sut.setPlan(`acc-new-${account}`, 'entry', 0);
+    await flushed(redis);
+    expect(await inspector.hexists(plans, 'acc-gone')).toBe(0);
+    expect(await inspector.pttl(plans)).toBeLessThanOrEqual(300);
+  });
+
   it('reports a miss for absent entries and for values it did not write', async () => {
     const keyHash = hashApiKey(generateApiKey('chatbot'));
     await inspector.set(`${env.redisPrefix}key:${keyHash}`, '{"keyId":1}');
