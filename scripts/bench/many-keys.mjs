@@ -31,7 +31,9 @@ async function memory(system, gatewayMetricsUrl) {
     const [next, found] = await redis.scan(cursor, 'MATCH', `${system.namespace.redisPrefix}*`, 'COUNT', 5000);
     for (const name of found) {
       const kind = name.slice(system.namespace.redisPrefix.length).split(':')[0];
-      redisKeys[kind in redisKeys ? kind : 'other']++;
+      // Cached plans are the fields of one hash (`plans`), not names of their own.
+      if (kind === 'plans') redisKeys.plan += await redis.hlen(name);
+      else redisKeys[kind in redisKeys ? kind : 'other']++;
     }
     cursor = next;
   } while (cursor !== '0');

@@ -3,8 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Redis } from 'ioredis';
-import { createLogger, createRedisClient } from '@app/common';
+import { createLogger, createRedisClient, type RedisClient } from '@app/common';
 import { loadAuthVerifierConfig } from '../../apps/auth-verifier/src/config.js';
 import { makeCertificates, type TestCertificates } from './certificates.js';
 import { eventually, freePort } from '@app/testing';
@@ -15,7 +14,7 @@ let dir: string;
 let certificates: TestCertificates;
 let server: ChildProcess;
 let port: number;
-const clients: Redis[] = [];
+const clients: RedisClient[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'deploy-redis-tls-'));
@@ -63,7 +62,7 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-function track(client: Redis): Redis {
+function track(client: RedisClient): RedisClient {
   clients.push(client);
   return client;
 }

@@ -29,6 +29,27 @@ describe('loadAuthVerifierConfig', () => {
     expect(sut.port).toBe(0);
   });
 
+  it('takes a Redis Cluster URL, with TLS and a private CA', () => {
+    const url = 'rediss+cluster://default:secret@clustercfg.cache.example.internal:6379';
+
+    expect(loadAuthVerifierConfig({ REDIS_URL: url, REDIS_CA_FILE: '/etc/redis/ca.pem' }).redis).toMatchObject({
+      url,
+      caFile: '/etc/redis/ca.pem',
+    });
+    expect(() => loadAuthVerifierConfig({ REDIS_URL: 'redis+cluster://10.0.0.5:6379', REDIS_CA_FILE: '/etc/redis/ca.pem' })).toThrow(
+      /REDIS_CA_FILE needs a rediss/,
+    );
+  });
+
+  it.each([
+    ['a database number', 'redis+cluster://10.0.0.5:6379/2', /no database number/],
+    ['query parameters', 'redis+cluster://10.0.0.5:6379?db=2', /no query/],
+    ['no host', 'redis+cluster://:secret@:6379', /needs a host|must be a URL/],
+  ])('refuses a Redis Cluster URL with %s at start', (_case, url, message) => {
+    expect(() => loadAuthVerifierConfig({ REDIS_URL: url })).toThrow(ConfigError);
+    expect(() => loadAuthVerifierConfig({ REDIS_URL: url })).toThrow(message);
+  });
+
   it.each([
     ['REDIS_URL', 'http://localhost:6379'],
     ['REDIS_KEY_PREFIX', 'has space'],

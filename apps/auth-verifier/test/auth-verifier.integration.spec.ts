@@ -228,7 +228,11 @@ describe('auth-verifier with key-management, Redis and NATS', () => {
     expect(keys).toContain(`${env.redisPrefix}key:${hashApiKey(userKey.key)}`);
 
     const stored: string[] = [];
-    for (const key of keys) stored.push(key, (await redis.get(key)) ?? '');
+    for (const key of keys) {
+      // Plans are a hash (account id to plan); every other entry is a string.
+      const value = (await redis.type(key)) === 'hash' ? JSON.stringify(await redis.hgetall(key)) : await redis.get(key);
+      stored.push(key, value ?? '');
+    }
     const dump = stored.join('\n');
     expect(plaintexts.length).toBeGreaterThan(5);
     for (const plaintext of plaintexts) {

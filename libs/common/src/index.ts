@@ -15,6 +15,7 @@ export * from './postgres-errors.js';
 export * from './rate-limited-log.js';
 export * from './redis-client.js';
 export * from './redis-config.js';
+export * from './redis-shards.js';
 export * from './redis-tls.js';
 export * from './retry.js';
 export * from './tokens.js';

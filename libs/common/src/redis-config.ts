@@ -1,10 +1,15 @@
 import { z } from 'zod';
 import { env } from './config.js';
-import type { RedisClientOptions } from './redis-client.js';
+import { redisClusterUrlProblem, type RedisClientOptions } from './redis-client.js';
+import { isTlsRedisUrl } from './redis-tls.js';
 
 /** The Redis variables every service that uses Redis reads (the verifier's cache, the gateways' rate-limit counts). */
 export const RedisEnvSchema = z.object({
-  REDIS_URL: env.url('redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+  /** One Redis (`redis://`, `rediss://`) or a Redis Cluster (`redis+cluster://`, `rediss+cluster://` and one node to discover the rest from). */
+  REDIS_URL: env.url('redis://127.0.0.1:6379', ['redis:', 'rediss:', 'redis+cluster:', 'rediss+cluster:']).superRefine((url, context) => {
+    const problem = redisClusterUrlProblem(url);
+    if (problem) context.addIssue({ code: 'custom', message: problem });
+  }),
   /** PEM file of a private CA for a rediss:// REDIS_URL (a managed Redis' server CA). */
   REDIS_CA_FILE: env.optionalString(),
   REDIS_KEY_PREFIX: env.optionalString().pipe(
@@ -25,7 +30,7 @@ export const redisCaNeedsTls: [
   check: (vars: Pick<RedisEnv, 'REDIS_URL' | 'REDIS_CA_FILE'>) => boolean,
   issue: { message: string; path: string[] },
 ] = [
-  (vars) => !vars.REDIS_CA_FILE || vars.REDIS_URL.startsWith('rediss:'),
+  (vars) => !vars.REDIS_CA_FILE || isTlsRedisUrl(vars.REDIS_URL),
   { message: 'REDIS_CA_FILE needs a rediss:// REDIS_URL (TLS)', path: ['REDIS_CA_FILE'] },
 ];
 

@@ -9,3 +9,4 @@ export * from './ports.js';
 export * from './automock.js';
 export * from './http-client.js';
 export * from './tcp-proxy.js';
+export * from './private-redis-cluster.js';

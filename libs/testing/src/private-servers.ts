@@ -163,7 +163,7 @@ export async function startPrivatePostgres(options: PrivatePostgresOptions = {})
   return server;
 }
 
-class ProcessServer implements PausableServer {
+export class ProcessServer implements PausableServer {
   private child: ChildProcess | undefined;
 
   constructor(

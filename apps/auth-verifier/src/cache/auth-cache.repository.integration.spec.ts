@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
-import { createLogger, createRedisClient } from '@app/common';
+import { createLogger, createRedisClient, type RedisClient } from '@app/common';
 import { generateApiKey, hashApiKey, type KeyRecord, type Plan } from '@app/contracts';
 import { startPrivateRedis, testEnvironment, type PausableServer, eventually } from '@app/testing';
 import { AuthCacheRepository, type AuthCacheSettings } from './auth-cache.repository.js';
@@ -38,13 +38,13 @@ async function keyEntry(sut: AuthCacheRepository, keyHash: string): Promise<Cach
 }
 
 /** Writes are fire-and-forget; a PING sent after them answers only once they are done. */
-async function flushed(redis: Redis): Promise<void> {
+async function flushed(redis: RedisClient): Promise<void> {
   await redis.ping();
 }
 
 describe('AuthCacheRepository against real Redis', () => {
   const env = testEnvironment();
-  let redis: Redis;
+  let redis: RedisClient;
   let inspector: Redis;
   let sut: AuthCacheRepository;
 
@@ -71,7 +71,7 @@ describe('AuthCacheRepository against real Redis', () => {
     const other = new AuthCacheRepository(redis, settings(`${env.redisPrefix}generations:`), logger);
     const [stale, fresh] = [hashApiKey(generateApiKey('chatbot')), hashApiKey(generateApiKey('chatbot'))];
     sut.setKeyRecord(stale, record);
-    sut.setPlan('acc-1', 'standard');
+    sut.setPlan('acc-1', 'standard', 0);
     await flushed(redis);
     await expect(keyEntry(other, stale)).resolves.toEqual(hit(record));
 
@@ -81,7 +81,7 @@ describe('AuthCacheRepository against real Redis', () => {
     // Neither this replica nor another one reads what was cached before the gap.
     await expect(keyEntry(sut, stale)).resolves.toEqual(MISS);
     await expect(keyEntry(other, stale)).resolves.toEqual(MISS);
-    await expect(other.getPlan('acc-1')).resolves.toEqual(MISS);
+    await expect(other.getPlan('acc-1', 0)).resolves.toEqual(MISS);
     // What is looked up afterwards is cached again, for every replica.
     other.setKeyRecord(fresh, record);
     await flushed(redis);
@@ -118,26 +118,52 @@ describe('AuthCacheRepository against real Redis', () => {
     const keyHash = hashApiKey(generateApiKey('user'));
 
     sut.setKeyRecord(keyHash, null);
-    sut.setPlan('acc-unknown', null);
-    sut.setChatbotOwner('bot-unknown', null);
+    sut.setPlan('acc-unknown', null, 0);
+    sut.setChatbotOwner('bot-unknown', null, 0);
     await flushed(redis);
 
     await expect(keyEntry(sut, keyHash)).resolves.toEqual({ state: 'hit', value: null });
-    await expect(sut.getPlan('acc-unknown')).resolves.toEqual({ state: 'hit', value: null });
-    await expect(sut.getChatbotOwner('bot-unknown')).resolves.toEqual({ state: 'hit', value: null });
+    await expect(sut.getPlan('acc-unknown', 0)).resolves.toEqual({ state: 'hit', value: null });
+    await expect(sut.getChatbotOwner('bot-unknown', 0)).resolves.toEqual({ state: 'hit', value: null });
     const ttl = await inspector.pttl(`${env.redisPrefix}key:${keyHash}`);
     expect(ttl).toBeGreaterThan(5_000);
     expect(ttl).toBeLessThanOrEqual(10_000);
   });
 
+  it('lets a plan expire with its own TTL although the hash holding it lives on, and drops expired plans', async () => {
+    const sut = new AuthCacheRepository(redis, { ...settings(`${env.redisPrefix}plan-ttl:`), ttlMs: 300, negativeTtlMs: 100 }, logger);
+    const plans = `${env.redisPrefix}plan-ttl:plans`;
+    sut.setPlan('acc-gone', null, 0);
+    sut.setPlan('acc-1', 'standard', 0);
+    await flushed(redis);
+    await expect(sut.getPlan('acc-gone', 0)).resolves.toEqual(hit(null));
+
+    await eventually(async () => (await sut.getPlan('acc-gone', 0)).state === 'miss', Boolean, {
+      what: 'the negative answer to expire',
+      timeoutMs: 2_000,
+    });
+    await expect(sut.getPlan('acc-1', 0)).resolves.toEqual(hit('standard'));
+    await eventually(async () => (await sut.getPlan('acc-1', 0)).state === 'miss', Boolean, {
+      what: 'the plan to expire',
+      timeoutMs: 2_000,
+    });
+    // Later writes sweep expired fields out of the hash; the hash itself expires once nothing is written.
+    for (let account = 0; account < 20; account += 1) sut.setPlan(`acc-new-${account}`, 'entry', 0);
+    await flushed(redis);
+    expect(await inspector.hexists(plans, 'acc-gone')).toBe(0);
+    expect(await inspector.pttl(plans)).toBeLessThanOrEqual(300);
+  });
+
   it('reports a miss for absent entries and for values it did not write', async () => {
     const keyHash = hashApiKey(generateApiKey('chatbot'));
     await inspector.set(`${env.redisPrefix}key:${keyHash}`, '{"keyId":1}');
-    await inspector.set(`${env.redisPrefix}plan:acc-1`, 'platinum');
+    await inspector.hset(`${env.redisPrefix}plans`, 'acc-1', 'platinum');
+    await inspector.hset(`${env.redisPrefix}plans`, 'acc-2', `${Date.now() + 60_000}:platinum`);
 
     await expect(keyEntry(sut, keyHash)).resolves.toEqual({ state: 'miss' });
-    await expect(sut.getPlan('acc-1')).resolves.toEqual({ state: 'miss' });
-    await expect(sut.getChatbotOwner('bot-1')).resolves.toEqual({ state: 'miss' });
+    await expect(sut.getPlan('acc-2', 0)).resolves.toEqual({ state: 'miss' });
+    await expect(sut.getPlan('acc-1', 0)).resolves.toEqual({ state: 'miss' });
+    await expect(sut.getChatbotOwner('bot-1', 0)).resolves.toEqual({ state: 'miss' });
   });
 
   it('refuses to build a cache key from anything but a key hash', () => {
@@ -147,8 +173,8 @@ describe('AuthCacheRepository against real Redis', () => {
   it('applies invalidations: forget a key, store a plan change and a deleted chatbot for the full TTL', async () => {
     const keyHash = hashApiKey(generateApiKey('chatbot'));
     sut.setKeyRecord(keyHash, record);
-    sut.setPlan('acc-1', 'standard');
-    sut.setChatbotOwner('bot-1', 'acc-1');
+    sut.setPlan('acc-1', 'standard', 0);
+    sut.setChatbotOwner('bot-1', 'acc-1', 0);
 
     sut.forgetKeyRecord(keyHash);
     sut.storePlanChange('acc-1', 'free');
@@ -156,8 +182,8 @@ describe('AuthCacheRepository against real Redis', () => {
     await flushed(redis);
 
     await expect(keyEntry(sut, keyHash)).resolves.toEqual({ state: 'miss' });
-    await expect(sut.getPlan('acc-1')).resolves.toEqual({ state: 'hit', value: 'free' });
-    await expect(sut.getChatbotOwner('bot-1')).resolves.toEqual({ state: 'hit', value: null });
+    await expect(sut.getPlan('acc-1', 0)).resolves.toEqual({ state: 'hit', value: 'free' });
+    await expect(sut.getChatbotOwner('bot-1', 0)).resolves.toEqual({ state: 'hit', value: null });
     expect(await inspector.pttl(`${env.redisPrefix}chatbot:bot-1`)).toBeGreaterThan(55_000);
   });
 
@@ -165,13 +191,14 @@ describe('AuthCacheRepository against real Redis', () => {
     it('reads the key record, its account’s plan and the chatbot entry with one command', async () => {
       const keyHash = hashApiKey(generateApiKey('chatbot'));
       sut.setKeyRecord(keyHash, record);
-      sut.setPlan('acc-1', 'standard');
-      sut.setChatbotOwner('bot-1', 'acc-1');
+      sut.setPlan('acc-1', 'standard', 0);
+      sut.setChatbotOwner('bot-1', 'acc-1', 0);
       await flushed(redis);
       const seen = await watchCommands(inspector, env.redisPrefix);
 
       try {
         await expect(sut.readForVerify(keyHash, 'bot-1')).resolves.toEqual({
+          shard: 0,
           key: hit(record),
           plan: { id: 'acc-1', read: hit<Plan>('standard') },
           chatbot: { id: 'bot-1', read: hit('acc-1') },
@@ -181,7 +208,7 @@ describe('AuthCacheRepository against real Redis', () => {
         expect(commands.fromScripts).toEqual([
           ['GET', `${env.redisPrefix}generation`],
           ['GET', `${env.redisPrefix}key:${keyHash}`],
-          ['GET', `${env.redisPrefix}plan:acc-1`],
+          ['HGET', `${env.redisPrefix}plans`, 'acc-1'],
           ['GET', `${env.redisPrefix}chatbot:bot-1`],
         ]);
       } finally {
@@ -191,11 +218,12 @@ describe('AuthCacheRepository against real Redis', () => {
 
     it('reads a missing key entry as a miss and reads no plan', async () => {
       const keyHash = hashApiKey(generateApiKey('chatbot'));
-      sut.setPlan('acc-1', 'standard');
+      sut.setPlan('acc-1', 'standard', 0);
       await flushed(redis);
 
-      await expect(sut.readForVerify(keyHash, null)).resolves.toEqual({ key: MISS, plan: null, chatbot: null });
+      await expect(sut.readForVerify(keyHash, null)).resolves.toEqual({ shard: 0, key: MISS, plan: null, chatbot: null });
       await expect(sut.readForVerify(keyHash, 'bot-1')).resolves.toEqual({
+        shard: 0,
         key: MISS,
         plan: null,
         chatbot: { id: 'bot-1', read: MISS },
@@ -208,6 +236,7 @@ describe('AuthCacheRepository against real Redis', () => {
       await flushed(redis);
 
       await expect(sut.readForVerify(keyHash, 'bot-1')).resolves.toEqual({
+        shard: 0,
         key: hit(record),
         plan: { id: 'acc-1', read: MISS },
         chatbot: { id: 'bot-1', read: MISS },
@@ -217,11 +246,12 @@ describe('AuthCacheRepository against real Redis', () => {
     it('reads no plan along with a user-level key’s record', async () => {
       const keyHash = hashApiKey(generateApiKey('user'));
       sut.setKeyRecord(keyHash, userRecord);
-      sut.setPlan('acc-1', 'standard');
-      sut.setChatbotOwner('bot-1', 'acc-1');
+      sut.setPlan('acc-1', 'standard', 0);
+      sut.setChatbotOwner('bot-1', 'acc-1', 0);
       await flushed(redis);
 
       await expect(sut.readForVerify(keyHash, 'bot-1')).resolves.toEqual({
+        shard: 0,
         key: hit(userRecord),
         plan: null,
         chatbot: { id: 'bot-1', read: hit('acc-1') },
@@ -233,16 +263,18 @@ describe('AuthCacheRepository against real Redis', () => {
       const keyHash = hashApiKey(generateApiKey('chatbot'));
       sut.setKeyRecord(unknownHash, null);
       sut.setKeyRecord(keyHash, record);
-      sut.setPlan('acc-1', null);
+      sut.setPlan('acc-1', null, 0);
       sut.storeChatbotDeleted('bot-1');
       await flushed(redis);
 
       await expect(sut.readForVerify(unknownHash, 'bot-1')).resolves.toEqual({
+        shard: 0,
         key: hit<KeyRecord>(null),
         plan: null,
         chatbot: { id: 'bot-1', read: hit<string>(null) },
       });
       await expect(sut.readForVerify(keyHash, 'bot-1')).resolves.toEqual({
+        shard: 0,
         key: hit(record),
         plan: { id: 'acc-1', read: hit<Plan>(null) },
         chatbot: { id: 'bot-1', read: hit<string>(null) },
@@ -259,26 +291,28 @@ describe('AuthCacheRepository against real Redis', () => {
     ])('reads a key entry holding %s as a miss, and reads no plan', async (_case, value) => {
       const keyHash = hashApiKey(generateApiKey('chatbot'));
       await inspector.set(`${env.redisPrefix}key:${keyHash}`, value);
-      sut.setPlan('acc-1', 'standard');
+      sut.setPlan('acc-1', 'standard', 0);
       await flushed(redis);
 
-      await expect(sut.readForVerify(keyHash, null)).resolves.toEqual({ key: MISS, plan: null, chatbot: null });
+      await expect(sut.readForVerify(keyHash, null)).resolves.toEqual({ shard: 0, key: MISS, plan: null, chatbot: null });
     });
 
     it('reads an invalid chatbot-key record as a miss, but the plan it names as that account’s', async () => {
       const keyHash = hashApiKey(generateApiKey('chatbot'));
       await inspector.set(`${env.redisPrefix}key:${keyHash}`, '{"type":"chatbot","accountId":"acc-1"}');
       await inspector.set(`${env.redisPrefix}chatbot:bot-1`, '!none');
-      await inspector.set(`${env.redisPrefix}plan:acc-1`, 'platinum');
+      await inspector.hset(`${env.redisPrefix}plans`, 'acc-1', `${Date.now() + 60_000}:platinum`);
 
       await expect(sut.readForVerify(keyHash, 'bot-1')).resolves.toEqual({
+        shard: 0,
         key: MISS,
         plan: { id: 'acc-1', read: MISS },
         chatbot: { id: 'bot-1', read: hit<string>(null) },
       });
-      sut.setPlan('acc-1', 'professional');
+      sut.setPlan('acc-1', 'professional', 0);
       await flushed(redis);
       await expect(sut.readForVerify(keyHash, null)).resolves.toEqual({
+        shard: 0,
         key: MISS,
         plan: { id: 'acc-1', read: hit<Plan>('professional') },
         chatbot: null,
@@ -290,7 +324,7 @@ describe('AuthCacheRepository against real Redis', () => {
 describe('AuthCacheRepository while Redis is down', () => {
   const keyHash = hashApiKey(generateApiKey('chatbot'));
   let server: PausableServer;
-  let redis: Redis;
+  let redis: RedisClient;
   let sut: AuthCacheRepository;
 
   beforeAll(async () => {
@@ -314,27 +348,28 @@ describe('AuthCacheRepository while Redis is down', () => {
 
     const started = Date.now();
     await expect(keyEntry(sut, keyHash)).resolves.toEqual({ state: 'unavailable' });
-    await expect(sut.getPlan('acc-1')).resolves.toEqual({ state: 'unavailable' });
+    await expect(sut.getPlan('acc-1', 0)).resolves.toEqual({ state: 'unavailable' });
     sut.forgetKeyRecord(keyHash);
     sut.storePlanChange('acc-1', 'free');
     expect(Date.now() - started).toBeLessThan(100);
 
     await server.start();
-    await eventually(async () => (await sut.getPlan('acc-1')).state === 'hit', Boolean, {
+    await eventually(async () => (await sut.getPlan('acc-1', 0)).state === 'hit', Boolean, {
       timeoutMs: 5_000,
       what: 'the plan to be read again',
     });
-    await expect(sut.getPlan('acc-1')).resolves.toEqual({ state: 'hit', value: 'free' });
+    await expect(sut.getPlan('acc-1', 0)).resolves.toEqual({ state: 'hit', value: 'free' });
     await expect(keyEntry(sut, keyHash)).resolves.toEqual({ state: 'miss' });
   });
 
   it('reads every entry as unavailable while Redis is down, and reads them again once it is back', async () => {
     sut.setKeyRecord(keyHash, record);
-    sut.setPlan('acc-1', 'standard');
+    sut.setPlan('acc-1', 'standard', 0);
     await flushed(redis);
     await server.stop();
 
     await expect(sut.readForVerify(keyHash, 'bot-1')).resolves.toEqual({
+      shard: 0,
       key: UNAVAILABLE,
       plan: null,
       chatbot: { id: 'bot-1', read: UNAVAILABLE },
@@ -346,6 +381,7 @@ describe('AuthCacheRepository while Redis is down', () => {
       what: 'Redis to be read again',
     });
     await expect(sut.readForVerify(keyHash, 'bot-1')).resolves.toEqual({
+      shard: 0,
       key: hit(record),
       plan: { id: 'acc-1', read: hit<Plan>('standard') },
       chatbot: { id: 'bot-1', read: MISS },
@@ -354,7 +390,7 @@ describe('AuthCacheRepository while Redis is down', () => {
 
   it('runs the script again once Redis has forgotten it', async () => {
     sut.setKeyRecord(keyHash, record);
-    sut.setPlan('acc-1', 'entry');
+    sut.setPlan('acc-1', 'entry', 0);
     await flushed(redis);
     await sut.readForVerify(keyHash, null);
     const admin = new Redis(server.url);
@@ -363,6 +399,7 @@ describe('AuthCacheRepository while Redis is down', () => {
       await admin.config('RESETSTAT');
 
       await expect(sut.readForVerify(keyHash, null)).resolves.toEqual({
+        shard: 0,
         key: hit(record),
         plan: { id: 'acc-1', read: hit<Plan>('entry') },
         chatbot: null,

@@ -1,8 +1,8 @@
-import type { Redis } from 'ioredis';
-import { RateLimitedLog, type Logger } from '@app/common';
+import { onRedisReady, RateLimitedLog, RedisShards, type Logger, type RedisClient } from '@app/common';
 import { KeyRecordSchema, PLANS, type KeyRecord, type Plan } from '@app/contracts';
 import { ExpiringMap } from '../shared/expiring-map.js';
 import { MISS, UNAVAILABLE, hit, type CacheRead } from './cache-read.js';
+import { INVALIDATE_LUA, READ_ENTRY_LUA, READ_VERIFY_ENTRIES_LUA, WRITE_PLAN_LUA } from './cache-scripts.js';
 
 export interface AuthCacheSettings {
   keyPrefix: string;
@@ -15,8 +15,16 @@ export interface AuthCacheSettings {
 /** Stored instead of a value when key-management said there is none (unknown key, deleted chatbot). */
 const NONE = '!none';
 const KEY_HASH = /^[0-9a-f]{64}$/;
+/** A verify reads again at most this often after finding its shard's generation moved on. */
+const GENERATION_ATTEMPTS = 2;
 
 type Write = { value: string; ttlMs: number } | null;
+
+/** An entry within a shard's generation: a string, or (plans) a field of the shard's plan hash. */
+interface Entry {
+  name: string;
+  field?: string;
+}
 
 /** An entry read along with another: `id` names the account or chatbot it belongs to. */
 export interface ReadAlong<T> {
@@ -26,6 +34,8 @@ export interface ReadAlong<T> {
 
 /** Everything a verify may need from Redis, read in one round trip. */
 export interface VerifyEntries {
+  /** Where the key's entries live: the plan and chatbot entries this verify caches go there too. */
+  shard: number;
   key: CacheRead<KeyRecord>;
   /** The plan of the account a cached chatbot key's record names; null when there was none to read. */
   plan: ReadAlong<Plan> | null;
@@ -34,66 +44,34 @@ export interface VerifyEntries {
 }
 
 const READ_VERIFY_ENTRIES = 'authVerifierReadEntries';
-
-/**
- * Entries live in a generation: `<prefix>key:…` in generation 0, `<prefix>g<N>:key:…` after N
- * bumps. A replica that may have missed change events bumps the generation, and from that moment
- * every replica reads and invalidates the new one only: nothing written before is trusted again.
- */
-const GENERATION_BASE_LUA = `
-local gen = redis.call('GET', KEYS[1]) or '0'
-local base = ARGV[1]
-if gen ~= '0' then base = base .. 'g' .. gen .. ':' end
-`;
-
-/**
- * KEYS[1]: the generation entry; ARGV[1]: the prefix, ARGV[2]: the key hash, ARGV[3]: the chatbot
- * id or ''. Returns the generation, the raw key entry, the account id whose plan was read, that
- * plan and the chatbot entry (nil where not read). Only `cjson` decodes here: validation stays in
- * TypeScript. Entry names are built inside the script: fine on one Redis, not on a Redis Cluster.
- */
-const READ_VERIFY_ENTRIES_LUA = `${GENERATION_BASE_LUA}
-local key = redis.call('GET', base .. 'key:' .. ARGV[2])
-local accountId, plan = false, false
-if key and string.sub(key, 1, 1) == '{' then
-  local ok, record = pcall(cjson.decode, key)
-  if ok and type(record) == 'table' and record.type == 'chatbot' and type(record.accountId) == 'string' then
-    accountId = record.accountId
-    plan = redis.call('GET', base .. 'plan:' .. accountId)
-  end
-end
-local chatbot = false
-if ARGV[3] ~= '' then chatbot = redis.call('GET', base .. 'chatbot:' .. ARGV[3]) end
-return {gen, key, accountId, plan, chatbot}
-`;
-
-/** KEYS[1]: the generation entry; ARGV: prefix, entry name within the generation. Returns {generation, value}. */
-const READ_ONE_LUA = `${GENERATION_BASE_LUA}
-return {gen, redis.call('GET', base .. ARGV[2])}
-`;
-
-/**
- * An invalidation lands in the generation current when Redis runs it, whatever this replica last
- * read. KEYS[1]: the generation entry; ARGV: prefix, entry name, then a value and a TTL in ms (a SET) or nothing (a DEL).
- */
-const INVALIDATE_LUA = `${GENERATION_BASE_LUA}
-if ARGV[3] then return redis.call('SET', base .. ARGV[2], ARGV[3], 'PX', ARGV[4]) end
-return redis.call('DEL', base .. ARGV[2])
-`;
-
-const READ_ONE = 'authVerifierReadOne';
+const READ_ENTRY = 'authVerifierReadEntry';
 const INVALIDATE = 'authVerifierInvalidate';
+const WRITE_PLAN = 'authVerifierWritePlan';
 
-type RawVerifyEntries = [generation: string, key: string | null, accountId: string | null, plan: string | null, chatbot: string | null];
+type RawVerifyEntries = [generation: string, key?: string | null, accountId?: string | null, plan?: string | null, chatbot?: string | null];
 type Scripts = {
   [READ_VERIFY_ENTRIES](numberOfKeys: number, ...keysAndArgs: string[]): Promise<RawVerifyEntries>;
-  [READ_ONE](numberOfKeys: number, ...keysAndArgs: string[]): Promise<[generation: string, value: string | null]>;
-  [INVALIDATE](numberOfKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
+  [READ_ENTRY](numberOfKeys: number, ...keysAndArgs: string[]): Promise<[generation: string, value?: string | null]>;
+  [INVALIDATE](numberOfKeys: number, ...keysAndArgs: string[]): Promise<[generation: string, done: number]>;
+  [WRITE_PLAN](numberOfKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
 };
 
 /**
  * The verifier's Redis cache of key-management lookups. A key record is found by the key's
  * SHA-256 only: no cache key or value ever holds a plaintext key.
+ *
+ * Entries live in shards (one on a single Redis, `CLUSTER_SHARDS` on a Redis Cluster): a key's
+ * record in the shard of its hash, and the plan and chatbot entries a verify of that key needs
+ * beside it, so that one script reads them all in one round trip on a cluster too, every name
+ * it touches declared. Plans are fields of one hash per shard (`plans`): the account is known
+ * only once the record is read, inside the script. Plan changes and deleted chatbots are written
+ * to every shard.
+ *
+ * Each shard has a generation: its entries are `<prefix><tag>key:…` in generation 0 and
+ * `<prefix><tag>g<N>:key:…` after N bumps. A replica that may have missed change events bumps
+ * every shard's generation, and from that moment every replica reads and invalidates the new one
+ * only: nothing written before is trusted again. Scripts are given the generation the replica
+ * last saw and touch nothing when it has moved on; the replica then asks again with the new one.
  *
  * Redis is an accelerator, never a dependency: every failure reads as a miss (the caller
  * asks key-management) and every failed write is dropped, except invalidations, which are
@@ -101,25 +79,28 @@ type Scripts = {
  */
 export class AuthCacheRepository {
   private readonly failures: RateLimitedLog;
-  private readonly pendingInvalidations: ExpiringMap<string, Write>;
-  /** The generation the last read found: where this replica's lookup answers are written. */
-  private generation = '0';
-  /** Set from a missed-events notice until Redis has moved to a new generation: Redis is not read meanwhile. */
-  private distrusted = false;
+  private readonly pendingInvalidations: ExpiringMap<string, { shard: number; entry: Entry; write: Write }>;
+  /** Per shard, the generation the last read found: where this replica's lookup answers are written. */
+  private readonly generations: string[];
+  /** Shards whose generation a missed-events notice asked to bump and Redis has not yet: not read meanwhile. */
+  private readonly distrusted = new Set<number>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly settings: AuthCacheSettings,
     logger: Logger,
+    private readonly shards: RedisShards = RedisShards.for(redis),
   ) {
     this.failures = new RateLimitedLog(logger);
+    this.generations = shards.all().map(() => '0');
     // An entry older than the positive TTL has expired in Redis by itself: no need to replay it.
     this.pendingInvalidations = new ExpiringMap({ ttlMs: settings.ttlMs, maxEntries: settings.maxPendingInvalidations });
-    redis.on('ready', () => void this.replayInvalidations());
+    onRedisReady(redis, () => void this.replayInvalidations());
     // ioredis sends EVAL once per connection, EVALSHA after that, and EVAL again after a NOSCRIPT.
     redis.defineCommand(READ_VERIFY_ENTRIES, { lua: READ_VERIFY_ENTRIES_LUA });
-    redis.defineCommand(READ_ONE, { lua: READ_ONE_LUA });
+    redis.defineCommand(READ_ENTRY, { lua: READ_ENTRY_LUA });
     redis.defineCommand(INVALIDATE, { lua: INVALIDATE_LUA });
+    redis.defineCommand(WRITE_PLAN, { lua: WRITE_PLAN_LUA });
   }
 
   /**
@@ -127,126 +108,177 @@ export class AuthCacheRepository {
    * entry, in one round trip. Redis unavailable reads every entry as unavailable.
    */
   async readForVerify(keyHash: string, chatbotId: string | null): Promise<VerifyEntries> {
-    if (!KEY_HASH.test(keyHash)) throw new Error('a key record is cached by the key hash only');
-    const unavailable = { key: UNAVAILABLE, plan: null, chatbot: chatbotId === null ? null : { id: chatbotId, read: UNAVAILABLE } };
-    if (this.distrusted) return unavailable;
-    let raw: RawVerifyEntries;
-    try {
-      raw = await this.scripts[READ_VERIFY_ENTRIES](1, this.generationEntry(), this.settings.keyPrefix, keyHash, chatbotId ?? '');
-    } catch (error) {
-      this.failed(error, 'read');
-      return unavailable;
-    }
-    const [generation, key, accountId, plan, chatbot] = raw;
-    this.generation = generation;
-    return {
-      key: decodeEntry(key, decodeKeyRecord),
-      plan: accountId === null ? null : { id: accountId, read: decodeEntry(plan, decodePlan) },
-      chatbot: chatbotId === null ? null : { id: chatbotId, read: decodeEntry(chatbot, decodeChatbotOwner) },
+    const keyEntry = this.keyEntry(keyHash);
+    const shard = this.shards.shardOf(keyHash);
+    const unavailable = {
+      shard,
+      key: UNAVAILABLE,
+      plan: null,
+      chatbot: chatbotId === null ? null : { id: chatbotId, read: UNAVAILABLE },
     };
+    if (this.distrusted.has(shard)) return unavailable;
+    for (let attempt = 0; attempt < GENERATION_ATTEMPTS; attempt += 1) {
+      const generation = this.generations[shard];
+      const entries = [keyEntry, this.plansEntry(), ...(chatbotId === null ? [] : [this.chatbotEntry(chatbotId)])];
+      const keys = [this.generationEntry(shard), ...entries.map((entry) => this.named(shard, generation, entry))];
+      let raw: RawVerifyEntries;
+      try {
+        raw = await this.scripts[READ_VERIFY_ENTRIES](keys.length, ...keys, generation);
+      } catch (error) {
+        this.failed(error, 'read');
+        return unavailable;
+      }
+      const [found, key = null, accountId = null, plan = null, chatbot = null] = raw;
+      if (found !== generation) {
+        this.generations[shard] = found;
+        continue;
+      }
+      return {
+        shard,
+        key: decodeEntry(key, decodeKeyRecord),
+        plan: accountId === null ? null : { id: accountId, read: decodeEntry(plan, decodePlan) },
+        chatbot: chatbotId === null ? null : { id: chatbotId, read: decodeEntry(chatbot, decodeChatbotOwner) },
+      };
+    }
+    return unavailable;
   }
 
   /** A record never outlives the key's end (expiry or grace end): Redis drops it at that instant. */
   setKeyRecord(keyHash: string, record: KeyRecord | null, now = Date.now()): void {
+    const entry = this.keyEntry(keyHash);
     const write = this.answer(record && JSON.stringify(record));
     if (write && record?.endsAt != null) write.ttlMs = Math.min(write.ttlMs, record.endsAt - now);
-    void this.write(this.keyEntry(keyHash), write && write.ttlMs > 0 ? write : null);
+    void this.write(this.shards.shardOf(keyHash), entry, write && write.ttlMs > 0 ? write : null);
   }
 
   /** After a revocation or a creation: the next verify asks key-management. */
   forgetKeyRecord(keyHash: string): void {
-    void this.write(this.keyEntry(keyHash), null, true);
+    const entry = this.keyEntry(keyHash);
+    void this.invalidate(this.shards.shardOf(keyHash), entry, null);
   }
 
   /**
-   * Events may have been missed: moves every replica to a new generation of entries, so nothing
-   * written before is read again. Until Redis has taken the move (it may be down), this replica
-   * reads nothing from Redis and writes no lookup answers.
+   * Events may have been missed: moves every replica to a new generation of entries in every
+   * shard, so nothing written before is read again. Until Redis has taken the move for a shard
+   * (its node may be down), this replica reads nothing from it and writes no lookup answers to it.
    */
   distrustAll(): void {
-    this.distrusted = true;
-    void this.bumpGeneration();
+    for (const shard of this.shards.all()) this.distrusted.add(shard);
+    void this.bumpGenerations();
   }
 
-  private async bumpGeneration(): Promise<void> {
-    try {
-      this.generation = String(await this.redis.incr(this.generationEntry()));
-      this.distrusted = false;
-    } catch (error) {
-      this.failed(error, 'write');
-    }
+  private async bumpGenerations(): Promise<void> {
+    await Promise.all(
+      [...this.distrusted].map(async (shard) => {
+        try {
+          this.generations[shard] = String(await this.redis.incr(this.generationEntry(shard)));
+          this.distrusted.delete(shard);
+        } catch (error) {
+          this.failed(error, 'write');
+        }
+      }),
+    );
   }
 
-  getPlan(accountId: string): Promise<CacheRead<Plan>> {
-    return this.read(this.planEntry(accountId), decodePlan);
+  /** `shard`: where the verify that needs the plan reads its entries (`VerifyEntries.shard`). */
+  getPlan(accountId: string, shard: number): Promise<CacheRead<Plan>> {
+    return this.read(shard, this.planEntry(accountId), decodePlan);
   }
 
-  setPlan(accountId: string, plan: Plan | null): void {
-    void this.write(this.planEntry(accountId), this.answer(plan));
+  setPlan(accountId: string, plan: Plan | null, shard: number): void {
+    void this.write(shard, this.planEntry(accountId), this.answer(plan));
   }
 
-  /** A plan change as key-management announced it: written for the full TTL, replayed if Redis is down. */
+  /** A plan change as key-management announced it: written for the full TTL in every shard, replayed if Redis is down. */
   storePlanChange(accountId: string, plan: Plan): void {
-    void this.write(this.planEntry(accountId), { value: plan, ttlMs: this.settings.ttlMs }, true);
+    for (const shard of this.shards.all())
+      void this.invalidate(shard, this.planEntry(accountId), { value: plan, ttlMs: this.settings.ttlMs });
   }
 
-  getChatbotOwner(chatbotId: string): Promise<CacheRead<string>> {
-    return this.read(this.chatbotEntry(chatbotId), decodeChatbotOwner);
+  getChatbotOwner(chatbotId: string, shard: number): Promise<CacheRead<string>> {
+    return this.read(shard, this.chatbotEntry(chatbotId), decodeChatbotOwner);
   }
 
-  setChatbotOwner(chatbotId: string, accountId: string | null): void {
-    void this.write(this.chatbotEntry(chatbotId), this.answer(accountId));
+  setChatbotOwner(chatbotId: string, accountId: string | null, shard: number): void {
+    void this.write(shard, this.chatbotEntry(chatbotId), this.answer(accountId));
   }
 
-  /** A deleted chatbot never comes back: cached as gone for the full TTL, not the short negative one. */
+  /** A deleted chatbot never comes back: cached as gone for the full TTL (not the short negative one), in every shard. */
   storeChatbotDeleted(chatbotId: string): void {
-    void this.write(this.chatbotEntry(chatbotId), { value: NONE, ttlMs: this.settings.ttlMs }, true);
+    for (const shard of this.shards.all()) {
+      void this.invalidate(shard, this.chatbotEntry(chatbotId), { value: NONE, ttlMs: this.settings.ttlMs });
+    }
   }
 
   private answer(value: string | null): Write {
     return value === null ? { value: NONE, ttlMs: this.settings.negativeTtlMs } : { value, ttlMs: this.settings.ttlMs };
   }
 
-  private async read<T>(entry: string, decode: (raw: string) => T): Promise<CacheRead<T>> {
-    if (this.distrusted) return UNAVAILABLE;
-    let raw: string | null;
-    try {
-      const [generation, value] = await this.scripts[READ_ONE](1, this.generationEntry(), this.settings.keyPrefix, entry);
-      this.generation = generation;
-      raw = value;
-    } catch (error) {
-      this.failed(error, 'read');
-      return UNAVAILABLE;
+  private async read<T>(shard: number, entry: Entry, decode: (raw: string) => T): Promise<CacheRead<T>> {
+    if (this.distrusted.has(shard)) return UNAVAILABLE;
+    for (let attempt = 0; attempt < GENERATION_ATTEMPTS; attempt += 1) {
+      const generation = this.generations[shard];
+      let raw: [string, (string | null)?];
+      try {
+        const keys = [this.generationEntry(shard), this.named(shard, generation, entry)];
+        raw = await this.scripts[READ_ENTRY](keys.length, ...keys, generation, ...(entry.field === undefined ? [] : [entry.field]));
+      } catch (error) {
+        this.failed(error, 'read');
+        return UNAVAILABLE;
+      }
+      const [found, value = null] = raw;
+      if (found === generation) return decodeEntry(value, decode);
+      this.generations[shard] = found;
     }
-    return decodeEntry(raw, decode);
+    return UNAVAILABLE;
   }
 
   /**
-   * Issues the command synchronously (before the first await), so writes leave in call
-   * order: a change event's write always lands after a lookup result written before it.
+   * A lookup answer, written where this replica last read (an answer written into a generation
+   * that has since moved on is never read). Issues the command synchronously (before the first
+   * await), so writes leave in call order: a change event's write always lands after a lookup
+   * result written before it.
    */
-  private async write(entry: string, write: Write, isInvalidation = false): Promise<void> {
-    if (isInvalidation) this.pendingInvalidations.delete(entry);
-    else if (this.distrusted) return;
+  private async write(shard: number, entry: Entry, write: Write): Promise<void> {
+    if (this.distrusted.has(shard)) return;
+    const name = this.named(shard, this.generations[shard], entry);
     try {
-      if (isInvalidation) {
-        const value = write ? [write.value, String(write.ttlMs)] : [];
-        await this.scripts[INVALIDATE](1, this.generationEntry(), this.settings.keyPrefix, entry, ...value);
-      } else {
-        const name = this.named(entry);
-        if (write) await this.redis.set(name, write.value, 'PX', write.ttlMs);
-        else await this.redis.del(name);
-      }
+      if (entry.field !== undefined) {
+        if (write) await this.scripts[WRITE_PLAN](1, name, entry.field, write.value, String(write.ttlMs));
+      } else if (write) await this.redis.set(name, write.value, 'PX', write.ttlMs);
+      else await this.redis.del(name);
     } catch (error) {
-      if (isInvalidation) this.pendingInvalidations.set(entry, write);
+      this.failed(error, 'write');
+    }
+  }
+
+  /**
+   * An invalidation lands in the generation current when Redis runs it, whatever this replica
+   * last read: the script refuses a stale generation and the write is sent again with the new one.
+   */
+  private async invalidate(shard: number, entry: Entry, write: Write): Promise<void> {
+    const pendingKey = `${shard}\n${entry.name}\n${entry.field ?? ''}`;
+    this.pendingInvalidations.delete(pendingKey);
+    const value = write ? [write.value, String(write.ttlMs)] : [];
+    try {
+      for (let attempt = 0; attempt < GENERATION_ATTEMPTS + 1; attempt += 1) {
+        const generation = this.generations[shard];
+        const keys = [this.generationEntry(shard), this.named(shard, generation, entry)];
+        const [found, done] = await this.scripts[INVALIDATE](keys.length, ...keys, generation, entry.field ?? '', ...value);
+        if (done === 1) return;
+        this.generations[shard] = found;
+      }
+      throw new Error('the generation kept moving');
+    } catch (error) {
+      this.pendingInvalidations.set(pendingKey, { shard, entry, write });
       this.failed(error, 'write');
     }
   }
 
   private async replayInvalidations(): Promise<void> {
-    if (this.distrusted) await this.bumpGeneration();
+    if (this.distrusted.size > 0) await this.bumpGenerations();
     const pending = [...this.pendingInvalidations.drain()];
-    for (const [entry, write] of pending) await this.write(entry, write, true);
+    for (const [, { shard, entry, write }] of pending) await this.invalidate(shard, entry, write);
   }
 
   private failed(error: unknown, operation: string): void {
@@ -258,28 +290,31 @@ export class AuthCacheRepository {
     return this.redis as unknown as Scripts;
   }
 
-  private generationEntry(): string {
-    return `${this.settings.keyPrefix}generation`;
+  private generationEntry(shard: number): string {
+    return `${this.settings.keyPrefix}${this.shards.tag(shard)}generation`;
   }
 
-  /** The Redis name of an entry in the generation this replica last read. */
-  private named(entry: string): string {
-    const generation = this.generation === '0' ? '' : `g${this.generation}:`;
-    return `${this.settings.keyPrefix}${generation}${entry}`;
+  /** The Redis name of an entry in a shard's generation. */
+  private named(shard: number, generation: string, entry: Entry): string {
+    return `${this.settings.keyPrefix}${this.shards.tag(shard)}${generation === '0' ? '' : `g${generation}:`}${entry.name}`;
   }
 
-  /** Entry names within a generation (the prefix and generation are added where the entry is used). */
-  private keyEntry(keyHash: string): string {
+  /** Entry names within a generation (the prefix, shard tag and generation are added where the entry is used). */
+  private keyEntry(keyHash: string): Entry {
     if (!KEY_HASH.test(keyHash)) throw new Error('a key record is cached by the key hash only');
-    return `key:${keyHash}`;
+    return { name: `key:${keyHash}` };
   }
 
-  private planEntry(accountId: string): string {
-    return `plan:${accountId}`;
+  private plansEntry(): Entry {
+    return { name: 'plans' };
   }
 
-  private chatbotEntry(chatbotId: string): string {
-    return `chatbot:${chatbotId}`;
+  private planEntry(accountId: string): Entry {
+    return { name: 'plans', field: accountId };
+  }
+
+  private chatbotEntry(chatbotId: string): Entry {
+    return { name: `chatbot:${chatbotId}` };
   }
 }
 

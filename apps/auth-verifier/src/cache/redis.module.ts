@@ -1,6 +1,5 @@
 import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import type { Redis } from 'ioredis';
-import { createRedisClient, LOGGER, ReadinessRegistry, type Logger, type RedisClientOptions } from '@app/common';
+import { createRedisClient, LOGGER, ReadinessRegistry, type Logger, type RedisClient, type RedisClientOptions } from '@app/common';
 
 export const REDIS = Symbol('REDIS');
 
@@ -9,7 +8,7 @@ export type RedisModuleOptions = RedisClientOptions;
 @Global()
 @Module({})
 export class RedisModule implements OnApplicationShutdown {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(@Inject(REDIS) private readonly redis: RedisClient) {}
 
   static forRoot(options: RedisModuleOptions): DynamicModule {
     return {

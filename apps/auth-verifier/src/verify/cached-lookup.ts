@@ -4,7 +4,8 @@ import type { VerifyMetrics } from './verify.metrics.js';
 
 export interface CachedLookupOptions<T> {
   kind: EntryKind;
-  write: (id: string, value: T | null) => void;
+  /** `shard`: the cache shard of the verify that asked (see `VerifyEntries.shard`). */
+  write: (id: string, value: T | null, shard: number) => void;
   /** Asks key-management; null means it knows of no such thing. Rejects when it cannot be asked. */
   fetch: (id: string) => Promise<T | null>;
   changes: RecentChanges;
@@ -21,30 +22,37 @@ export interface CachedLookupOptions<T> {
  * Redis nor is joined by later misses: they ask again.
  */
 export class CachedLookup<T> {
-  private readonly inFlight = new Map<string, { answer: Promise<T | null>; startedAt: number }>();
+  private readonly inFlight = new Map<string, { answer: Promise<T | null>; startedAt: number; shards: Set<number> }>();
 
   constructor(private readonly options: CachedLookupOptions<T>) {}
 
-  /** `cached`: what Redis held for this entry; on anything but a hit, key-management is asked. */
-  async get(id: string, cached: CacheRead<T>): Promise<T | null> {
+  /**
+   * `cached`: what Redis held for this entry in the verify's shard; on anything but a hit,
+   * key-management is asked, and the answer written to the shard of every verify that waited for it.
+   */
+  async get(id: string, cached: CacheRead<T>, shard: number): Promise<T | null> {
     this.options.metrics.cacheRead(this.options.kind, cached);
     if (cached.state === 'hit') return cached.value;
-    return this.fetchShared(id);
+    return this.fetchShared(id, shard);
   }
 
-  private fetchShared(id: string): Promise<T | null> {
+  private fetchShared(id: string, shard: number): Promise<T | null> {
     const { kind, changes } = this.options;
     const running = this.inFlight.get(id);
-    if (running && !changes.changedSince(kind, id, running.startedAt)) return running.answer;
+    if (running && !changes.changedSince(kind, id, running.startedAt)) {
+      running.shards.add(shard);
+      return running.answer;
+    }
 
     const startedAt = changes.current();
+    const shards = new Set([shard]);
     const answer = this.options.fetch(id).then((value) => {
-      // No await between this check and the write: an event handled after it writes after it.
-      if (!changes.changedSince(kind, id, startedAt)) this.options.write(id, value);
+      // No await between this check and the writes: an event handled after it writes after them.
+      if (!changes.changedSince(kind, id, startedAt)) for (const into of shards) this.options.write(id, value, into);
       return value;
     });
     if (this.inFlight.size < this.options.maxInFlight || running) {
-      this.inFlight.set(id, { answer, startedAt });
+      this.inFlight.set(id, { answer, startedAt, shards });
       const forget = () => {
         if (this.inFlight.get(id)?.answer === answer) this.inFlight.delete(id);
       };

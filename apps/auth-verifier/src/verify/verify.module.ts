@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
-import { CONFIG, LOGGER, NatsBus, type Logger } from '@app/common';
-import type { Redis } from 'ioredis';
+import { CONFIG, LOGGER, NatsBus, type Logger, type RedisClient } from '@app/common';
 import type { AuthVerifierConfig } from '../config.js';
 import { REDIS } from '../cache/redis.module.js';
 import { AuthCacheRepository } from '../cache/auth-cache.repository.js';
@@ -31,7 +30,7 @@ import { VerifyService } from './verify.service.js';
     {
       provide: AuthCacheRepository,
       inject: [REDIS, CONFIG, LOGGER],
-      useFactory: (redis: Redis, config: AuthVerifierConfig, logger: Logger) =>
+      useFactory: (redis: RedisClient, config: AuthVerifierConfig, logger: Logger) =>
         new AuthCacheRepository(
           redis,
           { ...config.cache, keyPrefix: config.redis.keyPrefix, maxPendingInvalidations: config.memoryMaxEntries },

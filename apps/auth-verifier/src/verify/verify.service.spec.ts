@@ -11,6 +11,8 @@ const ACCOUNT = 'acc-1';
 const OTHER_ACCOUNT = 'acc-2';
 const CHATBOT = '0b0b0b0b-0000-4000-8000-000000000001';
 const OTHER_CHATBOT = '0b0b0b0b-0000-4000-8000-000000000002';
+/** The cache shard the fake Redis says a verify's entries live in: lookup answers must go back there. */
+const SHARD = 5;
 
 const chatbotRecord: KeyRecord = {
   keyId: 'key-c',
@@ -69,9 +71,10 @@ describe('VerifyService', () => {
       readForVerify: jest.fn<AuthCache['readForVerify']>(async (_keyHash, chatbotId) => {
         const { key } = stored;
         const chatbot = (read: CacheRead<string>) => (chatbotId === null ? null : { id: chatbotId, read });
-        if (key.state === 'unavailable') return { key, plan: null, chatbot: chatbot(UNAVAILABLE) };
+        if (key.state === 'unavailable') return { shard: SHARD, key, plan: null, chatbot: chatbot(UNAVAILABLE) };
         const record = key.state === 'hit' && key.value?.type === 'chatbot' ? key.value : null;
         return {
+          shard: SHARD,
           key,
           plan: record && { id: record.accountId, read: stored.plan },
           chatbot: chatbotId === null ? null : chatbot(stored.chatbot(chatbotId)),
@@ -137,7 +140,7 @@ describe('VerifyService', () => {
         rateLimit: { requests: 100, windowSeconds: 60 },
       });
       expect(cache.setKeyRecord).toHaveBeenCalledWith(hashApiKey(chatbotKey), chatbotRecord);
-      expect(cache.setPlan).toHaveBeenCalledWith(ACCOUNT, 'standard');
+      expect(cache.setPlan).toHaveBeenCalledWith(ACCOUNT, 'standard', SHARD);
     });
 
     it('gives a chatbot key insufficient_scope on another chatbot and on account routes', async () => {
@@ -288,13 +291,14 @@ describe('VerifyService', () => {
       expect(keyManagement.lookupKey).not.toHaveBeenCalled();
       expect(keyManagement.lookupAccount).toHaveBeenCalledWith(ACCOUNT);
       expect(cache.getPlan).not.toHaveBeenCalled();
-      expect(cache.setPlan).toHaveBeenCalledWith(ACCOUNT, 'standard');
+      expect(cache.setPlan).toHaveBeenCalledWith(ACCOUNT, 'standard', SHARD);
       await expect(cacheReads()).resolves.toEqual({ 'key:hit': 1, 'account:miss': 1 });
     });
 
     it('reads the plan again, rather than use one read along for another account', async () => {
       plan = 'free';
       cache.readForVerify.mockResolvedValueOnce({
+        shard: SHARD,
         key: MISS,
         plan: { id: OTHER_ACCOUNT, read: hit<Plan>('professional') },
         chatbot: { id: CHATBOT, read: MISS },
@@ -304,7 +308,7 @@ describe('VerifyService', () => {
         allowed: false,
         code: 'plan_not_eligible',
       });
-      expect(cache.getPlan).toHaveBeenCalledWith(ACCOUNT);
+      expect(cache.getPlan).toHaveBeenCalledWith(ACCOUNT, SHARD);
       expect(keyManagement.lookupAccount).toHaveBeenCalledWith(ACCOUNT);
     });
 
@@ -313,7 +317,7 @@ describe('VerifyService', () => {
 
       await expect(sut.verify({ key: chatbotKey, chatbotId: CHATBOT })).resolves.toMatchObject({ allowed: true });
       expect(keyManagement.lookupKey).toHaveBeenCalledTimes(1);
-      expect(cache.getPlan).toHaveBeenCalledWith(ACCOUNT);
+      expect(cache.getPlan).toHaveBeenCalledWith(ACCOUNT, SHARD);
       expect(keyManagement.lookupAccount).not.toHaveBeenCalled();
       await expect(cacheReads()).resolves.toEqual({ 'key:miss': 1, 'account:hit': 1 });
     });
@@ -322,13 +326,14 @@ describe('VerifyService', () => {
       stored.key = hit(userRecord);
       stored.chatbot = (chatbotId) => (chatbotId === CHATBOT ? hit(ACCOUNT) : MISS);
       cache.readForVerify.mockResolvedValueOnce({
+        shard: SHARD,
         key: stored.key,
         plan: null,
         chatbot: { id: OTHER_CHATBOT, read: hit(OTHER_ACCOUNT) },
       });
 
       await expect(sut.verify({ key: userKey, chatbotId: CHATBOT })).resolves.toMatchObject({ allowed: true });
-      expect(cache.getChatbotOwner).toHaveBeenCalledWith(CHATBOT);
+      expect(cache.getChatbotOwner).toHaveBeenCalledWith(CHATBOT, SHARD);
       expect(keyManagement.lookupChatbot).not.toHaveBeenCalled();
       await expect(cacheReads()).resolves.toEqual({ 'key:hit': 1, 'chatbot:hit': 1 });
     });
@@ -338,13 +343,14 @@ describe('VerifyService', () => {
       stored.plan = hit<Plan>('standard');
       stored.chatbot = (chatbotId) => (chatbotId === CHATBOT ? hit<string>(null) : MISS);
       cache.readForVerify.mockResolvedValueOnce({
+        shard: SHARD,
         key: stored.key,
         plan: { id: ACCOUNT, read: stored.plan },
         chatbot: { id: OTHER_CHATBOT, read: hit(OTHER_ACCOUNT) },
       });
 
       await expect(sut.verify({ key: chatbotKey, chatbotId: CHATBOT })).resolves.toEqual({ valid: false, code: 'invalid_api_key' });
-      expect(cache.getChatbotOwner).toHaveBeenCalledWith(CHATBOT);
+      expect(cache.getChatbotOwner).toHaveBeenCalledWith(CHATBOT, SHARD);
     });
 
     it('shares one plan lookup among concurrent verifies whose read missed it', async () => {
@@ -358,6 +364,29 @@ describe('VerifyService', () => {
 
       for (const answer of await Promise.all(answers)) expect(answer).toMatchObject({ allowed: true });
       expect(keyManagement.lookupAccount).toHaveBeenCalledTimes(1);
+    });
+
+    it('writes a plan lookup shared by verifies of keys in two cache shards back to both shards', async () => {
+      stored.key = hit(chatbotRecord);
+      const inOtherShard = generateApiKey('chatbot');
+      const read = cache.readForVerify.getMockImplementation()!;
+      cache.readForVerify.mockImplementation(async (keyHash, chatbotId) => ({
+        ...(await read(keyHash, chatbotId)),
+        shard: keyHash === hashApiKey(inOtherShard) ? SHARD + 1 : SHARD,
+      }));
+      const lookup = deferred<{ accountId: string; plan: Plan } | null>();
+      keyManagement.lookupAccount.mockReturnValue(lookup.promise);
+
+      const answers = [chatbotKey, inOtherShard, chatbotKey].map((key) => sut.verify({ key, chatbotId: CHATBOT }));
+      await new Promise((resolve) => setImmediate(resolve));
+      lookup.resolve({ accountId: ACCOUNT, plan: 'standard' });
+
+      for (const answer of await Promise.all(answers)) expect(answer).toMatchObject({ allowed: true });
+      expect(keyManagement.lookupAccount).toHaveBeenCalledTimes(1);
+      expect(cache.setPlan.mock.calls.sort()).toEqual([
+        [ACCOUNT, 'standard', SHARD],
+        [ACCOUNT, 'standard', SHARD + 1],
+      ]);
     });
 
     it('neither believes nor caches a plan looked up after its read missed, when a plan change overtook it', async () => {
@@ -396,7 +425,7 @@ describe('VerifyService', () => {
       expect(keyManagement.lookupKey).not.toHaveBeenCalled();
       expect(keyManagement.lookupChatbot).toHaveBeenCalledWith(OTHER_CHATBOT);
       expect(cache.getChatbotOwner).not.toHaveBeenCalled();
-      expect(cache.setChatbotOwner).toHaveBeenCalledWith(OTHER_CHATBOT, OTHER_ACCOUNT);
+      expect(cache.setChatbotOwner).toHaveBeenCalledWith(OTHER_CHATBOT, OTHER_ACCOUNT, SHARD);
     });
   });
 

@@ -52,13 +52,13 @@ export class VerifyService {
     this.plans = new CachedLookup<Plan>({
       ...shared,
       kind: 'account',
-      write: (accountId, plan) => cache.setPlan(accountId, plan),
+      write: (accountId, plan, shard) => cache.setPlan(accountId, plan, shard),
       fetch: async (accountId) => (await keyManagement.lookupAccount(accountId))?.plan ?? null,
     });
     this.chatbotOwners = new CachedLookup<string>({
       ...shared,
       kind: 'chatbot',
-      write: (chatbotId, accountId) => cache.setChatbotOwner(chatbotId, accountId),
+      write: (chatbotId, accountId, shard) => cache.setChatbotOwner(chatbotId, accountId, shard),
       fetch: async (chatbotId) => (await keyManagement.lookupChatbot(chatbotId))?.accountId ?? null,
     });
   }
@@ -76,7 +76,7 @@ export class VerifyService {
     const named = chatbotId !== null && CHATBOT_ID.test(chatbotId) ? chatbotId : null;
     const entries = await this.cache.readForVerify(keyHash, named);
     // Just after an update this replica asks key-management: Redis may still hold the old record.
-    const record = await this.keys.get(keyHash, this.changes.isKeyUnsettled(keyHash) ? MISS : entries.key);
+    const record = await this.keys.get(keyHash, this.changes.isKeyUnsettled(keyHash) ? MISS : entries.key, entries.shard);
     if (!record || this.changes.isRevoked(record.keyId)) return INVALID;
     // Expiry and a roll's grace end need no event: every verify compares them with the clock.
     if (record.endsAt !== null && record.endsAt <= this.now()) return INVALID;
@@ -105,8 +105,8 @@ export class VerifyService {
     if (record.chatbotId === null || this.changes.isChatbotDeleted(record.chatbotId)) return INVALID;
     if (verified.chatbotId !== record.chatbotId) return deny(verified, 'insufficient_scope');
     const [plan, chatbotGone] = await Promise.all([
-      this.plan(record.accountId, readAlong(entries, entries.plan, record.accountId)),
-      this.knownGone(record.chatbotId, readAlong(entries, entries.chatbot, record.chatbotId)),
+      this.plan(record.accountId, readAlong(entries, entries.plan, record.accountId), entries.shard),
+      this.knownGone(record.chatbotId, readAlong(entries, entries.chatbot, record.chatbotId), entries.shard),
     ]);
     if (chatbotGone || plan === null) return INVALID;
     if (plan === 'free') return deny(verified, 'plan_not_eligible');
@@ -120,7 +120,7 @@ export class VerifyService {
     // Chatbot ids are uuids: anything else names no chatbot, and is neither looked up nor cached
     // (it is whatever the client put in the path or body, a pasted API key included).
     const named = CHATBOT_ID.test(target) && !this.changes.isChatbotDeleted(target);
-    const owner = named ? await this.owner(target, readAlong(entries, entries.chatbot, target)) : null;
+    const owner = named ? await this.owner(target, readAlong(entries, entries.chatbot, target), entries.shard) : null;
     // Asked again after the await: a deletion may have arrived while the owner was read.
     const live = owner !== null && !this.changes.isChatbotDeleted(target);
     // Unknown, deleted or another account's chatbot: one answer, so existence is not revealed.
@@ -132,31 +132,31 @@ export class VerifyService {
    * A plan change this replica has seen beats whatever Redis or a racing lookup says. Redis is
    * read again only when the first read did not read this account's plan (a key record not cached).
    */
-  private async plan(accountId: string, alreadyRead: CacheRead<Plan> | undefined): Promise<Plan | null> {
+  private async plan(accountId: string, alreadyRead: CacheRead<Plan> | undefined, shard: number): Promise<Plan | null> {
     const override = this.changes.planOverride(accountId);
     if (override) return override;
-    const cached = alreadyRead ?? (await this.cache.getPlan(accountId));
-    const plan = await this.plans.get(accountId, cached);
+    const cached = alreadyRead ?? (await this.cache.getPlan(accountId, shard));
+    const plan = await this.plans.get(accountId, cached, shard);
     return this.changes.planOverride(accountId) ?? plan;
   }
 
   /** The chatbot's owner; Redis is read again only if the first read did not read this chatbot. */
-  private async owner(chatbotId: string, alreadyRead: CacheRead<string> | undefined): Promise<string | null> {
-    return this.chatbotOwners.get(chatbotId, await this.chatbotEntry(chatbotId, alreadyRead));
+  private async owner(chatbotId: string, alreadyRead: CacheRead<string> | undefined, shard: number): Promise<string | null> {
+    return this.chatbotOwners.get(chatbotId, await this.chatbotEntry(chatbotId, alreadyRead, shard), shard);
   }
 
   /**
    * Whether Redis says the chatbot is gone, without asking key-management: a replica that
    * started after a chatbot was deleted still refuses key records cached before that.
    */
-  private async knownGone(chatbotId: string, alreadyRead: CacheRead<string> | undefined): Promise<boolean> {
-    const cached = await this.chatbotEntry(chatbotId, alreadyRead);
+  private async knownGone(chatbotId: string, alreadyRead: CacheRead<string> | undefined, shard: number): Promise<boolean> {
+    const cached = await this.chatbotEntry(chatbotId, alreadyRead, shard);
     return cached.state === 'hit' && cached.value === null;
   }
 
   /** The chatbot's Redis entry: what the verify's first read found, or read now if it did not read it. */
-  private async chatbotEntry(chatbotId: string, alreadyRead: CacheRead<string> | undefined): Promise<CacheRead<string>> {
-    return alreadyRead ?? this.cache.getChatbotOwner(chatbotId);
+  private async chatbotEntry(chatbotId: string, alreadyRead: CacheRead<string> | undefined, shard: number): Promise<CacheRead<string>> {
+    return alreadyRead ?? this.cache.getChatbotOwner(chatbotId, shard);
   }
 }
 

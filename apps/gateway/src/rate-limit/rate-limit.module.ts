@@ -1,6 +1,5 @@
 import { Inject, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import type { Redis } from 'ioredis';
-import { CONFIG, createRedisClient, LOGGER, ReadinessRegistry, type Logger } from '@app/common';
+import { CONFIG, createRedisClient, LOGGER, ReadinessRegistry, type Logger, type RedisClient } from '@app/common';
 import type { GatewayConfig } from '../config.js';
 import { DEFAULT_RATE_LIMITER_OPTIONS, KeyRateLimiter } from './key-rate-limiter.js';
 import { rateLimitShared } from './rate-limit-metrics.js';
@@ -27,7 +26,7 @@ const RATE_LIMIT_REDIS = Symbol('RATE_LIMIT_REDIS');
     {
       provide: KeyRateLimiter,
       inject: [CONFIG, LOGGER, RATE_LIMIT_REDIS],
-      useFactory: (config: GatewayConfig, logger: Logger, redis: Redis) =>
+      useFactory: (config: GatewayConfig, logger: Logger, redis: RedisClient) =>
         new KeyRateLimiter(
           new RedisRateLimitStore(redis, config.redis.keyPrefix),
           { ...DEFAULT_RATE_LIMITER_OPTIONS, syncIntervalMs: config.rateLimit.syncIntervalMs, maxKeys: config.rateLimit.maxKeys },
@@ -45,7 +44,7 @@ const RATE_LIMIT_REDIS = Symbol('RATE_LIMIT_REDIS');
 export class RateLimitModule implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @Inject(KeyRateLimiter) private readonly limiter: KeyRateLimiter,
-    @Inject(RATE_LIMIT_REDIS) private readonly redis: Redis,
+    @Inject(RATE_LIMIT_REDIS) private readonly redis: RedisClient,
   ) {}
 
   onModuleInit(): void {
