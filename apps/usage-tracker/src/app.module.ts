@@ -4,6 +4,7 @@ import type { UsageTrackerConfig } from './config.js';
 import { DatabaseModule } from './database/database.module.js';
 import { IngestModule } from './ingest/ingest.module.js';
 import { QueryModule } from './query/query.module.js';
+import { RollupModule } from './rollup/rollup.module.js';
 
 @Module({})
 export class UsageTrackerModule {
@@ -18,6 +19,7 @@ export class UsageTrackerModule {
         DatabaseModule.forRoot(config),
         IngestModule,
         QueryModule,
+        RollupModule,
       ],
     };
   }
