@@ -7,11 +7,7 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import ts from 'typescript';
 
 const root = resolvePath(dirname(fileURLToPath(import.meta.url)), '../../..');
-const aliases = {
-  '@app/contracts': 'libs/contracts/src/index.ts',
-  '@app/common': 'libs/common/src/index.ts',
-  '@app/testing': 'libs/testing/src/index.ts',
-};
+const aliases = { '@app/contracts': 'libs/contracts/src/index.ts', '@app/common': 'libs/common/src/index.ts', '@app/testing': 'libs/testing/src/index.ts' };
 
 export async function resolve(specifier, context, next) {
   if (aliases[specifier]) return { url: pathToFileURL(resolvePath(root, aliases[specifier])).href, shortCircuit: true };
