@@ -89,8 +89,8 @@ export class UsageRollupRepository {
   }
 
   /**
-   * Step 2, one transaction per hour: the hour's minute rows summed into hour rows and added to
-   * day rows, the late rows of that hour (written by batches this statement's snapshot sees, so
+   * Step 2, one transaction per hour: the hour's minute rows summed into hour rows (and, for a
+   * day's last hour, the day's hour rows into its day rows: one write per key and day), the late rows of that hour (written by batches this statement's snapshot sees, so
    * already in the sum) deleted, and `rolled_to` moved past the hour only if it still names it.
    * One statement, one snapshot. Returns the hour rolled, or null when none is open.
    */
@@ -110,8 +110,12 @@ export class UsageRollupRepository {
            ON CONFLICT ("key_id", "hour") DO UPDATE
              SET "count" = EXCLUDED."count", "refused" = EXCLUDED."refused", "last_used_at" = EXCLUDED."last_used_at"
          ), "days" AS (
+           -- The day's last hour closes the day: its row is written once, from its hours and this one.
            INSERT INTO "usage"."key_usage_days" ("key_id", "day", "count", "refused", "last_used_at")
-           SELECT "key_id", $3, "count", "refused", "last_used_at" FROM "sums"
+           SELECT "key_id", $3, sum("count"), sum("refused"), max("last_used_at") FROM (
+             SELECT "key_id", "count", "refused", "last_used_at" FROM "usage"."key_usage_hours" WHERE "hour" >= $3 AND "hour" < $1
+             UNION ALL SELECT "key_id", "count", "refused", "last_used_at" FROM "sums") AS "day"
+            WHERE $4::boolean GROUP BY "key_id"
            ON CONFLICT ("key_id", "day") DO UPDATE
              SET "count" = "key_usage_days"."count" + EXCLUDED."count", "refused" = "key_usage_days"."refused" + EXCLUDED."refused",
                  "last_used_at" = GREATEST("key_usage_days"."last_used_at", EXCLUDED."last_used_at")
@@ -121,7 +125,7 @@ export class UsageRollupRepository {
          UPDATE "usage"."usage_rollup_state" SET "rolled_to" = $2
           WHERE "id" = 1 AND "rolled_to" = $1
          RETURNING (SELECT count(*) FROM "sums")::int AS "keys"`,
-        [iso(hour), iso(hour + HOUR_MS), iso(startOfUtcDay(hour))],
+        [iso(hour), iso(hour + HOUR_MS), iso(startOfUtcDay(hour)), startOfUtcDay(hour + HOUR_MS) === hour + HOUR_MS],
       )) as [{ keys: number }[], number];
       if (returned.length !== 1) throw new Error(`the rollup watermark moved away from ${iso(hour)} during its rollup`);
       return { hour, keys: returned[0].keys };
@@ -129,8 +133,8 @@ export class UsageRollupRepository {
   }
 
   /**
-   * Late uses of hours already rolled, added to the hour rows (while those are kept) and day rows
-   * and deleted in the same statement, `limit` at a time. Their minute rows have them already.
+   * Late uses of hours already rolled, added to the hour rows (while those are kept) and to the day
+   * rows of closed days, and deleted in the same statement, `limit` at a time. Their minute rows have them already.
    * Returns how many late rows were folded.
    */
   async foldLate(limit: number): Promise<number> {
@@ -149,8 +153,10 @@ export class UsageRollupRepository {
              SET "count" = "key_usage_hours"."count" + EXCLUDED."count", "refused" = "key_usage_hours"."refused" + EXCLUDED."refused",
                  "last_used_at" = GREATEST("key_usage_hours"."last_used_at", EXCLUDED."last_used_at")
          ), "days" AS (
+           -- A day not closed yet gets its row from its hours when its last hour is rolled.
            INSERT INTO "usage"."key_usage_days" ("key_id", "day", "count", "refused", "last_used_at")
-           SELECT "key_id", date_trunc('day', "minute", 'UTC'), sum("count"), sum("refused"), max("last_used_at") FROM "moved" GROUP BY 1, 2
+           SELECT "key_id", date_trunc('day', "minute", 'UTC'), sum("count"), sum("refused"), max("last_used_at") FROM "moved"
+            WHERE date_trunc('day', "minute", 'UTC') + interval '1 day' <= $1 GROUP BY 1, 2
            ON CONFLICT ("key_id", "day") DO UPDATE
              SET "count" = "key_usage_days"."count" + EXCLUDED."count", "refused" = "key_usage_days"."refused" + EXCLUDED."refused",
                  "last_used_at" = GREATEST("key_usage_days"."last_used_at", EXCLUDED."last_used_at")
