@@ -83,9 +83,12 @@ export class UsageRollupRepository {
    * it commits no batch that read the old value is still writing.
    */
   async openHoursBefore(target: number): Promise<void> {
-    await this.locked((runner) =>
-      runner.query(`UPDATE "usage"."usage_rollup_state" SET "late_before" = $1 WHERE "id" = 1 AND "late_before" < $1`, [iso(target)]),
-    );
+    await this.locked(async (runner) => {
+      // Batches take the share lock without queueing behind this UPDATE: should two replicas' batches
+      // overlap without a gap for this long, the run fails and the next one tries again.
+      await runner.query(`SET LOCAL lock_timeout = '10s'`);
+      await runner.query(`UPDATE "usage"."usage_rollup_state" SET "late_before" = $1 WHERE "id" = 1 AND "late_before" < $1`, [iso(target)]);
+    });
   }
 
   /**
