@@ -64,6 +64,8 @@ export class UsageRollupRepository {
   /** Creates the partitions that do not exist yet; returns their names. */
   async ensurePartitions(specs: readonly PartitionSpec[]): Promise<string[]> {
     return this.locked(async (runner) => {
+      // Attaching a partition briefly locks its table against writers: never wait behind a long transaction.
+      await runner.query(`SET LOCAL lock_timeout = '10s'`);
       const created: string[] = [];
       for (const spec of specs) {
         const [{ found }] = (await runner.query(`SELECT to_regclass($1) IS NOT NULL AS found`, [`"usage"."${spec.name}"`])) as {
