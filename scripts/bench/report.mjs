@@ -82,7 +82,62 @@ function goals(s) {
       `${n(k.tracker?.rate)} events/s${k.tracker?.rounds ? `, median of ${k.tracker.rounds.length} rounds` : ''} (${k.tracker?.exact ? 'exact' : 'NOT exact'})`,
       verdict(k.tracker?.rate >= 50_000 && k.tracker?.exact),
     ]);
+  const st = s.usageStorage;
+  if (st) {
+    const { before, after } = st.scaled;
+    rows.push([
+      `Usage storage, ${n(st.targetKeys)} keys used every minute for a day: bounded after rollup and retention, exact`,
+      `${n(before.total.rows)} rows, ${mib(before.total.bytes)} of minute rows → ${n(after.total.rows)} rows, ${mib(after.total.bytes)} (hours and days)`,
+      verdict(st.exact && after.total.bytes < before.total.bytes / 10),
+    ]);
+  }
   return rows;
+}
+
+const mib = (bytes) => (bytes >= 2 ** 30 ? `${f(bytes / 2 ** 30, 1)} GiB` : `${f(bytes / 2 ** 20, 1)} MiB`);
+
+function usageStorageSection(st) {
+  const stage = (label, x) => [
+    label,
+    n(x.minutes.rows),
+    mib(x.minutes.bytes),
+    n(x.hours.rows),
+    mib(x.hours.bytes),
+    n(x.days.rows),
+    mib(x.days.bytes),
+    n(x.total.rows),
+    mib(x.total.bytes),
+  ];
+  const header = ['stage', 'minute rows', 'bytes', 'hour rows', 'bytes', 'day rows', 'bytes', 'all rows', 'all bytes'];
+  const perKeyDay = (x) => x.bytes / st.targetKeys;
+  const { before, after } = st.scaled;
+  return `## Usage storage: ${n(st.targetKeys)} keys × 1 day, before and after rollup and retention
+
+Every key used in every minute of one UTC day (1,440 minute rows per key: the most one active key can write), written
+in minute order into the partitioned minute table, then the tracker's own maintenance (its code from dist/, with a
+clock moved forward): the day rolled into hour and day rows, and 8 days on, the minute retention
+(\`USAGE_MINUTE_RETENTION_DAYS\`=${st.retention.minuteDays}) drops the day's partition. Bytes are \`pg_total_relation_size\` of every partition
+with its indexes. Measured with ${n(st.keys)} keys in a database of its own, then scaled to ${n(st.targetKeys)}: each key adds the same rows to
+each table (the empty tables' pages counted once). Totals after retention: ${st.exact ? 'hour and day rows sum exactly to the minute rows written' : '**NOT exact**'}.
+
+Scaled to ${n(st.targetKeys)} keys:
+
+${table(header, [stage('minute rows only (before)', before), stage('rolled up, minutes still kept', st.scaled.rolledUp), stage('after retention (day older than the minute retention)', after)])}
+
+Measured with ${n(st.keys)} keys:
+
+${table(header, [stage('minute rows only (before)', st.measured.before), stage('rolled up, minutes still kept', st.measured.rolledUp), stage('after retention', st.measured.after)])}
+
+Per key and day: ${f(perKeyDay(before.minutes) / 1024, 1)} KiB of minute rows, ${f(perKeyDay(after.hours) / 1024, 2)} KiB of hour rows, ${f(perKeyDay(after.days), 0)} bytes of day rows
+(minute pages are half filled on purpose: \`fillfactor\` 50 keeps the many updates of a current minute HOT).
+Steady state at ${n(st.targetKeys)} keys used every minute, with the default retentions (${st.retention.minuteDays} days of minutes plus
+today's, ${st.retention.hourDays} days of hours, days forever): about ${mib(perKeyDay(before.minutes) * st.targetKeys * (st.retention.minuteDays + 1) + perKeyDay(after.hours) * st.targetKeys * st.retention.hourDays)}, plus
+${mib(perKeyDay(after.days) * st.targetKeys * 365)} of day rows a year. Rolling the day up took ${f(st.rollupSeconds, 1)} s for ${n(st.keys)} keys
+(${n(st.hoursRolled)} hours, one transaction each); writing its minute rows ${f(st.writeSeconds, 1)} s.
+
+Reproduce: \`npm run bench -- --only usage-storage\` (${n(st.keys)} keys; \`--quick\`: 200).
+Load average at the end: ${st.loadavg}.
+`;
 }
 
 function table(header, rows) {
@@ -503,6 +558,7 @@ ${table(['goal', 'measured', 'verdict'], goals(s))}
     s.manyKeys && manyKeysSection(s.manyKeys),
     (s.usage || s.tracker) && usageSection(s.usage, s.tracker),
     s.redisMemory && redisMemorySection(s.redisMemory),
+    s.usageStorage && usageStorageSection(s.usageStorage),
     profileSection(s.profile),
     NOTES,
   ];

@@ -16,6 +16,7 @@ import { runLifecyclePropagation } from './lifecycle.mjs';
 import { runManyKeys } from './many-keys.mjs';
 import { runTrackerIngestion, runUsage } from './usage.mjs';
 import { runRedisMemory } from './redis-memory.mjs';
+import { runUsageStorage } from './usage-storage.mjs';
 
 const here = (file) => new URL(file, import.meta.url).pathname;
 const log = (line) => process.stdout.write(`${line}\n`);
@@ -69,6 +70,12 @@ export async function runBench({ quick, only, profile, out, command, machine, lo
   let bus;
   let system;
   try {
+    // Needs no running system: a database of its own and the tracker's code.
+    if (wanted('usage-storage')) {
+      const keys = quick ? 200 : 2_000;
+      log(`usage-storage: ${keys} keys × 1 day of minute rows, before and after rollup and retention (scaled to 100,000 keys)`);
+      note('usageStorage', await runUsageStorage({ keys, log }));
+    }
     const upstream = await startHelper(here('./fast-upstream.mjs'));
     const baseline = await startHelper(here('./baseline-proxy.mjs'), { UPSTREAM_URL: upstream.url });
     system = await startBenchSystem({ upstreamUrl: upstream.url });

@@ -4,6 +4,7 @@ import type { UsageTrackerConfig } from './config.js';
 import { usageTrackerDataSourceOptions } from './database/data-source-options.js';
 import { IngestModule } from './ingest/ingest.module.js';
 import { QueryModule } from './query/query.module.js';
+import { RollupModule } from './rollup/rollup.module.js';
 
 @Module({})
 export class UsageTrackerModule {
@@ -21,6 +22,7 @@ export class UsageTrackerModule {
         }),
         IngestModule,
         QueryModule,
+        RollupModule,
       ],
     };
   }

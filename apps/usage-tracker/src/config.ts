@@ -29,6 +29,15 @@ const UsageTrackerEnvSchema = BaseEnvSchema.extend({
   USAGE_PRUNE_INTERVAL_MS: env.positiveInt(5_000),
   /** Replicas of the key.used stream when it is first created (3 on a NATS cluster). */
   USAGE_STREAM_REPLICAS: env.positiveInt(1).pipe(z.number().max(5)),
+  /** Minute rows are kept this many days (whole UTC days, dropped as partitions), then only hours and days. */
+  USAGE_MINUTE_RETENTION_DAYS: env.positiveInt(7).pipe(z.number().max(366)),
+  /** Hour rows are kept this many days (whole UTC months, dropped as partitions), then only days (kept forever). */
+  USAGE_HOUR_RETENTION_DAYS: env.positiveInt(400).pipe(z.number().max(3660)),
+  /** How often a replica tries to roll up, fold late uses and apply retention (one replica at a time); 0 turns it off. */
+  USAGE_MAINTENANCE_INTERVAL_MS: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z.coerce.number().int().min(0).max(3_600_000).default(60_000),
+  ),
 });
 
 export interface IngestOptions {
@@ -40,6 +49,13 @@ export interface IngestOptions {
   streamReplicas: number;
 }
 
+export interface MaintenanceOptions {
+  minuteRetentionDays: number;
+  hourRetentionDays: number;
+  /** 0: this replica never runs maintenance. */
+  intervalMs: number;
+}
+
 export interface UsageTrackerConfig extends BaseConfig {
   port: number;
   databaseUrl: string;
@@ -47,6 +63,7 @@ export interface UsageTrackerConfig extends BaseConfig {
   databaseTls?: PostgresTlsSettings;
   databasePoolSize: number;
   ingest: IngestOptions;
+  maintenance: MaintenanceOptions;
 }
 
 export function loadUsageTrackerConfig(source: NodeJS.ProcessEnv = process.env): UsageTrackerConfig {
@@ -64,6 +81,11 @@ export function loadUsageTrackerConfig(source: NodeJS.ProcessEnv = process.env):
       maxAckPending: Math.max(parsed.USAGE_MAX_ACK_PENDING, parsed.USAGE_BATCH_SIZE * 4),
       pruneIntervalMs: parsed.USAGE_PRUNE_INTERVAL_MS,
       streamReplicas: parsed.USAGE_STREAM_REPLICAS,
+    },
+    maintenance: {
+      minuteRetentionDays: parsed.USAGE_MINUTE_RETENTION_DAYS,
+      hourRetentionDays: parsed.USAGE_HOUR_RETENTION_DAYS,
+      intervalMs: parsed.USAGE_MAINTENANCE_INTERVAL_MS,
     },
   };
 }

@@ -23,6 +23,8 @@ export function trackerConfig(
     USAGE_FLUSH_INTERVAL_MS: '100',
     USAGE_PRUNE_INTERVAL_MS: '500',
     DATABASE_POOL_SIZE: '3',
+    // Specs of ingestion use fixed past times: rollup and retention (specs of their own, with a clock) stay off.
+    USAGE_MAINTENANCE_INTERVAL_MS: '0',
     LOG_LEVEL: 'silent',
     ...extra,
   });
@@ -70,13 +72,29 @@ export async function deleteUsageStream(bus: NatsBus): Promise<void> {
   await jsm.streams.delete(usageStreamNames(bus).stream).catch(() => false);
 }
 
+/**
+ * Uses counted for a key (or all keys), whichever resolution holds them: minute rows where they are
+ * kept, hour rows (and late uses not yet folded in) before the minute horizon, day rows before the
+ * hour horizon, as the usage queries read them. Exact while the rollup and retention run.
+ */
 export async function totalUses(databaseUrl: string, keyId?: string): Promise<number> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    const result = keyId
-      ? await client.query('SELECT coalesce(sum(count), 0)::text AS total FROM usage.key_usage_minutes WHERE key_id = $1', [keyId])
-      : await client.query('SELECT coalesce(sum(count), 0)::text AS total FROM usage.key_usage_minutes');
+    const result = await client.query(
+      `WITH "h" AS (SELECT "minutes_from", "hours_from" FROM "usage"."usage_rollup_state" WHERE "id" = 1)
+       SELECT (
+         (SELECT coalesce(sum(m."count"), 0) FROM "usage"."key_usage_minutes" AS m, "h"
+           WHERE ($1::varchar IS NULL OR m."key_id" = $1) AND (h."minutes_from" IS NULL OR m."minute" >= h."minutes_from"))
+       + (SELECT coalesce(sum(o."count"), 0) FROM "usage"."key_usage_hours" AS o, "h"
+           WHERE ($1::varchar IS NULL OR o."key_id" = $1) AND o."hour" < h."minutes_from" AND (h."hours_from" IS NULL OR o."hour" >= h."hours_from"))
+       + (SELECT coalesce(sum(d."count"), 0) FROM "usage"."key_usage_days" AS d, "h"
+           WHERE ($1::varchar IS NULL OR d."key_id" = $1) AND d."day" < h."hours_from")
+       + (SELECT coalesce(sum(l."count"), 0) FROM "usage"."key_usage_late" AS l, "h"
+           WHERE ($1::varchar IS NULL OR l."key_id" = $1) AND l."minute" < h."minutes_from")
+       )::text AS total`,
+      [keyId ?? null],
+    );
     return Number(result.rows[0].total);
   } finally {
     await client.end();

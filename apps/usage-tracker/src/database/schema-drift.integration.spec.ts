@@ -6,6 +6,7 @@ import { migrateUsageTracker } from './migrate.js';
 import { usageTrackerDataSourceOptions } from './data-source-options.js';
 import { USAGE_SCHEMA } from './usage-schema.js';
 import { USAGE_TRACKER_MIGRATIONS } from './migrations/index.js';
+import { minutePartition, partitionRangeEnd } from './usage-partitions.js';
 
 let db: TestDatabase;
 
@@ -16,6 +17,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await db?.drop();
 });
+
+/** The usage schema's tables, partitions left out (their names carry dates). */
+const ownTables = (tables: { schema: string; name: string }[]) =>
+  tables
+    .filter((table) => table.schema === USAGE_SCHEMA && partitionRangeEnd(table.name) === undefined && !table.name.endsWith('_other'))
+    .map((table) => table.name);
 
 const tablesBySchema = async (dataSource: DataSource) =>
   await dataSource.query<{ schema: string; name: string }[]>(
@@ -33,16 +40,22 @@ describe('usage-tracker schema', () => {
         'UsageSchema1767225700000',
         'LastUsedInMinutes1767225800000',
         'RefusedRequests1796140900000',
+        'UsageRollup1796144900000',
       ]);
       expect(await migrateUsageTracker(db.url)).toEqual([]);
 
       const tables = await tablesBySchema(dataSource);
-      expect(tables.filter((table) => table.schema === USAGE_SCHEMA).map((table) => table.name)).toEqual([
+      expect(ownTables(tables)).toEqual([
         'applied_ranges',
+        'key_usage_days',
+        'key_usage_hours',
+        'key_usage_late',
         'key_usage_minutes',
         'schema_migrations',
         'stream_state',
+        'usage_rollup_state',
       ]);
+      expect(tables.some((table) => table.name === minutePartition(Date.now()).name)).toBe(true);
       // key-management's tables are untouched, and nothing of ours lands outside the usage schema.
       expect(tables.filter((table) => table.schema !== USAGE_SCHEMA)).toEqual(before);
 
@@ -64,6 +77,7 @@ describe('usage-tracker schema', () => {
         'UsageSchema1767225700000',
         'LastUsedInMinutes1767225800000',
         'RefusedRequests1796140900000',
+        'UsageRollup1796144900000',
       ]);
     } finally {
       await dataSource.destroy();
@@ -74,14 +88,17 @@ describe('usage-tracker schema', () => {
     const dataSource = await new DataSource(usageTrackerDataSourceOptions(db.url, 1)).initialize();
     try {
       await migrateUsageTracker(db.url);
-      await dataSource.undoLastMigration({ transaction: 'all' });
-      await dataSource.undoLastMigration({ transaction: 'all' });
+      for (let step = 0; step < 3; step++) await dataSource.undoLastMigration({ transaction: 'all' });
       await dataSource.query(`INSERT INTO "usage"."key_usage_minutes" ("key_id", "minute", "count") VALUES
         ('k1', '2026-03-01T10:14:00Z', 4), ('k1', '2026-03-01T10:15:00Z', 2), ('k2', '2026-03-01T09:00:00Z', 1)`);
       await dataSource.query(`INSERT INTO "usage"."key_last_used" ("key_id", "last_used_at") VALUES
         ('k1', '2026-03-01T10:15:42.123Z'), ('k2', '2026-03-01T09:00:07.5Z')`);
 
-      expect(await migrateUsageTracker(db.url)).toEqual(['LastUsedInMinutes1767225800000', 'RefusedRequests1796140900000']);
+      expect(await migrateUsageTracker(db.url)).toEqual([
+        'LastUsedInMinutes1767225800000',
+        'RefusedRequests1796140900000',
+        'UsageRollup1796144900000',
+      ]);
       const rows = await dataSource.query<{ key_id: string; minute: Date; count: number; last_used_at: Date }[]>(
         `SELECT "key_id", "minute", "count"::int AS count, "last_used_at" FROM "usage"."key_usage_minutes" ORDER BY 1, 2`,
       );
@@ -91,14 +108,11 @@ describe('usage-tracker schema', () => {
         ['k2', 1, '2026-03-01T09:00:07.500Z'],
       ]);
 
-      await dataSource.undoLastMigration({ transaction: 'all' });
-      await dataSource.undoLastMigration({ transaction: 'all' });
-      const lastUsed = await dataSource.query<
-        {
-          key_id: string;
-          last_used_at: Date;
-        }[]
-      >(`SELECT "key_id", "last_used_at" FROM "usage"."key_last_used" ORDER BY 1`);
+      for (let step = 0; step < 3; step++) await dataSource.undoLastMigration({ transaction: 'all' });
+      const lastUsed = (await dataSource.query(`SELECT "key_id", "last_used_at" FROM "usage"."key_last_used" ORDER BY 1`)) as {
+        key_id: string;
+        last_used_at: Date;
+      }[];
       expect(lastUsed.map((row) => [row.key_id, row.last_used_at.toISOString()])).toEqual([
         ['k1', '2026-03-01T10:15:42.123Z'],
         ['k2', '2026-03-01T09:00:07.500Z'],
@@ -117,10 +131,51 @@ describe('usage-tracker schema', () => {
       await dataSource.query(`INSERT INTO "usage"."key_usage_minutes" ("key_id", "minute", "count", "refused", "last_used_at") VALUES
         ('k1', '2026-03-01T10:14:00Z', 4, 2, '2026-03-01T10:14:30Z'), ('k1', '2026-03-01T10:15:00Z', 0, 9, NULL)`);
       await dataSource.undoLastMigration({ transaction: 'all' });
-      const rows = await dataSource.query<unknown[]>(`SELECT "key_id", "count"::int AS count FROM "usage"."key_usage_minutes"`);
+      await dataSource.undoLastMigration({ transaction: 'all' });
+      const rows = (await dataSource.query(`SELECT "key_id", "count"::int AS count FROM "usage"."key_usage_minutes"`)) as unknown[];
       expect(rows).toEqual([{ key_id: 'k1', count: 4 }]);
       await dataSource.query(`DELETE FROM "usage"."key_usage_minutes"`);
-      expect(await migrateUsageTracker(db.url)).toEqual(['RefusedRequests1796140900000']);
+      expect(await migrateUsageTracker(db.url)).toEqual(['RefusedRequests1796140900000', 'UsageRollup1796144900000']);
+    } finally {
+      await dataSource.destroy();
+    }
+  });
+
+  it('partitions the existing minute rows by day, keeps every one, and starts the rollup at the oldest', async () => {
+    const dataSource = await new DataSource(usageTrackerDataSourceOptions(db.url, 1)).initialize();
+    try {
+      await migrateUsageTracker(db.url);
+      await dataSource.undoLastMigration({ transaction: 'all' });
+      const old = Date.now() - 20 * 86_400_000;
+      await dataSource.query(
+        `INSERT INTO "usage"."key_usage_minutes" ("key_id", "minute", "count", "refused", "last_used_at")
+         SELECT 'k' || (i % 3), date_trunc('minute', $1::timestamptz) + i * interval '17 minutes', i, i % 2, NULL
+           FROM generate_series(0, 1000) AS i`,
+        [new Date(old).toISOString()],
+      );
+      const before = (await dataSource.query(
+        `SELECT count(*)::int AS rows, sum("count")::int AS uses, sum("refused")::int AS refused FROM "usage"."key_usage_minutes"`,
+      )) as unknown[];
+
+      expect(await migrateUsageTracker(db.url)).toEqual(['UsageRollup1796144900000']);
+      const after = (await dataSource.query(
+        `SELECT count(*)::int AS rows, sum("count")::int AS uses, sum("refused")::int AS refused FROM "usage"."key_usage_minutes"`,
+      )) as unknown[];
+      expect(after).toEqual(before);
+      const [{ other }] = (await dataSource.query(`SELECT count(*)::int AS other FROM "usage"."key_usage_minutes_other"`)) as {
+        other: number;
+      }[];
+      expect(other).toBe(0);
+      const [{ rolled_to }] = (await dataSource.query(`SELECT "rolled_to" FROM "usage"."usage_rollup_state"`)) as { rolled_to: Date }[];
+      expect(rolled_to.getTime()).toBe(Math.floor(old / 3_600_000) * 3_600_000);
+
+      await dataSource.undoLastMigration({ transaction: 'all' });
+      const reverted = (await dataSource.query(
+        `SELECT count(*)::int AS rows, sum("count")::int AS uses, sum("refused")::int AS refused FROM "usage"."key_usage_minutes"`,
+      )) as unknown[];
+      expect(reverted).toEqual(before);
+      await dataSource.query(`DELETE FROM "usage"."key_usage_minutes"`);
+      await migrateUsageTracker(db.url);
     } finally {
       await dataSource.destroy();
     }

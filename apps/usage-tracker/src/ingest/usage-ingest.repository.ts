@@ -91,15 +91,25 @@ export class UsageIngestRepository {
       // The buckets travel as one JSON parameter: serializing it is one native call, where array
       // parameters cost an escape per element and a Date string per time (times as epoch ms).
       const runs = toRuns(fresh.map((use) => use.seq));
+      // A minute whose hour the rollup has already taken (rollup/usage-rollup.repository.ts) is also
+      // written to key_usage_late, for the rollup to add to the hour and day rows. The watermark is
+      // read under FOR SHARE: the rollup moves it only between batches, never while one is writing.
       await runner.query(
         `WITH "runs" AS (
            INSERT INTO "usage"."applied_ranges" ("stream", "first_seq", "last_seq")
            SELECT $1, * FROM unnest($2::bigint[], $3::bigint[])
+         ), "rollup" AS MATERIALIZED (
+           SELECT "late_before" FROM "usage"."usage_rollup_state" WHERE "id" = 1 FOR SHARE
+         ), "buckets" AS (
+           SELECT b."keyId", to_timestamp(b."minuteMs" / 1000) AS "minute", b."count", b."refused", to_timestamp(b."lastMs" / 1000) AS "last"
+             FROM json_to_recordset($4::json)
+               AS b ("keyId" varchar, "minuteMs" float8, "count" bigint, "refused" bigint, "lastMs" float8)
+         ), "late" AS (
+           INSERT INTO "usage"."key_usage_late" ("key_id", "minute", "count", "refused", "last_used_at")
+           SELECT b."keyId", b."minute", b."count", b."refused", b."last" FROM "buckets" AS b, "rollup" AS r WHERE b."minute" < r."late_before"
          )
          INSERT INTO "usage"."key_usage_minutes" ("key_id", "minute", "count", "refused", "last_used_at")
-         SELECT b."keyId", to_timestamp(b."minuteMs" / 1000), b."count", b."refused", to_timestamp(b."lastMs" / 1000)
-           FROM json_to_recordset($4::json)
-             AS b ("keyId" varchar, "minuteMs" float8, "count" bigint, "refused" bigint, "lastMs" float8)
+         SELECT "keyId", "minute", "count", "refused", "last" FROM "buckets"
          ON CONFLICT ("key_id", "minute") DO UPDATE
            SET "count" = "key_usage_minutes"."count" + EXCLUDED."count",
                "refused" = "key_usage_minutes"."refused" + EXCLUDED."refused",

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { MAX_USAGE_POINTS } from '@app/contracts';
 import { ApiError } from '@app/common';
-import { densePoints, resolveUsageWindow } from './usage-window.js';
+import { densePoints, requireKeptResolution, resolveUsageWindow } from './usage-window.js';
 
 const now = Date.parse('2026-03-01T10:37:12.000Z');
 
@@ -81,5 +81,21 @@ describe('densePoints', () => {
       { start: '2026-03-01T11:00:00.000Z', count: 4, refused: 2 },
       { start: '2026-03-01T12:00:00.000Z', count: 0, refused: 0 },
     ]);
+  });
+});
+
+describe('requireKeptResolution', () => {
+  const horizons = { minutesFrom: Date.parse('2026-02-22T00:00:00Z'), hoursFrom: Date.parse('2025-02-01T00:00:00Z') };
+
+  it('answers minute points only from the minute horizon on, hour points from the hour horizon on, days always', () => {
+    const minutes = resolveUsageWindow({ from: '2026-02-21T23:59:00Z', to: '2026-02-22T01:00:00Z', interval: 'minute' }, now);
+    expect(() => requireKeptResolution(minutes, horizons)).toThrow('minute points are kept from 2026-02-22T00:00:00.000Z on');
+    const kept = resolveUsageWindow({ from: '2026-02-22T00:00:00Z', to: '2026-02-22T01:00:00Z', interval: 'minute' }, now);
+    expect(() => requireKeptResolution(kept, horizons)).not.toThrow();
+    const hours = resolveUsageWindow({ from: '2025-01-31T00:00:00Z', to: '2025-02-02T00:00:00Z', interval: 'hour' }, now);
+    expect(() => requireKeptResolution(hours, horizons)).toThrow(expect.objectContaining({ code: 'invalid_request' }));
+    const days = resolveUsageWindow({ from: '2020-01-01', to: '2020-02-01', interval: 'day' }, now);
+    expect(() => requireKeptResolution(days, horizons)).not.toThrow();
+    expect(() => requireKeptResolution(minutes, { minutesFrom: null, hoursFrom: null })).not.toThrow();
   });
 });

@@ -42,13 +42,28 @@ function instant(value: string, field: string): number {
   return ms;
 }
 
-/** One point per interval, zeros included; `counts` maps a point index to its uses. */
+/**
+ * Minute points are answered only where minute rows are kept (USAGE_MINUTE_RETENTION_DAYS), hour
+ * points only where hour rows are (USAGE_HOUR_RETENTION_DAYS): a window starting before that is
+ * `invalid_request` naming the first time it may start, never points that spread a coarser count.
+ */
+export function requireKeptResolution(window: UsageWindow, horizons: { minutesFrom: number | null; hoursFrom: number | null }): void {
+  const keptFrom = window.interval === 'minute' ? horizons.minutesFrom : window.interval === 'hour' ? horizons.hoursFrom : null;
+  if (keptFrom !== null && window.startMs < keptFrom) {
+    throw new ApiError(
+      'invalid_request',
+      `${window.interval} points are kept from ${new Date(keptFrom).toISOString()} on: start the range there or use a larger interval`,
+    );
+  }
+}
+
 /** What one point of a series counts: uses, and requests the key's rate limit refused. */
 export interface PointCounts {
   count: number;
   refused: number;
 }
 
+/** One point per interval, zeros included; `counts` maps a point index to its uses. */
 export function densePoints(window: UsageWindow, counts: ReadonlyMap<number, PointCounts>): UsagePoint[] {
   const data: UsagePoint[] = [];
   for (let index = 0; index < window.points; index++) {

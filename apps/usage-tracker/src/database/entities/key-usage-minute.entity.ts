@@ -1,11 +1,13 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { USAGE_SCHEMA } from '../usage-schema.js';
 
 /**
- * Uses of one key in one UTC minute; hour and day series are summed from these, and the
- * newest row's `last_used_at` is the key's `lastUsedAt`.
+ * Uses of one key in one UTC minute, kept USAGE_MINUTE_RETENTION_DAYS (partitioned by UTC day, see
+ * usage-partitions.ts); the newest row's `last_used_at` is the key's `lastUsedAt`.
  */
 @Entity({ name: 'key_usage_minutes', schema: USAGE_SCHEMA })
+// BRIN (the rollup's scan of one hour): a kind of index TypeORM cannot declare, so the migration owns it.
+@Index('key_usage_minutes_minute_brin', { synchronize: false })
 export class KeyUsageMinuteEntity {
   /** Key ids belong to key-management; no foreign key crosses into its tables. */
   @PrimaryColumn({ name: 'key_id', type: 'varchar', length: 64, primaryKeyConstraintName: 'key_usage_minutes_pkey' })
