@@ -19,3 +19,4 @@ export * from './tokens.js';
 export * from './usage-stream.js';
 export * from './nats-credentials.js';
 export * from './key-event-sequence.js';
+export * from './expiring-map.js';
