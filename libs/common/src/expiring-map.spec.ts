@@ -88,6 +88,20 @@ describe('ExpiringMap', () => {
     expect(sut.size).toBe(0);
   });
 
+  it('lets ended entries at the old end go as new ones arrive', () => {
+    const removed: string[] = [];
+    const sut = new ExpiringMap<string, number>({
+      ttlMs: 10,
+      maxEntries: 10,
+      onRemove: (key, _value, reason) => removed.push(`${key} ${reason}`),
+    });
+    sut.set('a', 1, 0);
+    sut.set('b', 2, 5);
+    sut.set('c', 3, 10);
+    expect(removed).toEqual(['a expired']);
+    expect(sut.size).toBe(2);
+  });
+
   it('drains its live entries, oldest first, and is empty afterwards', () => {
     let now = 0;
     const sut = new ExpiringMap<string, number>({ ttlMs: 10, maxEntries: 10, now: () => now });

@@ -68,6 +68,9 @@ export class ExpiringMap<K, V> {
       if (previous !== value) this.onRemove?.(key, previous, 'replaced');
       return true;
     }
+    // Entries that ended and were never read again leave as new ones come, oldest first (with one
+    // TTL for all, the least recently used are the first to end).
+    while (this.oldest !== null && this.oldest.expiresAt <= now) this.remove(this.oldest, 'expired');
     const added: Node<K, V> = { key, value, expiresAt, older: this.newest, newer: null };
     if (this.newest !== null) this.newest.newer = added;
     else this.oldest = added;

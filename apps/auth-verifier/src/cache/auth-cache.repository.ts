@@ -1,7 +1,6 @@
 import type { Redis } from 'ioredis';
-import { RateLimitedLog, type Logger } from '@app/common';
+import { ExpiringMap, RateLimitedLog, type Logger } from '@app/common';
 import { KeyRecordSchema, PLANS, type KeyRecord, type Plan } from '@app/contracts';
-import { ExpiringMap } from '../shared/expiring-map.js';
 import { MISS, UNAVAILABLE, hit, type CacheRead } from './cache-read.js';
 
 export interface AuthCacheSettings {
