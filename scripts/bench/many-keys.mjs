@@ -11,10 +11,18 @@ import { scrape } from './system.mjs';
 import { freePort } from '../system.mjs';
 import { startGateway } from './processes.mjs';
 import { cpuSnapshot, cpuSpent } from './cpu.mjs';
+import { collectGarbage, deployedGatewayNodeOptions, inspectable, peakRssBytes } from './heap.mjs';
 
 const MiB = 2 ** 20;
+const WARM_UP_KEYS = 1_000;
 
-async function memory(system, gatewayMetricsUrl) {
+async function memory(system, gatewayMetricsUrl, gatewayInspectorPort) {
+  // What the gateway holds, not what its collector has yet to reclaim.
+  await collectGarbage(gatewayInspectorPort);
+  const gatewayBytes = {
+    rss: (await scrape(gatewayMetricsUrl, 'process_resident_memory_bytes'))[''],
+    heap: (await scrape(gatewayMetricsUrl, 'nodejs_heap_size_used_bytes'))[''],
+  };
   const rss = {};
   for (const service of ['gateway', 'auth-verifier', 'key-management']) {
     const serviceUrl = service === 'gateway' ? gatewayMetricsUrl : system.serviceUrl(service);
@@ -39,7 +47,7 @@ async function memory(system, gatewayMetricsUrl) {
   } while (cursor !== '0');
   const redisMemory = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))[1]);
   redis.disconnect();
-  return { rssMiB: rss, gatewayEntries: gateway, redisKeys, redisUsedMiB: Math.round(redisMemory / MiB) };
+  return { rssMiB: rss, gatewayBytes, gatewayEntries: gateway, redisKeys, redisUsedMiB: Math.round(redisMemory / MiB) };
 }
 
 /** The round with the median throughput (its latencies with it). */
@@ -62,9 +70,21 @@ export async function runManyKeys({ system, bus, tenant, count, seconds, coldSec
   const targets = keys.map((k) => ({ path: `/api/v1/chatbots/${k.chatbotId}/messages`, key: k.key }));
   // A replica of its own whose cache keeps answers for 10 minutes (default 30 s): on this machine the cold
   // pass over every key takes longer than 30 s, and the warm rounds are meant to find every key cached.
-  const gateway = await startGateway({ ...system.env, AUTH_CACHE_TTL_MS: '600000' }, await freePort());
+  // Its heap bound is the deployed one (k8s/base/gateway.yaml), and an inspector lets the bench collect
+  // its garbage before each memory reading.
+  const nodeOptions = deployedGatewayNodeOptions();
+  const inspector = await inspectable();
+  const gateway = await startGateway({ ...system.env, AUTH_CACHE_TTL_MS: '600000' }, await freePort(), {
+    nodeArgs: [...nodeOptions, ...inspector.nodeArgs],
+  });
   const url = gateway.url;
-  const before = await memory(system, gateway.metricsUrl);
+  // A first thousand keys of their own through the new gateway before the first reading: what a
+  // process sets up once (compiled code, lazily built state) is then not charged to the keys.
+  const warmUp = await insertChatbotKeys(system.namespace.databaseUrl, tenant, WARM_UP_KEYS);
+  const warmUpTargets = warmUp.map((k) => ({ path: `/api/v1/chatbots/${k.chatbotId}/messages`, key: k.key }));
+  // Its answers are not judged: it only has to have run (keys a slow verifier left uncached are not counted below).
+  await load({ url, connections, amount: WARM_UP_KEYS, targets: warmUpTargets, maxSeconds: coldSeconds });
+  const before = await memory(system, gateway.metricsUrl, inspector.port);
   const cold = await load({ url, connections, amount: count, targets, maxSeconds: coldSeconds });
   // Keys the cold pass reached (all of them unless its time limit ran out first): the warm rounds cycle through those.
   const warmed = targets.slice(0, Math.min(count, cold.responses));
@@ -99,8 +119,21 @@ export async function runManyKeys({ system, bus, tenant, count, seconds, coldSec
   log(
     `  warm across ${warmed.length} keys: ${Math.round(warm.rps)} req/s (one key, same generator: ${Math.round(control.rps)}), p50 ${warm.latency.p50.toFixed(2)} ms p99 ${warm.latency.p99.toFixed(2)} ms`,
   );
-  const after = await memory(system, gateway.metricsUrl);
+  const after = await memory(system, gateway.metricsUrl, inspector.port);
+  const peakRss = peakRssBytes(gateway.child.pid);
   await gateway.stop();
+  // Per key the verify cache gained between the readings: what 100,000 cached keys cost, from the keys this run reached.
+  const cached = (after.gatewayEntries.verify_cache_valid ?? 0) - (before.gatewayEntries.verify_cache_valid ?? 0);
+  const gatewayMemory = {
+    nodeOptions: nodeOptions.join(' '),
+    cachedKeys: cached,
+    rssBytesPerKey: cached > 0 ? (after.gatewayBytes.rss - before.gatewayBytes.rss) / cached : undefined,
+    heapBytesPerKey: cached > 0 ? (after.gatewayBytes.heap - before.gatewayBytes.heap) / cached : undefined,
+    peakRssBytes: peakRss,
+  };
+  log(
+    `  gateway after a full collection: ${Math.round(gatewayMemory.rssBytesPerKey)} B RSS, ${Math.round(gatewayMemory.heapBytesPerKey)} B heap per cached key (${cached} keys); peak RSS ${Math.round(peakRss / MiB)} MiB`,
+  );
   for (const [name, result] of [['cold', cold], ...warmRounds.map((r) => ['warm', r]), ...controlRounds.map((r) => ['control', r])]) {
     if (result.ok !== result.responses) throw new Error(`${name} pass: non-200 answers ${JSON.stringify(result.statuses)}`);
   }
@@ -119,5 +152,6 @@ export async function runManyKeys({ system, bus, tenant, count, seconds, coldSec
     cpuMsPer1000: { warm: cpuPerThousand('warm', warmRounds), control: cpuPerThousand('control', controlRounds) },
     before,
     after,
+    gatewayMemory,
   };
 }

@@ -67,6 +67,13 @@ function goals(s) {
       `${n(m.warm.rps)} req/s across all keys${ratio ? ` (${f(ratio)}× ${against})` : ''}; gateway RSS ${m.after.rssMiB.gateway} MiB; ${n(m.warmKeys)} keys warm`,
       verdict(ratio === undefined ? undefined : ratio >= 0.9),
     ]);
+    const g = m.gatewayMemory;
+    if (g?.rssBytesPerKey !== undefined)
+      rows.push([
+        'Gateway memory per cached key ≤ 1 KB (RSS growth after a full collection, per 100,000 keys)',
+        `${n(g.rssBytesPerKey)} B RSS per key (${n((g.rssBytesPerKey * 100_000) / 2 ** 20)} MiB per 100,000), heap ${n(g.heapBytesPerKey)} B; ${n(g.cachedKeys)} keys cached after a warm-up; peak RSS ${n(g.peakRssBytes / 2 ** 20)} MiB with \`${g.nodeOptions}\``,
+        verdict(g.rssBytesPerKey <= 1024),
+      ]);
   }
   const u = s.usage;
   if (u)
@@ -315,9 +322,19 @@ Ratio warm / control: **${f(m.warm.rps / m.control.rps)}×**.
 
 Memory (RSS MiB, with V8 heap used, of gateway / auth-verifier / key-management; gateway entries from \`gateway_auth_memory_entries\`; Redis keys under the run's prefix):
 
-${table(['when', 'RSS MiB', 'gateway in-memory entries', 'Redis'], [memoryRow('after creating the keys', m.before), memoryRow('after the passes', m.after)])}
+${table(['when', 'RSS MiB', 'gateway in-memory entries', 'Redis'], [memoryRow(m.gatewayMemory ? 'after creating the keys and a warm-up of 1,000 other keys' : 'after creating the keys', m.before), memoryRow('after the passes', m.after)])}
 
-Bounds: the gateway's verify cache holds at most \`AUTH_CACHE_MAX_ENTRIES\` (default 100,000) valid answers and a
+${
+  m.gatewayMemory?.rssBytesPerKey !== undefined
+    ? `Gateway per cached key, both readings taken after a full collection (inspector \`HeapProfiler.collectGarbage\`) on a
+gateway started with the deployed \`${m.gatewayMemory.nodeOptions}\` (k8s/base/gateway.yaml): ${n(m.gatewayMemory.rssBytesPerKey)} B of RSS,
+${n(m.gatewayMemory.heapBytesPerKey)} B of V8 heap (${n(m.gatewayMemory.cachedKeys)} keys cached between the readings; the first reading follows a
+warm-up of 1,000 other keys, so what the process sets up once is not charged to the keys); its RSS peaked at ${n(m.gatewayMemory.peakRssBytes / 2 ** 20)} MiB during the run.
+In-process figures for the cache alone: \`node scripts/bench/verify-cache-memory.mjs\`.
+
+`
+    : ''
+}Bounds: the gateway's verify cache holds at most \`AUTH_CACHE_MAX_ENTRIES\` (default 100,000) valid answers and a
 tenth of that of refusals (LRU, TTL 30 s / 5 s); its change log and revoked-key memory at most 100,000 entries each;
 the invalid-key brake 10,000 client addresses; the usage publisher \`maxPendingMessages\` (100,000). The verifier's
 Redis entries expire (60 s, refusals 10 s) and its in-memory change log is bounded by \`AUTH_VERIFIER_MEMORY_MAX_ENTRIES\`.

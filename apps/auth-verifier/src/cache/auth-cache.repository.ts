@@ -1,6 +1,5 @@
-import { onRedisReady, RateLimitedLog, RedisShards, type Logger, type RedisClient } from '@app/common';
+import { ExpiringMap, onRedisReady, RateLimitedLog, RedisShards, type Logger, type RedisClient } from '@app/common';
 import { KeyRecordSchema, PLANS, type KeyRecord, type Plan } from '@app/contracts';
-import { ExpiringMap } from '../shared/expiring-map.js';
 import { MISS, UNAVAILABLE, hit, type CacheRead } from './cache-read.js';
 import { INVALIDATE_LUA, READ_ENTRY_LUA, READ_VERIFY_ENTRIES_LUA, WRITE_PLAN_LUA } from './cache-scripts.js';
 

@@ -1,5 +1,5 @@
 import type { Plan } from '@app/contracts';
-import { ExpiringMap } from '../shared/expiring-map.js';
+import { ExpiringMap } from '@app/common';
 
 /** What the verifier caches: a key record by key hash, a plan by account id, an owner by chatbot id. */
 export type EntryKind = 'key' | 'account' | 'chatbot';
@@ -49,7 +49,9 @@ export class RecentChanges {
       ttlMs: Number.POSITIVE_INFINITY,
       maxEntries,
       now,
-      onEvict: (_entry, sequence) => (this.floor = Math.max(this.floor, sequence)),
+      onRemove: (_entry, sequence, reason) => {
+        if (reason === 'evicted') this.floor = Math.max(this.floor, sequence);
+      },
     });
     this.revokedKeyIds = new ExpiringMap({ ttlMs: options.rememberMs, maxEntries, now });
     this.deletedChatbots = new ExpiringMap({ ttlMs: options.rememberMs, maxEntries, now });
@@ -63,7 +65,7 @@ export class RecentChanges {
   }
 
   changedSince(kind: EntryKind, id: string, sequence: number): boolean {
-    return Math.max(this.lastChange.get(`${kind}:${id}`) ?? this.floor, this.distrustedAt) > sequence;
+    return Math.max(this.lastChange.peek(`${kind}:${id}`) ?? this.floor, this.distrustedAt) > sequence;
   }
 
   /** Events may have been missed: no lookup started before now is written back or shared, no plan override holds. */
@@ -111,7 +113,7 @@ export class RecentChanges {
   }
 
   planOverride(accountId: string): Plan | undefined {
-    return this.planOverrides.get(accountId);
+    return this.planOverrides.peek(accountId);
   }
 
   private touch(kind: EntryKind, id: string): void {

@@ -1,3 +1,5 @@
+import { ExpiringMap } from '@app/common';
+
 export interface FailureThrottleOptions {
   /** Failures allowed within the window; the next attempt is throttled. */
   limit: number;
@@ -15,11 +17,15 @@ const DEFAULTS: FailureThrottleOptions = { limit: 50, windowMs: 60_000, maxClien
  */
 export class FailureThrottle {
   private readonly options: FailureThrottleOptions;
-  /** Per client: its last `limit` failures (when, and what failed when the caller names it), oldest first. */
-  private readonly failures = new Map<string, Failure[]>();
+  /**
+   * Per client: its last `limit` failures (when, and what failed when the caller names it), oldest
+   * first; forgotten a window after its latest failure, when none of them counts any more.
+   */
+  private readonly failures: ExpiringMap<string, Failure[]>;
 
   constructor(options: Partial<FailureThrottleOptions> = {}) {
     this.options = { ...DEFAULTS, ...options };
+    this.failures = new ExpiringMap({ maxEntries: this.options.maxClients, ttlMs: this.options.windowMs });
   }
 
   /** Client addresses remembered (at most maxClients). */
@@ -29,7 +35,7 @@ export class FailureThrottle {
 
   /** 0 when the client may try; otherwise how long it must wait. */
   retryAfterMs(client: string, now: number): number {
-    const failures = this.failures.get(client);
+    const failures = this.failures.peek(client, now);
     if (!failures || failures.length < this.options.limit) return 0;
     const wait = failures[0].at + this.options.windowMs - now;
     return wait > 0 ? wait : 0;
@@ -40,13 +46,12 @@ export class FailureThrottle {
    * (a misconfigured client retrying) is not a new failure, many different ones (a sweep) are.
    */
   recordFailure(client: string, now: number, target?: string): void {
-    const failures = this.failures.get(client) ?? [];
+    const failures = this.failures.peek(client, now) ?? [];
     if (target !== undefined && failures.some((failure) => failure.target === target && failure.at + this.options.windowMs > now)) return;
-    this.failures.delete(client);
     failures.push({ at: now, target });
     if (failures.length > this.options.limit) failures.shift();
-    this.failures.set(client, failures);
-    if (this.failures.size > this.options.maxClients) this.failures.delete(this.failures.keys().next().value as string);
+    // The most recently failing client: past maxClients, the least recently failing one is forgotten.
+    this.failures.set(client, failures, now);
   }
 }
 

@@ -1,3 +1,5 @@
+import { ExpiringMap } from '@app/common';
+
 /** How long after an invalidation replies touching it are used but not cached: verifier replicas may lag the event. */
 export const SETTLE_MS = 2_000;
 /** A revoked key never works again; remembering it this long outlives any stale cache upstream. */
@@ -19,16 +21,19 @@ export interface Touched {
  */
 export class InvalidationLog {
   epoch = 0;
-  private readonly recent = new Map<string, number>();
-  private readonly revoked = new Map<string, number>();
+  private readonly recent: ExpiringMap<string, true>;
+  private readonly revoked: ExpiringMap<string, true>;
 
-  constructor(private readonly maxEntries = 100_000) {}
+  constructor(maxEntries = 100_000) {
+    this.recent = new ExpiringMap({ maxEntries, ttlMs: SETTLE_MS });
+    this.revoked = new ExpiringMap({ maxEntries, ttlMs: REVOKED_MEMORY_MS });
+  }
 
   touched(change: Touched, now: number): void {
     this.epoch++;
-    if (change.keyHash) remember(this.recent, `h:${change.keyHash}`, now + SETTLE_MS, this.maxEntries, now);
-    if (change.keyId) remember(this.recent, `k:${change.keyId}`, now + SETTLE_MS, this.maxEntries, now);
-    if (change.accountId) remember(this.recent, `a:${change.accountId}`, now + SETTLE_MS, this.maxEntries, now);
+    if (change.keyHash) this.recent.set(`h:${change.keyHash}`, true, now);
+    if (change.keyId) this.recent.set(`k:${change.keyId}`, true, now);
+    if (change.accountId) this.recent.set(`a:${change.accountId}`, true, now);
   }
 
   /** Entries held (recent changes, revoked key ids): each bounded by maxEntries. */
@@ -37,34 +42,19 @@ export class InvalidationLog {
   }
 
   markRevoked(keyId: string, now: number): void {
-    remember(this.revoked, keyId, now + REVOKED_MEMORY_MS, this.maxEntries, now);
+    this.revoked.set(keyId, true, now);
   }
 
   isRevoked(keyId: string, now: number): boolean {
-    return isLive(this.revoked, keyId, now);
+    return this.revoked.has(keyId, now);
   }
 
   /** True when a reply about this key (or account) may be cached: nothing touched it lately. */
   settled(keyHash: string, keyId: string | null, accountId: string | null, now: number): boolean {
     return (
-      !isLive(this.recent, `h:${keyHash}`, now) &&
-      (keyId === null || !isLive(this.recent, `k:${keyId}`, now)) &&
-      (accountId === null || !isLive(this.recent, `a:${accountId}`, now))
+      !this.recent.has(`h:${keyHash}`, now) &&
+      (keyId === null || !this.recent.has(`k:${keyId}`, now)) &&
+      (accountId === null || !this.recent.has(`a:${accountId}`, now))
     );
-  }
-}
-
-function isLive(memory: Map<string, number>, name: string, now: number): boolean {
-  const until = memory.get(name);
-  return until !== undefined && until > now;
-}
-
-/** Insertion order is expiry order (constant lifetimes), so expired and overflowing entries sit at the front. */
-function remember(memory: Map<string, number>, name: string, until: number, max: number, now: number): void {
-  memory.delete(name);
-  memory.set(name, until);
-  for (const [oldest, expiry] of memory) {
-    if (expiry > now && memory.size <= max) break;
-    memory.delete(oldest);
   }
 }

@@ -2,9 +2,10 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Subscription } from '@nats-io/transport-node';
 import { ApiError, brakeBucket, CONFIG, NatsBus } from '@app/common';
-import { classifyApiKey, hashApiKey, verifyOutcomeOf, type VerifiedKey } from '@app/contracts';
+import { classifyApiKey, verifyOutcomeOf, type VerifiedKey } from '@app/contracts';
 import type { GatewayConfig } from '../config.js';
 import { authCacheLookups, authThrottled, cacheHitDuration, reportMemory, verifyDuration } from './auth-metrics.js';
+import { keyHashOf } from './key-hash.js';
 import { FailureThrottle } from './failure-throttle.js';
 import { InvalidationLog } from './invalidation-log.js';
 import { subscribeToKeyEvents, type Invalidation } from './key-events.js';
@@ -98,7 +99,7 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
     presentedKey: string,
     chatbotId: string | null,
     clientAddress: string,
-    keyHash = hashApiKey(presentedKey),
+    keyHash = keyHashOf(presentedKey),
   ): VerifiedKey | undefined {
     const startedAt = performance.now();
     const cached = this.cache.get(cacheKeyFor(keyHash, chatbotId), Date.now());
@@ -117,7 +118,7 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
    * (a RateLimitedError carrying its Retry-After).
    */
   async authenticate(presentedKey: string, chatbotId: string | null, clientAddress: string): Promise<VerifiedKey> {
-    return this.decide(await this.replyFor(presentedKey, hashApiKey(presentedKey), chatbotId, clientAddress), chatbotId, clientAddress);
+    return this.decide(await this.replyFor(presentedKey, keyHashOf(presentedKey), chatbotId, clientAddress), chatbotId, clientAddress);
   }
 
   /**
@@ -127,7 +128,7 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
    * scope is judged afterwards. Synchronous when the cache knows the key (no promise on the warm path).
    * `keyHash` lets the caller hash the key once for this and `fromCache`.
    */
-  checkCredential(presentedKey: string, clientAddress: string, keyHash = hashApiKey(presentedKey)): Promise<void> | undefined {
+  checkCredential(presentedKey: string, clientAddress: string, keyHash = keyHashOf(presentedKey)): Promise<void> | undefined {
     const known = this.cache.anyFor(keyHash, Date.now());
     if (known !== undefined) return void this.decideCredential(known, clientAddress);
     return this.replyFor(presentedKey, keyHash, null, clientAddress).then((reply) => this.decideCredential(reply, clientAddress));

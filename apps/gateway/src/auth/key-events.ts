@@ -1,8 +1,10 @@
 import type { Subscription } from '@nats-io/transport-node';
 import type { MissedEventsReason, NatsBus } from '@app/common';
+import { keyHashFromHex } from './key-hash.js';
 
 /** What an event from key-management invalidates in the gateway's verify cache. */
 export interface Invalidation {
+  /** In the gateway's in-memory form (`keyHashOf`). */
   keyHash?: string;
   keyId?: string;
   accountId?: string;
@@ -23,12 +25,12 @@ export function subscribeToKeyEvents(
   return [
     bus.onKeyEvents(
       {
-        keyRevoked: (e) => invalidate({ keyHash: e.keyHash, keyId: e.keyId, revoked: true }),
+        keyRevoked: (e) => invalidate({ keyHash: keyHashFromHex(e.keyHash), keyId: e.keyId, revoked: true }),
         // A key answered "unknown" a moment ago may exist now (a legacy import): forget that answer.
-        keyCreated: (e) => invalidate({ keyHash: e.keyHash, keyId: e.keyId }),
+        keyCreated: (e) => invalidate({ keyHash: keyHashFromHex(e.keyHash), keyId: e.keyId }),
         keyRenamed: (e) => invalidate({ keyId: e.keyId }),
         // Disabled or enabled, expiry, allow-list, rate limit or a roll's grace end changed: ask again.
-        keyUpdated: (e) => invalidate({ keyHash: e.keyHash, keyId: e.keyId }),
+        keyUpdated: (e) => invalidate({ keyHash: keyHashFromHex(e.keyHash), keyId: e.keyId }),
         planChanged: (e) => invalidate({ accountId: e.accountId }),
         chatbotDeleted: (e) => invalidate({ accountId: e.accountId }),
         assignmentsChanged: (e) => invalidate({ accountId: e.accountId }),

@@ -113,4 +113,23 @@ describe('VerifyCache', () => {
     sut.dropKeyHash(hash(2));
     expect(sut.anyFor(hash(2), 50)).toBeUndefined();
   });
+
+  it('keeps its indexes exact as entries leave by eviction and expiry', () => {
+    const sut = new VerifyCache({ maxEntries: 2, ttlMs: 1000, negativeTtlMs: 1000 });
+    sut.set(cacheKeyFor(hash(1), 'b1'), hash(1), valid('k1', 'acc'), 0);
+    sut.set(cacheKeyFor(hash(1), 'b2'), hash(1), valid('k1', 'acc'), 0);
+    sut.set(cacheKeyFor(hash(2), null), hash(2), valid('k2', 'acc'), 0);
+    // hash(1) on b1 was evicted: its key is still found through b2, until that expires.
+    expect(sut.get(cacheKeyFor(hash(1), 'b1'), 1)).toBeUndefined();
+    expect(sut.anyFor(hash(1), 999)).toEqual(valid('k1'));
+    expect(sut.anyFor(hash(1), 1000)).toBeUndefined();
+    // Nothing left of k1 in the indexes: a new entry under its account survives dropping the key id.
+    sut.dropKeyId('k1');
+    expect(sut.size).toBe(1);
+    sut.dropAccount('acc');
+    expect(sut.size).toBe(0);
+    sut.set(cacheKeyFor(hash(3), null), hash(3), valid('k1', 'other'), 0);
+    sut.dropAccount('acc');
+    expect(sut.size).toBe(1);
+  });
 });

@@ -1,12 +1,16 @@
+import { ExpiringMap } from '@app/common';
 import type { CheckedReply } from './verify-reply.js';
 
+/** What a store holds per cache key: the reply, and the hash the indexes file it under. */
 interface Entry {
-  reply: CheckedReply;
-  expiresAt: number;
-  keyHash: string;
-  accountId: string | null;
-  /** The cache's move count when this entry last became the newest of its store. */
-  movedAt: number;
+  readonly reply: CheckedReply;
+  readonly keyHash: string;
+}
+
+/** The cache keys of one account, under the one copy of its id that every entry of the account shares. */
+interface AccountEntries {
+  readonly accountId: string;
+  readonly cacheKeys: Set<string>;
 }
 
 export interface VerifyCacheOptions {
@@ -24,26 +28,28 @@ export function cacheKeyFor(keyHash: string, chatbotId: string | null): string {
  * Bounded, least-recently-used cache of `auth.verify` replies, keyed by key hash (never the key).
  * Invalid keys and refusals of a valid key outside its reach each live in their own, smaller
  * store: neither a flood of random keys nor one key tried on random chatbot ids can push the
- * allowed answers out. Indexes by hash, key id and account let an event drop exactly what it touches.
+ * allowed answers out. Indexes by hash, key id and account let an event drop exactly what it
+ * touches; every store tells the indexes of each entry leaving it, for whatever reason.
  *
- * Recency is kept by moving an entry to the end of its store's insertion order, but a hit moves
- * it only once half a store's worth of entries has moved past it: an entry read is never evicted
- * before that many new entries arrive, and the hot path (the same keys again and again) does not
- * pay a delete and an insert per request.
+ * Sized for a gateway holding 100,000 keys in a few hundred bytes each: a key asked for one target
+ * (the usual case) is indexed by its hash without a set of its own, and the entries of an account
+ * share one copy of its id.
  */
 export class VerifyCache {
-  private readonly positive = new Map<string, Entry>();
-  private readonly negative = new Map<string, Entry>();
-  private readonly refused = new Map<string, Entry>();
-  private readonly byHash = new Map<string, Set<string>>();
-  private readonly byAccount = new Map<string, Set<string>>();
+  private readonly positive: ExpiringMap<string, Entry>;
+  private readonly negative: ExpiringMap<string, Entry>;
+  private readonly refused: ExpiringMap<string, Entry>;
+  /** Cache keys per key hash: the bare cache key while there is one, a set past that. */
+  private readonly byHash = new Map<string, string | Set<string>>();
+  private readonly byAccount = new Map<string, AccountEntries>();
   private readonly hashByKeyId = new Map<string, string>();
-  private readonly maxNegative: number;
-  /** Counts insertions and moves to the newest position, across both stores. */
-  private moves = 0;
 
   constructor(private readonly options: VerifyCacheOptions) {
-    this.maxNegative = Math.max(1, Math.ceil(options.maxEntries / 10));
+    const onRemove = (cacheKey: string, entry: Entry) => this.unindex(cacheKey, entry);
+    const small = Math.max(1, Math.ceil(options.maxEntries / 10));
+    this.positive = new ExpiringMap({ maxEntries: options.maxEntries, ttlMs: options.ttlMs, onRemove });
+    this.negative = new ExpiringMap({ maxEntries: small, ttlMs: options.negativeTtlMs, onRemove });
+    this.refused = new ExpiringMap({ maxEntries: small, ttlMs: options.negativeTtlMs, onRemove });
   }
 
   get size(): number {
@@ -56,28 +62,8 @@ export class VerifyCache {
   }
 
   get(cacheKey: string, now: number): CheckedReply | undefined {
-    let store = this.positive;
-    let entry = store.get(cacheKey);
-    if (entry === undefined) {
-      store = this.negative;
-      entry = store.get(cacheKey);
-      if (entry === undefined) {
-        store = this.refused;
-        entry = store.get(cacheKey);
-        if (entry === undefined) return undefined;
-      }
-    }
-    if (entry.expiresAt <= now) {
-      this.delete(cacheKey);
-      return undefined;
-    }
-    const bound = store === this.positive ? this.options.maxEntries : this.maxNegative;
-    if (this.moves - entry.movedAt >= bound / 2) {
-      store.delete(cacheKey);
-      store.set(cacheKey, entry);
-      entry.movedAt = ++this.moves;
-    }
-    return entry.reply;
+    const entry = this.positive.get(cacheKey, now) ?? this.negative.get(cacheKey, now) ?? this.refused.get(cacheKey, now);
+    return entry?.reply;
   }
 
   /**
@@ -87,6 +73,7 @@ export class VerifyCache {
   anyFor(keyHash: string, now: number): CheckedReply | undefined {
     const cacheKeys = this.byHash.get(keyHash);
     if (cacheKeys === undefined) return undefined;
+    if (typeof cacheKeys === 'string') return this.get(cacheKeys, now);
     // `get` drops an expired entry: deleting the current element is safe while iterating a Set.
     for (const cacheKey of cacheKeys) {
       const reply = this.get(cacheKey, now);
@@ -101,20 +88,27 @@ export class VerifyCache {
     this.delete(cacheKey);
     const store = !reply.valid ? this.negative : reply.allowed ? this.positive : this.refused;
     const ttl = reply.valid ? this.options.ttlMs : this.options.negativeTtlMs;
-    const accountId = reply.valid ? reply.accountId : null;
     // An entry never outlives the key itself (its expiry or a roll's grace end).
     const expiresAt = reply.valid && reply.endsAtMs !== undefined ? Math.min(now + ttl, reply.endsAtMs) : now + ttl;
-    if (expiresAt <= now) return;
-    store.set(cacheKey, { reply, expiresAt, keyHash, accountId, movedAt: ++this.moves });
-    addTo(this.byHash, keyHash, cacheKey);
-    if (accountId !== null) addTo(this.byAccount, accountId, cacheKey);
-    if (reply.valid) this.hashByKeyId.set(reply.keyId, keyHash);
-    const bound = store === this.positive ? this.options.maxEntries : this.maxNegative;
-    while (store.size > bound) this.delete(store.keys().next().value as string);
+    if (!store.set(cacheKey, { reply, keyHash }, now, expiresAt)) return;
+    if (reply.valid) {
+      let account = this.byAccount.get(reply.accountId);
+      if (account === undefined) this.byAccount.set(reply.accountId, (account = { accountId: reply.accountId, cacheKeys: new Set() }));
+      // The same id as the account's other entries: keep one copy of it, not one per key.
+      reply.accountId = account.accountId;
+      account.cacheKeys.add(cacheKey);
+      this.hashByKeyId.set(reply.keyId, keyHash);
+    }
+    const held = this.byHash.get(keyHash);
+    if (held === undefined) this.byHash.set(keyHash, cacheKey);
+    else if (typeof held === 'string') this.byHash.set(keyHash, new Set([held, cacheKey]));
+    else held.add(cacheKey);
   }
 
   dropKeyHash(keyHash: string): void {
-    for (const cacheKey of [...(this.byHash.get(keyHash) ?? [])]) this.delete(cacheKey);
+    const cacheKeys = this.byHash.get(keyHash);
+    if (typeof cacheKeys === 'string') this.delete(cacheKeys);
+    else for (const cacheKey of [...(cacheKeys ?? [])]) this.delete(cacheKey);
   }
 
   dropKeyId(keyId: string): void {
@@ -123,34 +117,33 @@ export class VerifyCache {
   }
 
   dropAccount(accountId: string): void {
-    for (const cacheKey of [...(this.byAccount.get(accountId) ?? [])]) this.delete(cacheKey);
+    for (const cacheKey of [...(this.byAccount.get(accountId)?.cacheKeys ?? [])]) this.delete(cacheKey);
   }
 
   clear(): void {
-    for (const map of [this.positive, this.negative, this.refused, this.byHash, this.byAccount, this.hashByKeyId]) map.clear();
+    for (const store of [this.positive, this.negative, this.refused]) store.clear();
   }
 
   private delete(cacheKey: string): void {
-    const entry = this.positive.get(cacheKey) ?? this.negative.get(cacheKey) ?? this.refused.get(cacheKey);
-    if (!entry) return;
     this.positive.delete(cacheKey);
     this.negative.delete(cacheKey);
     this.refused.delete(cacheKey);
-    removeFrom(this.byHash, entry.keyHash, cacheKey);
-    if (entry.accountId !== null) removeFrom(this.byAccount, entry.accountId, cacheKey);
-    if (entry.reply.valid && !this.byHash.has(entry.keyHash)) this.hashByKeyId.delete(entry.reply.keyId);
   }
-}
 
-function addTo(index: Map<string, Set<string>>, name: string, cacheKey: string): void {
-  const set = index.get(name);
-  if (set) set.add(cacheKey);
-  else index.set(name, new Set([cacheKey]));
-}
-
-function removeFrom(index: Map<string, Set<string>>, name: string, cacheKey: string): void {
-  const set = index.get(name);
-  if (!set) return;
-  set.delete(cacheKey);
-  if (set.size === 0) index.delete(name);
+  /** Called by the stores for every entry leaving them. */
+  private unindex(cacheKey: string, { reply, keyHash }: Entry): void {
+    const held = this.byHash.get(keyHash);
+    if (held === cacheKey) this.byHash.delete(keyHash);
+    else if (typeof held === 'object') {
+      held.delete(cacheKey);
+      if (held.size === 1) this.byHash.set(keyHash, held.values().next().value as string);
+    }
+    if (!reply.valid) return;
+    const account = this.byAccount.get(reply.accountId);
+    if (account !== undefined) {
+      account.cacheKeys.delete(cacheKey);
+      if (account.cacheKeys.size === 0) this.byAccount.delete(reply.accountId);
+    }
+    if (!this.byHash.has(keyHash)) this.hashByKeyId.delete(reply.keyId);
+  }
 }

@@ -32,19 +32,32 @@ const VerifyReplySchema = z.union([
  */
 export type CheckedReply = VerifyReply & { endsAtMs?: number; allowList?: IpAllowList };
 
-export const INVALID_REPLY: CheckedReply = { valid: false, code: 'invalid_api_key' };
-export const UNAVAILABLE_REPLY: CheckedReply = { valid: false, code: 'auth_unavailable' };
+export const INVALID_REPLY: CheckedReply = Object.freeze({ valid: false, code: 'invalid_api_key' });
+export const UNAVAILABLE_REPLY: CheckedReply = Object.freeze({ valid: false, code: 'auth_unavailable' });
 
-/** A reply the gateway cannot read counts as "could not verify": fail closed. */
+/**
+ * A reply the gateway cannot read counts as "could not verify": fail closed. A valid reply is
+ * rebuilt with its fields in one fixed order: cached replies then share one object shape and keep
+ * their fields inside the object (no separate property store per entry); refusals are the shared
+ * constants above.
+ */
 export function parseVerifyReply(raw: unknown): CheckedReply {
   const parsed = VerifyReplySchema.safeParse(raw);
   if (!parsed.success) return UNAVAILABLE_REPLY;
-  const reply: CheckedReply = parsed.data;
-  if (!reply.valid) return reply;
-  if (reply.expiresAt !== undefined) reply.endsAtMs = Date.parse(reply.expiresAt);
-  if (reply.allowedIps !== undefined) {
+  const data = parsed.data;
+  if (!data.valid) return data.code === 'invalid_api_key' ? INVALID_REPLY : UNAVAILABLE_REPLY;
+  const { keyId, type, accountId, chatbotId, userId, rateLimit } = data;
+  const reply: CheckedReply = data.allowed
+    ? { valid: true, allowed: true, keyId, type, accountId, chatbotId, userId, rateLimit }
+    : { valid: true, allowed: false, code: data.code, keyId, type, accountId, chatbotId, userId, rateLimit };
+  if (data.expiresAt !== undefined) {
+    reply.expiresAt = data.expiresAt;
+    reply.endsAtMs = Date.parse(data.expiresAt);
+  }
+  if (data.allowedIps !== undefined) {
+    reply.allowedIps = data.allowedIps;
     try {
-      reply.allowList = new IpAllowList(reply.allowedIps);
+      reply.allowList = new IpAllowList(data.allowedIps);
     } catch {
       return UNAVAILABLE_REPLY;
     }

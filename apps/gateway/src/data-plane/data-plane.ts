@@ -1,7 +1,8 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, CONFIG } from '@app/common';
-import { hashApiKey, type VerifiedKey } from '@app/contracts';
+import type { VerifiedKey } from '@app/contracts';
+import { keyHashOf } from '../auth/key-hash.js';
 import type { GatewayConfig } from '../config.js';
 import { sendError } from '../http/error-response.js';
 import { clientAddress, forwardedHeaders } from '../http/client-address.js';
@@ -78,7 +79,7 @@ export class DataPlane implements OnApplicationShutdown {
       let body: Buffer | null = null;
       let keyHash: string | undefined;
       if (source?.from === 'body') {
-        keyHash = hashApiKey(presented);
+        keyHash = keyHashOf(presented);
         body = await this.judgedBody(request, presented, keyHash, client, source.name, target.query);
       }
       const chatbotId = this.chatbotIdOf(match, target.query, body);
