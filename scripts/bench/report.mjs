@@ -67,6 +67,14 @@ function goals(s) {
       `${n(m.warm.rps)} req/s across all keys${ratio ? ` (${f(ratio)}× ${against})` : ''}; gateway RSS ${m.after.rssMiB.gateway} MiB; ${n(m.warmKeys)} keys warm`,
       verdict(ratio === undefined ? undefined : ratio >= 0.9),
     ]);
+    // Usage publishing's cost follows the flush count, not the keys: NATS spends about what it does for one key.
+    const nats = m.cpuMsPer1000 && { warm: m.cpuMsPer1000.warm['nats-server'], control: m.cpuMsPer1000.control['nats-server'] };
+    const natsRatio = nats?.warm !== undefined && nats.control > 0 ? nats.warm / nats.control : undefined;
+    rows.push([
+      `${n(m.keys)} active keys: nats-server CPU per 1,000 requests within 2× of one key`,
+      nats ? `${f(nats.warm, 1)} ms vs ${f(nats.control, 1)} ms one key${natsRatio ? ` (${f(natsRatio)}×)` : ''}` : 'not measured',
+      verdict(natsRatio === undefined ? undefined : natsRatio <= 2),
+    ]);
   }
   const u = s.usage;
   if (u)

@@ -55,3 +55,23 @@ export const KeyUsedEventSchema = z
     path: ['count'],
   });
 export type KeyUsedEvent = z.infer<typeof KeyUsedEventSchema>;
+
+/**
+ * Bounds of one `key.used.batch` message. The gateway splits what it flushes at either bound;
+ * the tracker refuses a message past them, and the stream refuses one larger than its
+ * message-size limit (bytes plus room for headers).
+ */
+export const USAGE_BATCH_LIMITS = {
+  maxEntries: 1_000,
+  maxBytes: 256 * 1024,
+} as const;
+
+/**
+ * `key.used.batch` (JetStream, gateways only): `{"uses": [key.used event, …]}`, each entry exactly
+ * a `key.used` message body (one key, chatbot and minute, with its count). The envelope is checked
+ * here; entries one by one (`KeyUsedEventSchema`), so one bad entry does not cost the others.
+ */
+export const KeyUsedBatchEnvelopeSchema = z.object({ uses: z.array(z.unknown()).min(1).max(USAGE_BATCH_LIMITS.maxEntries) }).strict();
+export interface KeyUsedBatch {
+  uses: KeyUsedEvent[];
+}
