@@ -1,5 +1,6 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import type { Logger } from '@app/common';
+import { KeyUsedBatchEntrySchema, type KeyUsedBatchEntry } from '@app/contracts';
 import { UsagePublisher, DEFAULT_USAGE_PUBLISHER_OPTIONS, type UsagePublisherOptions } from './usage-publisher.js';
 import { usesUndelivered, usesPublished } from './usage-metrics.js';
 
@@ -30,8 +31,8 @@ const metricValue = async (metric: typeof usesUndelivered, reason?: string) =>
 
 const use = (keyId: string) => ({ keyId, accountId: 'acc', chatbotId: 'bot' });
 /** The entries of one published batch. */
-const entries = (call: PublishCall) => (JSON.parse(call.payload) as { uses: Array<{ keyId: string; count?: number }> }).uses;
-const keysOf = (call: PublishCall) => entries(call).map((entry) => entry.keyId);
+const entries = (call: PublishCall) => (JSON.parse(call.payload) as { uses: KeyUsedBatchEntry[] }).uses;
+const keysOf = (call: PublishCall) => entries(call).map(([keyId]) => keyId);
 const t0 = Date.parse('2026-03-01T10:15:00.000Z');
 
 describe('UsagePublisher', () => {
@@ -46,13 +47,15 @@ describe('UsagePublisher', () => {
 
     expect(calls).toHaveLength(1);
     expect(calls[0].subject).toBe('p.key.used.batch');
+    // [keyId, chatbotId, latest use (epoch ms), uses, refusals]
     expect(JSON.parse(calls[0].payload)).toEqual({
       uses: [
-        { keyId: 'k1', accountId: 'acc', chatbotId: 'bot', at: new Date(t0 + 4000).toISOString(), count: 5 },
-        { keyId: 'k1', accountId: 'acc', chatbotId: 'bot', at: new Date(t0 + 60_000).toISOString() },
-        { keyId: 'k2', accountId: 'acc', chatbotId: null, at: new Date(t0).toISOString() },
+        ['k1', 'bot', t0 + 4000, 5, 0],
+        ['k1', 'bot', t0 + 60_000, 1, 0],
+        ['k2', null, t0, 1, 0],
       ],
     });
+    expect(entries(calls[0]).every((entry) => KeyUsedBatchEntrySchema.safeParse(entry).success)).toBe(true);
     expect(calls[0].msgID).not.toBe('');
     expect(sut.pendingUses).toBe(0);
 
@@ -61,6 +64,21 @@ describe('UsagePublisher', () => {
     await settle();
     expect(calls).toHaveLength(2);
     expect(calls[1].msgID).not.toBe(calls[0].msgID);
+  });
+
+  it('reports refusals beside uses; a refusal moves the time only of an entry without uses', async () => {
+    const { sut, calls } = setup();
+    sut.recordUse(use('k1'), t0 + 1000);
+    sut.recordRefusal(use('k1'), t0 + 5000);
+    sut.recordRefusal(use('k2'), t0 + 2000);
+    sut.recordRefusal(use('k2'), t0 + 3000);
+    sut.flush();
+    await settle();
+    expect(entries(calls[0])).toEqual([
+      ['k1', 'bot', t0 + 1000, 1, 1],
+      ['k2', 'bot', t0 + 3000, 0, 2],
+    ]);
+    expect(entries(calls[0]).every((entry) => KeyUsedBatchEntrySchema.safeParse(entry).success)).toBe(true);
   });
 
   it('publishes as many messages as flushes need, not one per key: 100,000 keys in 100 batches', async () => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { USAGE_BATCH_LIMITS, type KeyUsedEvent } from '@app/contracts';
+import { USAGE_BATCH_LIMITS, type KeyUsedBatchEntry } from '@app/contracts';
 import type { Logger } from '@app/common';
 import * as metrics from './usage-metrics.js';
 
@@ -178,7 +178,7 @@ export class UsagePublisher {
       uses = 0;
     };
     for (const entry of this.open.values()) {
-      const json = JSON.stringify(usedEvent(entry));
+      const json = JSON.stringify(batchEntry(entry));
       // Byte length, not string length: ids may hold non-ASCII characters.
       const size = Buffer.byteLength(json) + 1;
       if (parts.length > 0 && (parts.length >= this.options.maxBatchEntries || bytes + size > this.options.maxBatchBytes)) seal();
@@ -306,13 +306,6 @@ export class UsagePublisher {
   }
 }
 
-/** One batch entry: exactly a `key.used` body. A lone use is the plain event; refusals name both counts. */
-function usedEvent(entry: OpenCount): KeyUsedEvent {
-  return {
-    keyId: entry.keyId,
-    accountId: entry.accountId,
-    chatbotId: entry.chatbotId,
-    at: new Date(entry.lastAtMs).toISOString(),
-    ...(entry.refused > 0 ? { count: entry.count, refused: entry.refused } : entry.count > 1 ? { count: entry.count } : {}),
-  };
+function batchEntry(entry: OpenCount): KeyUsedBatchEntry {
+  return [entry.keyId, entry.chatbotId, entry.lastAtMs, entry.count, entry.refused];
 }

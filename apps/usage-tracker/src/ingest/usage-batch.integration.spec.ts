@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
-import { USAGE_BATCH_LIMITS, type KeyUsedEvent } from '@app/contracts';
+import { USAGE_BATCH_LIMITS, type KeyUsedBatchEntry } from '@app/contracts';
 import { ensureUsageConsumer, ensureUsageStream, usageStreamConfig, usageStreamNames, type NatsBus } from '@app/common';
 import { createTestDatabase, testEnvironment, type TestDatabase, type TestEnvironment } from '@app/testing';
 import { migrateUsageTracker } from '../database/migrate.js';
@@ -46,12 +46,12 @@ async function tracker(prefix: string, extra: NodeJS.ProcessEnv = {}): Promise<R
 function batchesOf(name: string, batches: number, perBatch: number, keys: number, base: number) {
   const expected = new Map<string, number>();
   const messages = Array.from({ length: batches }, (_, b) => ({
-    uses: Array.from({ length: perBatch }, (_, e): KeyUsedEvent => {
+    uses: Array.from({ length: perBatch }, (_, e): KeyUsedBatchEntry => {
       const i = b * perBatch + e;
       const keyId = `${name}-k${i % keys}`;
       const count = (i % 5) + 1;
       expected.set(keyId, (expected.get(keyId) ?? 0) + count);
-      return keyUsed(keyId, new Date(base + (i % 240) * 1000), count > 1 ? count : undefined);
+      return [keyId, null, base + (i % 240) * 1000, count, 0];
     }),
     msgID: `${name}-${b}`,
   }));
@@ -122,20 +122,20 @@ describe('usage-tracker ingestion of key.used.batch (Postgres + JetStream)', () 
   it('terminates a malformed batch with a log, and counts the valid entries of a batch beside its bad ones', async () => {
     const { bus, prefix } = await namespace('malformed');
     const running = await tracker(prefix);
-    const at = '2026-03-02T11:00:00Z';
-    const tooMany = Array.from({ length: USAGE_BATCH_LIMITS.maxEntries + 1 }, () => keyUsed('malformed-k1', at));
+    const at = Date.parse('2026-03-02T11:00:00Z');
+    const tooMany = Array.from({ length: USAGE_BATCH_LIMITS.maxEntries + 1 }, () => ['malformed-k1', null, at, 1, 0]);
     await publishBatches(bus, [
       { uses: 'not json' },
       { uses: JSON.stringify({ uses: [] }) },
-      { uses: JSON.stringify({ uses: [keyUsed('malformed-k1', at)], extra: true }) },
+      { uses: JSON.stringify({ uses: [['malformed-k1', null, at, 1, 0]], extra: true }) },
       { uses: tooMany },
       {
         uses: [
-          keyUsed('malformed-k1', at, 4),
-          { keyId: '', accountId: 'a', chatbotId: null, at },
-          keyUsed('malformed-k2', at),
-          { keyId: 'malformed-k1', accountId: 'a', chatbotId: null, at: 'yesterday' },
-          keyUsed('malformed-k1', at),
+          ['malformed-k1', null, at, 4, 0],
+          ['', null, at, 1, 0],
+          ['malformed-k2', 'bot', at, 1, 0],
+          ['malformed-k1', null, 'yesterday', 1, 0],
+          ['malformed-k1', null, at, 1, 0],
         ],
       },
     ]);

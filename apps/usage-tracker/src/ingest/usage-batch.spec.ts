@@ -39,46 +39,60 @@ describe('parseUse', () => {
 });
 
 describe('parseUsageBatch', () => {
-  const entry = (overrides: Record<string, unknown> = {}) => ({
-    keyId: 'k1',
-    accountId: 'a1',
-    chatbotId: 'c1',
-    at: '2026-03-01T10:15:42.123Z',
-    ...overrides,
-  });
+  const at = Date.parse('2026-03-01T10:15:42.123Z');
   const batch = (uses: unknown[]) => JSON.stringify({ uses });
 
   it('gives one record per entry, all with the message’s sequence', () => {
-    const sut = parseUsageBatch(12, batch([entry(), entry({ keyId: 'k2', count: 40 }), entry({ keyId: 'k3', count: 0, refused: 2 })]));
+    const sut = parseUsageBatch(
+      12,
+      batch([
+        ['k1', 'c1', at, 1, 0],
+        ['k2', null, at, 40, 0],
+        ['k3', 'c1', at, 0, 2],
+      ]),
+    );
     expect(sut).toEqual({
       ok: true,
       rejected: [],
       uses: [
-        { seq: 12, keyId: 'k1', atMs: Date.parse('2026-03-01T10:15:42.123Z'), count: 1, refused: 0 },
-        { seq: 12, keyId: 'k2', atMs: Date.parse('2026-03-01T10:15:42.123Z'), count: 40, refused: 0 },
-        { seq: 12, keyId: 'k3', atMs: Date.parse('2026-03-01T10:15:42.123Z'), count: 0, refused: 2 },
+        { seq: 12, keyId: 'k1', atMs: at, count: 1, refused: 0 },
+        { seq: 12, keyId: 'k2', atMs: at, count: 40, refused: 0 },
+        { seq: 12, keyId: 'k3', atMs: at, count: 0, refused: 2 },
       ],
     });
   });
 
   it('counts the valid entries and describes each bad one beside them', () => {
-    const sut = parseUsageBatch(3, batch([entry({ keyId: '' }), entry({ count: 7 }), 'use', entry({ count: -2 })]));
+    const sut = parseUsageBatch(
+      3,
+      batch([
+        ['', null, at, 1, 0],
+        ['k1', 'c1', at, 7, 0],
+        'use',
+        ['k1', 'c1', at, -2, 0],
+        ['k1', 'c1', at, 0, 0],
+        ['k1', 'c1', 1, 1, 0],
+        ['k1', 'c1', at + 0.5, 1, 0],
+        ['k1', 'c1', at, 1],
+        { keyId: 'k1', accountId: 'a1', chatbotId: null, at: '2026-03-01T10:15:42Z' },
+      ]),
+    );
     expect(sut.ok).toBe(true);
     if (!sut.ok) return;
-    expect(sut.uses).toEqual([expect.objectContaining({ seq: 3, keyId: 'k1', count: 7 })]);
-    expect(sut.rejected.map((rejected) => rejected.index)).toEqual([0, 2, 3]);
+    expect(sut.uses).toEqual([{ seq: 3, keyId: 'k1', atMs: at, count: 7, refused: 0 }]);
+    expect(sut.rejected.map((rejected) => rejected.index)).toEqual([0, 2, 3, 4, 5, 6, 7, 8]);
     expect(sut.rejected.every((rejected) => rejected.problem.length > 0)).toBe(true);
     expect(sut.rejected[1].entry).toBe('use');
   });
 
   it.each([
     ['not JSON', '{"uses":['],
-    ['an array instead of the envelope', JSON.stringify([entry()])],
+    ['an array instead of the envelope', JSON.stringify([['k1', null, at, 1, 0]])],
     ['no uses', batch([])],
-    ['uses that are not a list', JSON.stringify({ uses: entry() })],
-    ['an unknown field beside uses', JSON.stringify({ uses: [entry()], from: 'x' })],
-    ['more entries than the bound', batch(Array.from({ length: USAGE_BATCH_LIMITS.maxEntries + 1 }, () => entry()))],
-    ['more bytes than the bound', batch([entry({ keyId: 'k'.repeat(USAGE_BATCH_LIMITS.maxBytes) })])],
+    ['uses that are not a list', JSON.stringify({ uses: ['k1', null, at, 1, 0].join() })],
+    ['an unknown field beside uses', JSON.stringify({ uses: [['k1', null, at, 1, 0]], from: 'x' })],
+    ['more entries than the bound', batch(Array.from({ length: USAGE_BATCH_LIMITS.maxEntries + 1 }, () => ['k1', null, at, 1, 0]))],
+    ['more bytes than the bound', batch([['k'.repeat(USAGE_BATCH_LIMITS.maxBytes), null, at, 1, 0]])],
   ])('rejects a whole message with %s, with a description instead of throwing', (_case, body) => {
     const sut = parseUsageBatch(1, body);
     expect(sut.ok).toBe(false);

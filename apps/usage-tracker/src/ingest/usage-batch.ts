@@ -1,4 +1,4 @@
-import { KeyUsedBatchEnvelopeSchema, KeyUsedEventSchema, USAGE_BATCH_LIMITS } from '@app/contracts';
+import { KeyUsedBatchEntrySchema, KeyUsedBatchEnvelopeSchema, KeyUsedEventSchema, USAGE_BATCH_LIMITS } from '@app/contracts';
 import { describeIssues } from '@app/common';
 
 const MINUTE_MS = 60_000;
@@ -57,9 +57,10 @@ export function parseUsageBatch(seq: number, body: string, bytes = Buffer.byteLe
   const uses: UseRecord[] = [];
   const rejected: RejectedEntry[] = [];
   envelope.data.uses.forEach((entry, index) => {
-    const parsed = toUse(seq, entry);
-    if (parsed.ok) uses.push(parsed.use);
-    else rejected.push({ index, problem: parsed.problem, entry });
+    const parsed = KeyUsedBatchEntrySchema.safeParse(entry);
+    if (!parsed.success) return void rejected.push({ index, problem: describeIssues(parsed.error.issues), entry });
+    const [keyId, , atMs, count, refused] = parsed.data;
+    uses.push({ seq, keyId, atMs, count, refused });
   });
   return { ok: true, uses, rejected };
 }
