@@ -226,7 +226,7 @@ try {
       await ensureUsageStream(await jetstreamManager(bus.connection), usageStreamNames(bus));
       const trackers = await startTrackers(prefix);
       const publisher = new UsagePublisher(
-        { jetStream: jetstream(bus.connection), subject: bus.subject('keyUsed'), isConnected: () => bus.connected, logger },
+        { jetStream: jetstream(bus.connection), subject: bus.subject('keyUsedBatch'), isConnected: () => bus.connected, logger },
         { ...DEFAULT_USAGE_PUBLISHER_OPTIONS, shutdownTimeoutMs: 60_000 },
       );
       publisher.start();

@@ -1,7 +1,8 @@
 // Renders the shipped NATS server configuration (k8s/nats/nats-server.conf) for a
 // NATS_SUBJECT_PREFIX: every application subject in the permission lists gets the prefix, and the
 // key.used stream's name in JetStream API subjects becomes `<prefix with _>_KEY_USED`, as the
-// services name it. Inbox subjects stay as they are.
+// services name it (the stream holds `<prefix>.key.used` and `<prefix>.key.used.batch`, so both
+// usage subjects are prefixed like any other). Inbox subjects stay as they are.
 //
 //   node scripts/nats-server-config.mjs --prefix staging > nats-server.conf
 import { readFileSync } from 'node:fs';

@@ -10,7 +10,7 @@ import { load } from './load.mjs';
 import { scrape } from './system.mjs';
 import { freePort } from '../system.mjs';
 import { startGateway } from './processes.mjs';
-import { cpuSnapshot, cpuSpent } from './cpu.mjs';
+import { cpuScope, cpuSnapshot, cpuSpent } from './cpu.mjs';
 import { collectGarbage, deployedGatewayNodeOptions, inspectable, peakRssBytes } from './heap.mjs';
 
 const MiB = 2 ** 20;
@@ -99,14 +99,15 @@ export async function runManyKeys({ system, bus, tenant, count, seconds, coldSec
   const controlRounds = [];
   // CPU per process group over each side's rounds: where the work per request went.
   const cpu = { warm: {}, control: {} };
+  const scope = cpuScope(system.namespace);
   // Not counted: a short round of each side lets what the cold pass left behind (its usage backlog) settle first.
   for (const targets of [warmed, oneKey]) await load({ url, connections, duration: 2, targets });
   for (let round = 0; round < rounds; round++) {
     const order = round % 2 === 0 ? ['warm', 'control'] : ['control', 'warm'];
     for (const side of order) {
-      const before = cpuSnapshot();
+      const before = cpuSnapshot(scope);
       const result = await load({ url, connections, duration: seconds, targets: side === 'warm' ? warmed : oneKey });
-      const spent = cpuSpent(before, cpuSnapshot()) ?? {};
+      const spent = cpuSpent(before, cpuSnapshot(scope)) ?? {};
       for (const [group, value] of Object.entries(spent)) cpu[side][group] = (cpu[side][group] ?? 0) + value;
       (side === 'warm' ? warmRounds : controlRounds).push(result);
     }

@@ -74,6 +74,14 @@ function goals(s) {
         `${n(g.rssBytesPerKey)} B RSS per key (${n((g.rssBytesPerKey * 100_000) / 2 ** 20)} MiB per 100,000), heap ${n(g.heapBytesPerKey)} B; ${n(g.cachedKeys)} keys cached after a warm-up; peak RSS ${n(g.peakRssBytes / 2 ** 20)} MiB with \`${g.nodeOptions}\``,
         verdict(g.rssBytesPerKey <= 1024),
       ]);
+    // Usage publishing's cost follows the flush count, not the keys: NATS spends about what it does for one key.
+    const nats = m.cpuMsPer1000 && { warm: m.cpuMsPer1000.warm['nats-server'], control: m.cpuMsPer1000.control['nats-server'] };
+    const natsRatio = nats?.warm !== undefined && nats.control > 0 ? nats.warm / nats.control : undefined;
+    rows.push([
+      `${n(m.keys)} active keys: nats-server CPU per 1,000 requests within 2× of one key`,
+      nats ? `${f(nats.warm, 1)} ms vs ${f(nats.control, 1)} ms one key${natsRatio ? ` (${f(natsRatio)}×)` : ''}` : 'not measured',
+      verdict(natsRatio === undefined ? undefined : natsRatio <= 2),
+    ]);
   }
   const u = s.usage;
   if (u)

@@ -109,14 +109,16 @@ describe('NATS with the shipped per-service permissions', () => {
     return (await jsm.streams.info('KEY_USED')).state.last_seq;
   }
 
-  /** Nobody reads key.used but through the stream: a forged use must be refused and never stored. */
+  /** Nobody reads usage but through the stream: a forged use or batch must be refused and never stored. */
   async function expectKeyUsedDenied(user: User): Promise<void> {
     const before = await keyUsedStored();
     const offender = await as(user);
     const forged = { keyId: 'k', accountId: 'a', chatbotId: null, at: new Date().toISOString(), count: 1_000_000 };
     offender.nc.publish('key.used', JSON.stringify(forged));
+    offender.nc.publish('key.used.batch', JSON.stringify({ uses: [forged, forged] }));
     await offender.nc.flush();
     await violated(offender, 'publish', 'key.used');
+    await violated(offender, 'publish', 'key.used.batch');
     expect(await keyUsedStored()).toBe(before);
   }
 
@@ -211,6 +213,13 @@ describe('NATS with the shipped per-service permissions', () => {
 
   describe('the usage-tracker', () => {
     it('cannot forge key.used', () => expectKeyUsedDenied('usage-tracker'));
+    it('cannot delete the usage stream (it may delete only its own consumer)', async () => {
+      const tracker = await as('usage-tracker');
+      tracker.nc.publish('$JS.API.STREAM.DELETE.KEY_USED');
+      await tracker.nc.flush();
+      await violated(tracker, 'publish', '$JS.API.STREAM.DELETE.KEY_USED');
+      expect(await keyUsedStored()).toBeGreaterThan(0);
+    });
     it('cannot answer auth.verify', () => expectSubscribeDenied('usage-tracker', 'auth.verify', 'gateway'));
     it('cannot publish key events', () => expectPublishDenied('usage-tracker', 'keys.events.key-revoked', 'gateway'));
   });

@@ -31,13 +31,17 @@ describe('the shipped NATS server configuration', () => {
   it('renders for a subject prefix: every application subject prefixed, the stream named as the services name it', () => {
     const prefix = 'staging';
     const rendered = renderNatsServerConfig(shipped, prefix);
-    const { stream } = usageStreamNames({ subject: (name) => `${prefix}.${Subjects[name]}` });
+    const { stream, subject, batchSubject } = usageStreamNames({ subject: (name) => `${prefix}.${Subjects[name]}` });
 
     expect(() => serverAccepts(rendered)).not.toThrow();
     expect(rendered).toContain('"staging.auth.verify"');
     expect(rendered).toContain('"staging.keys.events.>"');
     expect(rendered).toContain(`"$JS.API.STREAM.CREATE.${stream}"`);
     expect(rendered).toContain(`"$JS.ACK.${stream}.usage-tracker.>"`);
+    // Both usage subjects exactly as the services publish them, and the tracker's consumer API on the renamed stream.
+    expect(rendered).toContain(`"${subject}"`);
+    expect(rendered).toContain(`"${batchSubject}"`);
+    expect(rendered).toContain(`"$JS.API.CONSUMER.DELETE.${stream}.usage-tracker"`);
     expect(rendered).toContain('"_INBOX_gateway.>"');
     const quoted = rendered
       .split('\n')

@@ -16,8 +16,9 @@ const UsageTrackerEnvSchema = BaseEnvSchema.extend({
   USAGE_TRACKER_HTTP_PORT: env.port(8083),
   DATABASE_POOL_SIZE: env.positiveInt(5),
   /**
-   * Messages applied per database transaction: larger batches write each key's minute row
-   * once for more messages (`scripts/bench-usage.mjs` measures ingestion).
+   * Counts applied per database transaction (a `key.used` message is one, a `key.used.batch` one per
+   * entry; a batch message is never split): larger batches write each key's minute row once for more
+   * counts (`scripts/bench-usage.mjs` measures ingestion).
    */
   USAGE_BATCH_SIZE: env.positiveInt(4000).pipe(z.number().max(10_000)),
   /** A partial batch is written at the latest this long after it started filling (lastUsedAt within 5 s). */

@@ -62,6 +62,28 @@ export async function publishEvents(bus: NatsBus, events: readonly (KeyUsedEvent
   }
 }
 
+/**
+ * Publishes `key.used.batch` messages (a list of entries, or a raw body) with acks, a window at a time.
+ * Each is sent with the message id given (or none): the stream stores one message per id within its window.
+ */
+export async function publishBatches(
+  bus: NatsBus,
+  batches: readonly { uses: readonly unknown[] | string; msgID?: string }[],
+  window = 100,
+): Promise<void> {
+  const js = jetstream(bus.connection);
+  const subject = bus.subject('keyUsedBatch');
+  for (let i = 0; i < batches.length; i += window) {
+    await Promise.all(
+      batches
+        .slice(i, i + window)
+        .map(({ uses, msgID }) =>
+          js.publish(subject, typeof uses === 'string' ? uses : JSON.stringify({ uses }), msgID ? { msgID } : undefined),
+        ),
+    );
+  }
+}
+
 export async function connectBus(natsUrl: string, subjectPrefix: string): Promise<NatsBus> {
   return NatsBus.connect({ url: natsUrl, subjectPrefix, name: 'usage-test', logger: quietLogger() });
 }

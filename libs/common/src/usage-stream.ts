@@ -11,13 +11,13 @@ import {
   type JetStreamManager,
   type StreamConfig,
 } from '@nats-io/jetstream';
-import { Subjects } from '@app/contracts';
+import { Subjects, USAGE_BATCH_LIMITS } from '@app/contracts';
 import type { NatsBus } from './nats-bus.js';
 
 const MS = 1_000_000; // JetStream durations are nanoseconds
 
 /**
- * The `key.used` stream, declared here once for the gateway (publisher) and the
+ * The `key.used` stream (subjects `key.used` and `key.used.batch`), declared here once for the gateway (publisher) and the
  * usage-tracker (consumer); both create or update it at start.
  *
  * - File storage: uses survive a NATS restart.
@@ -26,7 +26,8 @@ const MS = 1_000_000; // JetStream durations are nanoseconds
  * - Size limit 1 GiB with `discard: new`: when the tracker is down long enough to fill
  *   it, publishes are refused and the gateway counts and logs what it cannot deliver.
  *   The old-message discard policy would delete unconsumed uses silently instead.
- *   At ~200 bytes a message that is about five million (coalesced) messages of backlog.
+ *   A batch entry (one key, chatbot and minute) is about 100 bytes with UUID ids: some 10 million counts of backlog.
+ * - Message size limit: one full batch (USAGE_BATCH_LIMITS.maxBytes) plus room for its headers.
  * - No age limit, for the same reason: an unconsumed use is never expired.
  * - Duplicate window 10 minutes: the gateway publishes every message with a
  *   `Nats-Msg-Id` and retries it with the same id, so a publish whose ack was lost is
@@ -35,7 +36,7 @@ const MS = 1_000_000; // JetStream durations are nanoseconds
  */
 export const USAGE_STREAM_LIMITS = {
   maxBytes: 1024 * 1024 * 1024,
-  maxMessageBytes: 4 * 1024,
+  maxMessageBytes: USAGE_BATCH_LIMITS.maxBytes + 4 * 1024,
   duplicateWindowMs: 10 * 60_000,
 } as const;
 
@@ -50,7 +51,10 @@ export const USAGE_CONSUMER_DEFAULTS = {
 
 export interface UsageStreamNames {
   stream: string;
+  /** Single uses (`key.used`), from any service allowed to publish them. */
   subject: string;
+  /** Batches (`key.used.batch`), from gateways. */
+  batchSubject: string;
   durable: string;
 }
 
@@ -61,14 +65,19 @@ export interface UsageStreamNames {
 export function usageStreamNames(bus: Pick<NatsBus, 'subject'>): UsageStreamNames {
   const subject = bus.subject('keyUsed');
   const prefix = subject.slice(0, subject.length - Subjects.keyUsed.length);
-  return { stream: `${prefix.replace(/\./g, '_')}KEY_USED`, subject, durable: USAGE_CONSUMER_DEFAULTS.durableName };
+  return {
+    stream: `${prefix.replace(/\./g, '_')}KEY_USED`,
+    subject,
+    batchSubject: `${prefix}${Subjects.keyUsedBatch}`,
+    durable: USAGE_CONSUMER_DEFAULTS.durableName,
+  };
 }
 
 export function usageStreamConfig(names: UsageStreamNames, replicas = 1): Partial<StreamConfig> & { name: string } {
   return {
     name: names.stream,
-    description: 'key.used: one message per use (or count uses) of an API key; consumed by the usage-tracker',
-    subjects: [names.subject],
+    description: 'key.used: uses of API keys, one key per message or many per batch; consumed by the usage-tracker',
+    subjects: [names.subject, names.batchSubject],
     storage: StorageType.File,
     retention: RetentionPolicy.Workqueue,
     discard: DiscardPolicy.New,
@@ -105,7 +114,7 @@ export async function ensureUsageStream(jsm: JetStreamManager, names: UsageStrea
   // Storage and retention cannot change on a live stream; everything else is brought up to date.
   const { name: _name, storage: _storage, retention: _retention, ...updatable } = config;
   try {
-    await jsm.streams.update(names.stream, { ...updatable, subjects: [names.subject] });
+    await jsm.streams.update(names.stream, { ...updatable, subjects: [names.subject, names.batchSubject] });
   } catch (error) {
     if (!(error instanceof JetStreamApiError)) throw error;
     // Typically more replicas than the NATS cluster has servers: say which setting to fix.
@@ -127,7 +136,7 @@ export function usageConsumerConfig(names: UsageStreamNames, options: UsageConsu
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
     replay_policy: ReplayPolicy.Instant,
-    filter_subject: names.subject,
+    // No filter: the stream holds exactly the two usage subjects and this consumer reads both.
     ack_wait: (options.ackWaitMs ?? USAGE_CONSUMER_DEFAULTS.ackWaitMs) * MS,
     max_ack_pending: options.maxAckPending ?? USAGE_CONSUMER_DEFAULTS.maxAckPending,
     // Unlimited redelivery: a message is never given up on (and so never silently skipped).
@@ -143,7 +152,8 @@ export async function ensureUsageConsumer(
 ): Promise<void> {
   const config = usageConsumerConfig(names, options);
   try {
-    await jsm.consumers.info(names.stream, names.durable);
+    const existing = await jsm.consumers.info(names.stream, names.durable);
+    if (existing.config.filter_subject) await dropSubjectFilter(jsm, names, config);
   } catch (error) {
     if (!isNotFound(error, JetStreamApiCodes.ConsumerNotFound)) throw error;
     try {
@@ -158,6 +168,24 @@ export async function ensureUsageConsumer(
     ack_wait: config.ack_wait,
     max_ack_pending: config.max_ack_pending,
     max_deliver: config.max_deliver,
+  });
+}
+
+/**
+ * A consumer declared before batches existed reads `key.used` only. It is deleted and declared
+ * again (NATS 2.9 cannot change a consumer's filter, and nats.js cannot send an empty one). Nothing
+ * is lost that way: on a work-queue stream unacked messages stay stored and the new consumer
+ * delivers them, and a message committed but acked to the old consumer comes back and is skipped
+ * as already applied. Upgrade every tracker before the gateways (docs/operations.md): a tracker
+ * of the earlier release would refuse batch messages as malformed.
+ */
+async function dropSubjectFilter(jsm: JetStreamManager, names: UsageStreamNames, config: Partial<ConsumerConfig>): Promise<void> {
+  await jsm.consumers.delete(names.stream, names.durable).catch((error: unknown) => {
+    if (!isNotFound(error, JetStreamApiCodes.ConsumerNotFound)) throw error;
+  });
+  await jsm.consumers.add(names.stream, config).catch((error: unknown) => {
+    // Another replica declared it again first.
+    if (!isAlreadyInUse(error)) throw error;
   });
 }
 

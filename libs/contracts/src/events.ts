@@ -55,3 +55,45 @@ export const KeyUsedEventSchema = z
     path: ['count'],
   });
 export type KeyUsedEvent = z.infer<typeof KeyUsedEventSchema>;
+
+/**
+ * Bounds of one `key.used.batch` message. The gateway splits what it flushes at either bound;
+ * the tracker refuses a message past them, and the stream refuses one larger than its
+ * message-size limit (bytes plus room for headers).
+ */
+export const USAGE_BATCH_LIMITS = {
+  maxEntries: 1_000,
+  maxBytes: 256 * 1024,
+} as const;
+
+/**
+ * One entry of a `key.used.batch` message: the counts of one key, chatbot and minute, as a tuple
+ * `[keyId, chatbotId, atMs, count, refused]` (`at` as epoch milliseconds: the latest use, or the
+ * latest refusal when there is none). The key's account is not repeated: a key belongs to one
+ * account, and key-management knows which. Compact on purpose: with every request on a key of its
+ * own, each request is one entry, and the stream's cost follows the bytes.
+ */
+export type KeyUsedBatchEntry = [keyId: string, chatbotId: string | null, atMs: number, count: number, refused: number];
+
+/** 2000-01-01 and 2100-01-01: an `atMs` outside is no time a gateway recorded. */
+const EARLIEST_AT_MS = 946_684_800_000;
+const LATEST_AT_MS = 4_102_444_800_000;
+
+export const KeyUsedBatchEntrySchema = z
+  .tuple([
+    z.string().min(1).max(256),
+    z.string().min(1).max(256).nullable(),
+    z.number().int().min(EARLIEST_AT_MS).max(LATEST_AT_MS),
+    z.number().int().min(0).max(1_000_000),
+    z.number().int().min(0).max(1_000_000),
+  ])
+  .refine(([, , , count, refused]) => count > 0 || refused > 0, { message: 'neither a use nor a refusal' });
+
+/**
+ * `key.used.batch` (JetStream, gateways only): `{"uses": [entry, …]}`. The envelope is checked here;
+ * entries one by one (`KeyUsedBatchEntrySchema`), so one bad entry does not cost the others.
+ */
+export const KeyUsedBatchEnvelopeSchema = z.object({ uses: z.array(z.unknown()).min(1).max(USAGE_BATCH_LIMITS.maxEntries) }).strict();
+export interface KeyUsedBatch {
+  uses: KeyUsedBatchEntry[];
+}

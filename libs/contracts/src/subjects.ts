@@ -6,6 +6,8 @@
 export const Subjects = {
   authVerify: 'auth.verify',
   keyUsed: 'key.used',
+  /** gateway → usage-tracker (same JetStream stream as key.used): many keys' counts in one message. */
+  keyUsedBatch: 'key.used.batch',
 
   /** auth-verifier → key-management on a cache miss. */
   lookupKey: 'keys.lookup.key',

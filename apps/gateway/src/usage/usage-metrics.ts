@@ -8,7 +8,7 @@ export const usesRecorded = registeredMetric(
 
 export const usesPublished = registeredMetric(
   'gateway_usage_uses_published_total',
-  () => new Counter({ name: 'gateway_usage_uses_published_total', help: 'Key uses stored in the key.used stream (publish acked)' }),
+  () => new Counter({ name: 'gateway_usage_uses_published_total', help: 'Key uses stored in the usage stream (batch publish acked)' }),
 );
 
 /** Every use that will never reach the stream is counted here (and logged): nothing is dropped silently. */
@@ -22,18 +22,38 @@ export const usesUndelivered = registeredMetric(
     }),
 );
 
+export const batchesPublished = registeredMetric(
+  'gateway_usage_batches_published_total',
+  () =>
+    new Counter({
+      name: 'gateway_usage_batches_published_total',
+      help: 'key.used.batch messages stored in the usage stream (publish acked)',
+    }),
+);
+
 export const publishFailures = registeredMetric(
   'gateway_usage_publish_failures_total',
   () =>
     new Counter({
       name: 'gateway_usage_publish_failures_total',
-      help: 'key.used publish attempts that failed and were queued for retry',
+      help: 'key.used.batch publish attempts that failed and were queued for retry',
     }),
 );
 
-export const pendingMessages = registeredMetric(
-  'gateway_usage_pending_messages',
-  () => new Gauge({ name: 'gateway_usage_pending_messages', help: 'key.used messages held in memory (open, queued or in flight)' }),
+export const pendingBatches = registeredMetric(
+  'gateway_usage_pending_batches',
+  () =>
+    new Gauge({ name: 'gateway_usage_pending_batches', help: 'key.used.batch messages sealed and not yet acked (queued or in flight)' }),
+);
+
+/** What the publisher's memory bound limits. */
+export const pendingEntries = registeredMetric(
+  'gateway_usage_pending_entries',
+  () =>
+    new Gauge({
+      name: 'gateway_usage_pending_entries',
+      help: 'Counts of one key, chatbot and minute held in memory (open, queued or in flight), bounded by the publisher',
+    }),
 );
 
 export const pendingUses = registeredMetric(

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { JetStreamClient } from '@nats-io/jetstream';
-import type { KeyUsedEvent } from '@app/contracts';
+import { USAGE_BATCH_LIMITS, type KeyUsedBatchEntry } from '@app/contracts';
 import { RateLimitedLog, type Logger } from '@app/common';
 import * as metrics from './usage-metrics.js';
 
@@ -15,32 +15,37 @@ export interface KeyUse {
 
 export interface UsagePublisherOptions {
   /**
-   * The memory bound: key.used messages held at once (open, queued for retry or in
-   * flight). Uses of a key already held in an open message only raise its count, so
-   * this bounds distinct (key, chatbot, minute) combinations, not requests.
+   * The memory bound: counts held at once (open, or sealed into a batch that is queued for retry
+   * or in flight), one per distinct (key, chatbot, minute). Further uses of a combination already
+   * held only raise its count, so this bounds distinct combinations, not requests.
    */
-  maxPendingMessages: number;
-  /** How often open messages are sealed and published (also the retry tick). */
+  maxPendingEntries: number;
+  /** How often open counts are sealed into batches and published (also the retry tick). */
   flushIntervalMs: number;
-  /** Publishes awaiting their JetStream ack at once. */
+  /** Batches awaiting their JetStream ack at once. */
   maxInFlight: number;
+  /** A batch holds at most this many counts and this many bytes (the contract's bounds, or smaller). */
+  maxBatchEntries: number;
+  maxBatchBytes: number;
   publishTimeoutMs: number;
-  /** After a failed publish, queued messages wait this long before the next attempt. */
+  /** After a failed publish, queued batches wait this long before the next attempt. */
   retryDelayMs: number;
-  /** How long shutdown waits for pending messages before counting them undelivered. */
+  /** How long shutdown waits for pending batches before counting them undelivered. */
   shutdownTimeoutMs: number;
 }
 
 export const DEFAULT_USAGE_PUBLISHER_OPTIONS: UsagePublisherOptions = {
-  maxPendingMessages: 100_000,
+  maxPendingEntries: 100_000,
   flushIntervalMs: 50,
-  maxInFlight: 512,
+  maxInFlight: 64,
+  maxBatchEntries: USAGE_BATCH_LIMITS.maxEntries,
+  maxBatchBytes: USAGE_BATCH_LIMITS.maxBytes,
   publishTimeoutMs: 5_000,
   retryDelayMs: 500,
   shutdownTimeoutMs: 5_000,
 };
 
-interface OpenMessage extends KeyUse {
+interface OpenCount extends KeyUse {
   minute: number;
   lastAtMs: number;
   count: number;
@@ -48,35 +53,46 @@ interface OpenMessage extends KeyUse {
   refused: number;
 }
 
-interface SealedMessage {
-  /** Kept across retries: the stream's duplicate window stores a message whose ack was lost only once. */
+interface SealedBatch {
+  /** Kept across retries: the stream's duplicate window stores a batch whose ack was lost only once. */
   msgId: string;
   payload: string;
-  count: number;
+  /** Counts (key, chatbot, minute) it carries. */
+  entries: number;
+  /** Uses it carries. */
+  uses: number;
 }
 
 export interface UsagePublisherDeps {
   jetStream: Pick<JetStreamClient, 'publish'>;
+  /** The batch subject (`key.used.batch`, with the bus prefix). */
   subject: string;
   /** Whether the connection is up; nothing is attempted while it is down. */
   isConnected: () => boolean;
   logger: Logger;
 }
 
+const BATCH_OPEN = '{"uses":[';
+const BATCH_CLOSE = ']}';
+
 /**
- * Records key uses off the request path. `recordUse` only touches memory: uses are
- * coalesced per key, chatbot and minute into one `key.used` message with a `count`,
- * sealed every flush interval (later while a backlog waits) and published to JetStream with acks. A failed publish is
- * retried with the same message id while NATS is down or slow, up to the memory bound;
- * past the bound new uses are counted in `gateway_usage_uses_undelivered_total` and
- * logged. Guarantee: every recorded use is either acked by the stream exactly once
- * (duplicate window) or counted as undelivered; memory never exceeds the bound.
+ * Records key uses off the request path. `recordUse` only touches memory: uses are counted per
+ * key, chatbot and minute, and every flush interval (later while a backlog waits) the counts are
+ * sealed into `key.used.batch` messages, each up to `maxBatchEntries` counts and `maxBatchBytes`,
+ * and published to JetStream with acks. So the messages per second follow the flush rate, not
+ * the number of distinct keys. A failed publish is retried with the same message id while NATS is
+ * down or slow, up to the memory bound; past the bound new uses are counted in
+ * `gateway_usage_uses_undelivered_total` and logged. Guarantee: every recorded use is either
+ * acked by the stream exactly once (duplicate window) or counted as undelivered; memory never
+ * exceeds the bound.
  */
 export class UsagePublisher {
-  private readonly open = new Map<string, OpenMessage>();
-  private readonly queued: SealedMessage[] = [];
+  private readonly open = new Map<string, OpenCount>();
+  private readonly queued: SealedBatch[] = [];
   private inFlight = 0;
+  private inFlightEntries = 0;
   private inFlightUses = 0;
+  private queuedEntries = 0;
   private queuedUses = 0;
   private openUses = 0;
   private nextId = 0;
@@ -95,6 +111,9 @@ export class UsagePublisher {
   ) {
     this.dropLog = new RateLimitedLog(deps.logger, LOG_INTERVAL_MS);
     this.failureLog = new RateLimitedLog(deps.logger, LOG_INTERVAL_MS);
+    if (options.maxBatchEntries > USAGE_BATCH_LIMITS.maxEntries || options.maxBatchBytes > USAGE_BATCH_LIMITS.maxBytes) {
+      throw new Error(`usage batches are bounded by ${USAGE_BATCH_LIMITS.maxEntries} entries and ${USAGE_BATCH_LIMITS.maxBytes} bytes`);
+    }
   }
 
   start(): void {
@@ -104,60 +123,74 @@ export class UsagePublisher {
 
   /** Never awaits and never throws: the request path does not wait on NATS. */
   recordUse(use: KeyUse, atMs = Date.now()): void {
-    const message = this.openMessage(use, atMs);
-    if (!message) return this.undelivered(1, 'queue_full');
+    const entry = this.openCount(use, atMs);
+    if (!entry) return this.undelivered(1, 'queue_full');
     this.recordedSinceFlush += 1;
-    // `at` is the latest use (the key's lastUsedAt); a refusal moves it only in a message without uses.
-    if (message.count === 0 || atMs > message.lastAtMs) message.lastAtMs = atMs;
-    message.count += 1;
+    // `at` is the latest use (the key's lastUsedAt); a refusal moves it only in a count without uses.
+    if (entry.count === 0 || atMs > entry.lastAtMs) entry.lastAtMs = atMs;
+    entry.count += 1;
     // Metrics follow at the next flush (every flushIntervalMs): prom-client calls per request showed in the profile.
     this.openUses += 1;
   }
 
   /**
-   * A request the key's rate limit refused: not a use, but reported in the same message (as
+   * A request the key's rate limit refused: not a use, but reported in the same entry (as
    * `refused`) so that the key's usage shows when it hit its budget. Past the memory bound a
    * refusal is not reported (gateway_rate_limit_refusals_total still counts it).
    */
   recordRefusal(use: KeyUse, atMs = Date.now()): void {
-    const message = this.openMessage(use, atMs);
-    if (!message) return;
-    if (message.count === 0 && atMs > message.lastAtMs) message.lastAtMs = atMs;
-    message.refused += 1;
+    const entry = this.openCount(use, atMs);
+    if (!entry) return;
+    if (entry.count === 0 && atMs > entry.lastAtMs) entry.lastAtMs = atMs;
+    entry.refused += 1;
   }
 
-  /** The open message for this key, chatbot and minute, made if the memory bound allows. */
-  private openMessage(use: KeyUse, atMs: number): OpenMessage | undefined {
+  /** The open count for this key, chatbot and minute, made if the memory bound allows. */
+  private openCount(use: KeyUse, atMs: number): OpenCount | undefined {
     const minute = Math.floor(atMs / 60_000);
     const coalesceKey = `${use.keyId}\u0000${use.accountId}\u0000${use.chatbotId ?? ''}\u0000${minute}`;
     const existing = this.open.get(coalesceKey);
     if (existing) return existing;
-    if (this.pendingMessageCount() >= this.options.maxPendingMessages) return undefined;
-    const message = { keyId: use.keyId, accountId: use.accountId, chatbotId: use.chatbotId, minute, lastAtMs: atMs, count: 0, refused: 0 };
-    this.open.set(coalesceKey, message);
-    return message;
+    if (this.pendingEntryCount() >= this.options.maxPendingEntries) return undefined;
+    const entry = { keyId: use.keyId, accountId: use.accountId, chatbotId: use.chatbotId, minute, lastAtMs: atMs, count: 0, refused: 0 };
+    this.open.set(coalesceKey, entry);
+    return entry;
   }
 
   /**
-   * Seals open messages and publishes what the in-flight limit allows. While earlier
-   * messages still wait (NATS slower than the traffic), open messages stay open and keep
-   * coalescing: the message rate adapts to what the stream acks, without using memory.
+   * Seals open counts into batches and publishes what the in-flight limit allows. While earlier
+   * batches still wait (NATS slower than the traffic), counts stay open and keep coalescing: the
+   * message rate adapts to what the stream acks, without using memory.
    */
   flush(): void {
     this.countRecorded();
-    if (this.queued.length >= this.options.maxInFlight) return this.pump();
-    for (const message of this.open.values()) {
-      const event: KeyUsedEvent = {
-        keyId: message.keyId,
-        accountId: message.accountId,
-        chatbotId: message.chatbotId,
-        at: new Date(message.lastAtMs).toISOString(),
-        // A lone use is the plain message every publisher may send; refusals name both counts.
-        ...(message.refused > 0 ? { count: message.count, refused: message.refused } : message.count > 1 ? { count: message.count } : {}),
-      };
-      this.queued.push({ msgId: `${this.instanceId}-${this.nextId++}`, payload: JSON.stringify(event), count: message.count });
-      this.queuedUses += message.count;
+    if (this.queued.length >= this.options.maxInFlight || this.open.size === 0) return this.pump();
+    let parts: string[] = [];
+    let bytes = BATCH_OPEN.length + BATCH_CLOSE.length;
+    let uses = 0;
+    const seal = () => {
+      this.queued.push({
+        msgId: `${this.instanceId}-${this.nextId++}`,
+        payload: BATCH_OPEN + parts.join(',') + BATCH_CLOSE,
+        entries: parts.length,
+        uses,
+      });
+      this.queuedEntries += parts.length;
+      this.queuedUses += uses;
+      parts = [];
+      bytes = BATCH_OPEN.length + BATCH_CLOSE.length;
+      uses = 0;
+    };
+    for (const entry of this.open.values()) {
+      const json = JSON.stringify(batchEntry(entry));
+      // Byte length, not string length: ids may hold non-ASCII characters.
+      const size = Buffer.byteLength(json) + 1;
+      if (parts.length > 0 && (parts.length >= this.options.maxBatchEntries || bytes + size > this.options.maxBatchBytes)) seal();
+      parts.push(json);
+      bytes += size;
+      uses += entry.count;
     }
+    seal();
     this.open.clear();
     this.openUses = 0;
     this.pump();
@@ -168,8 +201,14 @@ export class UsagePublisher {
     return this.openUses + this.queuedUses + this.inFlightUses;
   }
 
-  pendingMessageCount(): number {
-    return this.open.size + this.queued.length + this.inFlight;
+  /** Counts (key, chatbot, minute) held: open, queued or in flight. What the memory bound limits. */
+  pendingEntryCount(): number {
+    return this.open.size + this.queuedEntries + this.inFlightEntries;
+  }
+
+  /** Batches sealed and not yet acked (queued or in flight). */
+  pendingBatchCount(): number {
+    return this.queued.length + this.inFlight;
   }
 
   /** Publishes what is pending, waiting up to the shutdown timeout; what is left is counted undelivered. */
@@ -178,7 +217,7 @@ export class UsagePublisher {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     const deadline = Date.now() + this.options.shutdownTimeoutMs;
-    while (this.pendingMessageCount() > 0 && Date.now() < deadline) {
+    while (this.pendingEntryCount() > 0 && Date.now() < deadline) {
       this.flush();
       await new Promise<void>((resolve) => {
         this.idle = resolve;
@@ -202,20 +241,22 @@ export class UsagePublisher {
   private pump(): void {
     if (!this.deps.isConnected() || Date.now() < this.pausedUntil) return this.updateGauges();
     while (this.queued.length > 0 && this.inFlight < this.options.maxInFlight) {
-      const message = this.queued.shift()!;
-      this.queuedUses -= message.count;
+      const batch = this.queued.shift()!;
+      this.queuedEntries -= batch.entries;
+      this.queuedUses -= batch.uses;
       this.inFlight += 1;
-      this.inFlightUses += message.count;
-      void this.publish(message);
+      this.inFlightEntries += batch.entries;
+      this.inFlightUses += batch.uses;
+      void this.publish(batch);
     }
     this.updateGauges();
   }
 
-  private async publish(message: SealedMessage): Promise<void> {
+  private async publish(batch: SealedBatch): Promise<void> {
     let delivered = false;
     try {
-      await this.deps.jetStream.publish(this.deps.subject, message.payload, {
-        msgID: message.msgId,
+      await this.deps.jetStream.publish(this.deps.subject, batch.payload, {
+        msgID: batch.msgId,
         timeout: this.options.publishTimeoutMs,
       });
       delivered = true;
@@ -224,17 +265,20 @@ export class UsagePublisher {
       this.logFailure(error);
     }
     this.inFlight -= 1;
-    this.inFlightUses -= message.count;
+    this.inFlightEntries -= batch.entries;
+    this.inFlightUses -= batch.uses;
     if (delivered) {
-      metrics.usesPublished.inc(message.count);
+      metrics.usesPublished.inc(batch.uses);
+      metrics.batchesPublished.inc();
     } else {
       // Back to the front, retried with the same id after the retry delay: a failing NATS is not hammered.
-      this.queued.unshift(message);
+      this.queued.unshift(batch);
       this.pausedUntil = Date.now() + this.options.retryDelayMs;
-      this.queuedUses += message.count;
+      this.queuedEntries += batch.entries;
+      this.queuedUses += batch.uses;
     }
     this.updateGauges();
-    if (this.pendingMessageCount() === 0) this.idle?.();
+    if (this.pendingEntryCount() === 0) this.idle?.();
     if (delivered) this.pump();
   }
 
@@ -242,18 +286,23 @@ export class UsagePublisher {
     metrics.usesUndelivered.inc({ reason }, uses);
     this.droppedSinceLog += uses;
     const logged = this.dropLog.error(
-      { uses: this.droppedSinceLog, reason, pendingMessages: this.pendingMessageCount() },
+      { uses: this.droppedSinceLog, reason, pendingEntries: this.pendingEntryCount() },
       'key uses not recorded: the usage publish queue is full (NATS slow or down)',
     );
     if (logged) this.droppedSinceLog = 0;
   }
 
   private logFailure(error: unknown): void {
-    this.failureLog.warn({ err: error, pendingUses: this.pendingUses }, 'key.used publish failed; retrying');
+    this.failureLog.warn({ err: error, pendingUses: this.pendingUses }, 'key.used.batch publish failed; retrying');
   }
 
   private updateGauges(): void {
-    metrics.pendingMessages.set(this.pendingMessageCount());
+    metrics.pendingBatches.set(this.pendingBatchCount());
+    metrics.pendingEntries.set(this.pendingEntryCount());
     metrics.pendingUses.set(this.pendingUses);
   }
+}
+
+function batchEntry(entry: OpenCount): KeyUsedBatchEntry {
+  return [entry.keyId, entry.chatbotId, entry.lastAtMs, entry.count, entry.refused];
 }

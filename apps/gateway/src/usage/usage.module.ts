@@ -33,7 +33,7 @@ export class UsageModule implements OnModuleInit, BeforeApplicationShutdown {
             new UsagePublisher(
               {
                 jetStream: jetstream(bus.connection),
-                subject: bus.subject('keyUsed'),
+                subject: bus.subject('keyUsedBatch'),
                 isConnected: () => bus.connected,
                 logger,
               },

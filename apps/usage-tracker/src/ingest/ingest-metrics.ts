@@ -3,7 +3,8 @@ import { registeredMetric } from '@app/common';
 
 export const messagesConsumed = registeredMetric(
   'usage_tracker_messages_consumed_total',
-  () => new Counter({ name: 'usage_tracker_messages_consumed_total', help: 'key.used messages received from the stream' }),
+  () =>
+    new Counter({ name: 'usage_tracker_messages_consumed_total', help: 'key.used and key.used.batch messages received from the stream' }),
 );
 
 export const messagesApplied = registeredMetric(
@@ -27,7 +28,29 @@ export const duplicatesSkipped = registeredMetric(
 
 export const messagesRejected = registeredMetric(
   'usage_tracker_messages_rejected_total',
-  () => new Counter({ name: 'usage_tracker_messages_rejected_total', help: 'Malformed key.used messages, logged and terminated' }),
+  () =>
+    new Counter({
+      name: 'usage_tracker_messages_rejected_total',
+      help: 'Malformed key.used messages and key.used.batch envelopes (not JSON, not the shape, past the bounds), logged and terminated',
+    }),
+);
+
+export const batchEntriesRejected = singleton(
+  'usage_tracker_batch_entries_rejected_total',
+  () =>
+    new Counter({
+      name: 'usage_tracker_batch_entries_rejected_total',
+      help: 'Malformed entries of key.used.batch messages, logged and skipped (the valid entries of the same message are counted)',
+    }),
+);
+
+export const messagesDeferred = singleton(
+  'usage_tracker_messages_deferred_total',
+  () =>
+    new Counter({
+      name: 'usage_tracker_messages_deferred_total',
+      help: 'Messages handed back unread (redelivered later) because a full bound of counts already waited for the database',
+    }),
 );
 
 export const redeliveriesWhileWaiting = registeredMetric(

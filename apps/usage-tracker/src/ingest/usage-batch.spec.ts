@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { aggregateUses, notCovered, parseUse, toRuns, uniqueBySeq, type UseRecord } from './usage-batch.js';
+import { USAGE_BATCH_LIMITS } from '@app/contracts';
+import { aggregateUses, messageCount, notCovered, parseUsageBatch, parseUse, toRuns, uniqueBySeq, type UseRecord } from './usage-batch.js';
 
 const event = (overrides: Record<string, unknown> = {}) =>
   JSON.stringify({ keyId: 'k1', accountId: 'a1', chatbotId: 'c1', at: '2026-03-01T10:15:42.123Z', ...overrides });
@@ -32,6 +33,68 @@ describe('parseUse', () => {
     ['a JSON array', '[]'],
   ])('rejects %s with a description instead of throwing', (_case, body) => {
     const sut = parseUse(1, body);
+    expect(sut.ok).toBe(false);
+    if (!sut.ok) expect(sut.problem.length).toBeGreaterThan(0);
+  });
+});
+
+describe('parseUsageBatch', () => {
+  const at = Date.parse('2026-03-01T10:15:42.123Z');
+  const batch = (uses: unknown[]) => JSON.stringify({ uses });
+
+  it('gives one record per entry, all with the message’s sequence', () => {
+    const sut = parseUsageBatch(
+      12,
+      batch([
+        ['k1', 'c1', at, 1, 0],
+        ['k2', null, at, 40, 0],
+        ['k3', 'c1', at, 0, 2],
+      ]),
+    );
+    expect(sut).toEqual({
+      ok: true,
+      rejected: [],
+      uses: [
+        { seq: 12, keyId: 'k1', atMs: at, count: 1, refused: 0 },
+        { seq: 12, keyId: 'k2', atMs: at, count: 40, refused: 0 },
+        { seq: 12, keyId: 'k3', atMs: at, count: 0, refused: 2 },
+      ],
+    });
+  });
+
+  it('counts the valid entries and describes each bad one beside them', () => {
+    const sut = parseUsageBatch(
+      3,
+      batch([
+        ['', null, at, 1, 0],
+        ['k1', 'c1', at, 7, 0],
+        'use',
+        ['k1', 'c1', at, -2, 0],
+        ['k1', 'c1', at, 0, 0],
+        ['k1', 'c1', 1, 1, 0],
+        ['k1', 'c1', at + 0.5, 1, 0],
+        ['k1', 'c1', at, 1],
+        { keyId: 'k1', accountId: 'a1', chatbotId: null, at: '2026-03-01T10:15:42Z' },
+      ]),
+    );
+    expect(sut.ok).toBe(true);
+    if (!sut.ok) return;
+    expect(sut.uses).toEqual([{ seq: 3, keyId: 'k1', atMs: at, count: 7, refused: 0 }]);
+    expect(sut.rejected.map((rejected) => rejected.index)).toEqual([0, 2, 3, 4, 5, 6, 7, 8]);
+    expect(sut.rejected.every((rejected) => rejected.problem.length > 0)).toBe(true);
+    expect(sut.rejected[1].entry).toBe('use');
+  });
+
+  it.each([
+    ['not JSON', '{"uses":['],
+    ['an array instead of the envelope', JSON.stringify([['k1', null, at, 1, 0]])],
+    ['no uses', batch([])],
+    ['uses that are not a list', JSON.stringify({ uses: ['k1', null, at, 1, 0].join() })],
+    ['an unknown field beside uses', JSON.stringify({ uses: [['k1', null, at, 1, 0]], from: 'x' })],
+    ['more entries than the bound', batch(Array.from({ length: USAGE_BATCH_LIMITS.maxEntries + 1 }, () => ['k1', null, at, 1, 0]))],
+    ['more bytes than the bound', batch([['k'.repeat(USAGE_BATCH_LIMITS.maxBytes), null, at, 1, 0]])],
+  ])('rejects a whole message with %s, with a description instead of throwing', (_case, body) => {
+    const sut = parseUsageBatch(1, body);
     expect(sut.ok).toBe(false);
     if (!sut.ok) expect(sut.problem.length).toBeGreaterThan(0);
   });
@@ -88,6 +151,14 @@ describe('uniqueBySeq', () => {
     const sut = uniqueBySeq([first, { seq: 3, keyId: 'k', atMs: 1, count: 1, refused: 0 }, { ...first }]);
     expect(sut.map((use) => use.seq)).toEqual([3, 5]);
   });
+
+  it('keeps every record of a batch message once, and drops a second copy of it whole', () => {
+    const record = (seq: number, keyId: string): UseRecord => ({ seq, keyId, atMs: 1, count: 1, refused: 0 });
+    const copy = [record(5, 'a'), record(5, 'b'), record(5, 'c')];
+    const sut = uniqueBySeq([...copy, record(4, 'x'), ...copy.map((use) => ({ ...use })), record(6, 'y')]);
+    expect(sut.map((use) => `${use.seq}${use.keyId}`)).toEqual(['4x', '5a', '5b', '5c', '6y']);
+    expect(messageCount(sut)).toBe(3);
+  });
 });
 
 describe('toRuns and notCovered', () => {
@@ -100,6 +171,11 @@ describe('toRuns and notCovered', () => {
       { first: 11, last: 12 },
     ]);
     expect(toRuns([])).toEqual([]);
+    // A batch message's records share its sequence: one run, not one per record.
+    expect(toRuns([3, 3, 3, 4, 6, 6])).toEqual([
+      { first: 3, last: 4 },
+      { first: 6, last: 6 },
+    ]);
   });
 
   it('keeps only the uses outside every applied range, whatever their order', () => {
@@ -109,5 +185,6 @@ describe('toRuns and notCovered', () => {
     ]);
     expect(sut.map((fresh) => fresh.seq)).toEqual([1, 5, 6, 7, 10]);
     expect(notCovered([use(1)], []).map((fresh) => fresh.seq)).toEqual([1]);
+    expect(notCovered([use(2), use(2), use(3), use(3)], [{ first: 2, last: 2 }]).map((fresh) => fresh.seq)).toEqual([3, 3]);
   });
 });

@@ -1,9 +1,13 @@
-import { KeyUsedEventSchema } from '@app/contracts';
+import { KeyUsedBatchEntrySchema, KeyUsedBatchEnvelopeSchema, KeyUsedEventSchema, USAGE_BATCH_LIMITS } from '@app/contracts';
 import { describeIssues } from '@app/common';
 
 const MINUTE_MS = 60_000;
 
-/** One `key.used` message as the tracker applies it: its stream sequence and what it counts. */
+/**
+ * One count as the tracker applies it: the stream sequence of the message that carried it and
+ * what it counts. A `key.used` message is one record; a `key.used.batch` message is one record per
+ * entry, all with the message's sequence (applied together or not at all).
+ */
 export interface UseRecord {
   seq: number;
   keyId: string;
@@ -17,17 +21,56 @@ export type ParsedUse = { ok: true; use: UseRecord } | { ok: false; problem: str
 
 /** Validates one message body against the contract; a bad one is described, never thrown. */
 export function parseUse(seq: number, body: string): ParsedUse {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    return { ok: false, problem: 'not JSON' };
-  }
+  const json = parseJson(body);
+  if (json === undefined) return { ok: false, problem: 'not JSON' };
+  return toUse(seq, json);
+}
+
+function toUse(seq: number, json: unknown): ParsedUse {
   const parsed = KeyUsedEventSchema.safeParse(json);
   if (!parsed.success) return { ok: false, problem: describeIssues(parsed.error.issues) };
   const atMs = Date.parse(parsed.data.at);
   if (!Number.isFinite(atMs)) return { ok: false, problem: 'at: not a time' };
   return { ok: true, use: { seq, keyId: parsed.data.keyId, atMs, count: parsed.data.count ?? 1, refused: parsed.data.refused ?? 0 } };
+}
+
+export interface RejectedEntry {
+  index: number;
+  problem: string;
+  /** The entry as sent, for the log. */
+  entry: unknown;
+}
+
+export type ParsedBatch = { ok: true; uses: UseRecord[]; rejected: RejectedEntry[] } | { ok: false; problem: string };
+
+/**
+ * Validates a `key.used.batch` body: the envelope as a whole (past the contract's bounds, or not
+ * the shape, nothing in it is trusted), then each entry on its own, so that one bad entry is
+ * reported without costing the valid ones.
+ */
+export function parseUsageBatch(seq: number, body: string, bytes = Buffer.byteLength(body)): ParsedBatch {
+  if (bytes > USAGE_BATCH_LIMITS.maxBytes) return { ok: false, problem: `larger than ${USAGE_BATCH_LIMITS.maxBytes} bytes` };
+  const json = parseJson(body);
+  if (json === undefined) return { ok: false, problem: 'not JSON' };
+  const envelope = KeyUsedBatchEnvelopeSchema.safeParse(json);
+  if (!envelope.success) return { ok: false, problem: describeIssues(envelope.error.issues) };
+  const uses: UseRecord[] = [];
+  const rejected: RejectedEntry[] = [];
+  envelope.data.uses.forEach((entry, index) => {
+    const parsed = KeyUsedBatchEntrySchema.safeParse(entry);
+    if (!parsed.success) return void rejected.push({ index, problem: describeIssues(parsed.error.issues), entry });
+    const [keyId, , atMs, count, refused] = parsed.data;
+    uses.push({ seq, keyId, atMs, count, refused });
+  });
+  return { ok: true, uses, rejected };
+}
+
+function parseJson(body: string): unknown {
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface MinuteBucket {
@@ -70,11 +113,30 @@ export function aggregateUses(uses: readonly UseRecord[]): Aggregate {
   };
 }
 
-/** A message redelivered while its first copy still waits in the same batch is applied once. */
+/**
+ * A message redelivered while its first copy still waits in the same batch is applied once: the
+ * records of its first copy are kept (a batch message's records arrive together), later copies
+ * dropped. Sorted by sequence, stably.
+ */
 export function uniqueBySeq(uses: readonly UseRecord[]): UseRecord[] {
-  const seen = new Map<number, UseRecord>();
-  for (const use of uses) if (!seen.has(use.seq)) seen.set(use.seq, use);
-  return [...seen.values()].sort((a, b) => a.seq - b.seq);
+  const done = new Set<number>();
+  const kept: UseRecord[] = [];
+  let open: number | undefined;
+  let skipping: number | undefined;
+  for (const use of uses) {
+    if (use.seq !== open && use.seq !== skipping) {
+      if (open !== undefined) done.add(open);
+      open = done.has(use.seq) ? undefined : use.seq;
+      skipping = open === undefined ? use.seq : undefined;
+    }
+    if (use.seq === open) kept.push(use);
+  }
+  return kept.sort((a, b) => a.seq - b.seq);
+}
+
+/** Distinct messages among records (sorted by sequence or not). */
+export function messageCount(uses: readonly UseRecord[]): number {
+  return new Set(uses.map((use) => use.seq)).size;
 }
 
 export interface SeqRange {
@@ -87,6 +149,8 @@ export function toRuns(sortedSeqs: readonly number[]): SeqRange[] {
   const runs: SeqRange[] = [];
   for (const seq of sortedSeqs) {
     const current = runs[runs.length - 1];
+    // Equal sequences are records of one batch message.
+    if (current && seq === current.last) continue;
     if (current && seq === current.last + 1) current.last = seq;
     else runs.push({ first: seq, last: seq });
   }

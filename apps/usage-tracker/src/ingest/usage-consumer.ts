@@ -4,12 +4,19 @@ import type { Msg } from '@nats-io/transport-node';
 import { ensureUsageConsumer, ensureUsageStream, usageStreamNames, type Logger, type NatsBus, type UsageStreamNames } from '@app/common';
 import type { IngestOptions } from '../config.js';
 import { parseAckSubject, type AckSubjectInfo } from './ack-subject.js';
-import { parseUse, type UseRecord } from './usage-batch.js';
+import { parseUsageBatch, parseUse, type RejectedEntry, type UseRecord } from './usage-batch.js';
 import type { UsageIngestRepository } from './usage-ingest.repository.js';
 import * as metrics from './ingest-metrics.js';
 
 /** A batch whose transaction failed comes back after this long (possibly to another replica). */
 const NAK_DELAY_MS = 1_000;
+/**
+ * Counts waiting here beyond this many batches' worth are handed back (nak, redelivered later):
+ * max_ack_pending bounds messages, and one batch message carries up to a thousand counts.
+ */
+const WAITING_BATCHES = 8;
+/** Rejected batch entries logged per message: a message full of bad entries logs a sample. */
+const LOGGED_ENTRIES = 5;
 
 export interface IngestStats {
   received: number;
@@ -17,6 +24,10 @@ export interface IngestStats {
   uses: number;
   duplicates: number;
   rejected: number;
+  /** Entries of batch messages that failed validation (the rest of their message was counted). */
+  rejectedEntries: number;
+  /** Messages handed back unread because too many counts already waited here. */
+  deferred: number;
   failedBatches: number;
   /** Redelivered copies of a message that was still waiting here: they took its place instead of a second one. */
   replaced: number;
@@ -34,12 +45,24 @@ export interface IngestStats {
  * place instead of piling up beside them.
  */
 export class UsageConsumer {
-  readonly stats: IngestStats = { received: 0, applied: 0, uses: 0, duplicates: 0, rejected: 0, failedBatches: 0, replaced: 0 };
+  readonly stats: IngestStats = {
+    received: 0,
+    applied: 0,
+    uses: 0,
+    duplicates: 0,
+    rejected: 0,
+    rejectedEntries: 0,
+    deferred: 0,
+    failedBatches: 0,
+    replaced: 0,
+  };
   private readonly names: UsageStreamNames;
   private jsm: JetStreamManager | undefined;
   private messages: ConsumerMessages | undefined;
   /** Received and parsed, waiting for the next batch, by stream sequence, in arrival order. */
   private readonly waiting = new Map<number, Waiting>();
+  /** Records (counts) in `waiting`: a batch message holds many. */
+  private waitingRecords = 0;
   private working: Promise<void> | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
@@ -89,6 +112,11 @@ export class UsageConsumer {
     return this.waiting.size;
   }
 
+  /** Counts (records) received and not yet in a batch. */
+  get waitingRecordCount(): number {
+    return this.waitingRecords;
+  }
+
   /**
    * Parses on arrival, so that parsing overlaps the previous batch's commit. Must not throw
    * (that would stop the consumer): a message it cannot handle stays unacked and comes back.
@@ -106,22 +134,40 @@ export class UsageConsumer {
         metrics.redeliveriesWhileWaiting.inc();
         return;
       }
-      const parsed = parseUse(seq, decode(msg));
-      if (!parsed.ok) return this.reject(msg, parsed.problem);
-      this.waiting.set(seq, { msg, use: parsed.use });
-      if (this.waiting.size >= this.options.batchSize) this.pump();
+      if (this.waitingRecords >= this.options.batchSize * WAITING_BATCHES) return this.defer(msg);
+      const uses = msg.subject === this.names.batchSubject ? this.parseBatch(msg, seq) : this.parseSingle(msg, seq);
+      if (!uses) return;
+      this.waiting.set(seq, { msg, uses });
+      this.waitingRecords += uses.length;
+      if (this.waitingRecords >= this.options.batchSize) this.pump();
     } catch (error) {
       this.logger.error({ err: error, subject: msg.subject }, 'could not take a key.used message; it will be redelivered');
     }
   }
 
+  private parseSingle(msg: JsMsg, seq: number): UseRecord[] | undefined {
+    const parsed = parseUse(seq, decode(msg));
+    if (!parsed.ok) return void this.reject(msg, parsed.problem);
+    return [parsed.use];
+  }
+
+  /** A batch message's valid entries; its invalid ones are logged and counted, the message itself kept. */
+  private parseBatch(msg: JsMsg, seq: number): UseRecord[] | undefined {
+    const parsed = parseUsageBatch(seq, decode(msg), msg.data.length);
+    if (!parsed.ok) return void this.reject(msg, parsed.problem);
+    if (parsed.rejected.length > 0) this.rejectEntries(msg, seq, parsed.rejected, parsed.uses.length);
+    return parsed.uses;
+  }
+
+  /** Whole messages up to the batch size in counts (always at least one): a message's counts are applied together. */
   private take(): Batch {
     const batch: Batch = { messages: [], uses: [] };
-    for (const [seq, { msg, use }] of this.waiting) {
-      if (batch.messages.length === this.options.batchSize) break;
+    for (const [seq, { msg, uses }] of this.waiting) {
+      if (batch.messages.length > 0 && batch.uses.length + uses.length > this.options.batchSize) break;
       batch.messages.push(msg);
-      batch.uses.push(use);
+      for (const use of uses) batch.uses.push(use);
       this.waiting.delete(seq);
+      this.waitingRecords -= uses.length;
     }
     return batch;
   }
@@ -129,7 +175,7 @@ export class UsageConsumer {
   /** Starts the next batch unless one is committing: a full one, or (`partial`) whatever is waiting. */
   private pump(partial = false): void {
     if (this.working || this.stopped) return;
-    if (this.waiting.size === 0 || (!partial && this.waiting.size < this.options.batchSize)) return;
+    if (this.waiting.size === 0 || (!partial && this.waitingRecords < this.options.batchSize)) return;
     this.working = this.process(this.take()).finally(() => {
       this.working = undefined;
       this.pump();
@@ -158,6 +204,33 @@ export class UsageConsumer {
     metrics.batchDuration.observe((performance.now() - started) / 1000);
   }
 
+  /**
+   * Too much already waits (batch messages while the database is slow): handed back unread and
+   * redelivered later, so that memory stays bounded in counts, not only in messages.
+   */
+  private defer(msg: JsMsg): void {
+    this.stats.deferred += 1;
+    metrics.messagesDeferred.inc();
+    msg.nak(NAK_DELAY_MS);
+  }
+
+  /** Entries that can never be counted; the rest of their message is. Logged with a sample of what was sent. */
+  private rejectEntries(msg: JsMsg, seq: number, rejected: RejectedEntry[], valid: number): void {
+    this.stats.rejectedEntries += rejected.length;
+    metrics.batchEntriesRejected.inc(rejected.length);
+    this.logger.warn(
+      {
+        stream: this.names.stream,
+        seq,
+        subject: msg.subject,
+        rejected: rejected.length,
+        valid,
+        sample: rejected.slice(0, LOGGED_ENTRIES).map(({ index, problem, entry }) => ({ index, problem, entry: preview(entry) })),
+      },
+      'rejected malformed entries of a key.used.batch message; its valid entries are counted',
+    );
+  }
+
   /** Malformed messages can never be counted: logged with context and terminated (no redelivery). */
   private reject(msg: JsMsg, problem: string): void {
     this.stats.rejected += 1;
@@ -170,10 +243,12 @@ export class UsageConsumer {
         deliveries: msg.info.deliveryCount,
         problem,
         bytes: msg.data.length,
+        body: preview(decode(msg)),
       },
-      'rejected a malformed key.used message',
+      msg.subject === this.names.batchSubject ? 'rejected a malformed key.used.batch message' : 'rejected a malformed key.used message',
     );
-    msg.term(problem.slice(0, 200));
+    // No reason with the term: NATS before 2.10.4 ignores `+TERM <reason>` and redelivers; the log carries it.
+    msg.term();
   }
 
   private async prune(): Promise<void> {
@@ -201,7 +276,8 @@ export class UsageConsumer {
 
 interface Waiting {
   msg: JsMsg;
-  use: UseRecord;
+  /** One for a `key.used` message, one per valid entry for a batch (possibly none). */
+  uses: UseRecord[];
 }
 
 interface Batch {
@@ -218,6 +294,12 @@ function deliveryOf(msg: JsMsg): AckSubjectInfo {
   const reply = (msg as Partial<Pick<Msg, 'reply'>>).reply;
   const parsed = typeof reply === 'string' ? parseAckSubject(reply) : undefined;
   return parsed ?? { streamSeq: msg.info.streamSequence, pending: msg.info.pending };
+}
+
+/** The start of what was sent, for a log line: enough to see what a publisher did, never a whole batch. */
+function preview(value: unknown): string {
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }
 
 function decode(msg: JsMsg): string {

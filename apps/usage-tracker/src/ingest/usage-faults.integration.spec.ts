@@ -171,7 +171,12 @@ describe('usage-tracker under faults', () => {
     const bus: NatsBus = await connectBus(natsUrl, prefix);
     cleanups.push(() => bus.close());
     const publisher = new UsagePublisher(
-      { jetStream: jetstream(bus.connection), subject: bus.subject('keyUsed'), isConnected: () => bus.connected, logger: quietLogger() },
+      {
+        jetStream: jetstream(bus.connection),
+        subject: bus.subject('keyUsedBatch'),
+        isConnected: () => bus.connected,
+        logger: quietLogger(),
+      },
       { ...DEFAULT_USAGE_PUBLISHER_OPTIONS, publishTimeoutMs: 2_000, shutdownTimeoutMs: 30_000 },
     );
     publisher.start();

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type QueryRunner } from 'typeorm';
-import { aggregateUses, notCovered, toRuns, uniqueBySeq, type UseRecord } from './usage-batch.js';
+import { aggregateUses, messageCount, notCovered, toRuns, uniqueBySeq, type UseRecord } from './usage-batch.js';
 
 export interface BatchOutcome {
   /** Messages counted by this transaction. */
@@ -40,11 +40,12 @@ export class UsageIngestRepository {
     await this.dataSource.query(`INSERT INTO "usage"."stream_state" ("stream") VALUES ($1) ON CONFLICT DO NOTHING`, [stream]);
   }
 
+  /** `uses` may hold several records of one message (a batch message's entries): they are applied together. */
   async applyBatch(stream: string, uses: readonly UseRecord[]): Promise<BatchOutcome> {
     const candidates = uniqueBySeq(uses);
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.inTransaction((runner) => this.apply(runner, stream, candidates, uses.length));
+        return await this.inTransaction((runner) => this.apply(runner, stream, candidates, messageCount(uses)));
       } catch (error) {
         if (attempt >= MAX_ATTEMPTS || !RETRYABLE.has((error as { code?: string }).code ?? '')) throw error;
       }
@@ -118,7 +119,8 @@ export class UsageIngestRepository {
         [stream, runs.map((run) => run.first), runs.map((run) => run.last), JSON.stringify(buckets)],
       );
     }
-    return { applied: fresh.length, duplicates: received - fresh.length, uses };
+    const applied = messageCount(fresh);
+    return { applied, duplicates: received - applied, uses };
   }
 
   private async inTransaction<T>(work: (runner: QueryRunner) => Promise<T>): Promise<T> {
