@@ -35,7 +35,7 @@ export const messagesRejected = registeredMetric(
     }),
 );
 
-export const batchEntriesRejected = singleton(
+export const batchEntriesRejected = registeredMetric(
   'usage_tracker_batch_entries_rejected_total',
   () =>
     new Counter({
@@ -44,7 +44,7 @@ export const batchEntriesRejected = singleton(
     }),
 );
 
-export const messagesDeferred = singleton(
+export const messagesDeferred = registeredMetric(
   'usage_tracker_messages_deferred_total',
   () =>
     new Counter({

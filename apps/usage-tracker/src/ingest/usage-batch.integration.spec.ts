@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import { USAGE_BATCH_LIMITS, type KeyUsedBatchEntry } from '@app/contracts';
 import { ensureUsageConsumer, ensureUsageStream, usageStreamConfig, usageStreamNames, type NatsBus } from '@app/common';
-import { createTestDatabase, testEnvironment, type TestDatabase, type TestEnvironment } from '@app/testing';
+import { createTestDatabase, eventually, testEnvironment, type TestDatabase, type TestEnvironment } from '@app/testing';
 import { migrateUsageTracker } from '../database/migrate.js';
 import { usageTrackerDataSourceOptions } from '../database/data-source-options.js';
 import { UsageIngestRepository } from './usage-ingest.repository.js';
@@ -19,7 +19,6 @@ import {
   startTracker,
   totalUses,
   trackerConfig,
-  waitFor,
   sleep,
   type RunningTracker,
 } from '../../test/usage-test-kit.js';
@@ -104,11 +103,10 @@ describe('usage-tracker ingestion of key.used.batch (Postgres + JetStream)', () 
     await Promise.all([publishBatches(bus, [...messages, ...messages.slice(0, 50)]), publishEvents(bus, singles)]);
 
     expect(
-      await waitFor(
+      await eventually(
         () => totalOf('batches'),
         (n) => n >= total(expected),
-        30_000,
-        250,
+        { timeoutMs: 30_000, intervalMs: 250 },
       ),
     ).toBe(total(expected));
     for (const [keyId, count] of [...expected].slice(0, 20)) expect(await totalUses(db.url, keyId)).toBe(count);
@@ -141,18 +139,18 @@ describe('usage-tracker ingestion of key.used.batch (Postgres + JetStream)', () 
     ]);
 
     expect(
-      await waitFor(
+      await eventually(
         () => totalOf('malformed'),
         (n) => n >= 6,
-        15_000,
+        { timeoutMs: 15_000 },
       ),
     ).toBe(6);
     expect(await totalUses(db.url, 'malformed-k1')).toBe(5);
     expect(
-      await waitFor(
+      await eventually(
         async () => running.consumer.stats.rejected,
         (n) => n >= 4,
-        5_000,
+        { timeoutMs: 5_000 },
       ),
     ).toBe(4);
     expect(running.consumer.stats.rejectedEntries).toBe(2);
@@ -162,7 +160,7 @@ describe('usage-tracker ingestion of key.used.batch (Postgres + JetStream)', () 
       const info = await jsm.consumers.info(usageStreamNames(bus).stream, 'usage-tracker');
       return info.num_pending + info.num_ack_pending;
     };
-    expect(await waitFor(unsettled, (n) => n === 0, 5_000)).toBe(0);
+    expect(await eventually(unsettled, (n) => n === 0, { timeoutMs: 5_000 })).toBe(0);
   });
 
   it('never counts a redelivered batch twice: committed, then crashed before the ack', async () => {
@@ -197,10 +195,10 @@ describe('usage-tracker ingestion of key.used.batch (Postgres + JetStream)', () 
     const running = await tracker(prefix, { USAGE_ACK_WAIT_MS: '1000', USAGE_BATCH_SIZE: '300' });
 
     expect(
-      await waitFor(
+      await eventually(
         () => totalOf('batchredelivery'),
         (n) => n >= total(expected) && running.consumer.stats.duplicates >= 20,
-        15_000,
+        { timeoutMs: 15_000 },
       ),
     ).toBe(total(expected));
     expect(running.consumer.stats.duplicates).toBe(20);
@@ -238,11 +236,10 @@ describe('usage-tracker ingestion of key.used.batch (Postgres + JetStream)', () 
     expect(mostWaiting).toBeLessThan(8 * 100 + 100);
 
     expect(
-      await waitFor(
+      await eventually(
         () => totalOf('stall'),
         (n) => n >= total(expected),
-        30_000,
-        250,
+        { timeoutMs: 30_000, intervalMs: 250 },
       ),
     ).toBe(total(expected));
     await sleep(1_500);
@@ -271,10 +268,10 @@ describe('usage-tracker ingestion of key.used.batch (Postgres + JetStream)', () 
     await publishBatches(bus, messages);
 
     expect(
-      await waitFor(
+      await eventually(
         () => totalOf('takeover'),
         (n) => n >= total(expected),
-        15_000,
+        { timeoutMs: 15_000 },
       ),
     ).toBe(total(expected));
     const consumer = await jsm.consumers.info(names.stream, names.durable);
