@@ -15,6 +15,7 @@ import { runRevocation } from './revocation.mjs';
 import { runLifecyclePropagation } from './lifecycle.mjs';
 import { runManyKeys } from './many-keys.mjs';
 import { runTrackerIngestion, runUsage } from './usage.mjs';
+import { runRateLimit } from './rate-limit.mjs';
 
 const here = (file) => new URL(file, import.meta.url).pathname;
 const log = (line) => process.stdout.write(`${line}\n`);
@@ -33,6 +34,7 @@ export async function runBench({ quick, only, profile, out, command, machine, lo
         usageRequests: 50_000,
         trackerMessages: 50_000,
         trackerUses: 200_000,
+        rateLimitSeconds: 5,
       }
     : {
         rounds: 5,
@@ -45,6 +47,7 @@ export async function runBench({ quick, only, profile, out, command, machine, lo
         usageRequests: 200_000,
         trackerMessages: 200_000,
         trackerUses: 500_000,
+        rateLimitSeconds: 10,
       };
   const report = { command, machine, settings, quick, started: new Date().toISOString(), scenarios: {} };
   const note = (name, result) => {
@@ -122,6 +125,10 @@ export async function runBench({ quick, only, profile, out, command, machine, lo
           rounds: settings.rounds,
         }),
       );
+    }
+    if (wanted('rate-limit')) {
+      log('rate-limit: a limited key against an unlimited one, and the limit held across 3 gateway replicas');
+      note('rateLimit', await runRateLimit(context));
     }
     if (profile) {
       log('profile: one more gateway replica with --cpu-prof under full load');
