@@ -17,6 +17,7 @@ import { runManyKeys } from './many-keys.mjs';
 import { runTrackerIngestion, runUsage } from './usage.mjs';
 import { runRedisMemory } from './redis-memory.mjs';
 import { runUsageStorage } from './usage-storage.mjs';
+import { runRateLimit } from './rate-limit.mjs';
 
 const here = (file) => new URL(file, import.meta.url).pathname;
 const log = (line) => process.stdout.write(`${line}\n`);
@@ -35,6 +36,7 @@ export async function runBench({ quick, only, profile, out, command, machine, lo
         usageRequests: 50_000,
         trackerMessages: 50_000,
         trackerUses: 200_000,
+        rateLimitSeconds: 5,
       }
     : {
         rounds: 5,
@@ -47,6 +49,7 @@ export async function runBench({ quick, only, profile, out, command, machine, lo
         usageRequests: 200_000,
         trackerMessages: 200_000,
         trackerUses: 500_000,
+        rateLimitSeconds: 10,
       };
   const report = { command, machine, settings, quick, started: new Date().toISOString(), scenarios: {} };
   const note = (name, result) => {
@@ -134,6 +137,10 @@ export async function runBench({ quick, only, profile, out, command, machine, lo
     if (wanted('redis-memory')) {
       log(`redis-memory: ${settings.manyKeys} keys' verifier cache entries and rate-limit counts`);
       note('redisMemory', await runRedisMemory({ keys: settings.manyKeys, log }));
+    }
+    if (wanted('rate-limit')) {
+      log('rate-limit: a limited key against an unlimited one, and the limit held across 3 gateway replicas');
+      note('rateLimit', await runRateLimit(context));
     }
     if (profile) {
       log('profile: one more gateway replica with --cpu-prof under full load');

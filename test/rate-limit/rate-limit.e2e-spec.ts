@@ -1,18 +1,28 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
-import { startPrivateRedis, startTestSystem, type PausableServer, type ServiceReplica, type TestSystem, eventually } from '@app/testing';
+import {
+  eventually,
+  startPrivateNats,
+  startPrivateRedis,
+  startTestSystem,
+  type PausableServer,
+  type ServiceReplica,
+  type TestSystem,
+} from '@app/testing';
+import { SETTLE_MS } from '../../apps/gateway/src/auth/invalidation-log.js';
 import { expectStatus, GatewayClient, type Answer } from '../client.js';
 import { pacedLoad, windowWithRoom, type Sent } from './paced-load.js';
 
 const HOUR_MS = 3_600_000;
 
 /**
- * Per-key rate limits on three gateway processes sharing one (private) Redis: the bounds a
- * client relies on under concurrent load through all three, a replica restarted mid-window,
- * and Redis going away and coming back.
+ * Per-key rate limits on three gateway processes sharing one Redis and one NATS server of the
+ * spec's own: the bounds a client relies on under concurrent load through all three, a replica
+ * restarted mid-window, and Redis or NATS going away and coming back.
  */
 describe('per-key rate limits across three gateways', () => {
   let redis: PausableServer;
+  let nats: PausableServer;
   let system: TestSystem;
   let client: GatewayClient;
   let inspector: Redis;
@@ -20,16 +30,19 @@ describe('per-key rate limits across three gateways', () => {
   let gateways: string[];
   let userKey: string;
   let chatbotId: string;
+  /** A second chatbot: a chatbot holds at most 10 active keys, and the tests make more than that. */
+  let spareChatbotId: string;
 
   beforeAll(async () => {
-    redis = await startPrivateRedis();
-    system = await startTestSystem({ LOG_LEVEL: 'info' }, { servers: { redisUrl: redis.url } });
+    [redis, nats] = await Promise.all([startPrivateRedis(), startPrivateNats()]);
+    system = await startTestSystem({ LOG_LEVEL: 'info' }, { servers: { redisUrl: redis.url, natsUrl: nats.url }, privateNats: true });
     replicas.push(await system.startReplica('gateway'), await system.startReplica('gateway'));
     gateways = [system.gatewayUrl, ...replicas.map((replica) => replica.url)];
     client = new GatewayClient(system.gatewayUrl, system.adminToken);
-    const tenant = await client.provision('standard', ['Support bot']);
+    const tenant = await client.provision('standard', ['Support bot', 'Ops bot']);
     userKey = tenant.userKey;
     chatbotId = tenant.chatbots[0].id;
+    spareChatbotId = tenant.chatbots[1].id;
     inspector = new Redis(redis.url, { maxRetriesPerRequest: 0, retryStrategy: () => 200 });
     inspector.on('error', () => undefined);
   }, 180_000);
@@ -37,8 +50,9 @@ describe('per-key rate limits across three gateways', () => {
   afterAll(async () => {
     inspector?.disconnect();
     await redis?.start().catch(() => undefined);
+    await nats?.start().catch(() => undefined);
     await system?.stop();
-    await redis?.destroy();
+    await Promise.all([redis?.destroy(), nats?.destroy()]);
   }, 60_000);
 
   const chatPath = () => `/api/v1/chatbots/${chatbotId}/conversations`;
@@ -81,6 +95,9 @@ describe('per-key rate limits across three gateways', () => {
     await windowWithRoom(HOUR_MS, 30_000);
     const limited = await limitedKey({ requests: 2, windowSeconds: 3600 });
     const unlimited = await limitedKey(null);
+    // A reply about a key created moments ago is used but not cached: let it settle, so that the answers below
+    // that are given before the key is judged (an unknown route, a body of the wrong type) find it in the cache.
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS + 100));
 
     const first = expectStatus(await call(gateways[0], limited.key), 200);
     expect(first.headers.get('ratelimit-policy')).toBe('"key";q=2;w=3600');
@@ -93,6 +110,33 @@ describe('per-key rate limits across three gateways', () => {
     expect(reset).toBeGreaterThan(0);
     expect(reset).toBeLessThanOrEqual(3600);
     expect(refused.headers.get('ratelimit-policy')).toBe('"key";q=2;w=3600');
+
+    // The gateway's own answers to the valid limited key carry the fields too, and do not use it up:
+    // out of its reach (a chatbot key on an account route), a body of the wrong type, an unknown route.
+    const policy = '"key";q=2;w=3600';
+    for (const answer of [
+      await new GatewayClient(gateways[0], '').call('GET', '/api/v1/account/usage', { key: limited.key }),
+      await new GatewayClient(gateways[0], '').call('POST', '/api/v1/chat', {
+        key: limited.key,
+        headers: { 'content-type': 'text/plain' },
+        body: 'hello',
+      }),
+      await new GatewayClient(gateways[0], '').call('GET', '/api/v2/chatbots', { key: limited.key }),
+    ]) {
+      expect([answer.status, answer.headers.get('ratelimit-policy'), answer.headers.get('ratelimit')]).toEqual([
+        expect.any(Number),
+        policy,
+        expect.stringMatching(/^"key";r=0;t=\d+$/),
+      ]);
+      expect([403, 415, 404]).toContain(answer.status);
+    }
+    // A refusal is no use either: still exactly the two forwarded.
+    expect(
+      await eventually(
+        () => sharedCount(limited.id, 3600),
+        (count) => count === 2,
+      ),
+    ).toBe(2);
 
     const plain = expectStatus(await call(gateways[1], unlimited.key), 200);
     expect(plain.headers.get('ratelimit')).toBeNull();
@@ -158,7 +202,7 @@ describe('per-key rate limits across three gateways', () => {
    */
   async function sharedCounts(keyId: string, windowSeconds: number): Promise<Map<number, number>> {
     const prefix = `${system.env.redisPrefix}rl:${keyId}:${windowSeconds}:`;
-    const entries = await inspector.keys(`${prefix}*`);
+    const entries = (await inspector.keys(`${prefix}*`)).filter((entry) => !entry.endsWith(':active'));
     const counts = new Map<number, number>();
     for (const entry of entries) {
       const replicas = await inspector.hvals(entry);
@@ -175,7 +219,7 @@ describe('per-key rate limits across three gateways', () => {
   const refusedIn = (answer: Sent, windowMs: number) => Math.floor(Date.parse(answer.headers.get('date')!) / windowMs);
 
   for (const { windowSeconds, requests, runMs } of [
-    { windowSeconds: 1, requests: 10, runMs: 8_000 },
+    { windowSeconds: 1, requests: 100, runMs: 8_000 },
     { windowSeconds: 60, requests: 150, runMs: 0 },
   ]) {
     it(`${windowSeconds} s window under load through all three gateways: under 80 % never refused, at 2x at most 110 % forwarded`, async () => {
@@ -211,12 +255,10 @@ describe('per-key rate limits across three gateways', () => {
       for (const answer of calmAnswers.filter((a) => a.status === 429)) {
         expect(calmCounts.get(refusedIn(answer, windowMs)) ?? 0).toBeGreaterThanOrEqual(requests * 0.8);
       }
-      // At twice the limit, no window forwards more than 110 % of it, and the limit was reached (the run says something).
-      // For 1 s windows that bound needs the gateways to sync every ~50 ms; on a machine whose event loops
-      // stall for hundreds of ms (a shared 2-core CI box), bursts overshoot it: the bound for 1 s windows is
-      // proven on the simulated clock (key-rate-limiter.spec.ts) and measured by the bench instead.
-      if (windowSeconds > 1) expect(Math.max(...busyCounts.values())).toBeLessThanOrEqual(requests * 1.1);
-      const reached = [...busyCounts.values()].filter((count) => count >= requests);
+      // At twice the limit, no window forwards more than 110 % of it, and windows got near the limit (the run says
+      // something: the gateways' shares may leave the last few requests of a window unspent).
+      expect(Math.max(...busyCounts.values())).toBeLessThanOrEqual(requests * 1.1);
+      const reached = [...busyCounts.values()].filter((count) => count >= requests * 0.9);
       expect(reached.length).toBeGreaterThanOrEqual(windowSeconds === 1 ? 2 : 1);
       for (const answer of busyAnswers.filter((a) => a.status === 429)) {
         expect(busyCounts.get(refusedIn(answer, windowMs)) ?? 0).toBeGreaterThanOrEqual(requests * 0.8);
@@ -224,29 +266,32 @@ describe('per-key rate limits across three gateways', () => {
     }, 120_000);
   }
 
-  it('a gateway restarted mid-window does not start the count again', async () => {
-    await windowWithRoom(HOUR_MS, 60_000);
-    const limited = await limitedKey({ requests: 60, windowSeconds: 3600 });
-    for (let i = 0; i < 30; i++) expectStatus(await call(gateways[i % 3], limited.key), 200);
-    // The count is in Redis within a few sync intervals, not only in the gateways' memory.
-    await eventually(
-      () => sharedCount(limited.id, 3600),
-      (count) => count === 30,
-      { timeoutMs: 2_000 },
-    );
-    expect(await sharedCount(limited.id, 3600)).toBe(30);
+  for (const windowSeconds of [3600, 60]) {
+    it(`a gateway restarted mid-window does not start the count again (${windowSeconds} s window)`, async () => {
+      await windowWithRoom(windowSeconds * 1000, 50_000);
+      const limited = await limitedKey({ requests: 60, windowSeconds });
+      for (let i = 0; i < 30; i++) expectStatus(await call(gateways[i % 3], limited.key), 200);
+      // The count is in Redis within a few sync intervals, not only in the gateways' memory.
+      await eventually(
+        () => sharedCount(limited.id, windowSeconds),
+        (count) => count === 30,
+        { timeoutMs: 2_000 },
+      );
+      expect(await sharedCount(limited.id, windowSeconds)).toBe(30);
 
-    const crashed = replicas.pop()!;
-    crashed.child.kill('SIGKILL');
-    const restarted = await system.startReplica('gateway');
-    replicas.push(restarted);
-    gateways[2] = restarted.url;
+      const crashed = replicas.pop()!;
+      crashed.child.kill('SIGKILL');
+      const restarted = await system.startReplica('gateway');
+      replicas.push(restarted);
+      gateways[2] = restarted.url;
 
-    const statuses: number[] = [];
-    for (let i = 0; i < 40; i++) statuses.push((await call(restarted.url, limited.key)).status);
-    expect(statuses.filter((status) => status === 200)).toHaveLength(30);
-    expect(statuses.filter((status) => status === 429)).toHaveLength(10);
-  }, 120_000);
+      const statuses: number[] = [];
+      for (let i = 0; i < 40; i++) statuses.push((await call(restarted.url, limited.key)).status);
+      expect(statuses.filter((status) => status === 200)).toHaveLength(30);
+      expect(statuses.filter((status) => status === 429)).toHaveLength(10);
+      expect(Math.floor(Date.now() / (windowSeconds * 1000))).toBe(Math.floor((Date.now() - 1) / (windowSeconds * 1000)));
+    }, 120_000);
+  }
 
   it('with Redis down each gateway limits on its own, never refusing traffic for that, and shares the counts again once Redis is back', async () => {
     await windowWithRoom(HOUR_MS, 60_000);
@@ -271,5 +316,37 @@ describe('per-key rate limits across three gateways', () => {
     );
     expect(await sharedCount(limited.id, 3600)).toBe(30);
     for (const gateway of gateways) expect((await call(gateway, limited.key)).status).toBe(429);
+  }, 120_000);
+
+  it('with NATS down the gateways keep limiting the keys they cache, never refusing traffic for that', async () => {
+    await windowWithRoom(HOUR_MS, 60_000);
+    chatbotId = spareChatbotId;
+    const limited = await limitedKey({ requests: 6, windowSeconds: 3600 });
+    const unlimited = await limitedKey(null);
+    // A reply about a key created moments ago is used but not cached: let both settle, then each gateway caches them.
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS + 100));
+    for (const gateway of gateways) {
+      expectStatus(await call(gateway, limited.key), 200);
+      expectStatus(await call(gateway, unlimited.key), 200);
+    }
+    await nats.kill();
+
+    // Counts still go through Redis: 3 of 6 are used; more pass across the gateways, then 429s; never a 503,
+    // and every forwarded request is in the shared count.
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await call(gateways[i % 3], limited.key)).status);
+    expect(statuses.filter((status) => status !== 200 && status !== 429)).toEqual([]);
+    const forwarded = statuses.filter((status) => status === 200).length;
+    expect(forwarded).toBeGreaterThanOrEqual(1);
+    expect(statuses.slice(-3)).toEqual([429, 429, 429]);
+    for (const gateway of gateways) expect((await call(gateway, unlimited.key)).status).toBe(200);
+    expect(
+      await eventually(
+        () => sharedCount(limited.id, 3600),
+        (count) => count === 3 + forwarded,
+      ),
+    ).toBe(3 + forwarded);
+
+    await nats.start();
   }, 120_000);
 });

@@ -142,8 +142,15 @@ describe('KeyAuthenticator', () => {
   it('maps refusals to their codes and caches invalid answers for the negative TTL only', async () => {
     const { sut, bus } = setup();
     const key = generateApiKey('chatbot');
-    bus.verify.mockResolvedValue({ ...allowed(), allowed: false, code: 'insufficient_scope' } as VerifyReply);
-    expect(await codeOf(sut.authenticate(key, 'other', 'c'))).toBe('insufficient_scope');
+    const rateLimit = { requests: 5, windowSeconds: 60 };
+    bus.verify.mockResolvedValue({ ...allowed({ rateLimit }), allowed: false, code: 'insufficient_scope' } as VerifyReply);
+    // A valid key's refusal names the key and its limit, which the answer still describes.
+    await expect(sut.authenticate(key, 'other', 'c')).rejects.toMatchObject({
+      code: 'insufficient_scope',
+      key: { keyId: 'key-1', rateLimit },
+    });
+    expect(sut.cachedRateLimit(key)).toEqual({ keyId: 'key-1', rateLimit });
+    expect(sut.cachedRateLimit(generateApiKey('chatbot'))).toBeUndefined();
     bus.verify.mockResolvedValue({ ...allowed(), allowed: false, code: 'plan_not_eligible' } as VerifyReply);
     expect(await codeOf(sut.authenticate(key, 'bot-1', 'c'))).toBe('plan_not_eligible');
     const unknown = generateApiKey('user');
@@ -524,17 +531,17 @@ describe('KeyAuthenticator', () => {
     it('passes a valid key whatever it reaches, from any cached reply for it, without asking again', async () => {
       const { sut, bus } = setup();
       const key = generateApiKey('chatbot');
-      bus.verify.mockResolvedValue(allowed({ allowed: false, code: 'insufficient_scope' }));
-      const firstCheck = sut.checkCredential(key, 'c');
-      expect(firstCheck).toBeInstanceOf(Promise);
-      await firstCheck;
+      const rateLimit = { requests: 5, windowSeconds: 60 };
+      bus.verify.mockResolvedValue(allowed({ allowed: false, code: 'insufficient_scope', rateLimit } as Partial<VerifyReply>));
+      // The key's id and rate limit come back: the answers that follow describe its limit.
+      await expect(sut.checkCredential(key, 'c')).resolves.toEqual({ keyId: 'key-1', rateLimit });
       expect(bus.verify).toHaveBeenCalledWith({ key }, 50);
       // Known now: answered without a promise, and a reply cached for another target counts too.
-      expect(sut.checkCredential(key, 'c')).toBeUndefined();
+      expect(sut.checkCredential(key, 'c')).toEqual({ keyId: 'key-1', rateLimit });
       const other = generateApiKey('user');
-      bus.verify.mockResolvedValue(allowed({ type: 'user', chatbotId: 'bot-2' }));
+      bus.verify.mockResolvedValue(allowed({ type: 'user', chatbotId: 'bot-2', keyId: 'key-2' }));
       await sut.authenticate(other, 'bot-2', 'c');
-      expect(sut.checkCredential(other, 'c')).toBeUndefined();
+      expect(sut.checkCredential(other, 'c')).toEqual({ keyId: 'key-2', rateLimit: null });
       expect(bus.verify).toHaveBeenCalledTimes(2);
     });
 
@@ -542,12 +549,12 @@ describe('KeyAuthenticator', () => {
       const { sut, bus, handlers } = setup();
       const unknown = generateApiKey('chatbot');
       bus.verify.mockResolvedValueOnce({ valid: false, code: 'invalid_api_key' });
-      expect(await codeOf(sut.checkCredential(unknown, 'c')!)).toBe('invalid_api_key');
+      expect(await codeOf(Promise.resolve(sut.checkCredential(unknown, 'c')))).toBe('invalid_api_key');
       expect(() => sut.checkCredential(unknown, 'c')).toThrow(ApiError);
       expect(await codeOf(Promise.resolve().then(() => sut.checkCredential('cbk_short', 'c')))).toBe('invalid_api_key');
       const down = generateApiKey('chatbot');
       bus.verify.mockRejectedValueOnce(new BusUnavailableError('auth.verify', new Error('down')));
-      expect(await codeOf(sut.checkCredential(down, 'c')!)).toBe('auth_unavailable');
+      expect(await codeOf(Promise.resolve(sut.checkCredential(down, 'c')))).toBe('auth_unavailable');
       const revoked = generateApiKey('chatbot');
       bus.verify.mockResolvedValue(allowed({ keyId: 'key-9' }));
       await sut.checkCredential(revoked, 'c');

@@ -10,6 +10,7 @@ import { FailureThrottle } from './failure-throttle.js';
 import { InvalidationLog } from './invalidation-log.js';
 import { subscribeToKeyEvents, type Invalidation } from './key-events.js';
 import { RateLimitedError } from './rate-limited-error.js';
+import { ValidKeyRefusal, type KeyLimit } from './valid-key-refusal.js';
 import { cacheKeyFor, VerifyCache } from './verify-cache.js';
 import { INVALID_REPLY, UNAVAILABLE_REPLY, parseVerifyReply, type CheckedReply } from './verify-reply.js';
 
@@ -122,16 +123,29 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Judges the credential alone, whatever it may reach: returns when it is a live key, throws as
+   * Judges the credential alone, whatever it may reach: returns the key's id and rate limit when it is a live key, throws as
    * `authenticate` does when it is refused (invalid, revoked, throttled, or cannot be verified).
    * Lets the data plane answer a bad key before reading a body it would need for the target; the
    * scope is judged afterwards. Synchronous when the cache knows the key (no promise on the warm path).
    * `keyHash` lets the caller hash the key once for this and `fromCache`.
    */
-  checkCredential(presentedKey: string, clientAddress: string, keyHash = keyHashOf(presentedKey)): Promise<void> | undefined {
+  checkCredential(presentedKey: string, clientAddress: string, keyHash = keyHashOf(presentedKey)): Promise<KeyLimit> | KeyLimit {
     const known = this.cache.anyFor(keyHash, Date.now());
-    if (known !== undefined) return void this.decideCredential(known, clientAddress);
+    if (known !== undefined) return this.decideCredential(known, clientAddress);
     return this.replyFor(presentedKey, keyHash, null, clientAddress).then((reply) => this.decideCredential(reply, clientAddress));
+  }
+
+  /**
+   * The rate limit of a live key this gateway verified and still caches, asking no one: lets
+   * the answers the gateway gives such a key itself (out of reach, a bad request) carry its
+   * RateLimit fields. Undefined for a key unknown here, refused or past its end.
+   */
+  cachedRateLimit(presentedKey: string, keyHash = keyHashOf(presentedKey)): KeyLimit | undefined {
+    const now = Date.now();
+    const reply = this.cache.anyFor(keyHash, now);
+    if (!reply?.valid || this.changes.isRevoked(reply.keyId, now)) return undefined;
+    if (reply.endsAtMs !== undefined && reply.endsAtMs <= now) return undefined;
+    return { keyId: reply.keyId, rateLimit: reply.rateLimit };
   }
 
   /** The verifier's reply for this key and target: cached, coalesced with one in flight, or asked now. */
@@ -192,9 +206,10 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
       if (this.changes.isRevoked(reply.keyId, now) || (reply.endsAtMs !== undefined && reply.endsAtMs <= now)) {
         return this.refuseInvalid(clientAddress);
       }
-      if (!reply.allowed && reply.code !== 'ip_not_allowed') throw new ApiError(reply.code, REFUSALS[reply.code]);
+      const key = { keyId: reply.keyId, rateLimit: reply.rateLimit };
+      if (!reply.allowed && reply.code !== 'ip_not_allowed') throw new ValidKeyRefusal(reply.code, REFUSALS[reply.code], key);
       if (reply.allowList ? !reply.allowList.allows(clientAddress) : !reply.allowed) {
-        throw new ApiError('ip_not_allowed', REFUSALS.ip_not_allowed);
+        throw new ValidKeyRefusal('ip_not_allowed', REFUSALS.ip_not_allowed, key);
       }
       return {
         keyId: reply.keyId,
@@ -210,18 +225,20 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
   }
 
   /** A valid key passes whatever it is allowed to reach; the target is judged later by `decide`. */
-  private decideCredential(reply: CheckedReply, clientAddress: string): void {
+  private decideCredential(reply: CheckedReply, clientAddress: string): KeyLimit {
     if (reply.valid) {
       const now = Date.now();
       if (this.changes.isRevoked(reply.keyId, now) || (reply.endsAtMs !== undefined && reply.endsAtMs <= now)) {
         this.refuseInvalid(clientAddress);
       }
+      const key = { keyId: reply.keyId, rateLimit: reply.rateLimit };
       // An address outside the key's allow-list is a refused credential too: answered before the body.
-      if (reply.allowList && !reply.allowList.allows(clientAddress)) throw new ApiError('ip_not_allowed', REFUSALS.ip_not_allowed);
-      return;
+      if (reply.allowList && !reply.allowList.allows(clientAddress))
+        throw new ValidKeyRefusal('ip_not_allowed', REFUSALS.ip_not_allowed, key);
+      return key;
     }
     if (reply.code === 'auth_unavailable') throw new ApiError('auth_unavailable', REFUSALS.auth_unavailable);
-    this.refuseInvalid(clientAddress);
+    return this.refuseInvalid(clientAddress);
   }
 
   private refuseInvalid(clientAddress: string): never {

@@ -2,11 +2,12 @@ import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, CONFIG } from '@app/common';
 import type { VerifiedKey } from '@app/contracts';
-import { keyHashOf } from '../auth/key-hash.js';
 import type { GatewayConfig } from '../config.js';
 import { sendError } from '../http/error-response.js';
 import { clientAddress, forwardedHeaders } from '../http/client-address.js';
 import { KeyAuthenticator } from '../auth/key-authenticator.js';
+import { keyHashOf } from '../auth/key-hash.js';
+import { ValidKeyRefusal, type KeyLimit } from '../auth/valid-key-refusal.js';
 import { normaliseApiPath } from './api-path.js';
 import { upstreamRequestHeaders } from './forwarded-headers.js';
 import { queryValues, refuseFieldInQuery } from './field-names.js';
@@ -65,12 +66,15 @@ export class DataPlane implements OnApplicationShutdown {
   private async handle(request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
     const startedAt = performance.now();
     let route: RouteClass = 'unrouted';
+    let presented: string | null = null;
+    // Set once the credential is known good: the answers that follow describe its rate limit.
+    let credential: KeyLimit | undefined;
     try {
+      presented = this.auth.presentedKey(request.headers);
       const target = normaliseApiPath(request.raw.url ?? '/');
       const match = this.routes.match(request.method, target.path);
       if (!match) throw new ApiError('not_found', 'no such route');
       route = routeClassOf(match.chatbotIdSource);
-      const presented = this.auth.presentedKey(request.headers);
       if (presented === null) throw new ApiError('missing_api_key', 'send the API key as "Authorization: Bearer …" or "X-API-Key"');
       // Only a route whose chatbot id is in the body reads (and parses) the body; every other body streams through.
       // Such a route hashes the key once, for the credential check before the body and the lookup after it.
@@ -80,7 +84,13 @@ export class DataPlane implements OnApplicationShutdown {
       let keyHash: string | undefined;
       if (source?.from === 'body') {
         keyHash = keyHashOf(presented);
-        body = await this.judgedBody(request, presented, keyHash, client, source.name, target.query);
+        // The body is read once everything that needs none has passed: the media type, the query string and the
+        // credential. A refused key is answered while its body is still arriving: unauthenticated clients cannot
+        // make the gateway hold their bodies.
+        requireJsonBody(request.headers);
+        refuseFieldInQuery(target.query, source.name);
+        credential = await this.auth.checkCredential(presented, client, keyHash);
+        body = await readBody(request.raw, this.config.bodyLimitBytes);
       }
       const chatbotId = this.chatbotIdOf(match, target.query, body);
       const key =
@@ -98,29 +108,11 @@ export class DataPlane implements OnApplicationShutdown {
         throw error;
       }
       this.metrics.record(route, error.status, startedAt);
+      if (presented !== null && !reply.raw.hasHeader('ratelimit')) await this.describeLimit(reply, presented, credential, error);
       // A refused request's body (an oversized one too) is not worth reading: answer, then close.
       if (error.code === 'payload_too_large' || (hasBody(request) && !request.raw.readableEnded)) reply.header('connection', 'close');
       return sendError(request, reply, error.code, error.message, error.headers);
     }
-  }
-
-  /**
-   * The body of a route whose chatbot id is in it, once everything that needs no body has passed:
-   * the media type, the query string, and the credential. A refused key is answered while its
-   * body is still arriving: unauthenticated clients cannot make the gateway hold their bodies.
-   */
-  private async judgedBody(
-    request: FastifyRequest,
-    presented: string,
-    keyHash: string,
-    client: string,
-    field: string,
-    query: string,
-  ): Promise<Buffer> {
-    requireJsonBody(request.headers);
-    refuseFieldInQuery(query, field);
-    await this.auth.checkCredential(presented, client, keyHash);
-    return readBody(request.raw, this.config.bodyLimitBytes);
   }
 
   /**
@@ -136,6 +128,21 @@ export class DataPlane implements OnApplicationShutdown {
     rateLimitRefusals.inc();
     this.usage.recordRefusal({ keyId: key.keyId, accountId: key.accountId, chatbotId: key.chatbotId });
     throw keyRateLimited(decision);
+  }
+
+  /**
+   * An answer the gateway gives a live limited key itself (out of its reach, a bad request, a
+   * brake) carries the key's RateLimit fields too, as they stand: such a request is not counted.
+   * Only a key known to be valid is described (by the refusal itself, the credential check before
+   * a body, or this gateway's verify cache): the gateway does not verify a key only to describe it.
+   */
+  private async describeLimit(reply: FastifyReply, presented: string, credential: KeyLimit | undefined, error: ApiError): Promise<void> {
+    if (error.code === 'invalid_api_key' || error.code === 'auth_unavailable' || error.code === 'missing_api_key') return;
+    const known = error instanceof ValidKeyRefusal ? error.key : (credential ?? this.auth.cachedRateLimit(presented));
+    if (known?.rateLimit == null) return;
+    const { keyId, rateLimit } = known;
+    const state = this.limiter.decide(keyId, rateLimit, false) ?? (await this.limiter.decideAfterLoad(keyId, rateLimit, false));
+    setRateLimitHeaders(reply.raw, state);
   }
 
   /** The chatbot the request targets, in canonical form; null on account routes. */

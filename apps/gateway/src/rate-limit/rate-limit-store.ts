@@ -11,11 +11,21 @@ export interface CountUpdate {
   own: number;
   /** How long the count must outlive now: to the end of its window, plus a margin. */
   ttlMs: number;
+  /** Whether this replica has decided requests with the key since its previous sync. */
+  active: boolean;
+}
+
+/** A window's count across replicas, and how many other replicas are deciding requests with the key now. */
+export interface WindowTotal {
+  total: number;
+  /** Other replicas that reported requests with the key within the store's activity span (a second). */
+  activeOthers: number;
+  /** How many of those sort before this replica: the first `remainder mod replicas` take one request more. */
+  rank: number;
 }
 
 /** A window's count across replicas, and the part of it this replica contributed. */
-export interface SharedCount {
-  total: number;
+export interface SharedCount extends WindowTotal {
   own: number;
 }
 
@@ -26,5 +36,5 @@ export interface SharedCount {
 export interface RateLimitStore {
   read(keyId: string, windowSeconds: number, window: number, replica: string): Promise<SharedCount>;
   /** Records every update in one round trip; answers each window's new total, in order. */
-  sync(updates: readonly CountUpdate[]): Promise<number[]>;
+  sync(updates: readonly CountUpdate[]): Promise<WindowTotal[]>;
 }

@@ -29,7 +29,12 @@ const RATE_LIMIT_REDIS = Symbol('RATE_LIMIT_REDIS');
       useFactory: (config: GatewayConfig, logger: Logger, redis: RedisClient) =>
         new KeyRateLimiter(
           new RedisRateLimitStore(redis, config.redis.keyPrefix),
-          { ...DEFAULT_RATE_LIMITER_OPTIONS, syncIntervalMs: config.rateLimit.syncIntervalMs, maxKeys: config.rateLimit.maxKeys },
+          {
+            ...DEFAULT_RATE_LIMITER_OPTIONS,
+            syncIntervalMs: config.rateLimit.syncIntervalMs,
+            maxKeys: config.rateLimit.maxKeys,
+            syncTimeoutMs: config.redis.commandTimeoutMs,
+          },
           Date.now,
           (shared) => {
             rateLimitShared.set(shared ? 1 : 0);
