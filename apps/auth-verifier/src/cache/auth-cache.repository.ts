@@ -123,7 +123,7 @@ export class AuthCacheRepository {
       const keys = [this.generationEntry(shard), ...entries.map((entry) => this.named(shard, generation, entry))];
       let raw: RawVerifyEntries;
       try {
-        raw = await this.scripts[READ_VERIFY_ENTRIES](keys.length, ...keys, generation);
+        raw = await this.scripts[READ_VERIFY_ENTRIES](keys.length, ...keys, generation, String(Date.now()));
       } catch (error) {
         this.failed(error, 'read');
         return unavailable;
@@ -221,7 +221,8 @@ export class AuthCacheRepository {
       let raw: [string, (string | null)?];
       try {
         const keys = [this.generationEntry(shard), this.named(shard, generation, entry)];
-        raw = await this.scripts[READ_ENTRY](keys.length, ...keys, generation, ...(entry.field === undefined ? [] : [entry.field]));
+        const field = entry.field === undefined ? [] : [String(Date.now()), entry.field];
+        raw = await this.scripts[READ_ENTRY](keys.length, ...keys, generation, ...field);
       } catch (error) {
         this.failed(error, 'read');
         return UNAVAILABLE;
@@ -244,7 +245,7 @@ export class AuthCacheRepository {
     const name = this.named(shard, this.generations[shard], entry);
     try {
       if (entry.field !== undefined) {
-        if (write) await this.scripts[WRITE_PLAN](1, name, entry.field, write.value, String(write.ttlMs));
+        if (write) await this.scripts[WRITE_PLAN](1, name, entry.field, write.value, String(write.ttlMs), String(Date.now()));
       } else if (write) await this.redis.set(name, write.value, 'PX', write.ttlMs);
       else await this.redis.del(name);
     } catch (error) {
@@ -264,7 +265,14 @@ export class AuthCacheRepository {
       for (let attempt = 0; attempt < GENERATION_ATTEMPTS + 1; attempt += 1) {
         const generation = this.generations[shard];
         const keys = [this.generationEntry(shard), this.named(shard, generation, entry)];
-        const [found, done] = await this.scripts[INVALIDATE](keys.length, ...keys, generation, entry.field ?? '', ...value);
+        const [found, done] = await this.scripts[INVALIDATE](
+          keys.length,
+          ...keys,
+          generation,
+          String(Date.now()),
+          entry.field ?? '',
+          ...value,
+        );
         if (done === 1) return;
         this.generations[shard] = found;
       }
