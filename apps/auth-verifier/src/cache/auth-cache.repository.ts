@@ -1,6 +1,19 @@
 import { ExpiringMap, onRedisReady, RateLimitedLog, RedisShards, type Logger, type RedisClient } from '@app/common';
-import { KeyRecordSchema, PLANS, type KeyRecord, type Plan } from '@app/contracts';
-import { MISS, UNAVAILABLE, hit, type CacheRead } from './cache-read.js';
+import type { KeyRecord, Plan } from '@app/contracts';
+import { UNAVAILABLE, type CacheRead } from './cache-read.js';
+import {
+  CacheNames,
+  chatbotEntry,
+  decodeChatbotOwner,
+  decodeEntry,
+  decodeKeyRecord,
+  decodePlan,
+  keyEntry,
+  NONE,
+  planEntry,
+  plansEntry,
+  type Entry,
+} from './cache-entries.js';
 import { INVALIDATE_LUA, READ_ENTRY_LUA, READ_VERIFY_ENTRIES_LUA, WRITE_PLAN_LUA } from './cache-scripts.js';
 
 export interface AuthCacheSettings {
@@ -11,19 +24,10 @@ export interface AuthCacheSettings {
   maxPendingInvalidations: number;
 }
 
-/** Stored instead of a value when key-management said there is none (unknown key, deleted chatbot). */
-const NONE = '!none';
-const KEY_HASH = /^[0-9a-f]{64}$/;
 /** A verify reads again at most this often after finding its shard's generation moved on. */
 const GENERATION_ATTEMPTS = 2;
 
 type Write = { value: string; ttlMs: number } | null;
-
-/** An entry within a shard's generation: a string, or (plans) a field of the shard's plan hash. */
-interface Entry {
-  name: string;
-  field?: string;
-}
 
 /** An entry read along with another: `id` names the account or chatbot it belongs to. */
 export interface ReadAlong<T> {
@@ -83,6 +87,7 @@ export class AuthCacheRepository {
   private readonly generations: string[];
   /** Shards whose generation a missed-events notice asked to bump and Redis has not yet: not read meanwhile. */
   private readonly distrusted = new Set<number>();
+  private readonly names: CacheNames;
 
   constructor(
     private readonly redis: RedisClient,
@@ -91,6 +96,7 @@ export class AuthCacheRepository {
     private readonly shards: RedisShards = RedisShards.for(redis),
   ) {
     this.failures = new RateLimitedLog(logger);
+    this.names = new CacheNames(settings.keyPrefix, shards);
     this.generations = shards.all().map(() => '0');
     // An entry older than the positive TTL has expired in Redis by itself: no need to replay it.
     this.pendingInvalidations = new ExpiringMap({ ttlMs: settings.ttlMs, maxEntries: settings.maxPendingInvalidations });
@@ -107,7 +113,7 @@ export class AuthCacheRepository {
    * entry, in one round trip. Redis unavailable reads every entry as unavailable.
    */
   async readForVerify(keyHash: string, chatbotId: string | null): Promise<VerifyEntries> {
-    const keyEntry = this.keyEntry(keyHash);
+    const keyRecord = keyEntry(keyHash);
     const shard = this.shards.shardOf(keyHash);
     const unavailable = {
       shard,
@@ -118,11 +124,11 @@ export class AuthCacheRepository {
     if (this.distrusted.has(shard)) return unavailable;
     for (let attempt = 0; attempt < GENERATION_ATTEMPTS; attempt += 1) {
       const generation = this.generations[shard];
-      const entries = [keyEntry, this.plansEntry(), ...(chatbotId === null ? [] : [this.chatbotEntry(chatbotId)])];
-      const keys = [this.generationEntry(shard), ...entries.map((entry) => this.named(shard, generation, entry))];
+      const entries = [keyRecord, plansEntry(), ...(chatbotId === null ? [] : [chatbotEntry(chatbotId)])];
+      const keys = [this.names.generation(shard), ...entries.map((entry) => this.names.named(shard, generation, entry))];
       let raw: RawVerifyEntries;
       try {
-        raw = await this.scripts[READ_VERIFY_ENTRIES](keys.length, ...keys, generation);
+        raw = await this.scripts[READ_VERIFY_ENTRIES](keys.length, ...keys, generation, String(Date.now()));
       } catch (error) {
         this.failed(error, 'read');
         return unavailable;
@@ -144,7 +150,7 @@ export class AuthCacheRepository {
 
   /** A record never outlives the key's end (expiry or grace end): Redis drops it at that instant. */
   setKeyRecord(keyHash: string, record: KeyRecord | null, now = Date.now()): void {
-    const entry = this.keyEntry(keyHash);
+    const entry = keyEntry(keyHash);
     const write = this.answer(record && JSON.stringify(record));
     if (write && record?.endsAt != null) write.ttlMs = Math.min(write.ttlMs, record.endsAt - now);
     void this.write(this.shards.shardOf(keyHash), entry, write && write.ttlMs > 0 ? write : null);
@@ -152,7 +158,7 @@ export class AuthCacheRepository {
 
   /** After a revocation or a creation: the next verify asks key-management. */
   forgetKeyRecord(keyHash: string): void {
-    const entry = this.keyEntry(keyHash);
+    const entry = keyEntry(keyHash);
     void this.invalidate(this.shards.shardOf(keyHash), entry, null);
   }
 
@@ -170,7 +176,7 @@ export class AuthCacheRepository {
     await Promise.all(
       [...this.distrusted].map(async (shard) => {
         try {
-          this.generations[shard] = String(await this.redis.incr(this.generationEntry(shard)));
+          this.generations[shard] = String(await this.redis.incr(this.names.generation(shard)));
           this.distrusted.delete(shard);
         } catch (error) {
           this.failed(error, 'write');
@@ -181,31 +187,30 @@ export class AuthCacheRepository {
 
   /** `shard`: where the verify that needs the plan reads its entries (`VerifyEntries.shard`). */
   getPlan(accountId: string, shard: number): Promise<CacheRead<Plan>> {
-    return this.read(shard, this.planEntry(accountId), decodePlan);
+    return this.read(shard, planEntry(accountId), decodePlan);
   }
 
   setPlan(accountId: string, plan: Plan | null, shard: number): void {
-    void this.write(shard, this.planEntry(accountId), this.answer(plan));
+    void this.write(shard, planEntry(accountId), this.answer(plan));
   }
 
   /** A plan change as key-management announced it: written for the full TTL in every shard, replayed if Redis is down. */
   storePlanChange(accountId: string, plan: Plan): void {
-    for (const shard of this.shards.all())
-      void this.invalidate(shard, this.planEntry(accountId), { value: plan, ttlMs: this.settings.ttlMs });
+    for (const shard of this.shards.all()) void this.invalidate(shard, planEntry(accountId), { value: plan, ttlMs: this.settings.ttlMs });
   }
 
   getChatbotOwner(chatbotId: string, shard: number): Promise<CacheRead<string>> {
-    return this.read(shard, this.chatbotEntry(chatbotId), decodeChatbotOwner);
+    return this.read(shard, chatbotEntry(chatbotId), decodeChatbotOwner);
   }
 
   setChatbotOwner(chatbotId: string, accountId: string | null, shard: number): void {
-    void this.write(shard, this.chatbotEntry(chatbotId), this.answer(accountId));
+    void this.write(shard, chatbotEntry(chatbotId), this.answer(accountId));
   }
 
   /** A deleted chatbot never comes back: cached as gone for the full TTL (not the short negative one), in every shard. */
   storeChatbotDeleted(chatbotId: string): void {
     for (const shard of this.shards.all()) {
-      void this.invalidate(shard, this.chatbotEntry(chatbotId), { value: NONE, ttlMs: this.settings.ttlMs });
+      void this.invalidate(shard, chatbotEntry(chatbotId), { value: NONE, ttlMs: this.settings.ttlMs });
     }
   }
 
@@ -219,8 +224,9 @@ export class AuthCacheRepository {
       const generation = this.generations[shard];
       let raw: [string, (string | null)?];
       try {
-        const keys = [this.generationEntry(shard), this.named(shard, generation, entry)];
-        raw = await this.scripts[READ_ENTRY](keys.length, ...keys, generation, ...(entry.field === undefined ? [] : [entry.field]));
+        const keys = [this.names.generation(shard), this.names.named(shard, generation, entry)];
+        const field = entry.field === undefined ? [] : [String(Date.now()), entry.field];
+        raw = await this.scripts[READ_ENTRY](keys.length, ...keys, generation, ...field);
       } catch (error) {
         this.failed(error, 'read');
         return UNAVAILABLE;
@@ -240,10 +246,10 @@ export class AuthCacheRepository {
    */
   private async write(shard: number, entry: Entry, write: Write): Promise<void> {
     if (this.distrusted.has(shard)) return;
-    const name = this.named(shard, this.generations[shard], entry);
+    const name = this.names.named(shard, this.generations[shard], entry);
     try {
       if (entry.field !== undefined) {
-        if (write) await this.scripts[WRITE_PLAN](1, name, entry.field, write.value, String(write.ttlMs));
+        if (write) await this.scripts[WRITE_PLAN](1, name, entry.field, write.value, String(write.ttlMs), String(Date.now()));
       } else if (write) await this.redis.set(name, write.value, 'PX', write.ttlMs);
       else await this.redis.del(name);
     } catch (error) {
@@ -262,8 +268,15 @@ export class AuthCacheRepository {
     try {
       for (let attempt = 0; attempt < GENERATION_ATTEMPTS + 1; attempt += 1) {
         const generation = this.generations[shard];
-        const keys = [this.generationEntry(shard), this.named(shard, generation, entry)];
-        const [found, done] = await this.scripts[INVALIDATE](keys.length, ...keys, generation, entry.field ?? '', ...value);
+        const keys = [this.names.generation(shard), this.names.named(shard, generation, entry)];
+        const [found, done] = await this.scripts[INVALIDATE](
+          keys.length,
+          ...keys,
+          generation,
+          String(Date.now()),
+          entry.field ?? '',
+          ...value,
+        );
         if (done === 1) return;
         this.generations[shard] = found;
       }
@@ -288,55 +301,4 @@ export class AuthCacheRepository {
   private get scripts(): Scripts {
     return this.redis as unknown as Scripts;
   }
-
-  private generationEntry(shard: number): string {
-    return `${this.settings.keyPrefix}${this.shards.tag(shard)}generation`;
-  }
-
-  /** The Redis name of an entry in a shard's generation. */
-  private named(shard: number, generation: string, entry: Entry): string {
-    return `${this.settings.keyPrefix}${this.shards.tag(shard)}${generation === '0' ? '' : `g${generation}:`}${entry.name}`;
-  }
-
-  /** Entry names within a generation (the prefix, shard tag and generation are added where the entry is used). */
-  private keyEntry(keyHash: string): Entry {
-    if (!KEY_HASH.test(keyHash)) throw new Error('a key record is cached by the key hash only');
-    return { name: `key:${keyHash}` };
-  }
-
-  private plansEntry(): Entry {
-    return { name: 'plans' };
-  }
-
-  private planEntry(accountId: string): Entry {
-    return { name: 'plans', field: accountId };
-  }
-
-  private chatbotEntry(chatbotId: string): Entry {
-    return { name: `chatbot:${chatbotId}` };
-  }
-}
-
-function decodeEntry<T>(raw: string | null, decode: (raw: string) => T): CacheRead<T> {
-  if (raw === null) return MISS;
-  if (raw === NONE) return hit<T>(null);
-  try {
-    return hit(decode(raw));
-  } catch {
-    // Not something this code wrote (or an older format): ask key-management instead.
-    return MISS;
-  }
-}
-
-function decodeKeyRecord(raw: string): KeyRecord {
-  return KeyRecordSchema.parse(JSON.parse(raw));
-}
-
-function decodePlan(raw: string): Plan {
-  if (!(PLANS as readonly string[]).includes(raw)) throw new Error('not a plan');
-  return raw as Plan;
-}
-
-function decodeChatbotOwner(raw: string): string {
-  return raw;
 }

@@ -8,25 +8,24 @@
 
 /**
  * Plans are fields of a hash (the account is known only inside the script, so its entry cannot be
- * a name of its own); a field holds `<expires at, ms>:<value>`, compared with Redis' clock.
+ * a name of its own); a field holds `<expires at, ms since the epoch>:<value>`, compared with the
+ * caller's clock (ARGV `now`): asking Redis' clock costs a command per read, and replicas' clocks
+ * agree far closer than a TTL.
  */
 const PLAN_FIELD_LUA = `
-local function nowMs()
-  local time = redis.call('TIME')
-  return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-end
-local function livePlan(plans, accountId)
+local function livePlan(plans, accountId, now)
   local stored = redis.call('HGET', plans, accountId)
   if not stored then return false end
-  local expiresAt, value = string.match(stored, '^(%d+):(.*)$')
-  if not expiresAt or tonumber(expiresAt) <= nowMs() then return false end
-  return value
+  local colon = string.find(stored, ':', 1, true)
+  local expiresAt = colon and tonumber(string.sub(stored, 1, colon - 1))
+  if not expiresAt or expiresAt <= now then return false end
+  return string.sub(stored, colon + 1)
 end
 `;
 
 /**
- * KEYS: generation, key entry, plan hash, then the chatbot entry if one was asked for; ARGV[1]:
- * the generation the names are in. Returns the generation, the raw key entry, the account id
+ * KEYS: generation, key entry, plan hash, then the chatbot entry if one was asked for; ARGV: the
+ * generation the names are in, now (ms). Returns the generation, the raw key entry, the account id
  * whose plan was read, that plan and the chatbot entry (nil where not read), or the generation alone.
  */
 export const READ_VERIFY_ENTRIES_LUA = `${PLAN_FIELD_LUA}
@@ -38,7 +37,7 @@ if key and string.sub(key, 1, 1) == '{' then
   local ok, record = pcall(cjson.decode, key)
   if ok and type(record) == 'table' and record.type == 'chatbot' and type(record.accountId) == 'string' then
     accountId = record.accountId
-    plan = livePlan(KEYS[3], accountId)
+    plan = livePlan(KEYS[3], accountId, tonumber(ARGV[2]))
   end
 end
 local chatbot = false
@@ -46,21 +45,20 @@ if KEYS[4] then chatbot = redis.call('GET', KEYS[4]) end
 return {gen, key, accountId, plan, chatbot}
 `;
 
-/** KEYS: generation, entry; ARGV: generation, then the plan's account id for the plan hash. Returns {generation, value}. */
+/** KEYS: generation, entry; ARGV: generation, then now (ms) and the plan's account id for the plan hash. Returns {generation, value}. */
 export const READ_ENTRY_LUA = `${PLAN_FIELD_LUA}
 local gen = redis.call('GET', KEYS[1]) or '0'
 if gen ~= ARGV[1] then return {gen} end
-if ARGV[2] then return {gen, livePlan(KEYS[2], ARGV[2])} end
+if ARGV[3] then return {gen, livePlan(KEYS[2], ARGV[3], tonumber(ARGV[2]))} end
 return {gen, redis.call('GET', KEYS[2])}
 `;
 
 /**
- * Writes a plan field for ARGV[3] ms, keeps the hash alive at least as long, and drops a few
+ * Writes a plan field for `ttl` ms, keeps the hash alive at least as long, and drops a few
  * expired fields picked at random, so that accounts no longer asked about do not pile up.
  */
 const SET_PLAN_LUA = `
-local function setPlan(plans, accountId, value, ttl)
-  local now = nowMs()
+local function setPlan(plans, accountId, value, ttl, now)
   redis.call('HSET', plans, accountId, string.format('%.0f', now + tonumber(ttl)) .. ':' .. value)
   if redis.call('PTTL', plans) < tonumber(ttl) then redis.call('PEXPIRE', plans, ttl) end
   local sample = redis.call('HRANDFIELD', plans, 4, 'WITHVALUES')
@@ -71,23 +69,23 @@ local function setPlan(plans, accountId, value, ttl)
 end
 `;
 
-/** A lookup answer for a plan: KEYS[1] the plan hash; ARGV: account id, value, TTL in ms. */
-export const WRITE_PLAN_LUA = `${PLAN_FIELD_LUA}${SET_PLAN_LUA}
-setPlan(KEYS[1], ARGV[1], ARGV[2], ARGV[3])
+/** A lookup answer for a plan: KEYS[1] the plan hash; ARGV: account id, value, TTL in ms, now (ms). */
+export const WRITE_PLAN_LUA = `${SET_PLAN_LUA}
+setPlan(KEYS[1], ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]))
 return 1
 `;
 
 /**
- * KEYS: generation, entry; ARGV: generation, the plan's account id or '', then a value and a TTL
- * in ms (a SET) or nothing (a DEL). Returns {generation, 1 when written or 0}.
+ * KEYS: generation, entry; ARGV: generation, now (ms), the plan's account id or '', then a value
+ * and a TTL in ms (a SET) or nothing (a DEL). Returns {generation, 1 when written or 0}.
  */
-export const INVALIDATE_LUA = `${PLAN_FIELD_LUA}${SET_PLAN_LUA}
+export const INVALIDATE_LUA = `${SET_PLAN_LUA}
 local gen = redis.call('GET', KEYS[1]) or '0'
 if gen ~= ARGV[1] then return {gen, 0} end
-if ARGV[2] ~= '' then
-  if ARGV[3] then setPlan(KEYS[2], ARGV[2], ARGV[3], ARGV[4]) else redis.call('HDEL', KEYS[2], ARGV[2]) end
-elseif ARGV[3] then
-  redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4])
+if ARGV[3] ~= '' then
+  if ARGV[4] then setPlan(KEYS[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[2])) else redis.call('HDEL', KEYS[2], ARGV[3]) end
+elseif ARGV[4] then
+  redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[5])
 else
   redis.call('DEL', KEYS[2])
 end
