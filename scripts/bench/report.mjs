@@ -362,7 +362,7 @@ In-process figures for the cache alone: \`node scripts/bench/verify-cache-memory
     : ''
 }Bounds: the gateway's verify cache holds at most \`AUTH_CACHE_MAX_ENTRIES\` (default 100,000) valid answers and a
 tenth of that of refusals (LRU, TTL 30 s / 5 s); its change log and revoked-key memory at most 100,000 entries each;
-the invalid-key brake 10,000 client addresses; the usage publisher \`maxPendingMessages\` (100,000). The verifier's
+the invalid-key brake 10,000 client addresses; the usage publisher \`maxPendingEntries\` (100,000 counts of a key, chatbot and minute). The verifier's
 Redis entries expire (60 s, refusals 10 s) and its in-memory change log is bounded by \`AUTH_VERIFIER_MEMORY_MAX_ENTRIES\`.
 Load average at the end of this scenario: ${m.loadavg}.
 `;
@@ -626,23 +626,18 @@ entry, two in a row when the key and then the plan are missing. Measured in one 
 
 ### 100,000 keys: where the throughput goes
 
-With one key, the usage publisher merges every request of a 50 ms flush into one \`key.used\` message. With every
-key in turn, each key comes round every few seconds, so each request becomes a message of its own (the contract's
-event is per key): the gateway publishes it to JetStream with an ack, nats-server stores it and hands it to the
-tracker, the tracker acks it and writes its minute row. The CPU table in that section shows it: nats-server, the
-usage-tracker and PostgreSQL spend more per request in the warm rounds, while the verifier, key-management and
-Redis (the warm pass never asks them) do not. In the gateway the same cost shows in a profile of those rounds
-(\`--cpu-prof\` on the scenario's replica, quick run): 17 % of its CPU in the usage publisher's flush in the warm
-rounds, under 1 % in the control rounds, while the verify cache's share stayed the same (7 %): a lookup among
-100,000 entries costs what a lookup of one key does. NatsBus connects with \`noAsyncTraces\` since that profile:
-nats.js otherwise builds an Error per request and JetStream publish to keep its call site, which halved the publish
-rate (\`scripts/bench-usage.mjs\`: 11,000 → 21,000 acked publishes/s). How much that costs in the ratio depends on what else limits the run. On a quiet machine (the full run of
-2026-11-27 02:27: control rounds 7,157–7,886 req/s, warm 4,211–4,650) it is the limit, and the goal is not met
-(0.58×): the warm rounds spend about 150 ms more CPU per 1,000 requests across processes, all of it on the
-per-key message (gateway +66 ms, where the profile above found the usage publisher's flush; nats-server +50,
-storing, de-duplicating, delivering and deleting it; tracker +14; PostgreSQL +11). Earlier runs on a loaded
-machine (control about 2,500 req/s) gave 0.99× to 1.29×, within the spread of their rounds. Merging keys into one
-message is not open (the contract's event is per key); the lever is a cheaper publish per message. Memory stays within the configured bounds.
+Until usage batches, the usage publisher merged the uses of a 50 ms flush per key into one \`key.used\` message
+each: with one key that is one message per flush, but with every key in turn each request became a message of its
+own (publish with ack, stored, delivered, acked, deleted). The full run of 2026-11-27 02:27 measured what that cost:
+warm 0.58× the control, and per 1,000 requests nats-server 54.8 ms against 5.3 with one key (gateway +66 ms, where a
+profile found 17 % of its CPU in the publisher's flush; tracker +14; PostgreSQL +11). Now the gateway seals every count
+of a flush into \`key.used.batch\` messages of up to 1,000 entries (compact tuples, about 100 bytes each with UUID ids),
+so the messages per second follow the flush rate whatever the number of keys; what still grows with the keys is the
+bytes (on a private nats-server, about 0.07 ms a message plus 8 ns a byte), the tracker's per-entry parsing and one
+minute row per key in PostgreSQL. NatsBus connects with \`noAsyncTraces\`: nats.js otherwise builds an Error per request
+and JetStream publish. The CPU table counts only the run's own processes (this checkout's services, the run
+database's backends, the servers on the run's ports), so other work on a shared machine stays out of it; run with a
+NATS server of its own (\`NATS_URL\`) to measure nats-server alone. Memory stays within the configured bounds.
 
 ### Tracker ingestion: where the time goes
 
