@@ -22,3 +22,4 @@ export * from './usage-stream.js';
 export * from './nats-credentials.js';
 export * from './key-event-sequence.js';
 export * from './postgres-module.js';
+export * from './bus-handlers.js';
