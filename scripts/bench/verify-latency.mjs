@@ -15,7 +15,7 @@ async function timeEach(keys, before, bus) {
   for (const entry of keys) {
     if (before) await before(entry);
     const started = performance.now();
-    const reply = await bus.verify({ key: entry.key, chatbotId: entry.chatbotId }, 5_000);
+    const reply = await bus.requestBare('authVerify', { key: entry.key, chatbotId: entry.chatbotId }, 5_000);
     samples.push(performance.now() - started);
     if (!reply.valid || !reply.allowed) throw new Error(`verify refused a live key: ${JSON.stringify(reply)}`);
   }
@@ -33,7 +33,7 @@ async function timeWithFloor(keys, bus, redis, prefix) {
   try {
     for (const entry of keys) {
       let started = performance.now();
-      const reply = await bus.verify({ key: entry.key, chatbotId: entry.chatbotId }, 5_000);
+      const reply = await bus.requestBare('authVerify', { key: entry.key, chatbotId: entry.chatbotId }, 5_000);
       verify.push(performance.now() - started);
       if (!reply.valid || !reply.allowed) throw new Error(`verify refused a live key: ${JSON.stringify(reply)}`);
       started = performance.now();

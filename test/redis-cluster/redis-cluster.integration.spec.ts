@@ -324,7 +324,7 @@ describe('on a Redis Cluster (TLS, password)', () => {
       return view.id;
     }
 
-    const verify = (key: string) => bus.verify({ key, chatbotId: chatbot.id });
+    const verify = async (key: string) => (await bus.requestBare('authVerify', { key, chatbotId: chatbot.id })) as VerifyReply;
 
     /** Answers are cached once the verifier's client has connected to the node (a replica just started may not have yet). */
     async function verifiedAndCached(material: { key: string; keyHash: string }): Promise<void> {

@@ -115,7 +115,7 @@ describe('auth-verifier with key-management, Redis and NATS', () => {
   });
 
   it('allows a chatbot key on its own chatbot', async () => {
-    await expect(bus.verify({ key: chatbotKey.key, chatbotId: chatbot.id })).resolves.toEqual({
+    await expect(bus.requestBare('authVerify', { key: chatbotKey.key, chatbotId: chatbot.id })).resolves.toEqual({
       valid: true,
       allowed: true,
       keyId: chatbotKey.id,
@@ -128,22 +128,29 @@ describe('auth-verifier with key-management, Redis and NATS', () => {
   });
 
   it('gives a chatbot key insufficient_scope on another chatbot and on account routes', async () => {
-    await expect(bus.verify({ key: chatbotKey.key, chatbotId: otherChatbot.id })).resolves.toMatchObject({
+    await expect(bus.requestBare('authVerify', { key: chatbotKey.key, chatbotId: otherChatbot.id })).resolves.toMatchObject({
       valid: true,
       allowed: false,
       code: 'insufficient_scope',
       keyId: chatbotKey.id,
       chatbotId: otherChatbot.id,
     });
-    await expect(bus.verify({ key: chatbotKey.key })).resolves.toMatchObject({ valid: true, allowed: false, code: 'insufficient_scope' });
+    await expect(bus.requestBare('authVerify', { key: chatbotKey.key })).resolves.toMatchObject({
+      valid: true,
+      allowed: false,
+      code: 'insufficient_scope',
+    });
   });
 
   it('lets a user-level key reach its own account only', async () => {
     const mine = { valid: true, allowed: true, keyId: userKey.id, type: 'user', accountId: account.id, userId: owner.id, rateLimit: null };
-    await expect(bus.verify({ key: userKey.key })).resolves.toEqual({ ...mine, chatbotId: null });
-    await expect(bus.verify({ key: userKey.key, chatbotId: otherChatbot.id })).resolves.toEqual({ ...mine, chatbotId: otherChatbot.id });
+    await expect(bus.requestBare('authVerify', { key: userKey.key })).resolves.toEqual({ ...mine, chatbotId: null });
+    await expect(bus.requestBare('authVerify', { key: userKey.key, chatbotId: otherChatbot.id })).resolves.toEqual({
+      ...mine,
+      chatbotId: otherChatbot.id,
+    });
     for (const chatbotId of [foreignChatbot.id, randomUUID()]) {
-      await expect(bus.verify({ key: userKey.key, chatbotId })).resolves.toMatchObject({
+      await expect(bus.requestBare('authVerify', { key: userKey.key, chatbotId })).resolves.toMatchObject({
         valid: true,
         allowed: false,
         code: 'insufficient_scope',
@@ -156,22 +163,24 @@ describe('auth-verifier with key-management, Redis and NATS', () => {
     const invalid = { valid: false, code: 'invalid_api_key' };
     const unknown = keyMaterial('chatbot').key;
     plaintexts.push(unknown);
-    await expect(bus.verify({ key: chatbotKey.key.slice(0, -1) + '0', chatbotId: chatbot.id })).resolves.toEqual(invalid);
-    await expect(bus.verify({ key: 'x', chatbotId: chatbot.id })).resolves.toEqual(invalid);
-    await expect(bus.verify({ key: unknown, chatbotId: chatbot.id })).resolves.toEqual(invalid);
+    await expect(bus.requestBare('authVerify', { key: chatbotKey.key.slice(0, -1) + '0', chatbotId: chatbot.id })).resolves.toEqual(
+      invalid,
+    );
+    await expect(bus.requestBare('authVerify', { key: 'x', chatbotId: chatbot.id })).resolves.toEqual(invalid);
+    await expect(bus.requestBare('authVerify', { key: unknown, chatbotId: chatbot.id })).resolves.toEqual(invalid);
   });
 
   it('suspends chatbot keys while the plan is free, and restores them on upgrade, within a second', async () => {
-    await expect(bus.verify({ key: chatbotKey.key, chatbotId: chatbot.id })).resolves.toMatchObject({ allowed: true });
+    await expect(bus.requestBare('authVerify', { key: chatbotKey.key, chatbotId: chatbot.id })).resolves.toMatchObject({ allowed: true });
 
     await bus.request('adminUpdateAccount', { accountId: account.id, plan: 'free' });
     const suspendedAfter = await within(1000, chatbotKey.key, chatbot.id, (reply) => !reply.valid || !reply.allowed);
-    await expect(bus.verify({ key: chatbotKey.key, chatbotId: chatbot.id })).resolves.toMatchObject({
+    await expect(bus.requestBare('authVerify', { key: chatbotKey.key, chatbotId: chatbot.id })).resolves.toMatchObject({
       valid: true,
       allowed: false,
       code: 'plan_not_eligible',
     });
-    await expect(bus.verify({ key: userKey.key, chatbotId: chatbot.id })).resolves.toMatchObject({ allowed: true });
+    await expect(bus.requestBare('authVerify', { key: userKey.key, chatbotId: chatbot.id })).resolves.toMatchObject({ allowed: true });
 
     await bus.request('adminUpdateAccount', { accountId: account.id, plan: 'entry' });
     const restoredAfter = await within(1000, chatbotKey.key, chatbot.id, (reply) => reply.valid && reply.allowed);
@@ -181,21 +190,27 @@ describe('auth-verifier with key-management, Redis and NATS', () => {
   it('refuses a revoked key within a second, although its record was cached', async () => {
     const doomed = await createChatbotKey(chatbot.id);
     const hash = hashApiKey(doomed.key);
-    await expect(bus.verify({ key: doomed.key, chatbotId: chatbot.id })).resolves.toMatchObject({ allowed: true });
+    await expect(bus.requestBare('authVerify', { key: doomed.key, chatbotId: chatbot.id })).resolves.toMatchObject({ allowed: true });
     expect(await redis.get(`${env.redisPrefix}key:${hash}`)).toContain(doomed.id);
 
     await bus.request('revokeKey', { actor: { userId: owner.id }, chatbotId: chatbot.id, keyId: doomed.id });
     const refusedAfter = await within(1000, doomed.key, chatbot.id, (reply) => !reply.valid);
 
     expect(refusedAfter).toBeLessThan(1000);
-    await expect(bus.verify({ key: doomed.key, chatbotId: chatbot.id })).resolves.toEqual({ valid: false, code: 'invalid_api_key' });
+    await expect(bus.requestBare('authVerify', { key: doomed.key, chatbotId: chatbot.id })).resolves.toEqual({
+      valid: false,
+      code: 'invalid_api_key',
+    });
     expect(await redis.get(`${env.redisPrefix}key:${hash}`)).not.toContain(doomed.id);
   });
 
   it('accepts a key presented before it existed as soon as it is created', async () => {
     const material = keyMaterial('chatbot');
     plaintexts.push(material.key);
-    await expect(bus.verify({ key: material.key, chatbotId: chatbot.id })).resolves.toEqual({ valid: false, code: 'invalid_api_key' });
+    await expect(bus.requestBare('authVerify', { key: material.key, chatbotId: chatbot.id })).resolves.toEqual({
+      valid: false,
+      code: 'invalid_api_key',
+    });
     expect(await redis.exists(`${env.redisPrefix}key:${material.keyHash}`)).toBe(1);
 
     await bus.request('createKey', {
@@ -212,14 +227,18 @@ describe('auth-verifier with key-management, Redis and NATS', () => {
   it('refuses the keys of a deleted chatbot, and user-level keys on it, within a second', async () => {
     const doomedChatbot = await bus.request('adminCreateChatbot', chatbotPayload(account.id));
     const key = await createChatbotKey(doomedChatbot.id);
-    await expect(bus.verify({ key: key.key, chatbotId: doomedChatbot.id })).resolves.toMatchObject({ allowed: true });
-    await expect(bus.verify({ key: userKey.key, chatbotId: doomedChatbot.id })).resolves.toMatchObject({ allowed: true });
+    await expect(bus.requestBare('authVerify', { key: key.key, chatbotId: doomedChatbot.id })).resolves.toMatchObject({ allowed: true });
+    await expect(bus.requestBare('authVerify', { key: userKey.key, chatbotId: doomedChatbot.id })).resolves.toMatchObject({
+      allowed: true,
+    });
 
     await bus.request('adminDeleteChatbot', { chatbotId: doomedChatbot.id });
 
     expect(await within(1000, key.key, doomedChatbot.id, (reply) => !reply.valid)).toBeLessThan(1000);
     expect(await within(1000, userKey.key, doomedChatbot.id, (reply) => reply.valid && !reply.allowed)).toBeLessThan(1000);
-    await expect(bus.verify({ key: userKey.key, chatbotId: doomedChatbot.id })).resolves.toMatchObject({ code: 'insufficient_scope' });
+    await expect(bus.requestBare('authVerify', { key: userKey.key, chatbotId: doomedChatbot.id })).resolves.toMatchObject({
+      code: 'insufficient_scope',
+    });
   });
 
   it('caches by hash only: no Redis key or value under its prefix holds a plaintext key', async () => {
@@ -265,11 +284,11 @@ describe('auth-verifier with key-management, Redis and NATS', () => {
     });
     const client = await NatsBus.connect({ url: env.natsUrl, subjectPrefix: prefix, name: 'auth-verifier-spec-alone', logger });
     try {
-      await expect(client.verify({ key: chatbotKey.key, chatbotId: chatbot.id })).resolves.toEqual({
+      await expect(client.requestBare('authVerify', { key: chatbotKey.key, chatbotId: chatbot.id })).resolves.toEqual({
         valid: false,
         code: 'auth_unavailable',
       });
-      await expect(client.verify({ key: 'malformed' })).resolves.toEqual({ valid: false, code: 'invalid_api_key' });
+      await expect(client.requestBare('authVerify', { key: 'malformed' })).resolves.toEqual({ valid: false, code: 'invalid_api_key' });
     } finally {
       await client.close();
       await alone.close();
@@ -281,8 +300,13 @@ describe('auth-verifier with key-management, Redis and NATS', () => {
     await verifier.close();
     verifier = await startVerifier({ REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
 
-    await expect(bus.verify({ key: chatbotKey.key, chatbotId: chatbot.id })).resolves.toMatchObject({ valid: true, allowed: true });
-    await expect(bus.verify({ key: userKey.key, chatbotId: foreignChatbot.id })).resolves.toMatchObject({ code: 'insufficient_scope' });
+    await expect(bus.requestBare('authVerify', { key: chatbotKey.key, chatbotId: chatbot.id })).resolves.toMatchObject({
+      valid: true,
+      allowed: true,
+    });
+    await expect(bus.requestBare('authVerify', { key: userKey.key, chatbotId: foreignChatbot.id })).resolves.toMatchObject({
+      code: 'insufficient_scope',
+    });
     const base = (await verifier.getUrl()).replace('[::1]', '127.0.0.1');
     // Redis is an accelerator: the replica stays in rotation and reports itself degraded.
     const ready = await fetch(`${base}/health/ready`);
@@ -294,7 +318,7 @@ describe('auth-verifier with key-management, Redis and NATS', () => {
   async function within(limitMs: number, key: string, chatbotId: string, done: (reply: VerifyReply) => boolean): Promise<number> {
     const started = Date.now();
     for (;;) {
-      const reply = await bus.verify({ key, chatbotId });
+      const reply = (await bus.requestBare('authVerify', { key, chatbotId })) as VerifyReply;
       const elapsed = Date.now() - started;
       if (done(reply)) return elapsed;
       if (elapsed > limitMs) throw new Error(`still ${JSON.stringify(reply)} after ${elapsed} ms`);

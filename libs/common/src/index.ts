@@ -24,3 +24,4 @@ export * from './nats-credentials.js';
 export * from './key-event-sequence.js';
 export * from './postgres-module.js';
 export * from './expiring-map.js';
+export * from './bus-handlers.js';

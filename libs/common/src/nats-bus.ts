@@ -37,6 +37,11 @@ export interface NatsBusOptions {
   security?: NatsSecurity;
 }
 
+export interface ServeOptions<S extends RpcSubject> {
+  /** What goes on the wire for a handler's result; the internal envelope (`RpcResult`) by default. */
+  reply?: (result: RpcResult<RpcMap[S]['reply']>) => unknown;
+}
+
 type RpcHandler<S extends RpcSubject> = (request: RpcMap[S]['request']) => Promise<RpcMap[S]['reply']> | RpcMap[S]['reply'];
 type EventHandler<S extends EventSubject> = (event: EventMap[S]) => void | Promise<void>;
 export type KeyEventHandlers = { [S in KeyEventSubject]?: EventHandler<S> };
@@ -103,20 +108,11 @@ export class NatsBus {
   }
 
   /**
-   * `auth.verify` answers its bare reply (docs/api.md, NATS subjects), without the internal envelope.
-   * Verifying changes nothing, so it is asked twice within `timeoutMs` if need be: a verifier
-   * replica that dies holding the request (a crash, a kill) costs a retry that another replica
-   * answers, not a 503 for every caller waiting on it.
+   * A request to a subject served with its own reply shape (`ServeOptions.reply`): the reply is
+   * handed back parsed but unread, for the caller's client to validate.
    */
-  async verify(payload: RpcMap['authVerify']['request'], timeoutMs = DEFAULT_TIMEOUT_MS): Promise<RpcMap['authVerify']['reply']> {
-    const subject = this.subject('authVerify');
-    const firstAttemptMs = Math.max(1, Math.floor(timeoutMs / 2));
-    try {
-      return await this.requestRaw(subject, payload, firstAttemptMs);
-    } catch (error) {
-      if (!(error instanceof BusUnavailableError) || !this.connected || timeoutMs - firstAttemptMs < 1) throw error;
-      return this.requestRaw(subject, payload, timeoutMs - firstAttemptMs);
-    }
+  requestBare<S extends RpcSubject>(subject: S, payload: RpcMap[S]['request'], timeoutMs = DEFAULT_TIMEOUT_MS): Promise<unknown> {
+    return this.requestRaw(this.subject(subject), payload, timeoutMs);
   }
 
   private async requestRaw<T>(subject: string, payload: unknown, timeoutMs: number): Promise<T> {
@@ -137,15 +133,15 @@ export class NatsBus {
    * Bad payloads get `invalid_request`; unexpected failures are logged and answered
    * `service_unavailable`, never left to crash the subscription.
    */
-  serve<S extends RpcSubject>(subject: S, queue: string, handler: RpcHandler<S>): Subscription {
+  serve<S extends RpcSubject>(subject: S, queue: string, handler: RpcHandler<S>, options: ServeOptions<S> = {}): Subscription {
     const schema = RpcSchemas[subject];
-    const bare = subject === 'authVerify';
+    const shape = options.reply ?? ((result: RpcResult<RpcMap[S]['reply']>) => result);
     return this.track(
       this.connection.subscribe(this.subject(subject), {
         queue,
         callback: (error, msg) => {
           if (error) return this.logger.error({ err: error, subject }, 'subscription failed');
-          this.handling(this.answer(msg, subject, schema, bare, handler));
+          this.handling(this.answer(msg, subject, schema, shape, handler));
         },
       }),
     );
@@ -155,10 +151,10 @@ export class NatsBus {
     msg: Msg,
     subject: S,
     schema: (typeof RpcSchemas)[S],
-    bare: boolean,
+    shape: (result: RpcResult<RpcMap[S]['reply']>) => unknown,
     handler: RpcHandler<S>,
   ): Promise<void> {
-    let result: RpcResult<unknown>;
+    let result: RpcResult<RpcMap[S]['reply']>;
     try {
       const parsed = schema.safeParse(parseJson(msg));
       if (!parsed.success) throw new ApiError('invalid_request', describeIssues(parsed.error.issues));
@@ -168,12 +164,7 @@ export class NatsBus {
       const apiError = error instanceof ApiError ? error : new ApiError('service_unavailable', 'the service could not answer');
       result = { ok: false, error: apiError.toBody() };
     }
-    if (!msg.reply) return;
-    if (!bare) return void msg.respond(JSON.stringify(result));
-    if (result.ok) return void msg.respond(JSON.stringify(result.data));
-    // A verifier that cannot decide answers invalid: callers fail closed.
-    const code = result.error.code === 'invalid_request' ? 'invalid_api_key' : 'auth_unavailable';
-    msg.respond(JSON.stringify({ valid: false, code }));
+    if (msg.reply) msg.respond(JSON.stringify(shape(result)));
   }
 
   publish<S extends EventSubject>(subject: S, event: EventMap[S]): void {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { RateLimitSchema, type RateLimit } from './rate-limit.js';
+import type { RpcResult } from './subject-map.js';
 
 /** `auth.verify` request: carries a presented key to the verifier; never stored, never logged. */
 export const VerifyRequestSchema = z.object({
@@ -43,6 +44,15 @@ export type VerifyReply =
   | { valid: false; code: 'invalid_api_key' }
   /** The verifier could not decide (key-management unreachable): callers fail closed. */
   | { valid: false; code: 'auth_unavailable' };
+
+/**
+ * `auth.verify` answers its bare reply, without the internal envelope: a verifier that cannot
+ * decide answers invalid (a malformed request) or auth_unavailable, and callers fail closed.
+ */
+export function verifyWireReply(result: RpcResult<VerifyReply>): VerifyReply {
+  if (result.ok) return result.data;
+  return { valid: false, code: result.error.code === 'invalid_request' ? 'invalid_api_key' : 'auth_unavailable' };
+}
 
 /** One word for how a verification ended: `allowed`, or the code it was refused with (a metrics label). */
 export type VerifyOutcome = 'allowed' | DenialCode | 'invalid_api_key' | 'auth_unavailable';

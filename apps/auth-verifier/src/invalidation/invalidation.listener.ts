@@ -1,5 +1,4 @@
-import type { OnModuleInit } from '@nestjs/common';
-import type { NatsBus } from '@app/common';
+import { BusHandlers, type NatsBus } from '@app/common';
 import type { InvalidationService } from './invalidation.service.js';
 
 /**
@@ -14,16 +13,17 @@ import type { InvalidationService } from './invalidation.service.js';
  *   of its account whatever its holder's assignments (docs/api.md, Concepts).
  * Should the reply ever carry either, subscribe here and drop the affected entries.
  */
-export class InvalidationListener implements OnModuleInit {
+export class InvalidationListener extends BusHandlers {
   constructor(
     private readonly bus: NatsBus,
     private readonly invalidation: InvalidationService,
-  ) {}
+  ) {
+    super();
+  }
 
-  onModuleInit(): void {
-    // The subscriptions end with the connection, which NatsModule drains at shutdown.
+  protected subscribe() {
     const on = this.invalidation;
-    this.bus.onKeyEvents(
+    const subscription = this.bus.onKeyEvents(
       {
         keyRevoked: (event) => on.keyRevoked(event),
         keyCreated: (event) => on.keyCreated(event),
@@ -33,5 +33,6 @@ export class InvalidationListener implements OnModuleInit {
       },
       () => on.eventsMissed(),
     );
+    return [subscription];
   }
 }

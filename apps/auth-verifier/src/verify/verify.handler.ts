@@ -1,6 +1,5 @@
-import type { OnModuleInit } from '@nestjs/common';
-import type { NatsBus } from '@app/common';
-import { QueueGroups, verifyOutcomeOf, type VerifyReply, type VerifyRequest } from '@app/contracts';
+import { BusHandlers, type NatsBus } from '@app/common';
+import { QueueGroups, verifyOutcomeOf, verifyWireReply, type VerifyReply, type VerifyRequest } from '@app/contracts';
 import type { VerifyService } from './verify.service.js';
 import type { VerifyMetrics } from './verify.metrics.js';
 
@@ -8,16 +7,17 @@ import type { VerifyMetrics } from './verify.metrics.js';
  * Serves `auth.verify` in the verifiers' queue group: one replica answers each request.
  * A verify that throws is answered `{valid:false, code:'auth_unavailable'}` by NatsBus.
  */
-export class VerifyHandler implements OnModuleInit {
+export class VerifyHandler extends BusHandlers {
   constructor(
     private readonly bus: NatsBus,
     private readonly verifier: VerifyService,
     private readonly metrics: VerifyMetrics,
-  ) {}
+  ) {
+    super();
+  }
 
-  onModuleInit(): void {
-    // The subscription ends with the connection, which NatsModule drains at shutdown.
-    this.bus.serve('authVerify', QueueGroups.authVerifier, (request) => this.verify(request));
+  protected subscribe() {
+    return [this.bus.serve('authVerify', QueueGroups.authVerifier, (request) => this.verify(request), { reply: verifyWireReply })];
   }
 
   async verify(request: VerifyRequest): Promise<VerifyReply> {

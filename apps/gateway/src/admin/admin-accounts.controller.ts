@@ -3,8 +3,8 @@ import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } 
 import { NatsBus } from '@app/common';
 import type { AccountView, ChangeOrigin, ChatbotView, UserView } from '@app/contracts';
 import { ChangeOriginOf } from '../http/change-origin.decorator.js';
-import { ResourceIdPipe } from '../management/validation/resource-id.pipe.js';
-import { ZodPipe } from '../management/validation/zod-body.pipe.js';
+import { ResourceIdPipe } from '../http/validation/resource-id.pipe.js';
+import { ZodPipe } from '../http/validation/zod-body.pipe.js';
 import { AdminTokenGuard } from './admin-token.guard.js';
 import { ADMIN_AUTH_ERRORS, ApiErrors } from '../openapi/api-errors.js';
 import { fromZod, ref } from '../openapi/api-schemas.js';

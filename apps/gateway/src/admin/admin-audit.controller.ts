@@ -2,9 +2,9 @@ import { Controller, Get, Inject, Param, Query, UseGuards } from '@nestjs/common
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { NatsBus } from '@app/common';
 import type { AuditEventView, Page } from '@app/contracts';
-import { AUDIT_QUERY_DESCRIPTIONS, AuditEventsQuerySchema, type AuditEventsQuery } from '../management/audit/audit-events.query.js';
-import { ResourceIdPipe } from '../management/validation/resource-id.pipe.js';
-import { ZodPipe } from '../management/validation/zod-body.pipe.js';
+import { AUDIT_QUERY_DESCRIPTIONS, AuditEventsQuerySchema, type AuditEventsQuery } from '../audit/audit-events.query.js';
+import { ResourceIdPipe } from '../http/validation/resource-id.pipe.js';
+import { ZodPipe } from '../http/validation/zod-body.pipe.js';
 import { ADMIN_AUTH_ERRORS, ApiErrors } from '../openapi/api-errors.js';
 import { ApiQueryFrom } from '../openapi/api-query.js';
 import { ref } from '../openapi/api-schemas.js';

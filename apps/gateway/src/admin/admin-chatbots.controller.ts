@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@ne
 import { NatsBus } from '@app/common';
 import type { ChangeOrigin } from '@app/contracts';
 import { ChangeOriginOf } from '../http/change-origin.decorator.js';
-import { ResourceIdPipe } from '../management/validation/resource-id.pipe.js';
+import { ResourceIdPipe } from '../http/validation/resource-id.pipe.js';
 import { AdminTokenGuard } from './admin-token.guard.js';
 import { ADMIN_AUTH_ERRORS, ApiErrors } from '../openapi/api-errors.js';
 

@@ -1,12 +1,11 @@
 import { Body, Controller, Header, Inject, Param, Post, Put, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { NatsBus } from '@app/common';
-import type { ChangeOrigin, KeyView, UserView } from '@app/contracts';
+import type { ChangeOrigin, KeyView, UserView, CreatedKeyView } from '@app/contracts';
 import { ChangeOriginOf } from '../http/change-origin.decorator.js';
-import { CreateKeyBodySchema, type CreateKeyBody } from '../management/keys/key-bodies.js';
-import type { CreatedKey } from '../management/keys/management-keys.service.js';
-import { ResourceIdPipe } from '../management/validation/resource-id.pipe.js';
-import { ZodPipe } from '../management/validation/zod-body.pipe.js';
+import { CreateKeyBodySchema, type CreateKeyBody } from '../keys/key-bodies.js';
+import { ResourceIdPipe } from '../http/validation/resource-id.pipe.js';
+import { ZodPipe } from '../http/validation/zod-body.pipe.js';
 import { AdminService } from './admin.service.js';
 import { AdminTokenGuard } from './admin-token.guard.js';
 import { ADMIN_AUTH_ERRORS, ApiErrors } from '../openapi/api-errors.js';
@@ -66,7 +65,7 @@ export class AdminUsersController {
     @ChangeOriginOf() origin: ChangeOrigin,
     @Param('userId', userId) user: string,
     @Body(new ZodPipe(CreateKeyBodySchema)) body: CreateKeyBody,
-  ): Promise<CreatedKey> {
+  ): Promise<CreatedKeyView> {
     return this.admin.createUserKey(user, origin, body?.name);
   }
 

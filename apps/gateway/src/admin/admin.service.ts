@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { NatsBus } from '@app/common';
-import { DEFAULT_KEY_NAME, displayPrefix, hashApiKey, type ChangeOrigin, type KeyView } from '@app/contracts';
-import { issueKey } from '../management/keys/key-issuer.js';
-import type { CreatedKey } from '../management/keys/management-keys.service.js';
+import { DEFAULT_KEY_NAME, displayPrefix, hashApiKey, type ChangeOrigin, type KeyView, type CreatedKeyView } from '@app/contracts';
+import { issueKey } from '../keys/key-issuer.js';
 import type { ImportLegacyKeyBody } from './dto/admin-bodies.js';
 
 /**
@@ -13,7 +12,7 @@ import type { ImportLegacyKeyBody } from './dto/admin-bodies.js';
 export class AdminService {
   constructor(@Inject(NatsBus) private readonly bus: NatsBus) {}
 
-  async createUserKey(userId: string, origin: ChangeOrigin, name: string | undefined): Promise<CreatedKey> {
+  async createUserKey(userId: string, origin: ChangeOrigin, name: string | undefined): Promise<CreatedKeyView> {
     const { key, keyHash, prefix } = issueKey('user');
     const view = await this.bus.request('adminCreateUserKey', { userId, origin, name: name ?? DEFAULT_KEY_NAME, keyHash, prefix });
     return { ...view, key };

@@ -1,9 +1,10 @@
 import { Module } from '@nestjs/common';
 import { KeyAuthenticator } from './key-authenticator.js';
+import { VerifyClient } from './verify-client.js';
 
 /** Verifies presented API keys (data plane and management API) through `auth.verify`, with a local cache. */
 @Module({
-  providers: [KeyAuthenticator],
+  providers: [VerifyClient, KeyAuthenticator],
   exports: [KeyAuthenticator],
 })
 export class AuthModule {}

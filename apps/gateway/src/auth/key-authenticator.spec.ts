@@ -3,6 +3,7 @@ import { ApiError, BusUnavailableError, type MissedEventsReason, type NatsBus } 
 import { generateApiKey, hashApiKey, type EventMap, type VerifyReply } from '@app/contracts';
 import type { GatewayConfig } from '../config.js';
 import { KeyAuthenticator } from './key-authenticator.js';
+import type { VerifyClient } from './verify-client.js';
 import { RateLimitedError } from './rate-limited-error.js';
 import { cacheHitDuration } from './auth-metrics.js';
 
@@ -33,8 +34,9 @@ function setup(cache = { maxEntries: 100, ttlMs: 30_000, negativeTtlMs: 5_000 })
     }),
   };
   const config = { authCache: cache, verifyTimeoutMs: 50 } as GatewayConfig;
-  const sut = new KeyAuthenticator(bus as unknown as NatsBus, config);
+  const sut = new KeyAuthenticator(bus as unknown as NatsBus, bus as unknown as VerifyClient, config);
   sut.onModuleInit();
+  sut.onApplicationBootstrap();
   return { sut, bus, handlers, missed: (reason: MissedEventsReason) => eventsMissed(reason) };
 }
 

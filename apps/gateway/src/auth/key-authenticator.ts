@@ -1,7 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import type { Subscription } from '@nats-io/transport-node';
-import { ApiError, brakeBucket, CONFIG, NatsBus } from '@app/common';
+import { ApiError, brakeBucket, BusHandlers, CONFIG, NatsBus } from '@app/common';
 import { classifyApiKey, verifyOutcomeOf, type VerifiedKey } from '@app/contracts';
 import type { GatewayConfig } from '../config.js';
 import { authCacheLookups, authThrottled, cacheHitDuration, reportMemory, verifyDuration } from './auth-metrics.js';
@@ -12,6 +11,7 @@ import { subscribeToKeyEvents, type Invalidation } from './key-events.js';
 import { RateLimitedError } from './rate-limited-error.js';
 import { ValidKeyRefusal, type KeyLimit } from './valid-key-refusal.js';
 import { cacheKeyFor, VerifyCache } from './verify-cache.js';
+import { VerifyClient } from './verify-client.js';
 import { INVALID_REPLY, UNAVAILABLE_REPLY, parseVerifyReply, type CheckedReply } from './verify-reply.js';
 
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
@@ -27,7 +27,7 @@ const cacheCoalesced = authCacheLookups.labels('coalesced');
  * When the verifier cannot be asked, the answer is 503: fail closed, never open.
  */
 @Injectable()
-export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
+export class KeyAuthenticator extends BusHandlers implements OnModuleInit, OnModuleDestroy {
   private readonly cache: VerifyCache;
   private readonly changes = new InvalidationLog();
   private readonly throttle = new FailureThrottle();
@@ -38,22 +38,26 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
    */
   private readonly scopeBrake = new FailureThrottle();
   private readonly inFlight = new Map<string, Promise<CheckedReply>>();
-  private subscriptions: Subscription[] = [];
   private stopReporting: () => void = () => undefined;
 
   constructor(
     @Inject(NatsBus) private readonly bus: NatsBus,
+    @Inject(VerifyClient) private readonly verifier: VerifyClient,
     @Inject(CONFIG) private readonly config: GatewayConfig,
   ) {
+    super();
     this.cache = new VerifyCache(config.authCache);
   }
 
-  onModuleInit(): void {
-    this.subscriptions = subscribeToKeyEvents(
+  protected subscribe() {
+    return subscribeToKeyEvents(
       this.bus,
       (change) => this.invalidate(change),
       () => this.distrustCache(),
     );
+  }
+
+  onModuleInit(): void {
     this.stopReporting = reportMemory(() => this.memorySizes());
   }
 
@@ -74,8 +78,6 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
-    for (const subscription of this.subscriptions) subscription.unsubscribe();
-    this.subscriptions = [];
     this.stopReporting();
   }
 
@@ -175,7 +177,7 @@ export class KeyAuthenticator implements OnModuleInit, OnModuleDestroy {
     const stopTimer = verifyDuration.startTimer();
     let reply: CheckedReply;
     try {
-      const raw = await this.bus.verify(chatbotId === null ? { key } : { key, chatbotId }, this.config.verifyTimeoutMs);
+      const raw = await this.verifier.verify(chatbotId === null ? { key } : { key, chatbotId }, this.config.verifyTimeoutMs);
       reply = parseVerifyReply(raw);
     } catch {
       // BusUnavailableError (no responder, timeout, connection down) or an unreadable reply.

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Client } from 'undici';
 import { createLogger, NatsBus } from '@app/common';
-import { generateApiKey, hashApiKey, QueueGroups, type VerifyReply } from '@app/contracts';
+import { generateApiKey, hashApiKey, QueueGroups, type VerifyReply, verifyWireReply } from '@app/contracts';
 import { deleteRunUsageStream, httpRequest, testEnvironment, type HttpAnswer } from '@app/testing';
 import { loadGatewayConfig } from '../config.js';
 import { startGateway } from '../gateway.js';
@@ -176,11 +176,16 @@ function lastSeen(): Seen {
 
 beforeAll(async () => {
   verifier = await NatsBus.connect({ url: env.natsUrl, subjectPrefix: env.subjectPrefix, name: 'test-verifier', logger });
-  verifier.serve('authVerify', QueueGroups.authVerifier, async (request) => {
-    verifyRequests.push(request);
-    if (verifierSilent) await new Promise((resolve) => setTimeout(resolve, 1_000));
-    return decide(request.key, request.chatbotId);
-  });
+  verifier.serve(
+    'authVerify',
+    QueueGroups.authVerifier,
+    async (request) => {
+      verifyRequests.push(request);
+      if (verifierSilent) await new Promise((resolve) => setTimeout(resolve, 1_000));
+      return decide(request.key, request.chatbotId);
+    },
+    { reply: verifyWireReply },
+  );
   await verifier.connection.flush();
   upstream = await startUpstream();
   gateway = await gatewayFor(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`);

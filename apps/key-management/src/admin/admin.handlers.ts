@@ -1,12 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { NatsBus } from '@app/common';
+import { BusHandlers, NatsBus } from '@app/common';
 import { QueueGroups } from '@app/contracts';
 import { AccountsService } from '../accounts/accounts.service.js';
 import { ChatbotsService } from '../chatbots/chatbots.service.js';
 import { AuditEventsService } from '../audit/audit-events.service.js';
 import { LeakedKeysService } from '../keys/leaked-keys.service.js';
 import { UserKeysService } from '../keys/user-keys.service.js';
-import { BusHandlers } from '../messaging/bus-handlers.js';
 import { UsersService } from '../users/users.service.js';
 
 /** The admin API, as the gateway forwards it after checking ADMIN_TOKEN. */

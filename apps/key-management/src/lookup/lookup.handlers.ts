@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { NatsBus } from '@app/common';
+import { BusHandlers, NatsBus } from '@app/common';
 import { QueueGroups } from '@app/contracts';
-import { BusHandlers } from '../messaging/bus-handlers.js';
 import { LookupService } from './lookup.service.js';
 
 /** The auth-verifier's cache misses. */

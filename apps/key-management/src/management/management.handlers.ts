@@ -1,11 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { NatsBus } from '@app/common';
+import { BusHandlers, NatsBus } from '@app/common';
 import { QueueGroups } from '@app/contracts';
 import { ActorResolver } from '../access/actor-resolver.js';
 import { ChatbotAccess } from '../access/chatbot-access.js';
 import { AuditEventsService } from '../audit/audit-events.service.js';
 import { KeysService } from '../keys/keys.service.js';
-import { BusHandlers } from '../messaging/bus-handlers.js';
 
 /** The management API, on behalf of the caller the gateway authenticated. */
 @Injectable()

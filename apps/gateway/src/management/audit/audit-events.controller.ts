@@ -4,11 +4,11 @@ import { NatsBus } from '@app/common';
 import type { Actor, AuditEventView, Page } from '@app/contracts';
 import { CurrentActor } from '../caller/current-actor.decorator.js';
 import { ManagementAuthGuard } from '../caller/management-auth.guard.js';
-import { ZodPipe } from '../validation/zod-body.pipe.js';
+import { ZodPipe } from '../../http/validation/zod-body.pipe.js';
 import { ApiErrors, MANAGEMENT_AUTH_ERRORS } from '../../openapi/api-errors.js';
 import { ApiQueryFrom } from '../../openapi/api-query.js';
 import { ref } from '../../openapi/api-schemas.js';
-import { AUDIT_QUERY_DESCRIPTIONS, AuditEventsQuerySchema, type AuditEventsQuery } from './audit-events.query.js';
+import { AUDIT_QUERY_DESCRIPTIONS, AuditEventsQuerySchema, type AuditEventsQuery } from '../../audit/audit-events.query.js';
 
 /** Who changed what: owners and admins see the account's events, members those of their chatbots. */
 @ApiTags('audit log')

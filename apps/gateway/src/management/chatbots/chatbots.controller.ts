@@ -4,7 +4,7 @@ import { NatsBus } from '@app/common';
 import type { Actor, Page } from '@app/contracts';
 import { CurrentActor } from '../caller/current-actor.decorator.js';
 import { ManagementAuthGuard } from '../caller/management-auth.guard.js';
-import { ZodPipe } from '../validation/zod-body.pipe.js';
+import { ZodPipe } from '../../http/validation/zod-body.pipe.js';
 import { ApiErrors, MANAGEMENT_AUTH_ERRORS } from '../../openapi/api-errors.js';
 import { ApiQueryFrom } from '../../openapi/api-query.js';
 import { ref } from '../../openapi/api-schemas.js';

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Inject, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { Actor, ChangeOrigin, KeyView, UsageSeries } from '@app/contracts';
+import type { Actor, ChangeOrigin, KeyView, UsageSeries, CreatedKeyView } from '@app/contracts';
 import { ChangeOriginOf } from '../../http/change-origin.decorator.js';
 import { ApiErrors, MANAGEMENT_AUTH_ERRORS } from '../../openapi/api-errors.js';
 import { ApiQueryFrom } from '../../openapi/api-query.js';
@@ -8,8 +8,8 @@ import { fromZod, ref } from '../../openapi/api-schemas.js';
 import { USAGE_QUERY_DESCRIPTIONS } from '../../openapi/api-descriptions.js';
 import { CurrentActor } from '../caller/current-actor.decorator.js';
 import { ManagementAuthGuard } from '../caller/management-auth.guard.js';
-import { ResourceIdPipe } from '../validation/resource-id.pipe.js';
-import { ZodPipe } from '../validation/zod-body.pipe.js';
+import { ResourceIdPipe } from '../../http/validation/resource-id.pipe.js';
+import { ZodPipe } from '../../http/validation/zod-body.pipe.js';
 import {
   CreateKeyBodySchema,
   RollKeyBodySchema,
@@ -17,10 +17,10 @@ import {
   type CreateKeyBody,
   type RollKeyBody,
   type UpdateKeyBody,
-} from './key-bodies.js';
+} from '../../keys/key-bodies.js';
 import { KeyUsageService } from '../usage/key-usage.service.js';
 import { UsageQueryParamsSchema, type UsageQueryParams } from '../usage/usage-query.js';
-import { ManagementKeysService, type CreatedKey } from './management-keys.service.js';
+import { ManagementKeysService } from './management-keys.service.js';
 
 const chatbotId = new ResourceIdPipe('chatbot_not_found');
 const keyId = new ResourceIdPipe('key_not_found');
@@ -68,7 +68,7 @@ export class ChatbotKeysController {
     @ChangeOriginOf() origin: ChangeOrigin,
     @Param('chatbotId', chatbotId) chatbot: string,
     @Body(new ZodPipe(CreateKeyBodySchema)) body: CreateKeyBody,
-  ): Promise<CreatedKey> {
+  ): Promise<CreatedKeyView> {
     return this.keys.create(actor, origin, chatbot, body);
   }
 
@@ -138,7 +138,7 @@ export class ChatbotKeysController {
     @Param('chatbotId', chatbotId) chatbot: string,
     @Param('keyId', keyId) key: string,
     @Body(new ZodPipe(RollKeyBodySchema)) body: RollKeyBody,
-  ): Promise<CreatedKey> {
+  ): Promise<CreatedKeyView> {
     return this.keys.roll(actor, origin, chatbot, key, body?.gracePeriodSeconds);
   }
 

@@ -1,8 +1,8 @@
 import { describe, it, expect } from '@jest/globals';
 import { ApiError } from '@app/common';
-import { ZodPipe } from '../validation/zod-body.pipe.js';
+import { ZodPipe } from '../../http/validation/zod-body.pipe.js';
 import { ListChatbotsQuerySchema } from '../chatbots/list-chatbots.query.js';
-import { CreateKeyBodySchema, RollKeyBodySchema, UpdateKeyBodySchema } from './key-bodies.js';
+import { CreateKeyBodySchema, RollKeyBodySchema, UpdateKeyBodySchema } from '../../keys/key-bodies.js';
 
 function rejection(run: () => unknown): ApiError {
   try {

@@ -1,12 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { NatsBus } from '@app/common';
-import { DEFAULT_KEY_NAME, type Actor, type ChangeOrigin, type KeyView } from '@app/contracts';
+import { DEFAULT_KEY_NAME, type Actor, type ChangeOrigin, type KeyView, type CreatedKeyView } from '@app/contracts';
 import { KeyUsageService } from '../usage/key-usage.service.js';
-import { issueKey } from './key-issuer.js';
-import type { CreateKeyBody, UpdateKeyBody } from './key-bodies.js';
+import { issueKey } from '../../keys/key-issuer.js';
+import type { CreateKeyBody, UpdateKeyBody } from '../../keys/key-bodies.js';
 
 /** A created key as the caller sees it once: the key object plus the key itself. */
-export type CreatedKey = KeyView & { key: string };
 
 /**
  * The management API's key operations, on behalf of an authenticated actor. `chatbotId`
@@ -20,7 +19,7 @@ export class ManagementKeysService {
     @Inject(KeyUsageService) private readonly usage: KeyUsageService,
   ) {}
 
-  async create(actor: Actor, origin: ChangeOrigin, chatbotId: string | null, body: CreateKeyBody = {}): Promise<CreatedKey> {
+  async create(actor: Actor, origin: ChangeOrigin, chatbotId: string | null, body: CreateKeyBody = {}): Promise<CreatedKeyView> {
     const { key, keyHash, prefix } = issueKey(chatbotId === null ? 'user' : 'chatbot');
     const { name, ...limits } = body;
     const view = await this.bus.request('createKey', {
@@ -40,7 +39,7 @@ export class ManagementKeysService {
   }
 
   /** The new key is made here, like a created one: key-management sees its hash and prefix only. */
-  async roll(actor: Actor, origin: ChangeOrigin, chatbotId: string | null, keyId: string, gracePeriodSeconds = 0): Promise<CreatedKey> {
+  async roll(actor: Actor, origin: ChangeOrigin, chatbotId: string | null, keyId: string, gracePeriodSeconds = 0): Promise<CreatedKeyView> {
     const { key, keyHash, prefix } = issueKey(chatbotId === null ? 'user' : 'chatbot');
     const view = await this.bus.request('rollKey', { actor, origin, chatbotId, keyId, gracePeriodSeconds, keyHash, prefix });
     return { ...view, key };
