@@ -32,6 +32,8 @@ export default tseslint.config(
             'scripts/system.mjs',
             'scripts/nats-server-config.mjs',
             'scripts/quickstart-demo.mjs',
+            'scripts/run-namespace.mjs',
+            'scripts/test-services.mjs',
           ],
           maximumDefaultProjectFileMatchCount_THIS_WILL_SLOW_DOWN_LINTING: 16,
         },

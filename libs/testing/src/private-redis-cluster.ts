@@ -145,7 +145,7 @@ async function answers(options: RedisOptions): Promise<boolean> {
 }
 
 async function clusterState(options: RedisOptions): Promise<boolean> {
-  const info = await ask(options, (probe) => probe.cluster('INFO') as Promise<string>);
+  const info = await ask(options, (probe) => probe.cluster('INFO'));
   return typeof info === 'string' && info.includes('cluster_state:ok');
 }
 

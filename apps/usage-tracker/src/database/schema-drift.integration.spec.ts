@@ -109,10 +109,12 @@ describe('usage-tracker schema', () => {
       ]);
 
       for (let step = 0; step < 3; step++) await dataSource.undoLastMigration({ transaction: 'all' });
-      const lastUsed = (await dataSource.query(`SELECT "key_id", "last_used_at" FROM "usage"."key_last_used" ORDER BY 1`)) as {
-        key_id: string;
-        last_used_at: Date;
-      }[];
+      const lastUsed = await dataSource.query<
+        {
+          key_id: string;
+          last_used_at: Date;
+        }[]
+      >(`SELECT "key_id", "last_used_at" FROM "usage"."key_last_used" ORDER BY 1`);
       expect(lastUsed.map((row) => [row.key_id, row.last_used_at.toISOString()])).toEqual([
         ['k1', '2026-03-01T10:15:42.123Z'],
         ['k2', '2026-03-01T09:00:07.500Z'],
@@ -132,7 +134,7 @@ describe('usage-tracker schema', () => {
         ('k1', '2026-03-01T10:14:00Z', 4, 2, '2026-03-01T10:14:30Z'), ('k1', '2026-03-01T10:15:00Z', 0, 9, NULL)`);
       await dataSource.undoLastMigration({ transaction: 'all' });
       await dataSource.undoLastMigration({ transaction: 'all' });
-      const rows = (await dataSource.query(`SELECT "key_id", "count"::int AS count FROM "usage"."key_usage_minutes"`)) as unknown[];
+      const rows = await dataSource.query<unknown[]>(`SELECT "key_id", "count"::int AS count FROM "usage"."key_usage_minutes"`);
       expect(rows).toEqual([{ key_id: 'k1', count: 4 }]);
       await dataSource.query(`DELETE FROM "usage"."key_usage_minutes"`);
       expect(await migrateUsageTracker(db.url)).toEqual(['RefusedRequests1796140900000', 'UsageRollup1796144900000']);
@@ -153,26 +155,28 @@ describe('usage-tracker schema', () => {
            FROM generate_series(0, 1000) AS i`,
         [new Date(old).toISOString()],
       );
-      const before = (await dataSource.query(
+      const before = await dataSource.query<unknown[]>(
         `SELECT count(*)::int AS rows, sum("count")::int AS uses, sum("refused")::int AS refused FROM "usage"."key_usage_minutes"`,
-      )) as unknown[];
+      );
 
       expect(await migrateUsageTracker(db.url)).toEqual(['UsageRollup1796144900000']);
-      const after = (await dataSource.query(
+      const after = await dataSource.query<unknown[]>(
         `SELECT count(*)::int AS rows, sum("count")::int AS uses, sum("refused")::int AS refused FROM "usage"."key_usage_minutes"`,
-      )) as unknown[];
+      );
       expect(after).toEqual(before);
-      const [{ other }] = (await dataSource.query(`SELECT count(*)::int AS other FROM "usage"."key_usage_minutes_other"`)) as {
-        other: number;
-      }[];
+      const [{ other }] = await dataSource.query<
+        {
+          other: number;
+        }[]
+      >(`SELECT count(*)::int AS other FROM "usage"."key_usage_minutes_other"`);
       expect(other).toBe(0);
-      const [{ rolled_to }] = (await dataSource.query(`SELECT "rolled_to" FROM "usage"."usage_rollup_state"`)) as { rolled_to: Date }[];
+      const [{ rolled_to }] = await dataSource.query<{ rolled_to: Date }[]>(`SELECT "rolled_to" FROM "usage"."usage_rollup_state"`);
       expect(rolled_to.getTime()).toBe(Math.floor(old / 3_600_000) * 3_600_000);
 
       await dataSource.undoLastMigration({ transaction: 'all' });
-      const reverted = (await dataSource.query(
+      const reverted = await dataSource.query<unknown[]>(
         `SELECT count(*)::int AS rows, sum("count")::int AS uses, sum("refused")::int AS refused FROM "usage"."key_usage_minutes"`,
-      )) as unknown[];
+      );
       expect(reverted).toEqual(before);
       await dataSource.query(`DELETE FROM "usage"."key_usage_minutes"`);
       await migrateUsageTracker(db.url);

@@ -19,10 +19,12 @@ export class UsageQueryRepository {
   constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
 
   async horizons(): Promise<UsageHorizons> {
-    const [row] = (await this.dataSource.query(`SELECT "minutes_from", "hours_from" FROM "usage"."usage_rollup_state" WHERE "id" = 1`)) as {
-      minutes_from: Date | null;
-      hours_from: Date | null;
-    }[];
+    const [row] = await this.dataSource.query<
+      {
+        minutes_from: Date | null;
+        hours_from: Date | null;
+      }[]
+    >(`SELECT "minutes_from", "hours_from" FROM "usage"."usage_rollup_state" WHERE "id" = 1`);
     return { minutesFrom: row?.minutes_from?.getTime() ?? null, hoursFrom: row?.hours_from?.getTime() ?? null };
   }
 
@@ -54,9 +56,7 @@ export class UsageQueryRepository {
 
   async lastUsed(keyIds: readonly string[]): Promise<Map<string, Date>> {
     if (keyIds.length === 0) return new Map();
-    const rows = (await this.dataSource.query(
-      // Each key's newest minute row, found by walking its primary key backwards. Older resolutions
-      // are read only for a key with no minute row left: they never hold a later use than one.
+    const rows = await this.dataSource.query<{ key_id: string; last_used_at: Date | null }[]>(
       `SELECT k."key_id", COALESCE(
            (SELECT "last_used_at" FROM "usage"."key_usage_minutes"
              WHERE "key_id" = k."key_id" AND "last_used_at" IS NOT NULL ORDER BY "minute" DESC LIMIT 1),
@@ -68,7 +68,7 @@ export class UsageQueryRepository {
              WHERE "key_id" = k."key_id" AND "last_used_at" IS NOT NULL ORDER BY "day" DESC LIMIT 1)) AS "last_used_at"
          FROM unnest($1::varchar[]) AS k ("key_id")`,
       [keyIds],
-    )) as { key_id: string; last_used_at: Date | null }[];
+    );
     return new Map(rows.filter((row) => row.last_used_at !== null).map((row) => [row.key_id, row.last_used_at as Date]));
   }
 }

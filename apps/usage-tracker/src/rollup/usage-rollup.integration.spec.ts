@@ -67,7 +67,7 @@ async function answer(query: Omit<UsageQuery, 'keyId'> & { keyId: string }, nowM
   }
 }
 
-const rows = async (text: string, parameters: unknown[] = []) => (await sql.query(text, parameters)) as Record<string, unknown>[];
+const rows = async (text: string, parameters: unknown[] = []) => await sql.query<Record<string, unknown>[]>(text, parameters);
 
 /** Per key and hour, what the minute rows hold: the truth hour rows must equal. */
 async function minuteSumsByHour(fromMs: number, toMs: number) {
@@ -247,7 +247,7 @@ describe('the maintenance lease and crashes', () => {
 
   it('does nothing while another replica holds the lease', async () => {
     const maintenance = maintenanceOn(await source());
-    const holder = await (await source()).createQueryRunner();
+    const holder = (await source()).createQueryRunner();
     await holder.connect();
     await holder.startTransaction();
     try {
