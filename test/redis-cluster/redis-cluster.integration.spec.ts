@@ -256,7 +256,10 @@ describe('on a Redis Cluster (TLS, password)', () => {
       for (const keyId of keyIds) {
         const decisions = [];
         for (let request = 0; request < 12; request += 1) decisions.push((await second.decideAfterLoad(keyId, limit)).allowed);
-        expect(decisions.filter(Boolean)).toHaveLength(8);
+        // It sees the first replica's 12 (alone it would forward all 12): at most the 8 left, and at
+        // least its share of them while the first still counts as serving the key.
+        const allowed = decisions.filter(Boolean).length;
+        expect([keyId, allowed >= 4 && allowed <= 8]).toEqual([keyId, true]);
       }
       await second.sync();
       expect(second.shared).toBe(true);
