@@ -21,7 +21,9 @@ import {
 import { KeyUsageService } from '../usage/key-usage.service.js';
 import { UsageQueryParamsSchema, type UsageQueryParams } from '../usage/usage-query.js';
 import { ManagementKeysService } from './management-keys.service.js';
+import { ApiRollKey, ApiUpdateKey } from './key-route-docs.js';
 
+const CHATBOT_KEY_DOCS = { noun: 'a chatbot key', who: '', keyId: 'An active key of the chatbot.' };
 const chatbotId = new ResourceIdPipe('chatbot_not_found');
 const keyId = new ResourceIdPipe('key_not_found');
 
@@ -85,19 +87,7 @@ export class ChatbotKeysController {
   }
 
   @Patch(':keyId')
-  @ApiOperation({
-    summary: 'Change a chatbot key',
-    description:
-      'Any of name, expiry (`null` clears it), enabled (reversible; a disabled key is refused as `401 invalid_api_key`) IP allow-list (`null` clears it) and rate limit (`null` removes it). Every gateway and verifier applies the change within a second.',
-  })
-  @ApiParam({ name: 'keyId', description: 'An active key of the chatbot.' })
-  @ApiBody({
-    schema: fromZod(UpdateKeyBodySchema),
-    description:
-      'At least one field. `expiresAt` must lie in the future. `rateLimit`: at most `requests` (1–1,000,000) forwarded per `windowSeconds` (1–86,400), across every gateway replica.',
-  })
-  @ApiResponse({ status: 200, description: 'The changed key.', schema: ref('Key') })
-  @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'invalid_request', 'payload_too_large', 'chatbot_not_found', 'key_not_found')
+  @ApiUpdateKey({ ...CHATBOT_KEY_DOCS, errors: ['invalid_request', 'payload_too_large', 'chatbot_not_found', 'key_not_found'] })
   update(
     @CurrentActor() actor: Actor,
     @ChangeOriginOf() origin: ChangeOrigin,
@@ -109,29 +99,10 @@ export class ChatbotKeysController {
   }
 
   @Post(':keyId/roll')
-  @Header('Cache-Control', 'no-store')
-  @ApiOperation({
-    summary: 'Roll a chatbot key',
-    description:
-      "Makes a new key with the old one's name, expiry, allow-list and rate limit (`rolledFrom` names the old key). The old key keeps working for `gracePeriodSeconds` (never past its own expiry; 0, the default, revokes it at once), then is refused and leaves the 10-key count. Never refused for the 10-key limit. Rolling the new key ends the old key's grace at once; a key already rolled cannot be rolled again (`409 conflict`).",
+  @ApiRollKey({
+    ...CHATBOT_KEY_DOCS,
+    errors: ['invalid_request', 'payload_too_large', 'chatbot_not_found', 'plan_not_eligible', 'key_not_found', 'key_expired', 'conflict'],
   })
-  @ApiParam({ name: 'keyId', description: 'An active key of the chatbot.' })
-  @ApiBody({ required: false, schema: fromZod(RollKeyBodySchema), description: 'gracePeriodSeconds: 0–604800 (a week); default 0.' })
-  @ApiResponse({
-    status: 201,
-    description: 'The new key object plus the key itself; sent with `Cache-Control: no-store`.',
-    schema: ref('CreatedKey'),
-  })
-  @ApiErrors(
-    ...MANAGEMENT_AUTH_ERRORS,
-    'invalid_request',
-    'payload_too_large',
-    'chatbot_not_found',
-    'plan_not_eligible',
-    'key_not_found',
-    'key_expired',
-    'conflict',
-  )
   roll(
     @CurrentActor() actor: Actor,
     @ChangeOriginOf() origin: ChangeOrigin,
