@@ -535,6 +535,10 @@ bucket shared through Redis needs a round trip per request to be exact.
   that is within a few percent (measured above); for windows of a minute to a day it is a fraction of a request
   per second of load. Limits below about 20 requests per window cannot be held to 10 % across replicas (one
   request is 5 %).
+- **A cold key**: replicas learn of each other through their syncs; requests reaching every replica in the same
+  instant before any has counted the key (its first burst, or the first after ten idle seconds) are admitted by
+  each as if alone, up to R× the limit in that one window. A replica remembers for ten seconds how many shared a
+  key, so a client that pauses and bursts again is shared as before.
 - **Window edges**: in any 2 × window span straddling a reset a client can get up to twice its limit, as with every
   fixed-window limiter.
 - **Redis down**: every gateway limits on its own (each up to the whole limit, from the count it last saw): with R

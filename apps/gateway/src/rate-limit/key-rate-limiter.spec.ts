@@ -276,6 +276,21 @@ describe('KeyRateLimiter bounds (simulated clock, 3 replicas)', () => {
     expect(Math.max(...withoutShares.admittedPerWindow)).toBeGreaterThan(110);
   });
 
+  it('1 s window, a client pausing 1.5 s between bursts to all replicas at once: they still share (all but the very first burst)', async () => {
+    const limit = { requests: 100, windowSeconds: 1 };
+    const run = await simulateReplicas({
+      replicas: 3,
+      limit,
+      offeredPerSecond: 200,
+      durationMs: 30_000,
+      storeLatencyMs: 2,
+      clientBurstMs: 1_500,
+    });
+    // The first burst meets three replicas that have never heard of each other: each takes the whole limit.
+    expect(run.admittedPerWindow[0]).toBe(300);
+    expect(Math.max(...run.admittedPerWindow.slice(1))).toBeLessThanOrEqual(110);
+  });
+
   it('1 day window: from 99.9 % of the limit, 2x load across the replicas stops within 110 %', async () => {
     const limit = { requests: 1_000_000, windowSeconds: 86_400 };
     const result = await simulateReplicas({

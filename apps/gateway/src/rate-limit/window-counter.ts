@@ -1,6 +1,9 @@
 import type { RateLimit } from '@app/contracts';
 import type { SharedCount, WindowTotal } from './rate-limit-store.js';
 
+/** How long a counter remembers how many replicas shared its key (as long as an idle counter is kept). */
+const REPLICAS_MEMORY_MS = 10_000;
+
 /** What the limiter answers for one request made with a limited key. */
 export interface RateLimitDecision {
   allowed: boolean;
@@ -43,8 +46,14 @@ export class WindowCounter {
   others = 0;
   /** The part of `own` the last sync had recorded when `others` was read: what came after is unseen by the others. */
   ownInView = 0;
-  /** Replicas deciding requests with the key at the last sync, this one included (at least 1). */
+  /**
+   * Replicas deciding requests with the key, this one included (at least 1): the most seen by this
+   * counter within REPLICAS_MEMORY_MS, so that replicas idle for a moment (a client that paused)
+   * still get their share when a burst reaches them all at once.
+   */
   replicas = 1;
+  /** When `replicas` was last seen that high. */
+  replicasSeenAt = 0;
   /** This replica's place among them (0-based): the first `remainder mod replicas` take one request more. */
   rank = 0;
   /** What this replica forwarded between its last two recorded syncs: what each other one may have forwarded unseen. */
@@ -141,7 +150,7 @@ export class WindowCounter {
     this.confirmedOwn = count.own;
     this.ownInView = count.own;
     this.others = Math.max(0, count.total - count.own);
-    this.replicas = 1 + count.activeOthers;
+    this.sawReplicas(1 + count.activeOthers, nowMs);
     this.rank = count.rank;
     this.syncedAt = nowMs;
   }
@@ -171,9 +180,15 @@ export class WindowCounter {
     this.others = others;
     this.lastDelta = Math.max(0, sent.own - this.ownInView);
     this.ownInView = sent.own;
-    this.replicas = 1 + activeOthers;
+    this.sawReplicas(1 + activeOthers, nowMs);
     this.rank = rank;
     this.syncedAt = nowMs;
+  }
+
+  private sawReplicas(replicas: number, nowMs: number): void {
+    if (replicas < this.replicas && nowMs - this.replicasSeenAt <= REPLICAS_MEMORY_MS) return;
+    this.replicas = replicas;
+    this.replicasSeenAt = nowMs;
   }
 
   /**
@@ -187,6 +202,7 @@ export class WindowCounter {
     if (!storeDown) return;
     this.othersRate = 0;
     this.replicas = 1;
+    this.replicasSeenAt = 0;
     this.rank = 0;
   }
 
