@@ -5,8 +5,11 @@ import { parse } from 'yaml';
 import { readCompose, ROOT } from './deploy-files.js';
 
 const doc = readFileSync(join(ROOT, 'docs/operations.md'), 'utf8');
-/** Upper-case names in the doc that are not variables: the JetStream stream of key.used. */
-const NOT_VARIABLES = new Set(['KEY_USED']);
+/**
+ * Upper-case names in the doc that are not the services' variables: the JetStream stream of
+ * key.used, and Node's own NODE_OPTIONS (set in the manifests to bound the heap).
+ */
+const NOT_VARIABLES = new Set(['KEY_USED', 'NODE_OPTIONS']);
 
 /**
  * Variables the public contract names that changes beside this one introduce in the config
@@ -89,6 +92,8 @@ function readinessInCode(service: string): Record<string, 'required' | 'reported
     for (const match of text.matchAll(/readiness\.register\(\s*'(\w+)'[^;]*?\);/gs)) {
       checks[match[1]] = /required:\s*false/.test(match[0]) ? 'reported' : 'required';
     }
+    // libs/common's PostgresModule registers a required `postgres` check for the app that imports it.
+    if (/PostgresModule\.forRoot\(/.test(text)) checks.postgres = 'required';
     const nats = /NatsModule\.forRoot\(\{[^}]*\}\)/s.exec(text);
     if (nats) checks.nats = /readinessRequired:\s*false/.test(nats[0]) ? 'reported' : 'required';
   }
