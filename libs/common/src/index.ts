@@ -25,3 +25,4 @@ export * from './key-event-sequence.js';
 export * from './postgres-module.js';
 export * from './expiring-map.js';
 export * from './bus-handlers.js';
+export * from './transaction.js';

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type QueryRunner } from 'typeorm';
+import { inTransaction } from '@app/common';
 import { aggregateUses, messageCount, notCovered, toRuns, uniqueBySeq, type UseRecord } from './usage-batch.js';
 
 export interface BatchOutcome {
@@ -123,19 +124,7 @@ export class UsageIngestRepository {
     return { applied, duplicates: received - applied, uses };
   }
 
-  private async inTransaction<T>(work: (runner: QueryRunner) => Promise<T>): Promise<T> {
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
-    try {
-      await runner.startTransaction();
-      const result = await work(runner);
-      await runner.commitTransaction();
-      return result;
-    } catch (error) {
-      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
-      throw error;
-    } finally {
-      await runner.release();
-    }
+  private inTransaction<T>(work: (runner: QueryRunner) => Promise<T>): Promise<T> {
+    return inTransaction(this.dataSource, work);
   }
 }

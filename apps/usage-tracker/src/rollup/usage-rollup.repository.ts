@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type QueryRunner } from 'typeorm';
+import { inTransaction } from '@app/common';
 import {
   createPartitionStatements,
   HOURS_OTHER,
@@ -226,25 +227,15 @@ export class UsageRollupRepository {
   }
 
   /** One transaction under the maintenance lock; MaintenanceBusy when another replica holds it. */
-  private async locked<T>(work: (runner: QueryRunner) => Promise<T>): Promise<T> {
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
-    try {
-      await runner.startTransaction();
+  private locked<T>(work: (runner: QueryRunner) => Promise<T>): Promise<T> {
+    return inTransaction(this.dataSource, async (runner) => {
       const [{ locked }] = (await runner.query(`SELECT pg_try_advisory_xact_lock($1::bigint) AS locked`, [
         MAINTENANCE_LOCK.toString(),
       ])) as {
         locked: boolean;
       }[];
       if (!locked) throw new MaintenanceBusy();
-      const result = await work(runner);
-      await runner.commitTransaction();
-      return result;
-    } catch (error) {
-      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
-      throw error;
-    } finally {
-      await runner.release();
-    }
+      return work(runner);
+    });
   }
 }
