@@ -40,7 +40,7 @@ export async function runLifecyclePropagation({ system, bus, tenant, count, log 
   const pools = () =>
     urls.map((url) => {
       const i = nextAddress++;
-      const pool = new Pool(url, { connections: 1, localAddress: `127.2.${i >> 8}.${(i & 255) + 1}` });
+      const pool = new Pool(url, { connections: 1, localAddress: `127.2.${Math.floor(i / 254)}.${(i % 254) + 1}` });
       open.add(pool);
       return pool;
     });

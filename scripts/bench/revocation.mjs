@@ -22,7 +22,7 @@ export async function runRevocation({ system, bus, tenant, count, log }) {
   const open = new Set();
   const poolsFor = (i) =>
     urls.map((url) => {
-      const pool = new Pool(url, { connections: 1, localAddress: `127.1.${i >> 8}.${(i & 255) + 1}` });
+      const pool = new Pool(url, { connections: 1, localAddress: `127.1.${Math.floor(i / 254)}.${(i % 254) + 1}` });
       open.add(pool);
       return pool;
     });
