@@ -57,10 +57,15 @@ export async function runRedisMemory({ keys, log }) {
       });
       if (i % 1_000 === 999) await redis.ping(); // the writes are fire-and-forget: let them drain
     }
-    chatbotIds.forEach((chatbotId, i) => cache.setChatbotOwner(chatbotId, accountIds[Math.floor(i / CHATBOTS_PER_ACCOUNT)]));
-    for (const accountId of accountIds) cache.setPlan(accountId, 'standard');
-    const cacheEntries = keys + chatbots + accounts;
-    await until(async () => (await redis.dbsize()) >= cacheEntries, 60_000, 'the cache entries to land');
+    chatbotIds.forEach((chatbotId, i) => cache.setChatbotOwner(chatbotId, accountIds[Math.floor(i / CHATBOTS_PER_ACCOUNT)], 0));
+    for (const accountId of accountIds) cache.setPlan(accountId, 'standard', 0);
+    // One Redis is one shard (0): key records and chatbot owners are entries of their own, the plans one hash.
+    const cacheEntries = keys + chatbots + 1;
+    await until(
+      async () => (await redis.dbsize()) >= cacheEntries && (await redis.hlen('ck:plans')) >= accounts,
+      60_000,
+      'the cache entries to land',
+    );
     const withCache = await usedMemory(redis);
 
     // Rate-limit counts: one hash per limited key and window, one field per gateway replica (3 here).
@@ -70,7 +75,8 @@ export async function runRedisMemory({ keys, log }) {
     for (let i = 0; i < keys; i += 500) {
       const updates = [];
       for (let k = i; k < Math.min(keys, i + 500); k++) {
-        for (const replica of replicas) updates.push({ keyId: randomUUID(), windowSeconds: 60, window, replica, own: 42, ttlMs: 120_000 });
+        for (const replica of replicas)
+          updates.push({ keyId: randomUUID(), windowSeconds: 60, window, replica, own: 42, ttlMs: 120_000, active: true });
       }
       await store.sync(updates);
     }
