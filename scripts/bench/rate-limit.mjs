@@ -5,12 +5,15 @@
 //    at 0.75×, spread round-robin, for a 1 s and a 60 s window; what each window forwarded is read
 //    from the gateways' shared counts and checked against the 200 answers the client got.
 // 3. The algorithm against its simpler variants on a simulated clock (deterministic): why it ships.
+import { register } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
-import { freePort } from '../system.mjs';
+import { freePort, ROOT } from '../system.mjs';
 import { load } from './load.mjs';
 import { median } from './stats.mjs';
 import { startGateway } from './processes.mjs';
-import { call, load as loadBuilt } from './system.mjs';
+import { call } from './system.mjs';
 
 async function createKey(system, tenant, chatbotId, rateLimit) {
   const answer = await call(system.gatewayUrl, 'POST', `/v1/chatbots/${chatbotId}/api-keys`, {
@@ -145,7 +148,9 @@ async function accuracyRun({ system, tenant, gateways, redis, limit, seconds, lo
 
 /** The shipped algorithm and its simpler variants, 3 replicas at 2× and 0.79× the limit, under calm and harsh conditions. */
 async function simulated() {
-  const { simulateReplicas } = await loadBuilt('apps/gateway/src/rate-limit/testing/replica-simulation.js');
+  // The simulation is test code (not in the build): read from its source through the project's TypeScript loader.
+  register('../ts-loader.mjs', import.meta.url);
+  const { simulateReplicas } = await import(pathToFileURL(join(ROOT, 'apps/gateway/test/rate-limit/replica-simulation.ts')).href);
   const variants = [
     ['last synced total (Tyk/Unkey style)', { predictOthers: false, maxStaleIntervals: Infinity, shareAbove: 1 }],
     ['+ others predicted from their rate', { predictOthers: true, maxStaleIntervals: Infinity, shareAbove: 1 }],
