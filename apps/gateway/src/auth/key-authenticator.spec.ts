@@ -534,7 +534,7 @@ describe('KeyAuthenticator', () => {
       const { sut, bus } = setup();
       const key = generateApiKey('chatbot');
       const rateLimit = { requests: 5, windowSeconds: 60 };
-      bus.verify.mockResolvedValue(allowed({ allowed: false, code: 'insufficient_scope', rateLimit } as Partial<VerifyReply>));
+      bus.verify.mockResolvedValue(allowed({ allowed: false, code: 'insufficient_scope', rateLimit }));
       // The key's id and rate limit come back: the answers that follow describe its limit.
       await expect(sut.checkCredential(key, 'c')).resolves.toEqual({ keyId: 'key-1', rateLimit });
       expect(bus.verify).toHaveBeenCalledWith({ key }, 50);

@@ -57,7 +57,7 @@ class DelayedStore implements RateLimitStore {
 
   private later<T>(answer: Promise<T>): Promise<T> {
     return new Promise((resolve, reject) => {
-      this.answers.push({ at: this.clock.now + this.latencyMs, deliver: () => answer.then(resolve, reject) });
+      this.answers.push({ at: this.clock.now + this.latencyMs, deliver: () => void answer.then(resolve, reject) });
     });
   }
 }
