@@ -5,8 +5,10 @@ import type { FastifyServerOptions } from 'fastify';
 import { ConfigError } from './config.js';
 import { DrainingFastifyAdapter } from './http-drain.js';
 import { NestPinoLogger, type Logger } from './logger.js';
+import { NatsBus } from './nats-bus.js';
 
 const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+const SUBSCRIPTIONS_WAIT_MS = 2_000;
 
 export interface ServiceOptions {
   module: DynamicModule | Type<unknown>;
@@ -35,7 +37,29 @@ export async function createService(options: ServiceOptions): Promise<NestFastif
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   await options.beforeListen?.(app);
   await app.listen(options.port, options.host ?? '0.0.0.0');
+  await subscriptionsReceived(app);
   return app;
+}
+
+/**
+ * A service that serves on the bus is started once the NATS server has its subscriptions: they are
+ * sent when the handlers subscribe, and a flush (one round trip) proves the server took them, so a
+ * request made the moment the service is up finds a responder instead of "no responders".
+ */
+async function subscriptionsReceived(app: NestFastifyApplication): Promise<void> {
+  let bus: NatsBus;
+  try {
+    bus = app.get(NatsBus, { strict: false });
+  } catch {
+    return; // a service without the bus
+  }
+  if (bus.connection.isClosed()) return;
+  // Bounded: with NATS unreachable the service still starts (not ready), and the server gets the
+  // subscriptions when the connection is back.
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, SUBSCRIPTIONS_WAIT_MS)));
+  await Promise.race([bus.connection.flush().catch(() => undefined), waited]);
+  clearTimeout(timer);
 }
 
 /** For `main.ts`: configuration errors name the variable and exit non-zero. */
