@@ -36,6 +36,15 @@ export type AssignmentsChangedEvent = z.infer<typeof AssignmentsChangedEventSche
 export const KeyEventsHeartbeatSchema = z.object({});
 export type KeyEventsHeartbeat = z.infer<typeof KeyEventsHeartbeatSchema>;
 
+/** A key id as the usage tables store it (key-management issues UUIDs): a longer one could never be counted. */
+export const USAGE_KEY_ID_MAX_LENGTH = 64;
+/** PostgreSQL text cannot hold U+0000: such a key id could never be stored, so it is refused where it arrives. */
+const usageKeyId = z
+  .string()
+  .min(1)
+  .max(USAGE_KEY_ID_MAX_LENGTH)
+  .refine((id) => !id.includes('\u0000'), { message: 'contains U+0000' });
+
 /**
  * `key.used` (JetStream): one message per forwarded request, or `count` uses at once. Gateways
  * also report requests their key's rate limit refused as `refused` (not uses): such a message may
@@ -43,7 +52,7 @@ export type KeyEventsHeartbeat = z.infer<typeof KeyEventsHeartbeatSchema>;
  */
 export const KeyUsedEventSchema = z
   .object({
-    keyId: z.string().min(1),
+    keyId: usageKeyId,
     accountId: z.string().min(1),
     chatbotId: z.string().nullable(),
     at: z.string().datetime({ offset: true }),
@@ -75,17 +84,24 @@ export const USAGE_BATCH_LIMITS = {
  */
 export type KeyUsedBatchEntry = [keyId: string, chatbotId: string | null, atMs: number, count: number, refused: number];
 
-/** 2000-01-01 and 2100-01-01: an `atMs` outside is no time a gateway recorded. */
-const EARLIEST_AT_MS = 946_684_800_000;
-const LATEST_AT_MS = 4_102_444_800_000;
+/** Bounds of an entry's fields: `atMs` from 2000-01-01 to 2100-01-01 (no other time is one a gateway recorded). */
+export const USAGE_BATCH_ENTRY_BOUNDS = {
+  /** Nor may a key id hold U+0000. */
+  keyIdMaxLength: USAGE_KEY_ID_MAX_LENGTH,
+  chatbotIdMaxLength: 256,
+  earliestAtMs: 946_684_800_000,
+  latestAtMs: 4_102_444_800_000,
+  maxCount: 1_000_000,
+} as const;
+const bounds = USAGE_BATCH_ENTRY_BOUNDS;
 
 export const KeyUsedBatchEntrySchema = z
   .tuple([
-    z.string().min(1).max(256),
-    z.string().min(1).max(256).nullable(),
-    z.number().int().min(EARLIEST_AT_MS).max(LATEST_AT_MS),
-    z.number().int().min(0).max(1_000_000),
-    z.number().int().min(0).max(1_000_000),
+    usageKeyId,
+    z.string().min(1).max(bounds.chatbotIdMaxLength).nullable(),
+    z.number().int().min(bounds.earliestAtMs).max(bounds.latestAtMs),
+    z.number().int().min(0).max(bounds.maxCount),
+    z.number().int().min(0).max(bounds.maxCount),
   ])
   .refine(([, , , count, refused]) => count > 0 || refused > 0, { message: 'neither a use nor a refusal' });
 

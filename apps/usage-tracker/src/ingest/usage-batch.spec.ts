@@ -25,6 +25,8 @@ describe('parseUse', () => {
     ['not JSON', '{"keyId":'],
     ['a missing keyId', event({ keyId: undefined })],
     ['an empty keyId', event({ keyId: '' })],
+    ['a keyId longer than the usage tables hold', event({ keyId: 'k'.repeat(65) })],
+    ['a keyId holding U+0000 (PostgreSQL text cannot)', event({ keyId: 'k\u0000' })],
     ['a time without offset', event({ at: '2026-03-01T10:15:42' })],
     ['a zero count without refusals', event({ count: 0 })],
     ['a zero refused', event({ count: 0, refused: 0 })],

@@ -1,4 +1,11 @@
-import { KeyUsedBatchEntrySchema, KeyUsedBatchEnvelopeSchema, KeyUsedEventSchema, USAGE_BATCH_LIMITS } from '@app/contracts';
+import {
+  KeyUsedBatchEntrySchema,
+  KeyUsedBatchEnvelopeSchema,
+  KeyUsedEventSchema,
+  USAGE_BATCH_ENTRY_BOUNDS,
+  USAGE_BATCH_LIMITS,
+  type KeyUsedBatchEntry,
+} from '@app/contracts';
 import { describeIssues } from '@app/common';
 
 const MINUTE_MS = 60_000;
@@ -57,12 +64,41 @@ export function parseUsageBatch(seq: number, body: string, bytes = Buffer.byteLe
   const uses: UseRecord[] = [];
   const rejected: RejectedEntry[] = [];
   envelope.data.uses.forEach((entry, index) => {
+    if (isWellFormedEntry(entry)) return void uses.push({ seq, keyId: entry[0], atMs: entry[2], count: entry[3], refused: entry[4] });
     const parsed = KeyUsedBatchEntrySchema.safeParse(entry);
     if (!parsed.success) return void rejected.push({ index, problem: describeIssues(parsed.error.issues), entry });
     const [keyId, , atMs, count, refused] = parsed.data;
     uses.push({ seq, keyId, atMs, count, refused });
   });
   return { ok: true, uses, rejected };
+}
+
+const bounds = USAGE_BATCH_ENTRY_BOUNDS;
+
+/**
+ * Entries as gateways write them pass this check without the schema's cost (every request on a key of
+ * its own is an entry of its own, so this runs once per request). It accepts only what
+ * KeyUsedBatchEntrySchema accepts (a property spec holds it to that); whatever it does not accept is
+ * left to the schema, which decides and describes.
+ */
+export function isWellFormedEntry(entry: unknown): entry is KeyUsedBatchEntry {
+  if (!Array.isArray(entry) || entry.length !== 5) return false;
+  const [keyId, chatbotId, atMs, count, refused] = entry as unknown[];
+  return (
+    typeof keyId === 'string' &&
+    keyId.length >= 1 &&
+    keyId.length <= bounds.keyIdMaxLength &&
+    !keyId.includes('\u0000') &&
+    (chatbotId === null || (typeof chatbotId === 'string' && chatbotId.length >= 1 && chatbotId.length <= bounds.chatbotIdMaxLength)) &&
+    isIntegerWithin(atMs, bounds.earliestAtMs, bounds.latestAtMs) &&
+    isIntegerWithin(count, 0, bounds.maxCount) &&
+    isIntegerWithin(refused, 0, bounds.maxCount) &&
+    (count > 0 || refused > 0)
+  );
+}
+
+function isIntegerWithin(value: unknown, min: number, max: number): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
 }
 
 function parseJson(body: string): unknown {

@@ -89,9 +89,10 @@ export class UsageIngestRepository {
     }
     const { buckets, uses } = aggregateUses(fresh);
     if (fresh.length > 0) {
-      // The runs counted and the counts go in one statement (one round trip fewer per batch).
-      // The buckets travel as one JSON parameter: serializing it is one native call, where array
-      // parameters cost an escape per element and a Date string per time (times as epoch ms).
+      // The runs counted and the counts go in one statement (one round trip fewer per batch). The
+      // buckets travel as one array per column: PostgreSQL reads an array literal at about half the
+      // cost of the same rows as JSON records, and with every request on a key of its own, each
+      // request is a row (times as epoch ms, no Date strings to build).
       const runs = toRuns(fresh.map((use) => use.seq));
       // A minute whose hour the rollup has already taken (rollup/usage-rollup.repository.ts) is also
       // written to key_usage_late, for the rollup to add to the hour and day rows. The watermark is
@@ -104,8 +105,8 @@ export class UsageIngestRepository {
            SELECT "late_before" FROM "usage"."usage_rollup_state" WHERE "id" = 1 FOR SHARE
          ), "buckets" AS (
            SELECT b."keyId", to_timestamp(b."minuteMs" / 1000) AS "minute", b."count", b."refused", to_timestamp(b."lastMs" / 1000) AS "last"
-             FROM json_to_recordset($4::json)
-               AS b ("keyId" varchar, "minuteMs" float8, "count" bigint, "refused" bigint, "lastMs" float8)
+             FROM unnest($4::text[], $5::float8[], $6::bigint[], $7::bigint[], $8::float8[])
+               AS b ("keyId", "minuteMs", "count", "refused", "lastMs")
          ), "late" AS (
            INSERT INTO "usage"."key_usage_late" ("key_id", "minute", "count", "refused", "last_used_at")
            SELECT b."keyId", b."minute", b."count", b."refused", b."last" FROM "buckets" AS b, "rollup" AS r WHERE b."minute" < r."late_before"
@@ -117,7 +118,16 @@ export class UsageIngestRepository {
                "refused" = "key_usage_minutes"."refused" + EXCLUDED."refused",
                -- GREATEST skips nulls: a bucket of refusals only leaves the last use as it was.
                "last_used_at" = GREATEST("key_usage_minutes"."last_used_at", EXCLUDED."last_used_at")`,
-        [stream, runs.map((run) => run.first), runs.map((run) => run.last), JSON.stringify(buckets)],
+        [
+          stream,
+          runs.map((run) => run.first),
+          runs.map((run) => run.last),
+          textArray(buckets.map((bucket) => bucket.keyId)),
+          numberArray(buckets.map((bucket) => bucket.minuteMs)),
+          numberArray(buckets.map((bucket) => bucket.count)),
+          numberArray(buckets.map((bucket) => bucket.refused)),
+          numberArray(buckets.map((bucket) => bucket.lastMs)),
+        ],
       );
     }
     const applied = messageCount(fresh);
@@ -127,4 +137,23 @@ export class UsageIngestRepository {
   private inTransaction<T>(work: (runner: QueryRunner) => Promise<T>): Promise<T> {
     return inTransaction(this.dataSource, work);
   }
+}
+
+/**
+ * A PostgreSQL array literal of strings, every element quoted (so `NULL`, commas and braces are
+ * text) with `"` and `\` escaped. Built here rather than by the driver, which escapes element by
+ * element through several calls; ids are validated before (no U+0000, which text cannot hold).
+ */
+export function textArray(values: readonly string[]): string {
+  let literal = '{';
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    literal += `${i > 0 ? ',' : ''}"${value.includes('"') || value.includes('\\') ? value.replace(/["\\]/g, '\\$&') : value}"`;
+  }
+  return `${literal}}`;
+}
+
+/** A PostgreSQL array literal of finite numbers (integers here: counts and epoch milliseconds) and nulls. */
+export function numberArray(values: readonly (number | null)[]): string {
+  return `{${values.map((value) => (value === null ? 'NULL' : String(value))).join(',')}}`;
 }
