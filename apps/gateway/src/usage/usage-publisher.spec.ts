@@ -47,14 +47,16 @@ describe('UsagePublisher', () => {
 
     expect(calls).toHaveLength(1);
     expect(calls[0].subject).toBe('p.key.used.batch');
-    // [keyId, chatbotId, latest use (epoch ms), uses, refusals]
-    expect(JSON.parse(calls[0].payload)).toEqual({
-      uses: [
+    // [keyId, chatbotId, latest use (epoch ms), uses, refusals], in no particular order
+    expect(Object.keys(JSON.parse(calls[0].payload) as object)).toEqual(['uses']);
+    expect(entries(calls[0])).toHaveLength(3);
+    expect(entries(calls[0])).toEqual(
+      expect.arrayContaining([
         ['k1', 'bot', t0 + 4000, 5, 0],
         ['k1', 'bot', t0 + 60_000, 1, 0],
         ['k2', null, t0, 1, 0],
-      ],
-    });
+      ]),
+    );
     expect(entries(calls[0]).every((entry) => KeyUsedBatchEntrySchema.safeParse(entry).success)).toBe(true);
     expect(calls[0].msgID).not.toBe('');
     expect(sut.pendingUses).toBe(0);
@@ -142,6 +144,30 @@ describe('UsagePublisher', () => {
     expect(calls[1].payload).toBe(calls[0].payload);
     expect(sut.pendingUses).toBe(0);
     expect((await metricValue(usesPublished)) - publishedBefore).toBe(2);
+  });
+
+  it('keeps an account key’s uses on each chatbot apart, and counts every combination against the bound', async () => {
+    const { sut, calls } = setup();
+    const on = (chatbotId: string | null) => ({ keyId: 'k3', accountId: 'acc', chatbotId });
+    sut.recordUse(on('a'), t0);
+    sut.recordUse(on('b'), t0 + 1);
+    sut.recordUse(on('a'), t0 + 2);
+    sut.recordUse(on(null), t0 + 3);
+    sut.recordUse(on('b'), t0 + 4);
+    expect(sut.pendingEntryCount()).toBe(3);
+
+    sut.flush();
+    await settle();
+
+    expect(entries(calls[0])).toHaveLength(3);
+    expect(entries(calls[0])).toEqual(
+      expect.arrayContaining([
+        ['k3', 'a', t0 + 2, 2, 0],
+        ['k3', 'b', t0 + 4, 2, 0],
+        ['k3', null, t0 + 3, 1, 0],
+      ]),
+    );
+    expect(sut.pendingEntryCount()).toBe(0);
   });
 
   it('holds uses while NATS is down and counts what exceeds the bound, never silently', async () => {

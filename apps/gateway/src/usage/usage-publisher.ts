@@ -87,7 +87,14 @@ const BATCH_CLOSE = ']}';
  * exceeds the bound.
  */
 export class UsagePublisher {
+  /**
+   * Open counts by key id: each key's first (chatbot, minute) since the last flush. A key's other
+   * combinations (an account key on several chatbots, a minute turning) are in `openOthers` under a
+   * composite name. Looking up the key id string the verify reply holds costs no string building and
+   * no hashing per request (its hash is cached in the string), where a composite name costs both.
+   */
   private readonly open = new Map<string, OpenCount>();
+  private readonly openOthers = new Map<string, OpenCount>();
   private readonly queued: SealedBatch[] = [];
   private inFlight = 0;
   private inFlightEntries = 0;
@@ -148,12 +155,16 @@ export class UsagePublisher {
   /** The open count for this key, chatbot and minute, made if the memory bound allows. */
   private openCount(use: KeyUse, atMs: number): OpenCount | undefined {
     const minute = Math.floor(atMs / 60_000);
-    const coalesceKey = `${use.keyId}\u0000${use.accountId}\u0000${use.chatbotId ?? ''}\u0000${minute}`;
-    const existing = this.open.get(coalesceKey);
+    const first = this.open.get(use.keyId);
+    if (first !== undefined && first.chatbotId === use.chatbotId && first.minute === minute) return first;
+    // A key belongs to one account: the account is not part of what a count is kept for.
+    const otherName = first === undefined ? undefined : `${use.keyId}\u0000${use.chatbotId ?? ''}\u0000${minute}`;
+    const existing = otherName === undefined ? undefined : this.openOthers.get(otherName);
     if (existing) return existing;
     if (this.pendingEntryCount() >= this.options.maxPendingEntries) return undefined;
     const entry = { keyId: use.keyId, accountId: use.accountId, chatbotId: use.chatbotId, minute, lastAtMs: atMs, count: 0, refused: 0 };
-    this.open.set(coalesceKey, entry);
+    if (otherName === undefined) this.open.set(use.keyId, entry);
+    else this.openOthers.set(otherName, entry);
     return entry;
   }
 
@@ -164,7 +175,7 @@ export class UsagePublisher {
    */
   flush(): void {
     this.countRecorded();
-    if (this.queued.length >= this.options.maxInFlight || this.open.size === 0) return this.pump();
+    if (this.queued.length >= this.options.maxInFlight || this.openEntryCount() === 0) return this.pump();
     let parts: string[] = [];
     let bytes = BATCH_OPEN.length + BATCH_CLOSE.length;
     let uses = 0;
@@ -181,7 +192,7 @@ export class UsagePublisher {
       bytes = BATCH_OPEN.length + BATCH_CLOSE.length;
       uses = 0;
     };
-    for (const entry of this.open.values()) {
+    for (const entry of this.openEntries()) {
       const json = JSON.stringify(batchEntry(entry));
       // Byte length, not string length: ids may hold non-ASCII characters.
       const size = Buffer.byteLength(json) + 1;
@@ -192,6 +203,7 @@ export class UsagePublisher {
     }
     seal();
     this.open.clear();
+    this.openOthers.clear();
     this.openUses = 0;
     this.pump();
   }
@@ -203,7 +215,16 @@ export class UsagePublisher {
 
   /** Counts (key, chatbot, minute) held: open, queued or in flight. What the memory bound limits. */
   pendingEntryCount(): number {
-    return this.open.size + this.queuedEntries + this.inFlightEntries;
+    return this.openEntryCount() + this.queuedEntries + this.inFlightEntries;
+  }
+
+  private openEntryCount(): number {
+    return this.open.size + this.openOthers.size;
+  }
+
+  private *openEntries(): Generator<OpenCount> {
+    yield* this.open.values();
+    yield* this.openOthers.values();
   }
 
   /** Batches sealed and not yet acked (queued or in flight). */
