@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { ConfigError, parseIpAddress } from '@app/common';
+import { ConfigError } from '@app/common';
+import { parseIpAddress } from '@app/contracts';
 import { loadGatewayConfig } from './config.js';
 
 const SECRET = 'an-hs256-secret-of-at-least-32-characters';

@@ -8,9 +8,9 @@ import {
   RedisEnvSchema,
   redisSettings,
   type BaseConfig,
-  type IpRanges,
   type RedisSettings,
 } from '@app/common';
+import type { IpRanges } from '@app/contracts';
 
 const GatewayEnvSchema = BaseEnvSchema.extend({
   GATEWAY_PORT: env.port(8080),

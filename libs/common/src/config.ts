@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IpRanges } from './ip-ranges.js';
+import { IpRanges } from '@app/contracts';
 import { NatsSecurityEnvSchema, natsSecurity, natsSecurityProblems, type NatsSecurity } from './nats-credentials.js';
 
 export class ConfigError extends Error {}

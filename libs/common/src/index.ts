@@ -3,7 +3,7 @@ export * from './bootstrap.js';
 export * from './config.js';
 export * from './config.module.js';
 export * from './health.js';
-export * from './ip-ranges.js';
+export * from './brake-bucket.js';
 export * from './logger.js';
 export * from './logger.module.js';
 export * from './metrics.js';

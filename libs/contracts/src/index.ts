@@ -8,6 +8,8 @@ export * from './rate-limit.js';
 export * from './subject-map.js';
 export * from './subjects.js';
 export * from './usage.js';
+export * from './ip-address.js';
+export * from './ip-ranges.js';
 export * from './ip-allow-list.js';
 export * from './ids.js';
 export * from './key-limits.js';

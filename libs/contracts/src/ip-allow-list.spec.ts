@@ -1,45 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
 import { AllowedIpsSchema, IpAllowList, canonicalIpRule } from './ip-allow-list.js';
 
+// The grammar of an entry and its canonical spelling: ip-ranges.spec.ts.
 describe('canonicalIpRule', () => {
-  it.each([
-    ['203.0.113.7', '203.0.113.7'],
-    ['203.0.113.7/32', '203.0.113.7'],
-    ['203.0.113.7/24', '203.0.113.0/24'],
-    ['0.0.0.0/0', '0.0.0.0/0'],
-    ['2001:DB8:0:0:0:0:0:1', '2001:db8::1'],
-    ['2001:db8:0000:0:1:0:0:1', '2001:db8::1:0:0:1'],
-    ['2001:db8::1/128', '2001:db8::1'],
-    ['2001:db8:abcd:12::/48', '2001:db8:abcd::/48'],
-    ['::', '::'],
-    ['::/0', '::/0'],
-    ['fe80::1:2', 'fe80::1:2'],
-    ['1:0:0:2:0:0:0:3', '1:0:0:2::3'],
-    ['::ffff:192.0.2.1', '192.0.2.1'],
-    ['::ffff:192.0.2.0/120', '192.0.2.0/24'],
-    ['64:ff9b::192.0.2.33', '64:ff9b::c000:221'],
-  ])('%s is %s', (input, canonical) => expect(canonicalIpRule(input)).toBe(canonical));
-
-  it.each([
-    '',
-    'example.com',
-    '256.0.0.1',
-    '1.2.3',
-    '01.2.3.4',
-    '1.2.3.4/33',
-    '1.2.3.4/',
-    '1.2.3.4/08',
-    '1.2.3.4/-1',
-    '2001:db8::1/129',
-    '2001:db8:::1',
-    '2001:db8::1::2',
-    '1:2:3:4:5:6:7:8:9',
-    '1:2:3:4:5:6:7',
-    'fe80::1%eth0',
-    '12345::',
-    '1.2.3.4::',
-    '::ffff:192.0.2.0/95',
-  ])('refuses %j', (input) => expect(canonicalIpRule(input)).toBeNull());
+  it('spells an entry canonical, or refuses it', () => {
+    expect(canonicalIpRule('203.0.113.7/24')).toBe('203.0.113.0/24');
+    expect(canonicalIpRule('2001:DB8:0:0:0:0:0:1/128')).toBe('2001:db8::1');
+    expect(canonicalIpRule('::ffff:192.0.2.0/120')).toBe('192.0.2.0/24');
+    for (const text of ['', 'example.com', '1.2.3.4/08', 'fe80::1%eth0', ' 10.0.0.1'])
+      expect([text, canonicalIpRule(text)]).toEqual([text, null]);
+  });
 });
 
 describe('AllowedIpsSchema', () => {
@@ -48,7 +18,14 @@ describe('AllowedIpsSchema', () => {
     expect(AllowedIpsSchema.safeParse([]).success).toBe(false);
     expect(AllowedIpsSchema.safeParse(Array.from({ length: 101 }, (_, i) => `10.0.${i}.1`)).success).toBe(false);
     expect(AllowedIpsSchema.safeParse(Array.from({ length: 100 }, (_, i) => `10.0.${i}.1`)).success).toBe(true);
-    expect(AllowedIpsSchema.safeParse(['10.0.0.1', 'nope']).success).toBe(false);
+  });
+
+  it('names the entry that is not an address, with an example of one', () => {
+    const refused = AllowedIpsSchema.safeParse(['10.0.0.1', 'nope']);
+    expect(refused.success).toBe(false);
+    expect(refused.error?.issues).toEqual([
+      expect.objectContaining({ path: [1], message: 'must be an IPv4 or IPv6 address or CIDR (e.g. 203.0.113.0/24, 2001:db8::/32)' }),
+    ]);
   });
 });
 
@@ -78,6 +55,6 @@ describe('IpAllowList', () => {
   });
 
   it('refuses to build from an entry that is not an address', () => {
-    expect(() => new IpAllowList(['10.0.0.0/8', 'x'])).toThrow();
+    expect(() => new IpAllowList(['10.0.0.0/8', 'x'])).toThrow('"x"');
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import Fastify from 'fastify';
-import { IpRanges } from '@app/common';
+import { IpRanges } from '@app/contracts';
 import { clientAddress, forwardedHeaders, installClientAddress, resolveClientAddress } from './client-address.js';
 
 const PROXIES = IpRanges.parse(['10.0.0.0/8', '2001:db8:ffff::/48']);

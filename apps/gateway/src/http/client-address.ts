@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { formatIpAddress, IpRanges, parseIpAddress, type IpAddress } from '@app/common';
+import { formatIpAddress, IpRanges, parseIpAddress, type IpAddress } from '@app/contracts';
 
 const TRUSTED_PROXIES = Symbol('trustedProxies');
 const CLIENT_ADDRESS = Symbol('clientAddress');
