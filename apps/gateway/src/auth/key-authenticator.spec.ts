@@ -6,6 +6,7 @@ import { KeyAuthenticator } from './key-authenticator.js';
 import type { VerifyClient } from './verify-client.js';
 import { RateLimitedError } from './rate-limited-error.js';
 import { cacheHitDuration } from './auth-metrics.js';
+import { SETTLE_MS } from './invalidation-log.js';
 
 type Handlers = { [S in keyof EventMap]?: (event: EventMap[S]) => void };
 
@@ -249,6 +250,43 @@ describe('KeyAuthenticator', () => {
     expect(await codeOf(sut.authenticate(key, null, 'c'))).toBe('plan_not_eligible');
   });
 
+  it.each([
+    ['keyUpdated', { accountId: 'acc-9', keyId: 'key-9', keyHash: 'KEY' }],
+    ['keyRenamed', { accountId: 'acc-9', keyId: 'key-1' }],
+    ['planChanged', { accountId: 'acc-1', plan: 'free' }],
+    ['chatbotDeleted', { accountId: 'acc-9', chatbotId: 'bot-1' }],
+  ] as const)('does not cache a reply to a request sent before %s named what it is about, even once settled', async (subject, event) => {
+    const { sut, bus, handlers } = setup();
+    const key = generateApiKey('chatbot');
+    let answer!: (reply: VerifyReply) => void;
+    bus.verify.mockReturnValueOnce(new Promise((resolve) => (answer = resolve)));
+    const pending = sut.authenticate(key, 'bot-1', 'c');
+    const named = 'keyHash' in event ? { ...event, keyHash: hashApiKey(key) } : event;
+    (handlers[subject] as (e: unknown) => void)(named);
+    now += SETTLE_MS;
+    answer(allowed());
+    await pending;
+
+    expect(sut.fromCache(key, 'bot-1', 'c')).toBeUndefined();
+  });
+
+  it('caches a reply whose request raced changes about other keys, accounts and chatbots only', async () => {
+    const { sut, bus, handlers } = setup();
+    const key = generateApiKey('chatbot');
+    let answer!: (reply: VerifyReply) => void;
+    bus.verify.mockReturnValueOnce(new Promise((resolve) => (answer = resolve)));
+    const pending = sut.authenticate(key, 'bot-1', 'c');
+    handlers.keyUpdated!({ keyId: 'key-9', keyHash: hashApiKey(generateApiKey('chatbot')), accountId: 'acc-9', chatbotId: 'bot-9' });
+    handlers.keyRevoked!({ keyId: 'key-8', keyHash: hashApiKey(generateApiKey('chatbot')), accountId: 'acc-1', chatbotId: 'bot-1' });
+    handlers.planChanged!({ accountId: 'acc-9', plan: 'free' });
+    handlers.chatbotDeleted!({ accountId: 'acc-9', chatbotId: 'bot-9' });
+    answer(allowed());
+    await pending;
+
+    expect(sut.fromCache(key, 'bot-1', 'c')).toMatchObject({ keyId: 'key-1' });
+    expect(bus.verify).toHaveBeenCalledTimes(1);
+  });
+
   it('does not cache replies about an account changed in the last moments (verifier replicas may lag)', async () => {
     const { sut, bus, handlers } = setup();
     const key = generateApiKey('chatbot');
@@ -464,6 +502,7 @@ describe('KeyAuthenticator', () => {
       verify_cache_invalid: 1,
       verify_cache_refused: 0,
       recent_changes: 0,
+      settling_changes: 0,
       revoked_keys: 0,
       throttled_clients: 1,
       braked_keys: 0,

@@ -70,6 +70,7 @@ export class KeyAuthenticator extends BusHandlers implements OnModuleInit, OnMod
       verify_cache_invalid: cache.negative,
       verify_cache_refused: cache.refused,
       recent_changes: changes.recent,
+      settling_changes: changes.settling,
       revoked_keys: changes.revoked,
       throttled_clients: this.throttle.size,
       braked_keys: this.scopeBrake.size,
@@ -173,7 +174,7 @@ export class KeyAuthenticator extends BusHandlers implements OnModuleInit, OnMod
   }
 
   private async verifyRemotely(key: string, keyHash: string, cacheKey: string, chatbotId: string | null): Promise<CheckedReply> {
-    const epoch = this.changes.epoch;
+    const sentAt = this.changes.current();
     const stopTimer = verifyDuration.startTimer();
     let reply: CheckedReply;
     try {
@@ -189,11 +190,9 @@ export class KeyAuthenticator extends BusHandlers implements OnModuleInit, OnMod
     // that keeps trying the same wrong chatbot (with a short cache TTL) does not lose its own.
     if (reply.valid && !reply.allowed && reply.code === 'insufficient_scope') this.scopeBrake.recordFailure(keyHash, now, chatbotId ?? '');
     stopTimer({ outcome: verifyOutcomeOf(reply) });
-    const keyId = reply.valid ? reply.keyId : null;
-    const accountId = reply.valid ? reply.accountId : null;
-    if (epoch === this.changes.epoch && this.changes.settled(keyHash, keyId, accountId, now)) {
-      this.cache.set(cacheKey, keyHash, reply, now);
-    }
+    // Checked against exactly what the reply is about: a change to any of it since the request was sent (or lately) keeps it out.
+    const subject = { keyHash, keyId: reply.valid ? reply.keyId : null, accountId: reply.valid ? reply.accountId : null, chatbotId };
+    if (this.changes.mayCache(subject, sentAt, now)) this.cache.set(cacheKey, keyHash, reply, now);
     return reply;
   }
 
@@ -259,10 +258,10 @@ export class KeyAuthenticator extends BusHandlers implements OnModuleInit, OnMod
   /**
    * Events may have been missed (a reconnect, a skipped event number): nothing cached before can
    * be trusted, so it is all dropped, and verifications already in flight are not cached either
-   * (the epoch moves). From here on every event arrives again, so what is cached next is sound.
+   * (the change log distrusts them). From here on every event arrives again, so what is cached next is sound.
    */
   private distrustCache(): void {
-    this.changes.touched({}, Date.now());
+    this.changes.distrustAll();
     this.cache.clear();
   }
 
@@ -275,8 +274,7 @@ export class KeyAuthenticator extends BusHandlers implements OnModuleInit, OnMod
 
   private invalidate(change: Invalidation): void {
     const now = Date.now();
-    if (change.revoked && change.keyId) this.changes.markRevoked(change.keyId, now);
-    this.changes.touched(change, now);
+    this.changes.changed(change, now);
     if (change.keyHash) this.cache.dropKeyHash(change.keyHash);
     if (change.keyId) this.cache.dropKeyId(change.keyId);
     if (change.accountId) this.cache.dropAccount(change.accountId);
