@@ -59,6 +59,11 @@ export class InvalidationLog {
     return this.log.refuses('keyId', keyId, now);
   }
 
+  /** Whether the presented key changed after `sentAt` (what a verification not yet answered knows of its reply). */
+  keyChangedSince(keyHash: string, sentAt: number): boolean {
+    return this.log.changedSince('keyHash', keyHash, sentAt);
+  }
+
   /** True when a reply about `subject` to a request sent at change number `sentAt` may be cached. */
   mayCache(subject: ReplySubject, sentAt: number, now: number): boolean {
     return (

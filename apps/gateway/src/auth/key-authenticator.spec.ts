@@ -177,6 +177,31 @@ describe('KeyAuthenticator', () => {
     expect(bus.verify).toHaveBeenCalledTimes(1);
   });
 
+  it.each([
+    ['keyUpdated', (key: string) => ({ keyId: 'key-1', keyHash: hashApiKey(key), accountId: 'acc-1', chatbotId: 'bot-1' })],
+    ['missed events', null],
+  ] as const)('does not join a verification sent before %s: the key is asked again', async (_change, eventFor) => {
+    const { sut, bus, handlers, missed } = setup();
+    const key = generateApiKey('chatbot');
+    let answerOld!: (reply: VerifyReply) => void;
+    bus.verify.mockReturnValueOnce(new Promise((resolve) => (answerOld = resolve)));
+    const before = sut.authenticate(key, 'bot-1', 'c');
+    if (eventFor) handlers.keyUpdated!(eventFor(key));
+    else missed('gap');
+    let answerNew!: (reply: VerifyReply) => void;
+    bus.verify.mockReturnValueOnce(new Promise((resolve) => (answerNew = resolve)));
+    const after = codeOf(sut.authenticate(key, 'bot-1', 'c'));
+    answerOld(allowed());
+    await expect(before).resolves.toMatchObject({ keyId: 'key-1' });
+    // The first verification finishing does not forget the second: a third request joins it.
+    const third = codeOf(sut.authenticate(key, 'bot-1', 'c'));
+    answerNew({ valid: false, code: 'invalid_api_key' });
+
+    expect(await after).toBe('invalid_api_key');
+    expect(await third).toBe('invalid_api_key');
+    expect(bus.verify).toHaveBeenCalledTimes(2);
+  });
+
   it('fails closed with auth_unavailable when the bus or verifier cannot answer, and caches nothing', async () => {
     const { sut, bus } = setup();
     const key = generateApiKey('chatbot');

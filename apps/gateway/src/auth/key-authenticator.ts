@@ -37,7 +37,8 @@ export class KeyAuthenticator extends BusHandlers implements OnModuleInit, OnMod
    * instead of reaching the verifier.
    */
   private readonly scopeBrake = new FailureThrottle();
-  private readonly inFlight = new Map<string, Promise<CheckedReply>>();
+  /** Verifications asked and not yet answered, per cache key, with the change number they were sent at. */
+  private readonly inFlight = new Map<string, { reply: Promise<CheckedReply>; sentAt: number }>();
   private stopReporting: () => void = () => undefined;
 
   constructor(
@@ -162,19 +163,28 @@ export class KeyAuthenticator extends BusHandlers implements OnModuleInit, OnMod
     if (classifyApiKey(presentedKey) === 'malformed') return this.refuseInvalid(clientAddress);
     this.refuseThrottled(clientAddress);
     this.refuseBrakedKey(keyHash);
-    let pending = this.inFlight.get(cacheKey);
-    if (pending) {
+    const running = this.inFlight.get(cacheKey);
+    // One sent before a change about this key (or before events were missed) is not joined: its answer may be the old one.
+    if (running && !this.changes.keyChangedSince(keyHash, running.sentAt)) {
       cacheCoalesced.inc();
-    } else {
-      cacheMisses.inc();
-      pending = this.verifyRemotely(presentedKey, keyHash, cacheKey, chatbotId).finally(() => this.inFlight.delete(cacheKey));
-      this.inFlight.set(cacheKey, pending);
+      return running.reply;
     }
-    return pending;
+    cacheMisses.inc();
+    const sentAt = this.changes.current();
+    const reply = this.verifyRemotely(presentedKey, keyHash, cacheKey, chatbotId, sentAt).finally(() => {
+      if (this.inFlight.get(cacheKey)?.reply === reply) this.inFlight.delete(cacheKey);
+    });
+    this.inFlight.set(cacheKey, { reply, sentAt });
+    return reply;
   }
 
-  private async verifyRemotely(key: string, keyHash: string, cacheKey: string, chatbotId: string | null): Promise<CheckedReply> {
-    const sentAt = this.changes.current();
+  private async verifyRemotely(
+    key: string,
+    keyHash: string,
+    cacheKey: string,
+    chatbotId: string | null,
+    sentAt: number,
+  ): Promise<CheckedReply> {
     const stopTimer = verifyDuration.startTimer();
     let reply: CheckedReply;
     try {
