@@ -26,3 +26,4 @@ export * from './postgres-module.js';
 export * from './expiring-map.js';
 export * from './bus-handlers.js';
 export * from './transaction.js';
+export * from './change-log.js';

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import { RecentChanges } from './recent-changes.js';
+import { KEY_UPDATE_SETTLE_MS, RecentChanges } from './recent-changes.js';
 
 describe('RecentChanges', () => {
   let now: number;
@@ -32,6 +32,20 @@ describe('RecentChanges', () => {
     now += 2_000;
     expect(sut.isRevoked('k1')).toBe(false);
     expect(sut.isChatbotDeleted('bot-1')).toBe(false);
+  });
+
+  it('distrusts Redis for a key for KEY_UPDATE_SETTLE_MS after its update, and not after its creation or revocation', () => {
+    sut.keyUpdated('h1');
+    sut.keyCreated('h2');
+    sut.keyRevoked('k3', 'h3');
+
+    expect(sut.isKeyUnsettled('h1')).toBe(true);
+    expect(sut.isKeyUnsettled('h2')).toBe(false);
+    expect(sut.isKeyUnsettled('h3')).toBe(false);
+    now += KEY_UPDATE_SETTLE_MS - 1;
+    expect(sut.isKeyUnsettled('h1')).toBe(true);
+    now += 1;
+    expect(sut.isKeyUnsettled('h1')).toBe(false);
   });
 
   it('keeps a plan override for its window, the latest change winning', () => {

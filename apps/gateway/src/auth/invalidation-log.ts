@@ -1,60 +1,86 @@
-import { ExpiringMap } from '@app/common';
+import { ChangeLog } from '@app/common';
+import type { Invalidation } from './key-events.js';
 
 /** How long after an invalidation replies touching it are used but not cached: verifier replicas may lag the event. */
 export const SETTLE_MS = 2_000;
 /** A revoked key never works again; remembering it this long outlives any stale cache upstream. */
 export const REVOKED_MEMORY_MS = 10 * 60_000;
+/**
+ * How long a change's number is kept: far past any verification in flight (VERIFY_TIMEOUT_MS).
+ * Forgetting one is safe either way (the change log then assumes everything older changed).
+ */
+const NUMBERS_KEPT_MS = 60_000;
 
-export interface Touched {
-  keyHash?: string;
-  keyId?: string;
-  accountId?: string | null;
+/** The entries a verify reply is about, each of which a key event may name. */
+export type ReplyEntry = 'keyHash' | 'keyId' | 'account' | 'chatbot';
+
+/** What a reply is about: the key presented, and for a valid key its id and account; the target asked for. */
+export interface ReplySubject {
+  keyHash: string;
+  keyId: string | null;
+  accountId: string | null;
+  chatbotId: string | null;
 }
 
 /**
- * What changed recently, so that a reply racing a change is not trusted blindly:
- * - `epoch` moves on every invalidation; a reply to a request sent before it is not cached;
- * - hashes, key ids and accounts touched in the last SETTLE_MS are not cached either, because
- *   a verifier replica may answer from its own cache before it has seen the same event;
+ * The gateway's policy over a ChangeLog, so that a reply racing a change is not trusted blindly:
+ * - a reply is not cached when any entry it is about changed after its request was sent, or when
+ *   events may have been missed since (`distrustAll`);
+ * - nor while any of those entries is settling (changed in the last SETTLE_MS): a verifier
+ *   replica may answer from its own cache before it has seen the same event;
  * - revoked key ids are refused outright for REVOKED_MEMORY_MS, whatever a (stale) reply says.
- * Both memories are bounded in time and size.
  */
 export class InvalidationLog {
-  epoch = 0;
-  private readonly recent: ExpiringMap<string, true>;
-  private readonly revoked: ExpiringMap<string, true>;
+  private readonly log: ChangeLog<ReplyEntry, 'keyId'>;
 
   constructor(maxEntries = 100_000) {
-    this.recent = new ExpiringMap({ maxEntries, ttlMs: SETTLE_MS });
-    this.revoked = new ExpiringMap({ maxEntries, ttlMs: REVOKED_MEMORY_MS });
+    this.log = new ChangeLog({ maxEntries, settleMs: SETTLE_MS, numbersKeptMs: NUMBERS_KEPT_MS, refusalMs: { keyId: REVOKED_MEMORY_MS } });
   }
 
-  touched(change: Touched, now: number): void {
-    this.epoch++;
-    if (change.keyHash) this.recent.set(`h:${change.keyHash}`, true, now);
-    if (change.keyId) this.recent.set(`k:${change.keyId}`, true, now);
-    if (change.accountId) this.recent.set(`a:${change.accountId}`, true, now);
+  /** Taken before a verification is sent, and given back to `mayCache` with its reply. */
+  current(): number {
+    return this.log.current();
   }
 
-  /** Entries held (recent changes, revoked key ids): each bounded by maxEntries. */
-  get sizes(): { recent: number; revoked: number } {
-    return { recent: this.recent.size, revoked: this.revoked.size };
+  changed(change: Invalidation, now: number): void {
+    if (change.revoked && change.keyId) this.log.refuse('keyId', change.keyId, now);
+    if (change.keyHash) this.log.changed('keyHash', change.keyHash, { settle: true }, now);
+    if (change.keyId) this.log.changed('keyId', change.keyId, { settle: true }, now);
+    if (change.accountId) this.log.changed('account', change.accountId, { settle: true }, now);
+    if (change.chatbotId) this.log.changed('chatbot', change.chatbotId, { settle: true }, now);
   }
 
-  markRevoked(keyId: string, now: number): void {
-    this.revoked.set(keyId, true, now);
+  /** Events may have been missed: no reply to a request sent before now is cached. */
+  distrustAll(): void {
+    this.log.distrustAll();
   }
 
   isRevoked(keyId: string, now: number): boolean {
-    return this.revoked.has(keyId, now);
+    return this.log.refuses('keyId', keyId, now);
   }
 
-  /** True when a reply about this key (or account) may be cached: nothing touched it lately. */
-  settled(keyHash: string, keyId: string | null, accountId: string | null, now: number): boolean {
+  /** Whether the presented key changed after `sentAt` (what a verification not yet answered knows of its reply). */
+  keyChangedSince(keyHash: string, sentAt: number): boolean {
+    return this.log.changedSince('keyHash', keyHash, sentAt);
+  }
+
+  /** True when a reply about `subject` to a request sent at change number `sentAt` may be cached. */
+  mayCache(subject: ReplySubject, sentAt: number, now: number): boolean {
     return (
-      !this.recent.has(`h:${keyHash}`, now) &&
-      (keyId === null || !this.recent.has(`k:${keyId}`, now)) &&
-      (accountId === null || !this.recent.has(`a:${accountId}`, now))
+      this.settledSince('keyHash', subject.keyHash, sentAt, now) &&
+      (subject.keyId === null || this.settledSince('keyId', subject.keyId, sentAt, now)) &&
+      (subject.accountId === null || this.settledSince('account', subject.accountId, sentAt, now)) &&
+      (subject.chatbotId === null || this.settledSince('chatbot', subject.chatbotId, sentAt, now))
     );
+  }
+
+  /** Entries held (change numbers, settling entries, revoked key ids): each bounded by maxEntries. */
+  get sizes(): { recent: number; settling: number; revoked: number } {
+    const { changes, settling, refused } = this.log.sizes;
+    return { recent: changes, settling, revoked: refused.keyId };
+  }
+
+  private settledSince(kind: ReplyEntry, id: string, sentAt: number, now: number): boolean {
+    return !this.log.changedSince(kind, id, sentAt, now) && !this.log.isSettling(kind, id, now);
   }
 }

@@ -6,6 +6,7 @@ import { KeyAuthenticator } from './key-authenticator.js';
 import type { VerifyClient } from './verify-client.js';
 import { RateLimitedError } from './rate-limited-error.js';
 import { cacheHitDuration } from './auth-metrics.js';
+import { SETTLE_MS } from './invalidation-log.js';
 
 type Handlers = { [S in keyof EventMap]?: (event: EventMap[S]) => void };
 
@@ -176,6 +177,31 @@ describe('KeyAuthenticator', () => {
     expect(bus.verify).toHaveBeenCalledTimes(1);
   });
 
+  it.each([
+    ['keyUpdated', (key: string) => ({ keyId: 'key-1', keyHash: hashApiKey(key), accountId: 'acc-1', chatbotId: 'bot-1' })],
+    ['missed events', null],
+  ] as const)('does not join a verification sent before %s: the key is asked again', async (_change, eventFor) => {
+    const { sut, bus, handlers, missed } = setup();
+    const key = generateApiKey('chatbot');
+    let answerOld!: (reply: VerifyReply) => void;
+    bus.verify.mockReturnValueOnce(new Promise((resolve) => (answerOld = resolve)));
+    const before = sut.authenticate(key, 'bot-1', 'c');
+    if (eventFor) handlers.keyUpdated!(eventFor(key));
+    else missed('gap');
+    let answerNew!: (reply: VerifyReply) => void;
+    bus.verify.mockReturnValueOnce(new Promise((resolve) => (answerNew = resolve)));
+    const after = codeOf(sut.authenticate(key, 'bot-1', 'c'));
+    answerOld(allowed());
+    await expect(before).resolves.toMatchObject({ keyId: 'key-1' });
+    // The first verification finishing does not forget the second: a third request joins it.
+    const third = codeOf(sut.authenticate(key, 'bot-1', 'c'));
+    answerNew({ valid: false, code: 'invalid_api_key' });
+
+    expect(await after).toBe('invalid_api_key');
+    expect(await third).toBe('invalid_api_key');
+    expect(bus.verify).toHaveBeenCalledTimes(2);
+  });
+
   it('fails closed with auth_unavailable when the bus or verifier cannot answer, and caches nothing', async () => {
     const { sut, bus } = setup();
     const key = generateApiKey('chatbot');
@@ -247,6 +273,43 @@ describe('KeyAuthenticator', () => {
     now += 10_000;
     bus.verify.mockResolvedValue({ ...allowed(), allowed: false, code: 'plan_not_eligible' } as VerifyReply);
     expect(await codeOf(sut.authenticate(key, null, 'c'))).toBe('plan_not_eligible');
+  });
+
+  it.each([
+    ['keyUpdated', { accountId: 'acc-9', keyId: 'key-9', keyHash: 'KEY' }],
+    ['keyRenamed', { accountId: 'acc-9', keyId: 'key-1' }],
+    ['planChanged', { accountId: 'acc-1', plan: 'free' }],
+    ['chatbotDeleted', { accountId: 'acc-9', chatbotId: 'bot-1' }],
+  ] as const)('does not cache a reply to a request sent before %s named what it is about, even once settled', async (subject, event) => {
+    const { sut, bus, handlers } = setup();
+    const key = generateApiKey('chatbot');
+    let answer!: (reply: VerifyReply) => void;
+    bus.verify.mockReturnValueOnce(new Promise((resolve) => (answer = resolve)));
+    const pending = sut.authenticate(key, 'bot-1', 'c');
+    const named = 'keyHash' in event ? { ...event, keyHash: hashApiKey(key) } : event;
+    (handlers[subject] as (e: unknown) => void)(named);
+    now += SETTLE_MS;
+    answer(allowed());
+    await pending;
+
+    expect(sut.fromCache(key, 'bot-1', 'c')).toBeUndefined();
+  });
+
+  it('caches a reply whose request raced changes about other keys, accounts and chatbots only', async () => {
+    const { sut, bus, handlers } = setup();
+    const key = generateApiKey('chatbot');
+    let answer!: (reply: VerifyReply) => void;
+    bus.verify.mockReturnValueOnce(new Promise((resolve) => (answer = resolve)));
+    const pending = sut.authenticate(key, 'bot-1', 'c');
+    handlers.keyUpdated!({ keyId: 'key-9', keyHash: hashApiKey(generateApiKey('chatbot')), accountId: 'acc-9', chatbotId: 'bot-9' });
+    handlers.keyRevoked!({ keyId: 'key-8', keyHash: hashApiKey(generateApiKey('chatbot')), accountId: 'acc-1', chatbotId: 'bot-1' });
+    handlers.planChanged!({ accountId: 'acc-9', plan: 'free' });
+    handlers.chatbotDeleted!({ accountId: 'acc-9', chatbotId: 'bot-9' });
+    answer(allowed());
+    await pending;
+
+    expect(sut.fromCache(key, 'bot-1', 'c')).toMatchObject({ keyId: 'key-1' });
+    expect(bus.verify).toHaveBeenCalledTimes(1);
   });
 
   it('does not cache replies about an account changed in the last moments (verifier replicas may lag)', async () => {
@@ -464,6 +527,7 @@ describe('KeyAuthenticator', () => {
       verify_cache_invalid: 1,
       verify_cache_refused: 0,
       recent_changes: 0,
+      settling_changes: 0,
       revoked_keys: 0,
       throttled_clients: 1,
       braked_keys: 0,

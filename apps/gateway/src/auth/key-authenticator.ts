@@ -37,7 +37,8 @@ export class KeyAuthenticator extends BusHandlers implements OnModuleInit, OnMod
    * instead of reaching the verifier.
    */
   private readonly scopeBrake = new FailureThrottle();
-  private readonly inFlight = new Map<string, Promise<CheckedReply>>();
+  /** Verifications asked and not yet answered, per cache key, with the change number they were sent at. */
+  private readonly inFlight = new Map<string, { reply: Promise<CheckedReply>; sentAt: number }>();
   private stopReporting: () => void = () => undefined;
 
   constructor(
@@ -70,6 +71,7 @@ export class KeyAuthenticator extends BusHandlers implements OnModuleInit, OnMod
       verify_cache_invalid: cache.negative,
       verify_cache_refused: cache.refused,
       recent_changes: changes.recent,
+      settling_changes: changes.settling,
       revoked_keys: changes.revoked,
       throttled_clients: this.throttle.size,
       braked_keys: this.scopeBrake.size,
@@ -161,19 +163,28 @@ export class KeyAuthenticator extends BusHandlers implements OnModuleInit, OnMod
     if (classifyApiKey(presentedKey) === 'malformed') return this.refuseInvalid(clientAddress);
     this.refuseThrottled(clientAddress);
     this.refuseBrakedKey(keyHash);
-    let pending = this.inFlight.get(cacheKey);
-    if (pending) {
+    const running = this.inFlight.get(cacheKey);
+    // One sent before a change about this key (or before events were missed) is not joined: its answer may be the old one.
+    if (running && !this.changes.keyChangedSince(keyHash, running.sentAt)) {
       cacheCoalesced.inc();
-    } else {
-      cacheMisses.inc();
-      pending = this.verifyRemotely(presentedKey, keyHash, cacheKey, chatbotId).finally(() => this.inFlight.delete(cacheKey));
-      this.inFlight.set(cacheKey, pending);
+      return running.reply;
     }
-    return pending;
+    cacheMisses.inc();
+    const sentAt = this.changes.current();
+    const reply = this.verifyRemotely(presentedKey, keyHash, cacheKey, chatbotId, sentAt).finally(() => {
+      if (this.inFlight.get(cacheKey)?.reply === reply) this.inFlight.delete(cacheKey);
+    });
+    this.inFlight.set(cacheKey, { reply, sentAt });
+    return reply;
   }
 
-  private async verifyRemotely(key: string, keyHash: string, cacheKey: string, chatbotId: string | null): Promise<CheckedReply> {
-    const epoch = this.changes.epoch;
+  private async verifyRemotely(
+    key: string,
+    keyHash: string,
+    cacheKey: string,
+    chatbotId: string | null,
+    sentAt: number,
+  ): Promise<CheckedReply> {
     const stopTimer = verifyDuration.startTimer();
     let reply: CheckedReply;
     try {
@@ -189,11 +200,9 @@ export class KeyAuthenticator extends BusHandlers implements OnModuleInit, OnMod
     // that keeps trying the same wrong chatbot (with a short cache TTL) does not lose its own.
     if (reply.valid && !reply.allowed && reply.code === 'insufficient_scope') this.scopeBrake.recordFailure(keyHash, now, chatbotId ?? '');
     stopTimer({ outcome: verifyOutcomeOf(reply) });
-    const keyId = reply.valid ? reply.keyId : null;
-    const accountId = reply.valid ? reply.accountId : null;
-    if (epoch === this.changes.epoch && this.changes.settled(keyHash, keyId, accountId, now)) {
-      this.cache.set(cacheKey, keyHash, reply, now);
-    }
+    // Checked against exactly what the reply is about: a change to any of it since the request was sent (or lately) keeps it out.
+    const subject = { keyHash, keyId: reply.valid ? reply.keyId : null, accountId: reply.valid ? reply.accountId : null, chatbotId };
+    if (this.changes.mayCache(subject, sentAt, now)) this.cache.set(cacheKey, keyHash, reply, now);
     return reply;
   }
 
@@ -259,10 +268,10 @@ export class KeyAuthenticator extends BusHandlers implements OnModuleInit, OnMod
   /**
    * Events may have been missed (a reconnect, a skipped event number): nothing cached before can
    * be trusted, so it is all dropped, and verifications already in flight are not cached either
-   * (the epoch moves). From here on every event arrives again, so what is cached next is sound.
+   * (the change log distrusts them). From here on every event arrives again, so what is cached next is sound.
    */
   private distrustCache(): void {
-    this.changes.touched({}, Date.now());
+    this.changes.distrustAll();
     this.cache.clear();
   }
 
@@ -275,8 +284,7 @@ export class KeyAuthenticator extends BusHandlers implements OnModuleInit, OnMod
 
   private invalidate(change: Invalidation): void {
     const now = Date.now();
-    if (change.revoked && change.keyId) this.changes.markRevoked(change.keyId, now);
-    this.changes.touched(change, now);
+    this.changes.changed(change, now);
     if (change.keyHash) this.cache.dropKeyHash(change.keyHash);
     if (change.keyId) this.cache.dropKeyId(change.keyId);
     if (change.accountId) this.cache.dropAccount(change.accountId);

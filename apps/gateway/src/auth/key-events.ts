@@ -8,6 +8,7 @@ export interface Invalidation {
   keyHash?: string;
   keyId?: string;
   accountId?: string;
+  chatbotId?: string;
   /** The key can never be valid again. */
   revoked?: boolean;
 }
@@ -32,7 +33,7 @@ export function subscribeToKeyEvents(
         // Disabled or enabled, expiry, allow-list, rate limit or a roll's grace end changed: ask again.
         keyUpdated: (e) => invalidate({ keyHash: keyHashFromHex(e.keyHash), keyId: e.keyId }),
         planChanged: (e) => invalidate({ accountId: e.accountId }),
-        chatbotDeleted: (e) => invalidate({ accountId: e.accountId }),
+        chatbotDeleted: (e) => invalidate({ accountId: e.accountId, chatbotId: e.chatbotId }),
         assignmentsChanged: (e) => invalidate({ accountId: e.accountId }),
       },
       onMissed,
