@@ -1,5 +1,6 @@
 import type { OnApplicationBootstrap } from '@nestjs/common';
 import type { Subscription } from '@nats-io/transport-node';
+import type { NatsBus } from './nats-bus.js';
 
 /**
  * The one way a service declares what it takes from the bus: a provider extending this class
@@ -13,5 +14,21 @@ export abstract class BusHandlers implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     this.subscribe();
+  }
+}
+
+/**
+ * The same form for a JetStream consumer, whose start is asynchronous (its stream and consumer
+ * are declared first): `consume()` starts it once the whole app is up and returns how to stop it.
+ * NatsModule calls that once at shutdown, together with draining the subscriptions and before any
+ * module closes its resources, so that messages received are written and acked.
+ */
+export abstract class JetStreamHandlers implements OnApplicationBootstrap {
+  constructor(private readonly natsBus: NatsBus) {}
+
+  protected abstract consume(): Promise<() => Promise<void>>;
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.natsBus.stopAtQuiesce(await this.consume());
   }
 }

@@ -226,6 +226,16 @@ export class NatsBus {
 
   private readonly subscriptions = new Set<Subscription>();
   private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly consumerStops = new Set<() => Promise<void>>();
+
+  /**
+   * A consumer the bus does not subscribe for it (a JetStream pull consumer) stops with the
+   * subscriptions at shutdown: `quiesce` calls `stop` once and waits until it has finished what it
+   * holds, however long that takes.
+   */
+  stopAtQuiesce(stop: () => Promise<void>): void {
+    this.consumerStops.add(stop);
+  }
 
   private track(subscription: Subscription): Subscription {
     this.subscriptions.add(subscription);
@@ -239,12 +249,17 @@ export class NatsBus {
   }
 
   /**
-   * The first step of shutdown: stop taking requests and events, then wait (at most
-   * `timeoutMs`) for the handlers already running, so each is answered while the
-   * database and the connection are still open. `close` follows.
+   * The first step of shutdown: stop taking requests and events (and stop the consumers given to
+   * `stopAtQuiesce`), then wait (at most `timeoutMs`) for the handlers already running, so each is
+   * answered while the database and the connection are still open. `close` follows.
    */
   async quiesce(timeoutMs = 10_000): Promise<void> {
-    await Promise.allSettled([...this.subscriptions].map((subscription) => subscription.drain()));
+    const stops = [...this.consumerStops];
+    this.consumerStops.clear();
+    await Promise.allSettled([
+      ...[...this.subscriptions].map((subscription) => subscription.drain()),
+      ...stops.map((stop) => stop().catch((err: unknown) => this.logger.error({ err }, 'a consumer did not stop cleanly'))),
+    ]);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, timeoutMs);
