@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { testEnvironment } from '@app/testing';
+import { eventually, testEnvironment } from '@app/testing';
 import { createLogger } from './logger.js';
 import { BusUnavailableError, NatsBus } from './nats-bus.js';
 
@@ -61,5 +61,29 @@ describe('NatsBus shutdown (real NATS)', () => {
     const before = Date.now();
     await server.quiesce(300);
     expect(Date.now() - before).toBeLessThan(2000);
+  });
+
+  it('stops the consumers given to it once, and waits until they have finished what they hold', async () => {
+    const bus = await connect();
+    let stopped = 0;
+    let finish!: () => void;
+    bus.stopAtQuiesce(() => {
+      stopped += 1;
+      return new Promise<void>((resolve) => (finish = resolve));
+    });
+
+    let quiesced = false;
+    const quiescing = bus.quiesce(5000).then(() => (quiesced = true));
+    await eventually(
+      async () => stopped,
+      (count) => count === 1,
+      { what: 'the consumer asked to stop' },
+    );
+    expect(quiesced).toBe(false);
+    finish();
+    await quiescing;
+
+    await bus.quiesce(5000);
+    expect(stopped).toBe(1);
   });
 });

@@ -1,21 +1,18 @@
-import { randomUUID } from 'node:crypto';
 import {
   connect,
   credsAuthenticator,
-  headers as natsHeaders,
   type ConnectionOptions,
   type Msg,
+  type MsgHdrs,
   type NatsConnection,
   type Subscription,
 } from '@nats-io/transport-node';
 import {
   EventSchemas,
-  KEY_EVENTS_STEM,
   RpcSchemas,
   Subjects,
   type EventMap,
   type EventSubject,
-  type KeyEventSubject,
   type RpcMap,
   type RpcResult,
   type RpcSubject,
@@ -23,8 +20,6 @@ import {
 import { ApiError } from './api-error.js';
 import type { Logger } from './logger.js';
 import type { NatsSecurity } from './nats-credentials.js';
-import { KeyEventHeaders, KeyEventSequence, readMark, type MissedEventsReason } from './key-event-sequence.js';
-import { keyEventsMissed } from './key-event-metrics.js';
 
 export interface NatsBusOptions {
   url: string;
@@ -43,28 +38,28 @@ export interface ServeOptions<S extends RpcSubject> {
 }
 
 type RpcHandler<S extends RpcSubject> = (request: RpcMap[S]['request']) => Promise<RpcMap[S]['reply']> | RpcMap[S]['reply'];
-type EventHandler<S extends EventSubject> = (event: EventMap[S]) => void | Promise<void>;
-export type KeyEventHandlers = { [S in KeyEventSubject]?: EventHandler<S> };
-export type MissedEventsHandler = (reason: MissedEventsReason) => void;
+export type EventHandler<S extends EventSubject> = (event: EventMap[S]) => void | Promise<void>;
 
-/** Key event subjects by their wire name, for the one subscription that takes them all. */
-const KEY_EVENT_NAMES = new Map<string, KeyEventSubject | 'keyEventsHeartbeat'>(
-  Object.entries(Subjects)
-    .filter(([, subject]) => subject.startsWith(`${KEY_EVENTS_STEM}.`))
-    .map(([name, subject]) => [subject, name as KeyEventSubject | 'keyEventsHeartbeat']),
-);
+/**
+ * Why messages published to this service may never have arrived: the connection was down
+ * (`reconnect`: what was published meanwhile is gone), or the server dropped some because this
+ * client read too slowly (`slow_consumer`).
+ */
+export type DeliveryGapReason = 'reconnect' | 'slow_consumer';
 
 const DEFAULT_TIMEOUT_MS = 2000;
 
 /**
  * The one way services talk over NATS: subjects come from the typed map, payloads
  * are validated where they enter, and the subject prefix is applied in one place.
+ * It knows no subject by name: what a subject means lives with the code that uses it.
  */
 export class NatsBus {
   private constructor(
     readonly connection: NatsConnection,
     private readonly prefix: string,
-    private readonly logger: Logger,
+    /** The service's logger, for those reading messages off this bus. */
+    readonly logger: Logger,
   ) {}
 
   static async connect(options: NatsBusOptions): Promise<NatsBus> {
@@ -167,85 +162,33 @@ export class NatsBus {
     if (msg.reply) msg.respond(JSON.stringify(shape(result)));
   }
 
-  publish<S extends EventSubject>(subject: S, event: EventMap[S]): void {
-    this.connection.publish(this.subject(subject), JSON.stringify(event));
-  }
-
-  private readonly publisherId = randomUUID();
-  private readonly publisherStartedAt = Date.now();
-  private keyEventsPublished = 0;
-
-  /**
-   * A key event for every gateway and verifier replica, numbered: a replica that sees a number
-   * skipped knows it missed an event (see `onKeyEvents`). Whatever the kind, the same numbering.
-   */
-  publishKeyEvent<S extends KeyEventSubject>(subject: S, event: EventMap[S]): void {
-    this.connection.publish(this.subject(subject), JSON.stringify(event), { headers: this.keyEventMark(this.keyEventsPublished + 1) });
-    this.keyEventsPublished++;
+  /** `headers` travel with the event, for subscribers that read them (`subscribeUnder`). */
+  publish<S extends EventSubject>(subject: S, event: EventMap[S], headers?: MsgHdrs): void {
+    this.connection.publish(this.subject(subject), JSON.stringify(event), headers && { headers });
   }
 
   /**
-   * Announces this publisher's last event number every `intervalMs`: a replica that missed the
-   * last event before a quiet spell learns it within that time. Returns the stop function.
+   * Every message under `stem` (`<stem>.>`), on one subscription, so in the order each publisher
+   * sent them; `receive` gets each one's subject without the prefix. Handing a message to its
+   * handler is then `deliver`'s job.
    */
-  startKeyEventHeartbeat(intervalMs: number): () => void {
-    const timer = setInterval(() => {
-      if (!this.connected) return;
-      try {
-        this.connection.publish(this.subject('keyEventsHeartbeat'), '{}', { headers: this.keyEventMark(this.keyEventsPublished) });
-      } catch (error) {
-        this.logger.warn({ err: error }, 'key event heartbeat not sent');
-      }
-    }, intervalMs);
-    timer.unref();
-    return () => clearInterval(timer);
-  }
-
-  private keyEventMark(sequence: number) {
-    const mark = natsHeaders();
-    mark.set(KeyEventHeaders.publisher, this.publisherId);
-    mark.set(KeyEventHeaders.sequence, String(sequence));
-    mark.set(KeyEventHeaders.started, String(this.publisherStartedAt));
-    return mark;
-  }
-
-  /**
-   * Every key event, on one subscription (so in the order each publisher sent them), to its
-   * handler; kinds without a handler still count for the numbering. `onMissed` is called, before
-   * the next event is handled, whenever events may have been lost: a reconnect (events published
-   * while the connection was down never arrive), a slow-consumer notice, or a skipped number.
-   * The caller then stops trusting everything it cached before.
-   */
-  onKeyEvents(handlers: KeyEventHandlers, onMissed: MissedEventsHandler): Subscription {
-    const sequence = new KeyEventSequence(Date.now());
-    const missed = (reason: MissedEventsReason) => {
-      keyEventsMissed.inc({ reason });
-      this.logger.warn({ reason }, 'key events may have been missed: cached answers dropped');
-      onMissed(reason);
-    };
-    const stopWatching = this.watchMissed((reason) => {
-      if (reason === 'reconnect') sequence.restart(Date.now());
-      missed(reason);
-    });
+  subscribeUnder(stem: string, receive: (subject: string, msg: Msg) => void): Subscription {
     const prefix = this.prefix;
-    const subscription = this.track(
-      this.connection.subscribe(`${prefix}${KEY_EVENTS_STEM}.>`, {
+    return this.track(
+      this.connection.subscribe(`${prefix}${stem}.>`, {
         callback: (error, msg) => {
-          if (error) return this.logger.error({ err: error, subject: KEY_EVENTS_STEM }, 'subscription failed');
-          const name = KEY_EVENT_NAMES.get(msg.subject.slice(prefix.length));
-          const mark = msg.headers ? readMark((header) => msg.headers!.get(header)) : null;
-          if (mark && sequence.observe(mark, name === 'keyEventsHeartbeat')) missed('gap');
-          if (name === undefined || name === 'keyEventsHeartbeat') return;
-          this.dispatch(name, msg, handlers[name] as EventHandler<typeof name> | undefined);
+          if (error) return this.logger.error({ err: error, subject: stem }, 'subscription failed');
+          receive(msg.subject.slice(prefix.length), msg);
         },
       }),
     );
-    void subscription.closed.finally(stopWatching);
-    return subscription;
   }
 
-  private dispatch<S extends EventSubject>(subject: S, msg: Msg, handler: EventHandler<S> | undefined): void {
-    if (!handler) return;
+  /**
+   * An event to its handler, as `on` does: a malformed one is logged and dropped, a failing
+   * handler logged; shutdown waits for the handler (`quiesce`).
+   */
+  deliver<S extends EventSubject>(subject: S, msg: Msg, handler: EventHandler<S>): void {
     const parsed = EventSchemas[subject].safeParse(parseJson(msg));
     if (!parsed.success) {
       return this.logger.warn({ subject, problem: describeIssues(parsed.error.issues) }, 'dropped a malformed event');
@@ -257,15 +200,16 @@ export class NatsBus {
     );
   }
 
-  private readonly missedListeners = new Set<MissedEventsHandler>();
-
-  private watchMissed(listener: MissedEventsHandler): () => void {
-    this.missedListeners.add(listener);
-    return () => this.missedListeners.delete(listener);
+  /** Calls `listener` whenever messages may have been lost on the way here (see DeliveryGapReason). Returns the stop function. */
+  onDeliveryGap(listener: (reason: DeliveryGapReason) => void): () => void {
+    this.gapListeners.add(listener);
+    return () => this.gapListeners.delete(listener);
   }
 
-  private notifyMissed(reason: MissedEventsReason): void {
-    for (const listener of this.missedListeners) listener(reason);
+  private readonly gapListeners = new Set<(reason: DeliveryGapReason) => void>();
+
+  private notifyGap(reason: DeliveryGapReason): void {
+    for (const listener of this.gapListeners) listener(reason);
   }
 
   /** Every replica gets every event (no queue group). Bad events are logged and dropped. */
@@ -274,7 +218,7 @@ export class NatsBus {
       this.connection.subscribe(this.subject(subject), {
         callback: (error, msg) => {
           if (error) return this.logger.error({ err: error, subject }, 'subscription failed');
-          this.dispatch(subject, msg, handler);
+          this.deliver(subject, msg, handler);
         },
       }),
     );
@@ -282,6 +226,16 @@ export class NatsBus {
 
   private readonly subscriptions = new Set<Subscription>();
   private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly consumerStops = new Set<() => Promise<void>>();
+
+  /**
+   * A consumer the bus does not subscribe for it (a JetStream pull consumer) stops with the
+   * subscriptions at shutdown: `quiesce` calls `stop` once and waits until it has finished what it
+   * holds, however long that takes.
+   */
+  stopAtQuiesce(stop: () => Promise<void>): void {
+    this.consumerStops.add(stop);
+  }
 
   private track(subscription: Subscription): Subscription {
     this.subscriptions.add(subscription);
@@ -295,12 +249,17 @@ export class NatsBus {
   }
 
   /**
-   * The first step of shutdown: stop taking requests and events, then wait (at most
-   * `timeoutMs`) for the handlers already running, so each is answered while the
-   * database and the connection are still open. `close` follows.
+   * The first step of shutdown: stop taking requests and events (and stop the consumers given to
+   * `stopAtQuiesce`), then wait (at most `timeoutMs`) for the handlers already running, so each is
+   * answered while the database and the connection are still open. `close` follows.
    */
   async quiesce(timeoutMs = 10_000): Promise<void> {
-    await Promise.allSettled([...this.subscriptions].map((subscription) => subscription.drain()));
+    const stops = [...this.consumerStops];
+    this.consumerStops.clear();
+    await Promise.allSettled([
+      ...[...this.subscriptions].map((subscription) => subscription.drain()),
+      ...stops.map((stop) => stop().catch((err: unknown) => this.logger.error({ err }, 'a consumer did not stop cleanly'))),
+    ]);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, timeoutMs);
@@ -327,9 +286,9 @@ export class NatsBus {
         } else if (status.type === 'reconnect') {
           this.reachable = true;
           this.logger.info({ server: status.server }, 'NATS reconnected');
-          this.notifyMissed('reconnect');
+          this.notifyGap('reconnect');
         } else if (status.type === 'slowConsumer' || (status.type === 'error' && /slow consumer/i.test(status.error.message))) {
-          this.notifyMissed('slow_consumer');
+          this.notifyGap('slow_consumer');
         }
       }
     })();

@@ -1,4 +1,4 @@
-import { BusHandlers, type NatsBus } from '@app/common';
+import { BusHandlers, KeyEventSubscriber, type NatsBus } from '@app/common';
 import type { InvalidationService } from './invalidation.service.js';
 
 /**
@@ -23,7 +23,7 @@ export class InvalidationListener extends BusHandlers {
 
   protected subscribe() {
     const on = this.invalidation;
-    const subscription = this.bus.onKeyEvents(
+    const subscription = new KeyEventSubscriber(this.bus).subscribe(
       {
         keyRevoked: (event) => on.keyRevoked(event),
         keyCreated: (event) => on.keyCreated(event),

@@ -1,7 +1,7 @@
 import { Body, Controller, Inject, Param, Patch, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { NatsBus } from '@app/common';
 import type { AccountView, ChangeOrigin, ChatbotView, UserView } from '@app/contracts';
+import { KeyManagementClient } from '../key-management/key-management.client.js';
 import { ChangeOriginOf } from '../http/change-origin.decorator.js';
 import { ResourceIdPipe } from '../http/validation/resource-id.pipe.js';
 import { ZodPipe } from '../http/validation/zod-body.pipe.js';
@@ -27,7 +27,7 @@ const accountId = new ResourceIdPipe('account_not_found');
 @Controller('admin/v1/accounts')
 @UseGuards(AdminTokenGuard)
 export class AdminAccountsController {
-  constructor(@Inject(NatsBus) private readonly bus: NatsBus) {}
+  constructor(@Inject(KeyManagementClient) private readonly keyManagement: KeyManagementClient) {}
 
   @Post()
   @ApiOperation({ summary: 'Create an account' })
@@ -38,7 +38,7 @@ export class AdminAccountsController {
     @ChangeOriginOf() origin: ChangeOrigin,
     @Body(new ZodPipe(CreateAccountBodySchema)) body: CreateAccountBody,
   ): Promise<AccountView> {
-    return this.bus.request('adminCreateAccount', { ...body, origin });
+    return this.keyManagement.request('adminCreateAccount', { ...body, origin });
   }
 
   @Patch(':accountId')
@@ -56,7 +56,7 @@ export class AdminAccountsController {
     @Param('accountId', accountId) account: string,
     @Body(new ZodPipe(UpdateAccountBodySchema)) body: UpdateAccountBody,
   ): Promise<AccountView> {
-    return this.bus.request('adminUpdateAccount', { ...body, accountId: account, origin });
+    return this.keyManagement.request('adminUpdateAccount', { ...body, accountId: account, origin });
   }
 
   @Post(':accountId/chatbots')
@@ -70,7 +70,7 @@ export class AdminAccountsController {
     @Param('accountId', accountId) account: string,
     @Body(new ZodPipe(CreateChatbotBodySchema)) body: CreateChatbotBody,
   ): Promise<ChatbotView> {
-    return this.bus.request('adminCreateChatbot', { ...body, accountId: account, origin });
+    return this.keyManagement.request('adminCreateChatbot', { ...body, accountId: account, origin });
   }
 
   @Post(':accountId/users')
@@ -88,6 +88,6 @@ export class AdminAccountsController {
     @Param('accountId', accountId) account: string,
     @Body(new ZodPipe(CreateUserBodySchema)) body: CreateUserBody,
   ): Promise<UserView> {
-    return this.bus.request('adminCreateUser', { ...body, accountId: account, origin });
+    return this.keyManagement.request('adminCreateUser', { ...body, accountId: account, origin });
   }
 }

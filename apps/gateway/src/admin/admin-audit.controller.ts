@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Param, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { NatsBus } from '@app/common';
 import type { AuditEventView, Page } from '@app/contracts';
+import { KeyManagementClient } from '../key-management/key-management.client.js';
 import { AUDIT_QUERY_DESCRIPTIONS, AuditEventsQuerySchema, type AuditEventsQuery } from '../audit/audit-events.query.js';
 import { ResourceIdPipe } from '../http/validation/resource-id.pipe.js';
 import { ZodPipe } from '../http/validation/zod-body.pipe.js';
@@ -16,7 +16,7 @@ import { AdminTokenGuard } from './admin-token.guard.js';
 @Controller('admin/v1/accounts/:accountId/audit-events')
 @UseGuards(AdminTokenGuard)
 export class AdminAuditController {
-  constructor(@Inject(NatsBus) private readonly bus: NatsBus) {}
+  constructor(@Inject(KeyManagementClient) private readonly keyManagement: KeyManagementClient) {}
 
   @Get()
   @ApiOperation({ summary: "List an account's audit events", description: 'Every event of the account, newest first.' })
@@ -28,6 +28,6 @@ export class AdminAuditController {
     @Param('accountId', new ResourceIdPipe('account_not_found')) accountId: string,
     @Query(new ZodPipe(AuditEventsQuerySchema)) query: AuditEventsQuery,
   ): Promise<Page<AuditEventView>> {
-    return this.bus.request('adminListAuditEvents', { accountId, ...query });
+    return this.keyManagement.request('adminListAuditEvents', { accountId, ...query });
   }
 }

@@ -1,7 +1,7 @@
 import { Controller, Delete, HttpCode, Inject, Param, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { NatsBus } from '@app/common';
 import type { ChangeOrigin } from '@app/contracts';
+import { KeyManagementClient } from '../key-management/key-management.client.js';
 import { ChangeOriginOf } from '../http/change-origin.decorator.js';
 import { ResourceIdPipe } from '../http/validation/resource-id.pipe.js';
 import { AdminTokenGuard } from './admin-token.guard.js';
@@ -13,7 +13,7 @@ import { ADMIN_AUTH_ERRORS, ApiErrors } from '../openapi/api-errors.js';
 @Controller('admin/v1/chatbots')
 @UseGuards(AdminTokenGuard)
 export class AdminChatbotsController {
-  constructor(@Inject(NatsBus) private readonly bus: NatsBus) {}
+  constructor(@Inject(KeyManagementClient) private readonly keyManagement: KeyManagementClient) {}
 
   @Delete(':chatbotId')
   @HttpCode(204)
@@ -28,6 +28,6 @@ export class AdminChatbotsController {
     @ChangeOriginOf() origin: ChangeOrigin,
     @Param('chatbotId', new ResourceIdPipe('chatbot_not_found')) chatbotId: string,
   ): Promise<void> {
-    await this.bus.request('adminDeleteChatbot', { chatbotId, origin });
+    await this.keyManagement.request('adminDeleteChatbot', { chatbotId, origin });
   }
 }

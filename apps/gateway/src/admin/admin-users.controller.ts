@@ -1,7 +1,7 @@
 import { Body, Controller, Header, Inject, Param, Post, Put, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { NatsBus } from '@app/common';
 import type { ChangeOrigin, KeyView, UserView, CreatedKeyView } from '@app/contracts';
+import { KeyManagementClient } from '../key-management/key-management.client.js';
 import { ChangeOriginOf } from '../http/change-origin.decorator.js';
 import { CreateKeyBodySchema, type CreateKeyBody } from '../keys/key-bodies.js';
 import { ResourceIdPipe } from '../http/validation/resource-id.pipe.js';
@@ -27,7 +27,7 @@ const userId = new ResourceIdPipe('user_not_found');
 @UseGuards(AdminTokenGuard)
 export class AdminUsersController {
   constructor(
-    @Inject(NatsBus) private readonly bus: NatsBus,
+    @Inject(KeyManagementClient) private readonly keyManagement: KeyManagementClient,
     @Inject(AdminService) private readonly admin: AdminService,
   ) {}
 
@@ -41,7 +41,7 @@ export class AdminUsersController {
     @Param('userId', userId) user: string,
     @Body(new ZodPipe(SetUserChatbotsBodySchema)) body: SetUserChatbotsBody,
   ): Promise<UserView> {
-    return this.bus.request('adminSetUserChatbots', { userId: user, chatbotIds: body.chatbotIds, origin });
+    return this.keyManagement.request('adminSetUserChatbots', { userId: user, chatbotIds: body.chatbotIds, origin });
   }
 
   @Post('api-keys')

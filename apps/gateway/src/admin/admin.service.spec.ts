@@ -1,6 +1,6 @@
 import { jest, describe, it, expect } from '@jest/globals';
-import type { NatsBus } from '@app/common';
 import { classifyApiKey, hashApiKey } from '@app/contracts';
+import type { KeyManagementClient } from '../key-management/key-management.client.js';
 import { AdminService } from './admin.service.js';
 
 const view = {
@@ -16,7 +16,7 @@ const view = {
 
 function setup() {
   const request = jest.fn(async (_subject: string, _payload: Record<string, unknown>) => view);
-  return { sut: new AdminService({ request } as unknown as NatsBus), request };
+  return { sut: new AdminService({ request } as unknown as KeyManagementClient), request };
 }
 
 const origin = { requestId: 'req-1', ip: '198.51.100.4' };

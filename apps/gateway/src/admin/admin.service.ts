@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { NatsBus } from '@app/common';
 import { DEFAULT_KEY_NAME, displayPrefix, hashApiKey, type ChangeOrigin, type KeyView, type CreatedKeyView } from '@app/contracts';
+import { KeyManagementClient } from '../key-management/key-management.client.js';
 import { issueKey } from '../keys/key-issuer.js';
 import type { ImportLegacyKeyBody } from './dto/admin-bodies.js';
 
@@ -10,11 +10,17 @@ import type { ImportLegacyKeyBody } from './dto/admin-bodies.js';
  */
 @Injectable()
 export class AdminService {
-  constructor(@Inject(NatsBus) private readonly bus: NatsBus) {}
+  constructor(@Inject(KeyManagementClient) private readonly keyManagement: KeyManagementClient) {}
 
   async createUserKey(userId: string, origin: ChangeOrigin, name: string | undefined): Promise<CreatedKeyView> {
     const { key, keyHash, prefix } = issueKey('user');
-    const view = await this.bus.request('adminCreateUserKey', { userId, origin, name: name ?? DEFAULT_KEY_NAME, keyHash, prefix });
+    const view = await this.keyManagement.request('adminCreateUserKey', {
+      userId,
+      origin,
+      name: name ?? DEFAULT_KEY_NAME,
+      keyHash,
+      prefix,
+    });
     return { ...view, key };
   }
 
@@ -24,6 +30,6 @@ export class AdminService {
       'key' in body
         ? { keyHash: hashApiKey(body.key), prefix: displayPrefix(body.key) }
         : { keyHash: body.sha256.toLowerCase(), prefix: null };
-    return this.bus.request('adminImportLegacyKey', { userId, origin, ...imported });
+    return this.keyManagement.request('adminImportLegacyKey', { userId, origin, ...imported });
   }
 }

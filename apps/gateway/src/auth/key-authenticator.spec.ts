@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { ApiError, BusUnavailableError, type MissedEventsReason, type NatsBus } from '@app/common';
+import { ApiError, BusUnavailableError, type KeyEventSubscriber, type MissedEventsReason } from '@app/common';
 import { generateApiKey, hashApiKey, type EventMap, type VerifyReply } from '@app/contracts';
 import type { GatewayConfig } from '../config.js';
 import { KeyAuthenticator } from './key-authenticator.js';
@@ -28,14 +28,14 @@ function setup(cache = { maxEntries: 100, ttlMs: 30_000, negativeTtlMs: 5_000 })
   let eventsMissed: (reason: MissedEventsReason) => void = () => undefined;
   const bus = {
     verify: jest.fn<(payload: { key: string; chatbotId?: string }, timeout?: number) => Promise<VerifyReply>>(),
-    onKeyEvents: jest.fn((given: Handlers, onMissed: (reason: MissedEventsReason) => void) => {
+    subscribe: jest.fn((given: Handlers, onMissed: (reason: MissedEventsReason) => void) => {
       Object.assign(handlers, given);
       eventsMissed = onMissed;
       return { unsubscribe: jest.fn() };
     }),
   };
   const config = { authCache: cache, verifyTimeoutMs: 50 } as GatewayConfig;
-  const sut = new KeyAuthenticator(bus as unknown as NatsBus, bus as unknown as VerifyClient, config);
+  const sut = new KeyAuthenticator(bus as unknown as KeyEventSubscriber, bus as unknown as VerifyClient, config);
   sut.onModuleInit();
   sut.onApplicationBootstrap();
   return { sut, bus, handlers, missed: (reason: MissedEventsReason) => eventsMissed(reason) };

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { ApiError, brakeBucket, BusHandlers, CONFIG, NatsBus } from '@app/common';
+import { ApiError, brakeBucket, BusHandlers, CONFIG, KeyEventSubscriber } from '@app/common';
 import { classifyApiKey, verifyOutcomeOf, type VerifiedKey } from '@app/contracts';
 import type { GatewayConfig } from '../config.js';
 import { authCacheLookups, authThrottled, cacheHitDuration, reportMemory, verifyDuration } from './auth-metrics.js';
@@ -42,7 +42,7 @@ export class KeyAuthenticator extends BusHandlers implements OnModuleInit, OnMod
   private stopReporting: () => void = () => undefined;
 
   constructor(
-    @Inject(NatsBus) private readonly bus: NatsBus,
+    @Inject(KeyEventSubscriber) private readonly keyEvents: KeyEventSubscriber,
     @Inject(VerifyClient) private readonly verifier: VerifyClient,
     @Inject(CONFIG) private readonly config: GatewayConfig,
   ) {
@@ -52,7 +52,7 @@ export class KeyAuthenticator extends BusHandlers implements OnModuleInit, OnMod
 
   protected subscribe() {
     return subscribeToKeyEvents(
-      this.bus,
+      this.keyEvents,
       (change) => this.invalidate(change),
       () => this.distrustCache(),
     );

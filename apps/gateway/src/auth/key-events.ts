@@ -1,5 +1,5 @@
 import type { Subscription } from '@nats-io/transport-node';
-import type { MissedEventsReason, NatsBus } from '@app/common';
+import type { KeyEventSubscriber, MissedEventsReason } from '@app/common';
 import { keyHashFromHex } from './key-hash.js';
 
 /** What an event from key-management invalidates in the gateway's verify cache. */
@@ -19,12 +19,12 @@ export interface Invalidation {
  * and the next request refills it. When events may have been missed, `onMissed` drops everything.
  */
 export function subscribeToKeyEvents(
-  bus: NatsBus,
+  keyEvents: KeyEventSubscriber,
   invalidate: (change: Invalidation) => void,
   onMissed: (reason: MissedEventsReason) => void,
 ): Subscription[] {
   return [
-    bus.onKeyEvents(
+    keyEvents.subscribe(
       {
         keyRevoked: (e) => invalidate({ keyHash: keyHashFromHex(e.keyHash), keyId: e.keyId, revoked: true }),
         // A key answered "unknown" a moment ago may exist now (a legacy import): forget that answer.

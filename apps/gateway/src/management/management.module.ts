@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module.js';
+import { KeyManagementModule } from '../key-management/key-management.module.js';
 import { SsoModule } from '../sso/sso.module.js';
+import { UsageTrackerClient } from '../usage/usage-tracker.client.js';
 import { ManagementAuthGuard } from './caller/management-auth.guard.js';
 import { AuditEventsController } from './audit/audit-events.controller.js';
 import { ChatbotsController } from './chatbots/chatbots.controller.js';
@@ -11,8 +13,8 @@ import { KeyUsageService } from './usage/key-usage.service.js';
 
 /** The management API under `/v1` (docs/api.md, Management API): keys, chatbots and key usage. */
 @Module({
-  imports: [AuthModule, SsoModule],
+  imports: [AuthModule, SsoModule, KeyManagementModule],
   controllers: [ChatbotsController, ChatbotKeysController, UserKeysController, AuditEventsController],
-  providers: [ManagementAuthGuard, ManagementKeysService, KeyUsageService],
+  providers: [ManagementAuthGuard, ManagementKeysService, KeyUsageService, UsageTrackerClient],
 })
 export class ManagementModule {}

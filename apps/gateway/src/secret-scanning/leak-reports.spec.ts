@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import Fastify from 'fastify';
-import { createLogger, type NatsBus } from '@app/common';
+import { createLogger } from '@app/common';
 import { generateApiKey, hashApiKey } from '@app/contracts';
 import { httpRequest } from '@app/testing';
 import { loadGatewayConfig } from '../config.js';
+import type { KeyManagementClient } from '../key-management/key-management.client.js';
 import { LeakReports } from './leak-reports.js';
 
 const logger = createLogger('gateway', 'silent');
@@ -17,7 +18,7 @@ const servers: ReturnType<typeof Fastify>[] = [];
 async function gatewayWith(env: NodeJS.ProcessEnv, request: (subject: string, payload: any) => Promise<unknown>) {
   const fastify = Fastify();
   servers.push(fastify);
-  const sut = new LeakReports(loadGatewayConfig(env), { request } as unknown as NatsBus, logger);
+  const sut = new LeakReports(loadGatewayConfig(env), { request } as unknown as KeyManagementClient, logger);
   await sut.mount(fastify);
   const url = await fastify.listen({ port: 0, host: '127.0.0.1' });
   return (body: string, headers: Record<string, string> = {}) =>

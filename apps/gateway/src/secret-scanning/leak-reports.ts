@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError, CONFIG, LOGGER, NatsBus, type Logger } from '@app/common';
+import { ApiError, CONFIG, LOGGER, type Logger } from '@app/common';
 import { classifyApiKey, hashApiKey } from '@app/contracts';
 import type { GatewayConfig } from '../config.js';
+import { KeyManagementClient } from '../key-management/key-management.client.js';
 import { changeOriginOf } from '../http/change-origin.decorator.js';
 import { sendError, toApiError } from '../http/error-response.js';
 import { MAX_REPORT_BYTES, parseLeakReport, signatureVerifies, type LeakReport } from './leak-report.js';
@@ -28,7 +29,7 @@ export class LeakReports {
 
   constructor(
     @Inject(CONFIG) config: GatewayConfig,
-    @Inject(NatsBus) private readonly bus: NatsBus,
+    @Inject(KeyManagementClient) private readonly keyManagement: KeyManagementClient,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     const { keysFile, keysUrl, refetchCooldownMs } = config.secretScanning;
@@ -94,7 +95,7 @@ export class LeakReports {
     const candidates = hashed.filter((entry) => entry.candidate);
     const revoked = candidates.length
       ? (
-          await this.bus.request('reportLeakedKeys', {
+          await this.keyManagement.request('reportLeakedKeys', {
             origin: changeOriginOf(request),
             tokens: candidates.map(({ keyHash, url, source }) => ({ keyHash, url, source })),
           })

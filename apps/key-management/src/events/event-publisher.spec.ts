@@ -1,5 +1,5 @@
 import { describe, expect, it, jest } from '@jest/globals';
-import type { NatsBus } from '@app/common';
+import type { KeyEventPublisher } from '@app/common';
 import { EventPublisher } from './event-publisher.js';
 import { eventPublishFailures, eventsPublished } from './event-metrics.js';
 
@@ -12,24 +12,24 @@ describe('EventPublisher', () => {
   const event = { accountId: 'account-1', plan: 'free' as const };
 
   it('publishes the event and counts it by name', async () => {
-    const bus = { publishKeyEvent: jest.fn() };
-    const sut = new EventPublisher(bus as unknown as NatsBus);
+    const keyEvents = { publish: jest.fn() };
+    const sut = new EventPublisher(keyEvents as unknown as KeyEventPublisher);
     const before = await countOf(eventsPublished, 'planChanged');
 
     sut.publish('planChanged', event);
 
-    expect(bus.publishKeyEvent).toHaveBeenCalledWith('planChanged', event);
+    expect(keyEvents.publish).toHaveBeenCalledWith('planChanged', event);
     expect(await countOf(eventsPublished, 'planChanged')).toBe(before + 1);
   });
 
   it('counts a publish NATS refuses as a failure, and still lets the caller see the error', async () => {
     const refused = new Error('connection closed');
-    const bus = {
-      publishKeyEvent: jest.fn(() => {
+    const keyEvents = {
+      publish: jest.fn(() => {
         throw refused;
       }),
     };
-    const sut = new EventPublisher(bus as unknown as NatsBus);
+    const sut = new EventPublisher(keyEvents as unknown as KeyEventPublisher);
     const [failuresBefore, publishedBefore] = [
       await countOf(eventPublishFailures, 'planChanged'),
       await countOf(eventsPublished, 'planChanged'),

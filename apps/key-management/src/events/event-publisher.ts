@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { EventMap, KeyEventSubject } from '@app/contracts';
-import { NatsBus } from '@app/common';
+import { KeyEventPublisher } from '@app/common';
 import { eventPublishFailures, eventsPublished } from './event-metrics.js';
 
 /** How often each replica announces its last event number; a replica that missed an event knows within this. */
@@ -16,10 +16,10 @@ const HEARTBEAT_MS = 1_000;
 export class EventPublisher implements OnModuleInit, OnModuleDestroy {
   private stopHeartbeat: () => void = () => undefined;
 
-  constructor(@Inject(NatsBus) private readonly bus: NatsBus) {}
+  constructor(@Inject(KeyEventPublisher) private readonly keyEvents: KeyEventPublisher) {}
 
   onModuleInit(): void {
-    this.stopHeartbeat = this.bus.startKeyEventHeartbeat(HEARTBEAT_MS);
+    this.stopHeartbeat = this.keyEvents.startHeartbeat(HEARTBEAT_MS);
   }
 
   onModuleDestroy(): void {
@@ -28,7 +28,7 @@ export class EventPublisher implements OnModuleInit, OnModuleDestroy {
 
   publish<S extends KeyEventSubject>(subject: S, event: EventMap[S]): void {
     try {
-      this.bus.publishKeyEvent(subject, event);
+      this.keyEvents.publish(subject, event);
     } catch (error) {
       eventPublishFailures.inc({ event: subject });
       throw error;

@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { NatsBus } from '@app/common';
 import type { Actor, AuditEventView, Page } from '@app/contracts';
+import { KeyManagementClient } from '../../key-management/key-management.client.js';
 import { CurrentActor } from '../caller/current-actor.decorator.js';
 import { ManagementAuthGuard } from '../caller/management-auth.guard.js';
 import { ZodPipe } from '../../http/validation/zod-body.pipe.js';
@@ -16,7 +16,7 @@ import { AUDIT_QUERY_DESCRIPTIONS, AuditEventsQuerySchema, type AuditEventsQuery
 @Controller('v1/audit-events')
 @UseGuards(ManagementAuthGuard)
 export class AuditEventsController {
-  constructor(@Inject(NatsBus) private readonly bus: NatsBus) {}
+  constructor(@Inject(KeyManagementClient) private readonly keyManagement: KeyManagementClient) {}
 
   @Get()
   @ApiOperation({
@@ -28,6 +28,6 @@ export class AuditEventsController {
   @ApiResponse({ status: 200, description: 'A page of events.', schema: ref('AuditEventPage') })
   @ApiErrors(...MANAGEMENT_AUTH_ERRORS, 'invalid_request')
   list(@CurrentActor() actor: Actor, @Query(new ZodPipe(AuditEventsQuerySchema)) query: AuditEventsQuery): Promise<Page<AuditEventView>> {
-    return this.bus.request('listAuditEvents', { actor, ...query });
+    return this.keyManagement.request('listAuditEvents', { actor, ...query });
   }
 }

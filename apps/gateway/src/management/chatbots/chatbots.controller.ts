@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { NatsBus } from '@app/common';
 import type { Actor, Page } from '@app/contracts';
+import { KeyManagementClient } from '../../key-management/key-management.client.js';
 import { CurrentActor } from '../caller/current-actor.decorator.js';
 import { ManagementAuthGuard } from '../caller/management-auth.guard.js';
 import { ZodPipe } from '../../http/validation/zod-body.pipe.js';
@@ -16,7 +16,7 @@ import { ListChatbotsQuerySchema, type ListChatbotsQuery } from './list-chatbots
 @Controller('v1/chatbots')
 @UseGuards(ManagementAuthGuard)
 export class ChatbotsController {
-  constructor(@Inject(NatsBus) private readonly bus: NatsBus) {}
+  constructor(@Inject(KeyManagementClient) private readonly keyManagement: KeyManagementClient) {}
 
   @Get()
   @ApiOperation({
@@ -30,6 +30,6 @@ export class ChatbotsController {
     @CurrentActor() actor: Actor,
     @Query(new ZodPipe(ListChatbotsQuerySchema)) query: ListChatbotsQuery,
   ): Promise<Page<{ id: string; name: string }>> {
-    return this.bus.request('listChatbots', { actor, limit: query.limit, cursor: query.cursor });
+    return this.keyManagement.request('listChatbots', { actor, limit: query.limit, cursor: query.cursor });
   }
 }

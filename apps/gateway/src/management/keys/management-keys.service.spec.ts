@@ -1,6 +1,7 @@
 import { jest, describe, it, expect } from '@jest/globals';
-import { ApiError, type NatsBus } from '@app/common';
+import { ApiError } from '@app/common';
 import { classifyApiKey, hashApiKey, type KeyView } from '@app/contracts';
+import type { KeyManagementClient } from '../../key-management/key-management.client.js';
 import type { KeyUsageService } from '../usage/key-usage.service.js';
 import { ManagementKeysService } from './management-keys.service.js';
 
@@ -33,7 +34,7 @@ const usage = {
 
 function setup(reply: unknown) {
   const request = jest.fn(async (_subject: string, _payload: Record<string, unknown>) => reply);
-  const sut = new ManagementKeysService({ request } as unknown as NatsBus, usage);
+  const sut = new ManagementKeysService({ request } as unknown as KeyManagementClient, usage);
   return { sut, request };
 }
 
@@ -80,7 +81,7 @@ describe('ManagementKeysService', () => {
     const request = jest.fn(async () => {
       throw new ApiError('key_limit_reached', 'this chatbot already has 10 active keys');
     });
-    const sut = new ManagementKeysService({ request } as unknown as NatsBus, usage);
+    const sut = new ManagementKeysService({ request } as unknown as KeyManagementClient, usage);
 
     await expect(sut.create(actor, origin, 'bot-1', undefined)).rejects.toMatchObject({ code: 'key_limit_reached' });
   });
@@ -88,7 +89,7 @@ describe('ManagementKeysService', () => {
   it('lists, changes and revokes on behalf of the actor, within the chatbot or the account', async () => {
     const replies: Record<string, unknown> = { listKeys: { data: [keyView()] }, updateKey: keyView({ id: 'key-2' }), revokeKey: null };
     const request = jest.fn(async (subject: string, _payload: Record<string, unknown>) => replies[subject]);
-    const sut = new ManagementKeysService({ request } as unknown as NatsBus, usage);
+    const sut = new ManagementKeysService({ request } as unknown as KeyManagementClient, usage);
 
     const listed = await sut.list(actor, 'bot-1');
     const renamed = await sut.update(actor, origin, null, 'key-2', { name: 'CI', rateLimit: { requests: 5, windowSeconds: 1 } });

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { NatsBus } from '@app/common';
 import { DEFAULT_KEY_NAME, type Actor, type ChangeOrigin, type KeyView, type CreatedKeyView } from '@app/contracts';
+import { KeyManagementClient } from '../../key-management/key-management.client.js';
 import { KeyUsageService } from '../usage/key-usage.service.js';
 import { issueKey } from '../../keys/key-issuer.js';
 import type { CreateKeyBody, UpdateKeyBody } from '../../keys/key-bodies.js';
@@ -15,14 +15,14 @@ import type { CreateKeyBody, UpdateKeyBody } from '../../keys/key-bodies.js';
 @Injectable()
 export class ManagementKeysService {
   constructor(
-    @Inject(NatsBus) private readonly bus: NatsBus,
+    @Inject(KeyManagementClient) private readonly keyManagement: KeyManagementClient,
     @Inject(KeyUsageService) private readonly usage: KeyUsageService,
   ) {}
 
   async create(actor: Actor, origin: ChangeOrigin, chatbotId: string | null, body: CreateKeyBody = {}): Promise<CreatedKeyView> {
     const { key, keyHash, prefix } = issueKey(chatbotId === null ? 'user' : 'chatbot');
     const { name, ...limits } = body;
-    const view = await this.bus.request('createKey', {
+    const view = await this.keyManagement.request('createKey', {
       actor,
       origin,
       chatbotId,
@@ -35,18 +35,18 @@ export class ManagementKeysService {
   }
 
   async update(actor: Actor, origin: ChangeOrigin, chatbotId: string | null, keyId: string, changes: UpdateKeyBody): Promise<KeyView> {
-    return this.withLastUsed(await this.bus.request('updateKey', { actor, origin, chatbotId, keyId, ...changes }));
+    return this.withLastUsed(await this.keyManagement.request('updateKey', { actor, origin, chatbotId, keyId, ...changes }));
   }
 
   /** The new key is made here, like a created one: key-management sees its hash and prefix only. */
   async roll(actor: Actor, origin: ChangeOrigin, chatbotId: string | null, keyId: string, gracePeriodSeconds = 0): Promise<CreatedKeyView> {
     const { key, keyHash, prefix } = issueKey(chatbotId === null ? 'user' : 'chatbot');
-    const view = await this.bus.request('rollKey', { actor, origin, chatbotId, keyId, gracePeriodSeconds, keyHash, prefix });
+    const view = await this.keyManagement.request('rollKey', { actor, origin, chatbotId, keyId, gracePeriodSeconds, keyHash, prefix });
     return { ...view, key };
   }
 
   async list(actor: Actor, chatbotId: string | null): Promise<{ data: KeyView[] }> {
-    const { data } = await this.bus.request('listKeys', { actor, chatbotId });
+    const { data } = await this.keyManagement.request('listKeys', { actor, chatbotId });
     return { data: await this.usage.withLastUsed(data) };
   }
 
@@ -56,6 +56,6 @@ export class ManagementKeysService {
   }
 
   async revoke(actor: Actor, origin: ChangeOrigin, chatbotId: string | null, keyId: string): Promise<void> {
-    await this.bus.request('revokeKey', { actor, origin, chatbotId, keyId });
+    await this.keyManagement.request('revokeKey', { actor, origin, chatbotId, keyId });
   }
 }

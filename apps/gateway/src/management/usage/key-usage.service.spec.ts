@@ -1,6 +1,8 @@
 import { jest, describe, it, expect } from '@jest/globals';
-import { ApiError, BusUnavailableError, type Logger, type NatsBus } from '@app/common';
+import { ApiError, BusUnavailableError, type Logger } from '@app/common';
 import type { KeyView } from '@app/contracts';
+import type { KeyManagementClient } from '../../key-management/key-management.client.js';
+import type { UsageTrackerClient } from '../../usage/usage-tracker.client.js';
 import { KeyUsageService } from './key-usage.service.js';
 
 const view = (id: string): KeyView => ({
@@ -23,7 +25,11 @@ const view = (id: string): KeyView => ({
 function setup(answer: (subject: string, payload: unknown, timeoutMs?: number) => Promise<unknown>) {
   const request = jest.fn(answer);
   const warn = jest.fn();
-  const sut = new KeyUsageService({ request } as unknown as NatsBus, { warn } as unknown as Logger);
+  const sut = new KeyUsageService(
+    { request } as unknown as KeyManagementClient,
+    { request } as unknown as UsageTrackerClient,
+    { warn } as unknown as Logger,
+  );
   return { sut, request, warn };
 }
 

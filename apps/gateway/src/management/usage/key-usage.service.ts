@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { BusUnavailableError, LOGGER, NatsBus, type Logger } from '@app/common';
+import { BusUnavailableError, LOGGER, type Logger } from '@app/common';
 import type { Actor, KeyView, UsageSeries } from '@app/contracts';
+import { KeyManagementClient } from '../../key-management/key-management.client.js';
+import { UsageTrackerClient } from '../../usage/usage-tracker.client.js';
 import type { UsageQueryParams } from './usage-query.js';
 
 /** Listing keys should not wait long on usage: past this, keys are listed without `lastUsedAt`. */
@@ -13,7 +15,8 @@ const LAST_USED_TIMEOUT_MS = 1000;
 @Injectable()
 export class KeyUsageService {
   constructor(
-    @Inject(NatsBus) private readonly bus: NatsBus,
+    @Inject(KeyManagementClient) private readonly keyManagement: KeyManagementClient,
+    @Inject(UsageTrackerClient) private readonly usageTracker: UsageTrackerClient,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -21,7 +24,7 @@ export class KeyUsageService {
   async withLastUsed<View extends KeyView>(views: View[]): Promise<View[]> {
     if (views.length === 0) return views;
     try {
-      const lastUsed = await this.bus.request('usageLastUsed', { keyIds: views.map((view) => view.id) }, LAST_USED_TIMEOUT_MS);
+      const lastUsed = await this.usageTracker.request('usageLastUsed', { keyIds: views.map((view) => view.id) }, LAST_USED_TIMEOUT_MS);
       return views.map((view) => ({ ...view, lastUsedAt: lastUsed[view.id] ?? null }));
     } catch (error) {
       if (!(error instanceof BusUnavailableError)) throw error;
@@ -32,7 +35,7 @@ export class KeyUsageService {
 
   /** One key's usage series, once key-management has confirmed the actor may see that key. */
   async series(actor: Actor, chatbotId: string | null, keyId: string, query: UsageQueryParams): Promise<UsageSeries> {
-    await this.bus.request('getKey', { actor, chatbotId, keyId });
-    return this.bus.request('usageQuery', { keyId, ...query });
+    await this.keyManagement.request('getKey', { actor, chatbotId, keyId });
+    return this.usageTracker.request('usageQuery', { keyId, ...query });
   }
 }

@@ -1,5 +1,5 @@
 import { Counter } from 'prom-client';
-import { registeredMetric } from './metrics.js';
+import { registeredMetric } from '../metrics.js';
 
 const NAME = 'key_events_missed_total';
 

@@ -1,3 +1,5 @@
+import type { DeliveryGapReason } from '../nats-bus.js';
+
 /** Headers every key event carries, so that a subscriber can tell when it missed one. */
 export const KeyEventHeaders = {
   /** A random id per publishing process (each key-management replica numbers its own events). */
@@ -8,8 +10,8 @@ export const KeyEventHeaders = {
   started: 'Key-Event-Publisher-Started',
 } as const;
 
-/** Why a replica may have missed key events, and so must stop trusting what it cached. */
-export type MissedEventsReason = 'reconnect' | 'gap' | 'slow_consumer';
+/** Why a replica may have missed key events, and so must stop trusting what it cached: the bus's reasons, or a skipped number. */
+export type MissedEventsReason = DeliveryGapReason | 'gap';
 
 export interface PublisherMark {
   publisher: string;
