@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { generateApiKey, hashApiKey } from '@app/contracts';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { usageStreamNames } from '@app/common';
+import { generateApiKey, hashApiKey, Subjects } from '@app/contracts';
 import { startTestSystem, type TestSystem, eventually } from '@app/testing';
 import { expectStatus, GatewayClient } from './client.js';
 import { BusRecorder, everythingStored, firstLeak, type Found } from './attacks/secret-scan.js';
@@ -125,7 +127,22 @@ describe('no plaintext key at rest, on the bus or in a log', () => {
     const statuses = [];
     for (const key of guesses) statuses.push((await client.call('GET', `/api/v1/chatbots/${supportBot}/x`, { key })).status);
     expect(statuses).toContain(429);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    // Everything the run sent has landed where the scan reads it: the last guess asked of the verifier has reached
+    // the recorder, and the uses made after the tracker stopped wait in the stream.
+    const lastAsked = guesses[statuses.lastIndexOf(401)];
+    await eventually(
+      async () => firstLeak(recorder.verifyRequests, [lastAsked]),
+      (found) => found !== null,
+      { what: 'the last verify request recorded' },
+    );
+    const jsm = await jetstreamManager(recorder.connection);
+    const names = usageStreamNames({ subject: (subject) => `${system.env.subjectPrefix}.${Subjects[subject]}` });
+    await eventually(
+      async () => (await jsm.consumers.info(names.stream, names.durable)).num_pending,
+      (pending) => pending > 0,
+      { what: 'the uses made after the tracker stopped, in the stream' },
+    );
   }
 
   async function stopService(name: string): Promise<void> {

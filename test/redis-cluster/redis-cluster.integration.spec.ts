@@ -351,13 +351,8 @@ describe('on a Redis Cluster (TLS, password)', () => {
     /** Verifies until `done` holds; returns how long that took, failing past `limitMs`. */
     async function within(limitMs: number, key: string, done: (reply: VerifyReply) => boolean): Promise<number> {
       const started = Date.now();
-      for (;;) {
-        const reply = await verify(key);
-        const elapsed = Date.now() - started;
-        if (done(reply)) return elapsed;
-        if (elapsed > limitMs) throw new Error(`still ${JSON.stringify(reply)} after ${elapsed} ms`);
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      await eventually(() => verify(key), done, { timeoutMs: limitMs, intervalMs: 10, what: 'the verify reply' });
+      return Date.now() - started;
     }
 
     beforeAll(async () => {

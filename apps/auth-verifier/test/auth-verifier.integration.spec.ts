@@ -9,6 +9,7 @@ import {
   accountPayload,
   chatbotPayload,
   createTestDatabase,
+  eventually,
   freePort,
   keyMaterial,
   testEnvironment,
@@ -317,12 +318,8 @@ describe('auth-verifier with key-management, Redis and NATS', () => {
   /** Verifies until `done` holds; returns how long that took, failing past `limitMs`. */
   async function within(limitMs: number, key: string, chatbotId: string, done: (reply: VerifyReply) => boolean): Promise<number> {
     const started = Date.now();
-    for (;;) {
-      const reply = (await bus.requestBare('authVerify', { key, chatbotId })) as VerifyReply;
-      const elapsed = Date.now() - started;
-      if (done(reply)) return elapsed;
-      if (elapsed > limitMs) throw new Error(`still ${JSON.stringify(reply)} after ${elapsed} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    const verify = async () => (await bus.requestBare('authVerify', { key, chatbotId })) as VerifyReply;
+    await eventually(verify, done, { timeoutMs: limitMs, intervalMs: 10, what: 'the verify reply' });
+    return Date.now() - started;
   }
 });

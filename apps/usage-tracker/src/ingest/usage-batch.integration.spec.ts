@@ -5,7 +5,14 @@ import { DataSource } from 'typeorm';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import { USAGE_BATCH_LIMITS, type KeyUsedBatchEntry } from '@app/contracts';
 import { ensureUsageConsumer, ensureUsageStream, usageStreamConfig, usageStreamNames, type NatsBus } from '@app/common';
-import { createTestDatabase, eventually, testEnvironment, type TestDatabase, type TestEnvironment } from '@app/testing';
+import {
+  createTestDatabase,
+  eventually,
+  testEnvironment,
+  usageAllAcknowledged,
+  type TestDatabase,
+  type TestEnvironment,
+} from '@app/testing';
 import { migrateUsageTracker } from '../database/migrate.js';
 import { usageTrackerDataSourceOptions } from '../database/data-source-options.js';
 import { UsageIngestRepository } from './usage-ingest.repository.js';
@@ -19,7 +26,6 @@ import {
   startTracker,
   totalUses,
   trackerConfig,
-  sleep,
   type RunningTracker,
 } from '../../test/usage-test-kit.js';
 
@@ -113,7 +119,8 @@ describe('usage-tracker ingestion of key.used.batch (Postgres + JetStream)', () 
     expect(first.consumer.stats.applied).toBeGreaterThan(0);
     expect(second.consumer.stats.applied).toBeGreaterThan(0);
     expect(first.consumer.stats.applied + second.consumer.stats.applied).toBe(messages.length + singles.length);
-    await sleep(1_500);
+    // Nothing left unacknowledged: no redelivery can change the total any more.
+    await usageAllAcknowledged({ natsUrl: env.natsUrl, subjectPrefix: prefix });
     expect(await totalOf('batches')).toBe(total(expected));
   }, 90_000);
 
@@ -202,7 +209,8 @@ describe('usage-tracker ingestion of key.used.batch (Postgres + JetStream)', () 
       ),
     ).toBe(total(expected));
     expect(running.consumer.stats.duplicates).toBe(20);
-    await sleep(1_500);
+    // Nothing left unacknowledged: no redelivery can change the total any more.
+    await usageAllAcknowledged({ natsUrl: env.natsUrl, subjectPrefix: prefix });
     expect(await totalOf('batchredelivery')).toBe(total(expected));
   });
 
@@ -220,11 +228,16 @@ describe('usage-tracker ingestion of key.used.batch (Postgres + JetStream)', () 
     let mostWaiting = 0;
     try {
       await publishBatches(bus, messages);
-      const until = Date.now() + 3_000;
-      while (Date.now() < until) {
-        mostWaiting = Math.max(mostWaiting, running.consumer.waitingRecordCount);
-        await sleep(20);
-      }
+      // The stall lasts until every message past the eight it may hold (and one crossing the mark) was handed back
+      // at least once; what it holds is sampled meanwhile.
+      await eventually(
+        async () => {
+          mostWaiting = Math.max(mostWaiting, running.consumer.waitingRecordCount);
+          return running.consumer.stats.deferred;
+        },
+        (deferred) => deferred >= messages.length - 9,
+        { timeoutMs: 10_000, intervalMs: 20, what: 'batches handed back while the database stalls' },
+      );
     } finally {
       await runner.rollbackTransaction();
       await runner.release();
@@ -242,7 +255,8 @@ describe('usage-tracker ingestion of key.used.batch (Postgres + JetStream)', () 
         { timeoutMs: 30_000, intervalMs: 250 },
       ),
     ).toBe(total(expected));
-    await sleep(1_500);
+    // Nothing left unacknowledged: no redelivery can change the total any more.
+    await usageAllAcknowledged({ natsUrl: env.natsUrl, subjectPrefix: prefix });
     expect(await totalOf('stall')).toBe(total(expected));
   }, 90_000);
 
@@ -277,7 +291,7 @@ describe('usage-tracker ingestion of key.used.batch (Postgres + JetStream)', () 
     const consumer = await jsm.consumers.info(names.stream, names.durable);
     expect(consumer.config.filter_subject ?? '').toBe('');
     expect((await jsm.streams.info(names.stream)).config.subjects).toEqual([names.subject, names.batchSubject]);
-    await sleep(1_000);
+    await usageAllAcknowledged({ natsUrl: env.natsUrl, subjectPrefix: prefix });
     expect(await totalOf('takeover')).toBe(total(expected));
   });
 });

@@ -23,7 +23,6 @@ import {
   startTracker,
   totalUses,
   trackerConfig,
-  sleep,
   type RunningTracker,
 } from '../../test/usage-test-kit.js';
 
@@ -204,7 +203,7 @@ describe('usage-tracker ingestion (Postgres + JetStream)', () => {
     const { bus, prefix } = await namespace('slowdb');
     const running = await tracker(prefix, { USAGE_ACK_WAIT_MS: '1000', USAGE_BATCH_SIZE: '200', USAGE_MAX_ACK_PENDING: '1000' });
     const stream = usageStreamNames(bus).stream;
-    // Another transaction holds the stream's row: every batch waits for it, as behind a database stalled for 4 s.
+    // Another transaction holds the stream's row: every batch waits for it, as behind a stalled database.
     const blocker = await new DataSource(usageTrackerDataSourceOptions(db.url, 1)).initialize();
     const runner = blocker.createQueryRunner();
     await runner.connect();
@@ -215,11 +214,16 @@ describe('usage-tracker ingestion (Postgres + JetStream)', () => {
     let mostWaiting = 0;
     try {
       await publishEvents(bus, events);
-      const until = Date.now() + 4_000;
-      while (Date.now() < until) {
-        mostWaiting = Math.max(mostWaiting, running.consumer.waitingCount);
-        await sleep(50);
-      }
+      // The stall lasts until as many redelivered copies came back as ever waited (a round past the ack wait); what
+      // waits is sampled meanwhile.
+      await eventually(
+        async () => {
+          mostWaiting = Math.max(mostWaiting, running.consumer.waitingCount);
+          return running.consumer.stats.replaced;
+        },
+        (replaced) => replaced > 0 && replaced >= mostWaiting,
+        { timeoutMs: 15_000, intervalMs: 50, what: 'waiting messages redelivered while the database stalls' },
+      );
     } finally {
       await runner.rollbackTransaction();
       await runner.release();
