@@ -119,6 +119,9 @@ describe('no plaintext key at rest, on the bus or in a log', () => {
     );
     expect(usage.body.total).toBe(3);
     await stopService('usage-tracker');
+    const jsm = await jetstreamManager(recorder.connection);
+    const names = usageStreamNames({ subject: (subject) => `${system.env.subjectPrefix}.${Subjects[subject]}` });
+    const publishedBefore = (await jsm.streams.info(names.stream)).state.last_seq;
     for (let i = 0; i < 5; i++) expectStatus(await client.call('GET', `/api/v1/chatbots/${supportBot}/x`, { key: created[1].key }), 200);
 
     // Brute force until throttled (last: this client stays throttled): refusals and throttle log nothing secret either.
@@ -136,11 +139,12 @@ describe('no plaintext key at rest, on the bus or in a log', () => {
       (found) => found !== null,
       { what: 'the last verify request recorded' },
     );
-    const jsm = await jetstreamManager(recorder.connection);
-    const names = usageStreamNames({ subject: (subject) => `${system.env.subjectPrefix}.${Subjects[subject]}` });
     await eventually(
-      async () => (await jsm.consumers.info(names.stream, names.durable)).num_pending,
-      (pending) => pending > 0,
+      async () => {
+        const last = await jsm.streams.getMessage(names.stream, { last_by_subj: names.batchSubject }).catch(() => null);
+        return last !== null && last.seq > publishedBefore && last.string().includes(created[1].id);
+      },
+      Boolean,
       { what: 'the uses made after the tracker stopped, in the stream' },
     );
   }

@@ -304,6 +304,7 @@ describe('per-key rate limits across three gateways', () => {
       const restarted = await system.startReplica('gateway');
       replicas.push(restarted);
       gateways[2] = restarted.url;
+      gatewayMetrics[2] = restarted.metricsUrl;
 
       const statuses: number[] = [];
       for (let i = 0; i < 40; i++) statuses.push((await call(restarted.url, limited.key)).status);
