@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { generateApiKey, hashApiKey } from '@app/contracts';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { usageStreamNames } from '@app/common';
+import { generateApiKey, hashApiKey, Subjects } from '@app/contracts';
 import { startTestSystem, type TestSystem, eventually } from '@app/testing';
 import { expectStatus, GatewayClient } from './client.js';
 import { BusRecorder, everythingStored, firstLeak, type Found } from './attacks/secret-scan.js';
@@ -117,6 +119,9 @@ describe('no plaintext key at rest, on the bus or in a log', () => {
     );
     expect(usage.body.total).toBe(3);
     await stopService('usage-tracker');
+    const jsm = await jetstreamManager(recorder.connection);
+    const names = usageStreamNames({ subject: (subject) => `${system.env.subjectPrefix}.${Subjects[subject]}` });
+    const publishedBefore = (await jsm.streams.info(names.stream)).state.last_seq;
     for (let i = 0; i < 5; i++) expectStatus(await client.call('GET', `/api/v1/chatbots/${supportBot}/x`, { key: created[1].key }), 200);
 
     // Brute force until throttled (last: this client stays throttled): refusals and throttle log nothing secret either.
@@ -125,7 +130,23 @@ describe('no plaintext key at rest, on the bus or in a log', () => {
     const statuses = [];
     for (const key of guesses) statuses.push((await client.call('GET', `/api/v1/chatbots/${supportBot}/x`, { key })).status);
     expect(statuses).toContain(429);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    // Everything the run sent has landed where the scan reads it: the last guess asked of the verifier has reached
+    // the recorder, and the uses made after the tracker stopped wait in the stream.
+    const lastAsked = guesses[statuses.lastIndexOf(401)];
+    await eventually(
+      async () => firstLeak(recorder.verifyRequests, [lastAsked]),
+      (found) => found !== null,
+      { what: 'the last verify request recorded' },
+    );
+    await eventually(
+      async () => {
+        const last = await jsm.streams.getMessage(names.stream, { last_by_subj: names.batchSubject }).catch(() => null);
+        return last !== null && last.seq > publishedBefore && last.string().includes(created[1].id);
+      },
+      Boolean,
+      { what: 'the uses made after the tracker stopped, in the stream' },
+    );
   }
 
   async function stopService(name: string): Promise<void> {

@@ -1,8 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startTcpProxy, startTestSystem, type ServiceReplica, type TcpProxy, type TestSystem, eventually } from '@app/testing';
+import {
+  answeredFromCache,
+  eventually,
+  GATEWAY_VERIFY_MISSES,
+  startTcpProxy,
+  startTestSystem,
+  type ServiceReplica,
+  type TcpProxy,
+  type TestSystem,
+} from '@app/testing';
 import { SETTLE_MS } from '../../apps/gateway/src/auth/invalidation-log.js';
 import { expectStatus, GatewayClient } from '../client.js';
-import { callChatbot, createChatbotKey, sleep, type Tenant } from './fault-kit.js';
+import { callChatbot, createChatbotKey, type Tenant } from './fault-kit.js';
 
 /**
  * A gateway replica cut off from NATS (a TCP proxy between it and the server is cut) while a key
@@ -34,9 +43,13 @@ describe('fault: a gateway partitioned from NATS while a key is revoked', () => 
 
   it('refuses the revoked key within 1 s of reconnecting', async () => {
     const key = await createChatbotKey(client, tenant, chatbotId);
-    // A reply about a key created moments ago is used but not cached (SETTLE_MS): let it settle, then cache it.
-    await sleep(SETTLE_MS + 100);
-    expectStatus(await callChatbot(client, key.key, chatbotId, partitioned.url), 200);
+    // A reply about a key created moments ago is used but not cached (SETTLE_MS): use it until the replica caches it.
+    const cachedUse = await answeredFromCache(
+      { metricsUrl: partitioned.metricsUrl, misses: GATEWAY_VERIFY_MISSES },
+      () => callChatbot(client, key.key, chatbotId, partitioned.url),
+      { timeoutMs: SETTLE_MS + 5_000 },
+    );
+    expectStatus(cachedUse, 200);
 
     await proxy.cut();
     expectStatus(await client.call('DELETE', `/v1/chatbots/${chatbotId}/api-keys/${key.id}`, { key: tenant.userKey }), 204);

@@ -81,6 +81,7 @@ export async function timed<T>(action: () => Promise<T>): Promise<{ value: T; ms
   return { value, ms: performance.now() - started };
 }
 
+/** A time that must pass (a TTL to run out) or pacing (a backoff); never a wait for a result: that is `eventually`. */
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function statusAndCode(answer: Answer): string {

@@ -13,7 +13,7 @@ import {
   type FaultWorld,
   type Tenant,
 } from './fault-kit.js';
-import { eventually, usageAllAcknowledged } from '@app/testing';
+import { answeredFromCache, eventually, GATEWAY_VERIFY_MISSES, usageAllAcknowledged } from '@app/testing';
 
 /** The gateway's own cache of verify answers lives this long: the outage below outlasts it. */
 const GATEWAY_CACHE_TTL_MS = 5_000;
@@ -55,18 +55,25 @@ describe('fault: NATS down, then back', () => {
   }, 60_000);
 
   it('serves cached keys until their TTL, refuses the rest with 503, and recovers with exact usage totals', async () => {
-    // The cached key's verify answer is stored at its first use: it expires GATEWAY_CACHE_TTL_MS later.
-    // A reply about a key created moments ago is used but not cached (SETTLE_MS): let it settle first.
-    await sleep(SETTLE_MS + 100);
-    const primedAt = Date.now();
-    expect((await use(cached)).status).toBe(200);
+    // A reply about a key created moments ago is used but not cached (SETTLE_MS): use it until the gateway answers
+    // it from its cache. The use before that one stored the entry, which expires GATEWAY_CACHE_TTL_MS after.
+    const usesStartedAt: number[] = [];
+    const fromCache = await answeredFromCache(
+      { metricsUrl: world.system.gatewayMetricsUrl, misses: GATEWAY_VERIFY_MISSES },
+      () => (usesStartedAt.push(Date.now()), use(cached)),
+      { timeoutMs: SETTLE_MS + 5_000 },
+    );
+    expect(fromCache.status).toBe(200);
+    expect(usesStartedAt.length).toBeGreaterThan(1);
+    const [storedFrom, storedBy] = usesStartedAt.slice(-2);
     await world.servers.nats.kill();
     const downAt = Date.now();
 
     // While the cache entry lives: the cached key is served, the uncached one is refused, fast.
     const served: number[] = [];
-    while (Date.now() < primedAt + GATEWAY_CACHE_TTL_MS - 1_500) {
+    while (Date.now() < storedFrom + GATEWAY_CACHE_TTL_MS - 1_500) {
       served.push((await use(cached)).status);
+      // Paced: the cached key is used all through its entry's lifetime, not a condition to wait for.
       await sleep(100);
     }
     expect(served.length).toBeGreaterThan(10);
@@ -85,8 +92,9 @@ describe('fault: NATS down, then back', () => {
     const duringOutage = await readiness(world.system);
     expect(duringOutage.gateway).toBe(200);
 
-    // Past the TTL the cached key can no longer be vouched for: fail closed, never open.
-    await sleep(Math.max(0, primedAt + GATEWAY_CACHE_TTL_MS + 200 - Date.now()));
+    // Past the TTL the cached key can no longer be vouched for: fail closed, never open. A time, not a condition:
+    // the entry's TTL must run out.
+    await sleep(Math.max(0, storedBy + GATEWAY_CACHE_TTL_MS + 200 - Date.now()));
     expect(statusAndCode(await use(cached))).toBe('503 auth_unavailable');
     expect(Date.now() - downAt).toBeGreaterThan(GATEWAY_CACHE_TTL_MS - 1_000);
 

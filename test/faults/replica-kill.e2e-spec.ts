@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ServiceReplica } from '@app/testing';
-import { SETTLE_MS } from '../../apps/gateway/src/auth/invalidation-log.js';
 import { GatewayClient } from '../client.js';
 import { createChatbotKey, serviceProcess, sleep, startFaultWorld, usageTotal, type FaultWorld, type Tenant } from './fault-kit.js';
 import { eventually } from '@app/testing';
@@ -32,6 +31,8 @@ describe('fault: a gateway or verifier replica killed under load', () => {
   let supportBot: string;
   let salesBot: string;
   const keys: Record<1 | 2, { id: string; key: string }> = {} as never;
+  /** Requests sent before the load, to see both gateways answer: their uses count too. */
+  const warmUp: Outcome[] = [];
 
   beforeAll(async () => {
     world = await startFaultWorld({ AUTH_CACHE_TTL_MS: '1', VERIFY_TIMEOUT_MS: String(VERIFY_TIMEOUT_MS) });
@@ -41,12 +42,30 @@ describe('fault: a gateway or verifier replica killed under load', () => {
     keys[2] = await createChatbotKey(world.client, tenant, supportBot);
     gateway2 = await world.system.startReplica('gateway');
     await world.system.startReplica('auth-verifier');
-    await sleep(SETTLE_MS);
+    // Every kind of request the load sends is answered right through both gateways before the load starts.
+    await eventually(
+      async () => {
+        const sent = ([1, 2] as const).flatMap((gateway) => [0, 1, 2].map((round) => probe(gateway, clientOf(gateway), round)));
+        const outcomes = await Promise.all(sent);
+        warmUp.push(...outcomes);
+        return outcomes;
+      },
+      (outcomes) => outcomes.every(({ result }) => result === 'ok'),
+      { timeoutMs: 10_000, what: 'every kind of request answered right through both gateways' },
+    );
   }, 120_000);
 
   afterAll(async () => {
     await world?.stop();
   }, 60_000);
+
+  const clientOf = (gateway: 1 | 2) => (gateway === 1 ? world.client : new GatewayClient(gateway2.url, ''));
+
+  /** How many requests each gateway answered right among those started after `since`. */
+  const answeredRight = (outcomes: Outcome[], since: number) => ({
+    1: outcomes.filter((outcome) => outcome.gateway === 1 && outcome.startedAt > since && outcome.result === 'ok').length,
+    2: outcomes.filter((outcome) => outcome.gateway === 2 && outcome.startedAt > since && outcome.result === 'ok').length,
+  });
 
   /** One request of one of three kinds, judged against the only right answer. */
   async function probe(gateway: 1 | 2, client: GatewayClient, round: number): Promise<Outcome> {
@@ -76,7 +95,7 @@ describe('fault: a gateway or verifier replica killed under load', () => {
   }
 
   it('keeps answering every request correctly through the surviving replicas', async () => {
-    const clients = { 1: world.client, 2: new GatewayClient(gateway2.url, '') };
+    const clients = { 1: clientOf(1), 2: clientOf(2) };
     const outcomes: Outcome[] = [];
     let running = true;
     const workers = ([1, 2] as const).flatMap((gateway) =>
@@ -84,18 +103,36 @@ describe('fault: a gateway or verifier replica killed under load', () => {
         for (let round = worker; running; round++) {
           const outcome = await probe(gateway, clients[gateway], round);
           outcomes.push(outcome);
+          // A pause before trying a dead gateway again (a backoff, not a condition): the others keep the load up.
           if (outcome.result === 'connection') await sleep(50);
         }
       }),
     );
 
-    await sleep(1_500);
+    const loadStartedAt = Date.now();
+    await eventually(
+      async () => answeredRight(outcomes, loadStartedAt),
+      (right) => right[1] >= 30 && right[2] >= 30,
+      { timeoutMs: 10_000, what: 'the load answered through both gateways' },
+    );
     const verifierKilledAt = Date.now();
     serviceProcess(world.system, 'auth-verifier').child.kill('SIGKILL');
-    await sleep(2_500);
+    // Both gateways carry on past the verify timeout after the kill: what the dead verifier held was asked again.
+    await eventually(
+      async () => answeredRight(outcomes, verifierKilledAt + VERIFY_TIMEOUT_MS + 500),
+      (right) => right[1] > 50 && right[2] >= 10,
+      { timeoutMs: 15_000, what: 'both gateways answering after the verifier failover' },
+    );
     const gatewayKilledAt = Date.now();
     gateway2.child.kill('SIGKILL');
-    await sleep(2_000);
+    await eventually(
+      async () => ({
+        survivor: answeredRight(outcomes, gatewayKilledAt)[1],
+        refusedByKilled: outcomes.some((outcome) => outcome.gateway === 2 && outcome.result === 'connection'),
+      }),
+      ({ survivor, refusedByKilled }) => survivor >= 50 && refusedByKilled,
+      { timeoutMs: 15_000, what: 'the survivor answering after the killed gateway stopped answering' },
+    );
     running = false;
     await Promise.all(workers);
 
@@ -121,7 +158,7 @@ describe('fault: a gateway or verifier replica killed under load', () => {
     expect(settled.every(({ result }) => result === 'ok')).toBe(true);
 
     // Every use forwarded by the surviving gateway is counted, exactly.
-    const survivorUses = ownKeyForwarded(outcomes, 1);
+    const survivorUses = ownKeyForwarded([...warmUp, ...outcomes], 1);
     expect(survivorUses).toBeGreaterThan(0);
     await eventually(
       () => usageTotal(world.client, tenant, supportBot, keys[1].id),
@@ -129,7 +166,7 @@ describe('fault: a gateway or verifier replica killed under load', () => {
       { timeoutMs: 10_000, what: 'usage through the surviving gateway' },
     );
     // The killed gateway held at most its last flush interval of uses in memory: never counted twice, at most a few lost.
-    const killedUses = ownKeyForwarded(outcomes, 2);
+    const killedUses = ownKeyForwarded([...warmUp, ...outcomes], 2);
     const killedTotal = await usageTotal(world.client, tenant, supportBot, keys[2].id);
     expect(killedTotal).toBeLessThanOrEqual(killedUses + WORKERS_PER_GATEWAY);
     expect(killedTotal).toBeGreaterThan(0);

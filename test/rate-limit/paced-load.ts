@@ -34,6 +34,7 @@ export async function pacedLoad(options: PacedLoadOptions): Promise<Sent[]> {
   let index = 0;
   while (next < options.until) {
     const wait = next - Date.now();
+    // A time, not a condition: the load's steady rate is what is being tested.
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     const slot = next;
     next += intervalMs;
@@ -58,6 +59,7 @@ export async function pacedLoad(options: PacedLoadOptions): Promise<Sent[]> {
 /** Waits until the current window has at least `neededMs` left; answers when that window ends. */
 export async function windowWithRoom(windowMs: number, neededMs: number): Promise<number> {
   const left = windowMs - (Date.now() % windowMs);
+  // A time, not a condition: a fixed window of the clock has to end.
   if (left < neededMs) await new Promise((resolve) => setTimeout(resolve, left + 50));
   return Math.floor(Date.now() / windowMs) * windowMs + windowMs;
 }

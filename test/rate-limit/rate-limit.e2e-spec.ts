@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import {
+  answeredFromCache,
   eventually,
+  GATEWAY_VERIFY_MISSES,
   startPrivateNats,
   startPrivateRedis,
   startTestSystem,
@@ -28,6 +30,8 @@ describe('per-key rate limits across three gateways', () => {
   let inspector: Redis;
   const replicas: ServiceReplica[] = [];
   let gateways: string[];
+  /** Where each gateway's /metrics is, in the order of `gateways`. */
+  let gatewayMetrics: string[];
   let userKey: string;
   let chatbotId: string;
   /** A second chatbot: a chatbot holds at most 10 active keys, and the tests make more than that. */
@@ -38,6 +42,7 @@ describe('per-key rate limits across three gateways', () => {
     system = await startTestSystem({ LOG_LEVEL: 'info' }, { servers: { redisUrl: redis.url, natsUrl: nats.url }, privateNats: true });
     replicas.push(await system.startReplica('gateway'), await system.startReplica('gateway'));
     gateways = [system.gatewayUrl, ...replicas.map((replica) => replica.url)];
+    gatewayMetrics = [system.gatewayMetricsUrl, ...replicas.map((replica) => replica.metricsUrl)];
     client = new GatewayClient(system.gatewayUrl, system.adminToken);
     const tenant = await client.provision('standard', ['Support bot', 'Ops bot']);
     userKey = tenant.userKey;
@@ -67,6 +72,20 @@ describe('per-key rate limits across three gateways', () => {
     return { id: answer.body.id as string, key: answer.body.key as string };
   }
 
+  /**
+   * A reply about a key created moments ago is used but not cached (SETTLE_MS). Asks one gateway about the key on
+   * a route out of its reach (which uses none of its limit) until the gateway answers from its cache: from then on
+   * it caches the key's replies like those of any key in steady use.
+   */
+  async function settledOn(gateway: number, key: string): Promise<void> {
+    const outOfReach = await answeredFromCache(
+      { metricsUrl: gatewayMetrics[gateway], misses: GATEWAY_VERIFY_MISSES },
+      () => new GatewayClient(gateways[gateway], '').call('GET', '/api/v1/account/usage', { key }),
+      { timeoutMs: SETTLE_MS + 5_000 },
+    );
+    expectStatus(outOfReach, 403);
+  }
+
   /** The replica-wide count Redis holds for a key's current window. */
   async function sharedCount(keyId: string, windowSeconds: number): Promise<number> {
     const window = Math.floor(Date.now() / (windowSeconds * 1000));
@@ -81,12 +100,13 @@ describe('per-key rate limits across three gateways', () => {
   async function delaysUntil(since: number, key: string, accept: (answer: Answer) => boolean): Promise<number[]> {
     return Promise.all(
       gateways.map(async (gateway) => {
-        for (;;) {
-          const sentAt = Date.now();
-          if (accept(await call(gateway, key))) return sentAt - since;
-          if (sentAt - since > 3_000) return Number.POSITIVE_INFINITY;
-          await new Promise((resolve) => setTimeout(resolve, 20));
-        }
+        let sentAt = since;
+        await eventually(() => ((sentAt = Date.now()), call(gateway, key)), accept, {
+          timeoutMs: 3_000,
+          intervalMs: 20,
+          what: `the change applied by ${gateway}`,
+        });
+        return sentAt - since;
       }),
     );
   }
@@ -95,9 +115,9 @@ describe('per-key rate limits across three gateways', () => {
     await windowWithRoom(HOUR_MS, 30_000);
     const limited = await limitedKey({ requests: 2, windowSeconds: 3600 });
     const unlimited = await limitedKey(null);
-    // A reply about a key created moments ago is used but not cached: let it settle, so that the answers below
-    // that are given before the key is judged (an unknown route, a body of the wrong type) find it in the cache.
-    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS + 100));
+    // The answers below that are given before the key is judged (an unknown route, a body of the wrong type) find
+    // it in the cache.
+    await settledOn(0, limited.key);
 
     const first = expectStatus(await call(gateways[0], limited.key), 200);
     expect(first.headers.get('ratelimit-policy')).toBe('"key";q=2;w=3600');
@@ -284,6 +304,7 @@ describe('per-key rate limits across three gateways', () => {
       const restarted = await system.startReplica('gateway');
       replicas.push(restarted);
       gateways[2] = restarted.url;
+      gatewayMetrics[2] = restarted.metricsUrl;
 
       const statuses: number[] = [];
       for (let i = 0; i < 40; i++) statuses.push((await call(restarted.url, limited.key)).status);
@@ -323,9 +344,10 @@ describe('per-key rate limits across three gateways', () => {
     chatbotId = spareChatbotId;
     const limited = await limitedKey({ requests: 6, windowSeconds: 3600 });
     const unlimited = await limitedKey(null);
-    // A reply about a key created moments ago is used but not cached: let both settle, then each gateway caches them.
-    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS + 100));
-    for (const gateway of gateways) {
+    // Each gateway caches both keys.
+    for (const [index, gateway] of gateways.entries()) {
+      await settledOn(index, limited.key);
+      await settledOn(index, unlimited.key);
       expectStatus(await call(gateway, limited.key), 200);
       expectStatus(await call(gateway, unlimited.key), 200);
     }

@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Cluster } from 'ioredis';
 import { clusterSlot, createLogger, createRedisClient, NatsBus, RedisShards, type RedisClient } from '@app/common';
 import {
@@ -18,18 +17,14 @@ import {
 import {
   accountPayload,
   chatbotPayload,
-  createTestDatabase,
   keyMaterial,
   startPrivateRedisCluster,
   testEnvironment,
   userPayload,
   eventually,
   type PrivateRedisCluster,
-  type TestDatabase,
 } from '@app/testing';
-import { startAuthVerifier } from '../../apps/auth-verifier/src/auth-verifier.js';
-import { loadAuthVerifierConfig } from '../../apps/auth-verifier/src/config.js';
-import { startKeyManagement } from '../../apps/key-management/src/key-management.js';
+import { startVerifierStack, type VerifierStack } from '../../libs/testing/src/verifier-stack.js';
 import { AuthCacheRepository } from '../../apps/auth-verifier/src/cache/auth-cache.repository.js';
 import { hit, MISS } from '../../apps/auth-verifier/src/cache/cache-read.js';
 import { DEFAULT_RATE_LIMITER_OPTIONS, KeyRateLimiter } from '../../apps/gateway/src/rate-limit/key-rate-limiter.js';
@@ -273,32 +268,10 @@ describe('on a Redis Cluster (TLS, password)', () => {
   describe('the auth-verifier with key-management, NATS and PostgreSQL', () => {
     const prefix = `${env.redisPrefix}verifier:`;
     const shards = RedisShards.cluster();
-    let database: TestDatabase;
-    let keyManagement: NestFastifyApplication;
-    let verifier: NestFastifyApplication;
+    let stack: VerifierStack;
     let bus: NatsBus;
     let owner: UserView;
     let chatbot: ChatbotView;
-
-    const startVerifier = () =>
-      startAuthVerifier(
-        loadAuthVerifierConfig({
-          NATS_URL: env.natsUrl,
-          NATS_SUBJECT_PREFIX: env.subjectPrefix,
-          REDIS_URL: cluster.url,
-          REDIS_CA_FILE: certificates.caFile,
-          REDIS_KEY_PREFIX: prefix,
-          AUTH_VERIFIER_HTTP_PORT: '0',
-          LOG_LEVEL: 'silent',
-        }),
-        logger,
-      );
-
-    /** A fresh replica: it knows nothing of earlier events, so what it answers comes from Redis or PostgreSQL. */
-    async function restartVerifier(): Promise<void> {
-      await verifier.close();
-      verifier = await startVerifier();
-    }
 
     /** Key material whose entries live on `port`'s node (any node when none is given). */
     function materialOn(port?: number) {
@@ -339,7 +312,7 @@ describe('on a Redis Cluster (TLS, password)', () => {
     }
 
     async function cacheReads(): Promise<Record<string, number>> {
-      const base = (await verifier.getUrl()).replace('[::1]', '127.0.0.1');
+      const base = (await stack.verifier.getUrl()).replace('[::1]', '127.0.0.1');
       const text = await (await fetch(`${base}/metrics`)).text();
       const reads: Record<string, number> = {};
       for (const [, entry, result, value] of text.matchAll(/auth_verifier_cache_reads_total\{entry="(\w+)",result="(\w+)"\} (\d+)/g)) {
@@ -351,40 +324,23 @@ describe('on a Redis Cluster (TLS, password)', () => {
     /** Verifies until `done` holds; returns how long that took, failing past `limitMs`. */
     async function within(limitMs: number, key: string, done: (reply: VerifyReply) => boolean): Promise<number> {
       const started = Date.now();
-      for (;;) {
-        const reply = await verify(key);
-        const elapsed = Date.now() - started;
-        if (done(reply)) return elapsed;
-        if (elapsed > limitMs) throw new Error(`still ${JSON.stringify(reply)} after ${elapsed} ms`);
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      await eventually(() => verify(key), done, { timeoutMs: limitMs, intervalMs: 10, what: 'the verify reply' });
+      return Date.now() - started;
     }
 
     beforeAll(async () => {
-      database = await createTestDatabase(env);
-      keyManagement = await startKeyManagement(
-        {
-          port: 0,
-          databaseUrl: database.url,
-          databasePoolSize: 5,
-          natsUrl: env.natsUrl,
-          subjectPrefix: env.subjectPrefix,
-          logLevel: 'silent',
-        },
-        logger,
-      );
-      verifier = await startVerifier();
-      bus = await NatsBus.connect({ url: env.natsUrl, subjectPrefix: env.subjectPrefix, name: 'redis-cluster-spec', logger });
+      stack = await startVerifierStack(env, {
+        name: 'redis-cluster-spec',
+        verifierEnv: { REDIS_URL: cluster.url, REDIS_CA_FILE: certificates.caFile, REDIS_KEY_PREFIX: prefix },
+      });
+      bus = stack.bus;
       const account: AccountView = await bus.request('adminCreateAccount', accountPayload({ plan: 'standard' }));
       owner = await bus.request('adminCreateUser', userPayload(account.id, 'owner'));
       chatbot = await bus.request('adminCreateChatbot', chatbotPayload(account.id));
     }, 60_000);
 
     afterAll(async () => {
-      await bus?.close();
-      await verifier?.close();
-      await keyManagement?.close();
-      await database?.drop();
+      await stack?.stop();
     });
 
     it('answers a second verify from the cluster: the key record and the plan in one read', async () => {
@@ -414,7 +370,8 @@ describe('on a Redis Cluster (TLS, password)', () => {
       expect(await within(1_000, material.key, (reply) => !reply.valid)).toBeLessThan(1_000);
       expect(await inspector.get(keyEntryName(material.keyHash))).not.toContain(keyId);
 
-      await restartVerifier();
+      // A fresh replica: it knows nothing of earlier events, so what it answers comes from Redis or PostgreSQL.
+      await stack.restartVerifier();
       await expect(verify(material.key)).resolves.toEqual({ valid: false, code: 'invalid_api_key' });
     });
 
@@ -441,7 +398,7 @@ describe('on a Redis Cluster (TLS, password)', () => {
       );
       await expect(verify(doomed.key)).resolves.toEqual({ valid: false, code: 'invalid_api_key' });
 
-      await restartVerifier();
+      await stack.restartVerifier();
       await expect(verify(live.key)).resolves.toMatchObject({ valid: true, allowed: true, keyId: liveId });
       await expect(verify(doomed.key)).resolves.toEqual({ valid: false, code: 'invalid_api_key' });
     }, 60_000);

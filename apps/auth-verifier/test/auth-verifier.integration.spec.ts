@@ -1,23 +1,11 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Redis } from 'ioredis';
 import { createLogger, NatsBus } from '@app/common';
 import { hashApiKey, type AccountView, type ChatbotView, type UserView, type VerifyReply } from '@app/contracts';
-import {
-  accountPayload,
-  chatbotPayload,
-  createTestDatabase,
-  freePort,
-  keyMaterial,
-  testEnvironment,
-  userPayload,
-  type TestDatabase,
-} from '@app/testing';
-import { startKeyManagement } from '../../key-management/src/key-management.js';
-import { startAuthVerifier } from '../src/auth-verifier.js';
-import { loadAuthVerifierConfig } from '../src/config.js';
+import { accountPayload, chatbotPayload, eventually, freePort, keyMaterial, testEnvironment, userPayload } from '@app/testing';
+import { startVerifierStack, type VerifierStack } from '../../../libs/testing/src/verifier-stack.js';
 
 const logger = createLogger('auth-verifier-spec', 'silent');
 
@@ -29,9 +17,7 @@ const logger = createLogger('auth-verifier-spec', 'silent');
 describe('auth-verifier with key-management, Redis and NATS', () => {
   const env = testEnvironment();
   const plaintexts: string[] = [];
-  let database: TestDatabase;
-  let keyManagement: NestFastifyApplication;
-  let verifier: NestFastifyApplication;
+  let stack: VerifierStack;
   let bus: NatsBus;
   let redis: Redis;
   let account: AccountView;
@@ -41,19 +27,6 @@ describe('auth-verifier with key-management, Redis and NATS', () => {
   let foreignChatbot: ChatbotView;
   let chatbotKey: { key: string; id: string };
   let userKey: { key: string; id: string };
-
-  function startVerifier(overrides: NodeJS.ProcessEnv = {}) {
-    const config = loadAuthVerifierConfig({
-      NATS_URL: env.natsUrl,
-      NATS_SUBJECT_PREFIX: env.subjectPrefix,
-      REDIS_URL: env.redisUrl,
-      REDIS_KEY_PREFIX: env.redisPrefix,
-      AUTH_VERIFIER_HTTP_PORT: '0',
-      LOG_LEVEL: 'silent',
-      ...overrides,
-    });
-    return startAuthVerifier(config, logger);
-  }
 
   async function createChatbotKey(chatbotId: string): Promise<{ key: string; id: string }> {
     const material = keyMaterial('chatbot');
@@ -69,20 +42,8 @@ describe('auth-verifier with key-management, Redis and NATS', () => {
   }
 
   beforeAll(async () => {
-    database = await createTestDatabase(env);
-    keyManagement = await startKeyManagement(
-      {
-        port: 0,
-        databaseUrl: database.url,
-        databasePoolSize: 5,
-        natsUrl: env.natsUrl,
-        subjectPrefix: env.subjectPrefix,
-        logLevel: 'silent',
-      },
-      logger,
-    );
-    verifier = await startVerifier();
-    bus = await NatsBus.connect({ url: env.natsUrl, subjectPrefix: env.subjectPrefix, name: 'auth-verifier-spec', logger });
+    stack = await startVerifierStack(env, { name: 'auth-verifier-spec' });
+    bus = stack.bus;
     redis = new Redis(env.redisUrl);
 
     account = await bus.request('adminCreateAccount', accountPayload({ plan: 'standard' }));
@@ -105,10 +66,7 @@ describe('auth-verifier with key-management, Redis and NATS', () => {
   });
 
   afterAll(async () => {
-    await bus?.close();
-    await verifier?.close();
-    await keyManagement?.close();
-    await database?.drop();
+    await stack?.stop();
     const keys = await redis.keys(`${env.redisPrefix}*`);
     if (keys.length) await redis.del(...keys);
     await redis.quit();
@@ -265,7 +223,7 @@ describe('auth-verifier with key-management, Redis and NATS', () => {
   });
 
   it('reports ready with NATS and Redis up, and counts verifications in /metrics', async () => {
-    const base = await verifier.getUrl();
+    const base = await stack.verifier.getUrl();
     const ready = await fetch(`${base.replace('[::1]', '127.0.0.1')}/health/ready`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ checks: { nats: 'up', redis: 'up' } });
@@ -277,7 +235,7 @@ describe('auth-verifier with key-management, Redis and NATS', () => {
 
   it('fails closed when key-management cannot be reached and nothing is cached', async () => {
     const prefix = `${env.subjectPrefix}.alone`;
-    const alone = await startVerifier({
+    const alone = await stack.startVerifier({
       NATS_SUBJECT_PREFIX: prefix,
       REDIS_KEY_PREFIX: `${env.redisPrefix}alone:`,
       LOOKUP_TIMEOUT_MS: '300',
@@ -297,8 +255,7 @@ describe('auth-verifier with key-management, Redis and NATS', () => {
 
   it('keeps verifying through key-management while Redis is unreachable', async () => {
     // The only replica on the run's subjects from now on is one whose Redis is not there.
-    await verifier.close();
-    verifier = await startVerifier({ REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+    await stack.restartVerifier({ REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
 
     await expect(bus.requestBare('authVerify', { key: chatbotKey.key, chatbotId: chatbot.id })).resolves.toMatchObject({
       valid: true,
@@ -307,7 +264,7 @@ describe('auth-verifier with key-management, Redis and NATS', () => {
     await expect(bus.requestBare('authVerify', { key: userKey.key, chatbotId: foreignChatbot.id })).resolves.toMatchObject({
       code: 'insufficient_scope',
     });
-    const base = (await verifier.getUrl()).replace('[::1]', '127.0.0.1');
+    const base = (await stack.verifier.getUrl()).replace('[::1]', '127.0.0.1');
     // Redis is an accelerator: the replica stays in rotation and reports itself degraded.
     const ready = await fetch(`${base}/health/ready`);
     expect(ready.status).toBe(200);
@@ -317,12 +274,8 @@ describe('auth-verifier with key-management, Redis and NATS', () => {
   /** Verifies until `done` holds; returns how long that took, failing past `limitMs`. */
   async function within(limitMs: number, key: string, chatbotId: string, done: (reply: VerifyReply) => boolean): Promise<number> {
     const started = Date.now();
-    for (;;) {
-      const reply = (await bus.requestBare('authVerify', { key, chatbotId })) as VerifyReply;
-      const elapsed = Date.now() - started;
-      if (done(reply)) return elapsed;
-      if (elapsed > limitMs) throw new Error(`still ${JSON.stringify(reply)} after ${elapsed} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    const verify = async () => (await bus.requestBare('authVerify', { key, chatbotId })) as VerifyReply;
+    await eventually(verify, done, { timeoutMs: limitMs, intervalMs: 10, what: 'the verify reply' });
+    return Date.now() - started;
   }
 });

@@ -1,8 +1,11 @@
 import pg from 'pg';
+import { afterAll, beforeAll } from '@jest/globals';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { KeyUsedEvent } from '@app/contracts';
 import { createLogger, usageStreamNames, NatsBus, type Logger } from '@app/common';
+import { createTestDatabase, testEnvironment, type TestDatabase, type TestEnvironment } from '@app/testing';
+import { migrateUsageTracker } from '../src/database/migrate.js';
 import { loadUsageTrackerConfig, type UsageTrackerConfig } from '../src/config.js';
 import { startUsageTracker } from '../src/usage-tracker.js';
 import { UsageConsumer } from '../src/ingest/usage-consumer.js';
@@ -39,6 +42,64 @@ export interface RunningTracker {
 export async function startTracker(config: UsageTrackerConfig, logger = quietLogger()): Promise<RunningTracker> {
   const app = await startUsageTracker(config, logger);
   return { app, consumer: app.get(UsageConsumer), close: () => app.close() };
+}
+
+/** What the ingestion specs share: the run's environment, one migrated database, and the buses and trackers they start. */
+export interface IngestFixture {
+  readonly env: TestEnvironment;
+  readonly db: TestDatabase;
+  /** A subject prefix of the test's own (so a stream and consumer of its own; the database is shared), and a bus on it. */
+  namespace(name: string): Promise<{ bus: NatsBus; prefix: string }>;
+  /** A tracker on `prefix` and the shared database, closed after the spec. */
+  tracker(prefix: string, extra?: NodeJS.ProcessEnv): Promise<RunningTracker>;
+}
+
+/** Registers the spec's beforeAll (database) and afterAll (trackers, streams, buses, database). */
+export function ingestFixture(): IngestFixture {
+  let env: TestEnvironment | undefined;
+  let db: TestDatabase | undefined;
+  const buses: NatsBus[] = [];
+  const trackers: RunningTracker[] = [];
+
+  beforeAll(async () => {
+    env = testEnvironment();
+    db = await createTestDatabase(env);
+    await migrateUsageTracker(db.url);
+  });
+
+  afterAll(async () => {
+    for (const running of trackers) await running.close().catch(() => undefined);
+    for (const bus of buses) {
+      await deleteUsageStream(bus).catch(() => undefined);
+      await bus.close();
+    }
+    await db?.drop();
+  });
+
+  const fixture: IngestFixture = {
+    get env() {
+      if (!env) throw new Error('the fixture is set up in beforeAll');
+      return env;
+    },
+    get db() {
+      if (!db) throw new Error('the fixture is set up in beforeAll');
+      return db;
+    },
+    async namespace(name) {
+      const prefix = `${fixture.env.subjectPrefix}.${name}`;
+      const bus = await connectBus(fixture.env.natsUrl, prefix);
+      buses.push(bus);
+      return { bus, prefix };
+    },
+    async tracker(prefix, extra = {}) {
+      const running = await startTracker(
+        trackerConfig({ natsUrl: fixture.env.natsUrl, subjectPrefix: prefix, databaseUrl: fixture.db.url }, extra),
+      );
+      trackers.push(running);
+      return running;
+    },
+  };
+  return fixture;
 }
 
 export function keyUsed(keyId: string, at: Date | string, count?: number): KeyUsedEvent {

@@ -10,3 +10,4 @@ export * from './automock.js';
 export * from './http-client.js';
 export * from './tcp-proxy.js';
 export * from './private-redis-cluster.js';
+export * from './metrics.js';

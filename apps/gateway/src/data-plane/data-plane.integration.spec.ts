@@ -181,6 +181,7 @@ beforeAll(async () => {
     QueueGroups.authVerifier,
     async (request) => {
       verifyRequests.push(request);
+      // A stand-in verifier that answers too late: a time by design (past the gateway's verify timeout), not a wait.
       if (verifierSilent) await new Promise((resolve) => setTimeout(resolve, 1_000));
       return decide(request.key, request.chatbotId);
     },

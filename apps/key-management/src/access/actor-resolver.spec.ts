@@ -1,5 +1,7 @@
 import { beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { automock } from '@app/testing';
 import type { UserEntity } from '../database/entities/index.js';
+import { UsersRepository } from '../users/users.repository.js';
 import { ActorResolver } from './actor-resolver.js';
 
 const user: UserEntity = {
@@ -13,14 +15,13 @@ const user: UserEntity = {
 
 describe(ActorResolver.name, () => {
   let sut: ActorResolver;
-  const users = {
-    findById: jest.fn(async (..._args: unknown[]): Promise<UserEntity | null> => null),
-    findBySsoSubject: jest.fn(async (..._args: unknown[]): Promise<UserEntity | null> => null),
-  };
+  const users = automock(UsersRepository);
 
   beforeEach(() => {
     jest.clearAllMocks();
-    sut = new ActorResolver(users as never);
+    users.findById.mockResolvedValue(null);
+    users.findBySsoSubject.mockResolvedValue(null);
+    sut = new ActorResolver(users);
   });
 
   it('resolves a key holder and an SSO subject to the user as stored now', async () => {

@@ -1,5 +1,8 @@
 import { beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { automock } from '@app/testing';
+import { ChatbotsRepository } from '../chatbots/chatbots.repository.js';
 import type { ChatbotEntity } from '../database/entities/index.js';
+import { UsersRepository } from '../users/users.repository.js';
 import { ChatbotAccess } from './chatbot-access.js';
 import { encodeListingCursor } from './listing-cursor.js';
 import type { ResolvedActor } from './resolved-actor.js';
@@ -19,15 +22,15 @@ const member: ResolvedActor = { userId: 'u-member', accountId: 'acc-1', role: 'm
 
 describe(ChatbotAccess.name, () => {
   let sut: ChatbotAccess;
-  const chatbots = {
-    findLive: jest.fn(async (..._args: unknown[]): Promise<ChatbotEntity | null> => chatbot()),
-    list: jest.fn(async (..._args: unknown[]): Promise<ChatbotEntity[]> => []),
-  };
-  const users = { isAssigned: jest.fn(async (..._args: unknown[]) => false) };
+  const chatbots = automock(ChatbotsRepository);
+  const users = automock(UsersRepository);
 
   beforeEach(() => {
     jest.clearAllMocks();
-    sut = new ChatbotAccess(chatbots as never, users as never);
+    chatbots.findLive.mockImplementation(async () => chatbot());
+    chatbots.list.mockResolvedValue([]);
+    users.isAssigned.mockResolvedValue(false);
+    sut = new ChatbotAccess(chatbots, users);
   });
 
   describe('requireReachable', () => {

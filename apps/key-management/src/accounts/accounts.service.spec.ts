@@ -1,23 +1,30 @@
 import { beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { automock } from '@app/testing';
+import { AuditLog } from '../audit/audit-log.js';
 import type { AccountEntity } from '../database/entities/index.js';
+import { Transactions, type Tx } from '../database/transactions.js';
+import { EventPublisher } from '../events/event-publisher.js';
+import { AccountsRepository } from './accounts.repository.js';
 import { AccountsService } from './accounts.service.js';
 
-const TX = { transaction: 'handle' };
+/** A stand-in for the transaction handle: the service only passes it on to the repositories. */
+const TX = { transaction: 'handle' } as unknown as Tx;
 const stored: AccountEntity = { id: 'acc-1', name: 'Acme', plan: 'standard', createdAt: new Date() };
 
 describe(AccountsService.name, () => {
   let sut: AccountsService;
-  const accounts = {
-    lockById: jest.fn(async (..._args: unknown[]): Promise<AccountEntity | null> => stored),
-    update: jest.fn(async (..._args: unknown[]) => undefined),
-  };
-  const transactions = { run: jest.fn((work: (tx: unknown) => Promise<unknown>) => work(TX)) };
-  const events = { publish: jest.fn() };
-  const audit = { record: jest.fn(async (..._args: unknown[]) => undefined) };
+  const accounts = automock(AccountsRepository);
+  const transactions = automock(Transactions);
+  const events = automock(EventPublisher);
+  const audit = automock(AuditLog);
 
   beforeEach(() => {
     jest.clearAllMocks();
-    sut = new AccountsService(accounts as never, transactions as never, events as never, audit);
+    accounts.lockById.mockResolvedValue(stored);
+    accounts.update.mockResolvedValue(undefined);
+    transactions.run.mockImplementation((work) => work(TX));
+    audit.record.mockResolvedValue(undefined);
+    sut = new AccountsService(accounts, transactions, events, audit);
   });
 
   it('announces a plan change', async () => {

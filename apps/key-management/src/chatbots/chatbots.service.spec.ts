@@ -1,30 +1,40 @@
 import { beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { automock } from '@app/testing';
+import { AccountsRepository } from '../accounts/accounts.repository.js';
+import { AuditLog } from '../audit/audit-log.js';
+import type { ChatbotEntity } from '../database/entities/index.js';
+import { Transactions, type Tx } from '../database/transactions.js';
+import { EventPublisher } from '../events/event-publisher.js';
+import { KeysRepository } from '../keys/keys.repository.js';
+import { ChatbotsRepository } from './chatbots.repository.js';
 import { ChatbotsService } from './chatbots.service.js';
 
-const TX = { transaction: 'handle' };
-const live = { id: 'cb-1', accountId: 'acc-1', name: 'Support', createdAt: new Date(), deletedAt: null };
+/** A stand-in for the transaction handle: the service only passes it on to the repositories. */
+const TX = { transaction: 'handle' } as unknown as Tx;
+const live: ChatbotEntity = { id: 'cb-1', accountId: 'acc-1', name: 'Support', createdAt: new Date(), deletedAt: null };
 
 describe(ChatbotsService.name, () => {
   let sut: ChatbotsService;
-  const chatbots = {
-    create: jest.fn(async (_tx: unknown, fields: { accountId: string; name: string }) => ({ ...live, ...fields, id: 'cb-new' })),
-    lockLive: jest.fn(async (..._args: unknown[]): Promise<typeof live | null> => live),
-    markDeleted: jest.fn(async (..._args: unknown[]) => undefined),
-  };
-  const accounts = { findById: jest.fn(async (..._args: unknown[]): Promise<object | null> => ({ id: 'acc-1', plan: 'entry' })) };
-  const keys = {
-    revokeAllForChatbot: jest.fn(async (..._args: unknown[]) => [
-      { id: 'k1', keyHash: 'h1', accountId: 'acc-1', chatbotId: 'cb-1' },
-      { id: 'k2', keyHash: 'h2', accountId: 'acc-1', chatbotId: 'cb-1' },
-    ]),
-  };
-  const transactions = { run: jest.fn((work: (tx: unknown) => Promise<unknown>) => work(TX)) };
-  const events = { publish: jest.fn() };
-  const audit = { record: jest.fn(async (..._args: unknown[]) => undefined) };
+  const chatbots = automock(ChatbotsRepository);
+  const accounts = automock(AccountsRepository);
+  const keys = automock(KeysRepository);
+  const transactions = automock(Transactions);
+  const events = automock(EventPublisher);
+  const audit = automock(AuditLog);
 
   beforeEach(() => {
     jest.clearAllMocks();
-    sut = new ChatbotsService(chatbots as never, accounts as never, keys as never, transactions as never, events as never, audit);
+    chatbots.create.mockImplementation(async (_tx, fields) => ({ ...live, ...fields, id: 'cb-new' }));
+    chatbots.lockLive.mockResolvedValue(live);
+    chatbots.markDeleted.mockResolvedValue(undefined);
+    accounts.findById.mockResolvedValue({ id: 'acc-1', name: 'Acme', plan: 'entry', createdAt: new Date() });
+    keys.revokeAllForChatbot.mockResolvedValue([
+      { id: 'k1', keyHash: 'h1', accountId: 'acc-1', chatbotId: 'cb-1' },
+      { id: 'k2', keyHash: 'h2', accountId: 'acc-1', chatbotId: 'cb-1' },
+    ]);
+    transactions.run.mockImplementation((work) => work(TX));
+    audit.record.mockResolvedValue(undefined);
+    sut = new ChatbotsService(chatbots, accounts, keys, transactions, events, audit);
   });
 
   it('creates a chatbot in an existing account', async () => {
@@ -36,7 +46,7 @@ describe(ChatbotsService.name, () => {
   it('deletes softly and revokes the keys in the same transaction, then announces each key and the deletion', async () => {
     await expect(sut.delete({ chatbotId: 'cb-1' })).resolves.toBeNull();
 
-    const at = chatbots.markDeleted.mock.calls[0][2] as Date;
+    const at = chatbots.markDeleted.mock.calls[0][2];
     expect(chatbots.markDeleted).toHaveBeenCalledWith(TX, 'cb-1', at);
     expect(keys.revokeAllForChatbot).toHaveBeenCalledWith(TX, 'cb-1', at);
     expect(audit.record.mock.calls.map(([tx, entry]) => [tx, (entry as { action: string }).action])).toEqual([

@@ -1,9 +1,16 @@
 import { beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { automock } from '@app/testing';
+import { AccountsRepository } from '../accounts/accounts.repository.js';
+import { AuditLog } from '../audit/audit-log.js';
+import { ChatbotsRepository } from '../chatbots/chatbots.repository.js';
 import type { UserEntity } from '../database/entities/index.js';
-import { DuplicateSsoSubjectError } from './users.repository.js';
+import { Transactions, type Tx } from '../database/transactions.js';
+import { EventPublisher } from '../events/event-publisher.js';
+import { DuplicateSsoSubjectError, UsersRepository } from './users.repository.js';
 import { UsersService } from './users.service.js';
 
-const TX = { transaction: 'handle' };
+/** A stand-in for the transaction handle: the service only passes it on to the repositories. */
+const TX = { transaction: 'handle' } as unknown as Tx;
 const stored: UserEntity = {
   id: 'u-1',
   accountId: 'acc-1',
@@ -16,24 +23,25 @@ const stored: UserEntity = {
 describe(UsersService.name, () => {
   let sut: UsersService;
   let liveChatbots: string[];
-  const users = {
-    create: jest.fn(async (..._args: unknown[]): Promise<UserEntity> => stored),
-    lockById: jest.fn(async (..._args: unknown[]): Promise<UserEntity | null> => stored),
-    replaceAssignments: jest.fn(async (..._args: unknown[]) => undefined),
-    assignedChatbotIds: jest.fn(async (..._args: unknown[]): Promise<string[]> => []),
-  };
-  const accounts = { findById: jest.fn(async (..._args: unknown[]): Promise<object | null> => ({ id: 'acc-1' })) };
-  const chatbots = {
-    lockLiveIdsOfAccount: jest.fn(async (_tx: unknown, _account: string, ids: string[]) => ids.filter((id) => liveChatbots.includes(id))),
-  };
-  const transactions = { run: jest.fn((work: (tx: unknown) => Promise<unknown>) => work(TX)) };
-  const events = { publish: jest.fn() };
-  const audit = { record: jest.fn(async (..._args: unknown[]) => undefined) };
+  const users = automock(UsersRepository);
+  const accounts = automock(AccountsRepository);
+  const chatbots = automock(ChatbotsRepository);
+  const transactions = automock(Transactions);
+  const events = automock(EventPublisher);
+  const audit = automock(AuditLog);
 
   beforeEach(() => {
     jest.clearAllMocks();
     liveChatbots = ['cb-1', 'cb-2'];
-    sut = new UsersService(users as never, accounts as never, chatbots as never, transactions as never, events as never, audit);
+    users.create.mockResolvedValue(stored);
+    users.lockById.mockResolvedValue(stored);
+    users.replaceAssignments.mockResolvedValue(undefined);
+    users.assignedChatbotIds.mockResolvedValue([]);
+    accounts.findById.mockResolvedValue({ id: 'acc-1', name: 'Acme', plan: 'standard', createdAt: new Date() });
+    chatbots.lockLiveIdsOfAccount.mockImplementation(async (_tx, _account, ids) => ids.filter((id) => liveChatbots.includes(id)));
+    transactions.run.mockImplementation((work) => work(TX));
+    audit.record.mockResolvedValue(undefined);
+    sut = new UsersService(users, accounts, chatbots, transactions, events, audit);
   });
 
   it('creates a user with deduplicated assignments, in one transaction', async () => {

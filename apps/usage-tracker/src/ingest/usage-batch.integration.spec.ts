@@ -1,45 +1,17 @@
 import 'reflect-metadata';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import { USAGE_BATCH_LIMITS, type KeyUsedBatchEntry } from '@app/contracts';
-import { ensureUsageConsumer, ensureUsageStream, usageStreamConfig, usageStreamNames, type NatsBus } from '@app/common';
-import { createTestDatabase, eventually, testEnvironment, type TestDatabase, type TestEnvironment } from '@app/testing';
-import { migrateUsageTracker } from '../database/migrate.js';
+import { ensureUsageConsumer, ensureUsageStream, usageStreamConfig, usageStreamNames } from '@app/common';
+import { eventually, usageAllAcknowledged } from '@app/testing';
 import { usageTrackerDataSourceOptions } from '../database/data-source-options.js';
 import { UsageIngestRepository } from './usage-ingest.repository.js';
 import { parseUsageBatch } from './usage-batch.js';
-import {
-  connectBus,
-  deleteUsageStream,
-  keyUsed,
-  publishBatches,
-  publishEvents,
-  startTracker,
-  totalUses,
-  trackerConfig,
-  sleep,
-  type RunningTracker,
-} from '../../test/usage-test-kit.js';
+import { ingestFixture, keyUsed, publishBatches, publishEvents, totalUses } from '../../test/usage-test-kit.js';
 
-let env: TestEnvironment;
-let db: TestDatabase;
-const buses: NatsBus[] = [];
-const trackers: RunningTracker[] = [];
-
-async function namespace(name: string): Promise<{ bus: NatsBus; prefix: string }> {
-  const prefix = `${env.subjectPrefix}.${name}`;
-  const bus = await connectBus(env.natsUrl, prefix);
-  buses.push(bus);
-  return { bus, prefix };
-}
-
-async function tracker(prefix: string, extra: NodeJS.ProcessEnv = {}): Promise<RunningTracker> {
-  const running = await startTracker(trackerConfig({ natsUrl: env.natsUrl, subjectPrefix: prefix, databaseUrl: db.url }, extra));
-  trackers.push(running);
-  return running;
-}
+const fixture = ingestFixture();
 
 /** `keys` keys named `<name>-k<i>`; `batches` messages of `perBatch` entries each, with counts 1..5. */
 function batchesOf(name: string, batches: number, perBatch: number, keys: number, base: number) {
@@ -59,7 +31,7 @@ function batchesOf(name: string, batches: number, perBatch: number, keys: number
 
 /** Uses counted for every key of a test (`<name>-k…`), in one query. */
 async function totalOf(name: string): Promise<number> {
-  const client = new pg.Client({ connectionString: db.url });
+  const client = new pg.Client({ connectionString: fixture.db.url });
   await client.connect();
   try {
     const result = await client.query(`SELECT coalesce(sum(count), 0)::text AS total FROM usage.key_usage_minutes WHERE key_id LIKE $1`, [
@@ -73,26 +45,11 @@ async function totalOf(name: string): Promise<number> {
 
 const total = (expected: Map<string, number>) => [...expected.values()].reduce((sum, n) => sum + n, 0);
 
-beforeAll(async () => {
-  env = testEnvironment();
-  db = await createTestDatabase(env);
-  await migrateUsageTracker(db.url);
-});
-
-afterAll(async () => {
-  for (const running of trackers) await running.close().catch(() => undefined);
-  for (const bus of buses) {
-    await deleteUsageStream(bus).catch(() => undefined);
-    await bus.close();
-  }
-  await db?.drop();
-});
-
 describe('usage-tracker ingestion of key.used.batch (Postgres + JetStream)', () => {
   it('counts batches and single uses together exactly on two replicas, a republished batch once', async () => {
-    const { bus, prefix } = await namespace('batches');
-    const first = await tracker(prefix, { USAGE_BATCH_SIZE: '500' });
-    const second = await tracker(prefix, { USAGE_BATCH_SIZE: '500' });
+    const { bus, prefix } = await fixture.namespace('batches');
+    const first = await fixture.tracker(prefix, { USAGE_BATCH_SIZE: '500' });
+    const second = await fixture.tracker(prefix, { USAGE_BATCH_SIZE: '500' });
     const { messages, expected } = batchesOf('batches', 200, 100, 300, Date.parse('2026-03-02T10:00:00Z'));
     const singles = Array.from({ length: 2000 }, (_, i) =>
       keyUsed(`batches-k${i % 300}`, new Date(Date.parse('2026-03-02T10:05:00Z') + i)),
@@ -109,17 +66,18 @@ describe('usage-tracker ingestion of key.used.batch (Postgres + JetStream)', () 
         { timeoutMs: 30_000, intervalMs: 250 },
       ),
     ).toBe(total(expected));
-    for (const [keyId, count] of [...expected].slice(0, 20)) expect(await totalUses(db.url, keyId)).toBe(count);
+    for (const [keyId, count] of [...expected].slice(0, 20)) expect(await totalUses(fixture.db.url, keyId)).toBe(count);
     expect(first.consumer.stats.applied).toBeGreaterThan(0);
     expect(second.consumer.stats.applied).toBeGreaterThan(0);
     expect(first.consumer.stats.applied + second.consumer.stats.applied).toBe(messages.length + singles.length);
-    await sleep(1_500);
+    // Nothing left unacknowledged: no redelivery can change the total any more.
+    await usageAllAcknowledged({ natsUrl: fixture.env.natsUrl, subjectPrefix: prefix });
     expect(await totalOf('batches')).toBe(total(expected));
   }, 90_000);
 
   it('terminates a malformed batch with a log, and counts the valid entries of a batch beside its bad ones', async () => {
-    const { bus, prefix } = await namespace('malformed');
-    const running = await tracker(prefix);
+    const { bus, prefix } = await fixture.namespace('malformed');
+    const running = await fixture.tracker(prefix);
     const at = Date.parse('2026-03-02T11:00:00Z');
     const tooMany = Array.from({ length: USAGE_BATCH_LIMITS.maxEntries + 1 }, () => ['malformed-k1', null, at, 1, 0]);
     await publishBatches(bus, [
@@ -145,7 +103,7 @@ describe('usage-tracker ingestion of key.used.batch (Postgres + JetStream)', () 
         { timeoutMs: 15_000 },
       ),
     ).toBe(6);
-    expect(await totalUses(db.url, 'malformed-k1')).toBe(5);
+    expect(await totalUses(fixture.db.url, 'malformed-k1')).toBe(5);
     expect(
       await eventually(
         async () => running.consumer.stats.rejected,
@@ -164,7 +122,7 @@ describe('usage-tracker ingestion of key.used.batch (Postgres + JetStream)', () 
   });
 
   it('never counts a redelivered batch twice: committed, then crashed before the ack', async () => {
-    const { bus, prefix } = await namespace('batchredelivery');
+    const { bus, prefix } = await fixture.namespace('batchredelivery');
     const names = usageStreamNames(bus);
     const jsm = await jetstreamManager(bus.connection);
     await ensureUsageStream(jsm, names);
@@ -177,7 +135,7 @@ describe('usage-tracker ingestion of key.used.batch (Postgres + JetStream)', () 
     const fetched: JsMsg[] = [];
     for await (const msg of await consumer.fetch({ max_messages: 20, expires: 2_000 })) fetched.push(msg);
     expect(fetched).toHaveLength(20);
-    const dataSource = await new DataSource(usageTrackerDataSourceOptions(db.url, 1)).initialize();
+    const dataSource = await new DataSource(usageTrackerDataSourceOptions(fixture.db.url, 1)).initialize();
     try {
       const repository = new UsageIngestRepository(dataSource);
       await repository.registerStream(names.stream);
@@ -192,7 +150,7 @@ describe('usage-tracker ingestion of key.used.batch (Postgres + JetStream)', () 
       await dataSource.destroy();
     }
 
-    const running = await tracker(prefix, { USAGE_ACK_WAIT_MS: '1000', USAGE_BATCH_SIZE: '300' });
+    const running = await fixture.tracker(prefix, { USAGE_ACK_WAIT_MS: '1000', USAGE_BATCH_SIZE: '300' });
 
     expect(
       await eventually(
@@ -202,16 +160,17 @@ describe('usage-tracker ingestion of key.used.batch (Postgres + JetStream)', () 
       ),
     ).toBe(total(expected));
     expect(running.consumer.stats.duplicates).toBe(20);
-    await sleep(1_500);
+    // Nothing left unacknowledged: no redelivery can change the total any more.
+    await usageAllAcknowledged({ natsUrl: fixture.env.natsUrl, subjectPrefix: prefix });
     expect(await totalOf('batchredelivery')).toBe(total(expected));
   });
 
   it('holds at most eight batches’ worth of counts while the database stalls, hands the rest back, and counts exactly', async () => {
-    const { bus, prefix } = await namespace('stall');
-    const running = await tracker(prefix, { USAGE_BATCH_SIZE: '100' });
+    const { bus, prefix } = await fixture.namespace('stall');
+    const running = await fixture.tracker(prefix, { USAGE_BATCH_SIZE: '100' });
     const stream = usageStreamNames(bus).stream;
     // Another transaction holds the stream's row: every batch waits for it, as behind a stalled database.
-    const blocker = await new DataSource(usageTrackerDataSourceOptions(db.url, 1)).initialize();
+    const blocker = await new DataSource(usageTrackerDataSourceOptions(fixture.db.url, 1)).initialize();
     const runner = blocker.createQueryRunner();
     await runner.connect();
     await runner.startTransaction();
@@ -220,11 +179,16 @@ describe('usage-tracker ingestion of key.used.batch (Postgres + JetStream)', () 
     let mostWaiting = 0;
     try {
       await publishBatches(bus, messages);
-      const until = Date.now() + 3_000;
-      while (Date.now() < until) {
-        mostWaiting = Math.max(mostWaiting, running.consumer.waitingRecordCount);
-        await sleep(20);
-      }
+      // The stall lasts until every message past the eight it may hold (and one crossing the mark) was handed back
+      // at least once; what it holds is sampled meanwhile.
+      await eventually(
+        async () => {
+          mostWaiting = Math.max(mostWaiting, running.consumer.waitingRecordCount);
+          return running.consumer.stats.deferred;
+        },
+        (deferred) => deferred >= messages.length - 9,
+        { timeoutMs: 10_000, intervalMs: 20, what: 'batches handed back while the database stalls' },
+      );
     } finally {
       await runner.rollbackTransaction();
       await runner.release();
@@ -242,12 +206,13 @@ describe('usage-tracker ingestion of key.used.batch (Postgres + JetStream)', () 
         { timeoutMs: 30_000, intervalMs: 250 },
       ),
     ).toBe(total(expected));
-    await sleep(1_500);
+    // Nothing left unacknowledged: no redelivery can change the total any more.
+    await usageAllAcknowledged({ natsUrl: fixture.env.natsUrl, subjectPrefix: prefix });
     expect(await totalOf('stall')).toBe(total(expected));
   }, 90_000);
 
   it('takes over a consumer declared before batches existed (filtered on key.used) without losing a use', async () => {
-    const { bus, prefix } = await namespace('takeover');
+    const { bus, prefix } = await fixture.namespace('takeover');
     const names = usageStreamNames(bus);
     const jsm = await jetstreamManager(bus.connection);
     // The stream and consumer as an earlier release declared them: single uses only.
@@ -262,7 +227,7 @@ describe('usage-tracker ingestion of key.used.batch (Postgres + JetStream)', () 
     const singles = Array.from({ length: 300 }, (_, i) => keyUsed(`takeover-k${i % 5}`, new Date(Date.parse('2026-03-02T13:00:00Z') + i)));
     await publishEvents(bus, singles);
 
-    await tracker(prefix);
+    await fixture.tracker(prefix);
     const { messages, expected } = batchesOf('takeover', 10, 30, 5, Date.parse('2026-03-02T13:10:00Z'));
     for (const single of singles) expected.set(single.keyId, (expected.get(single.keyId) ?? 0) + 1);
     await publishBatches(bus, messages);
@@ -277,7 +242,7 @@ describe('usage-tracker ingestion of key.used.batch (Postgres + JetStream)', () 
     const consumer = await jsm.consumers.info(names.stream, names.durable);
     expect(consumer.config.filter_subject ?? '').toBe('');
     expect((await jsm.streams.info(names.stream)).config.subjects).toEqual([names.subject, names.batchSubject]);
-    await sleep(1_000);
+    await usageAllAcknowledged({ natsUrl: fixture.env.natsUrl, subjectPrefix: prefix });
     expect(await totalOf('takeover')).toBe(total(expected));
   });
 });

@@ -195,9 +195,11 @@ describe('usage-tracker under faults', () => {
         restarted = true;
         server!.kill('SIGTERM');
         await exited(server!);
+        // A time, not a condition: the outage's length is part of the scenario.
         await sleep(1_000);
         await startNats();
       }
+      // Pacing the traffic, not waiting for anything.
       await sleep(5);
     }
     await publisher.stop();

@@ -1,53 +1,18 @@
 import 'reflect-metadata';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
 import { jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
-import { ApiError, ensureUsageConsumer, ensureUsageStream, usageStreamNames, type NatsBus } from '@app/common';
-import {
-  createTestDatabase,
-  testEnvironment,
-  type TestDatabase,
-  type TestEnvironment,
-  eventually,
-  usageAllAcknowledged,
-} from '@app/testing';
-import { migrateUsageTracker } from '../database/migrate.js';
+import { ApiError, ensureUsageConsumer, ensureUsageStream, usageStreamNames } from '@app/common';
+import { eventually, usageAllAcknowledged } from '@app/testing';
 import { usageTrackerDataSourceOptions } from '../database/data-source-options.js';
 import { UsageIngestRepository } from './usage-ingest.repository.js';
 import { parseUse, type UseRecord } from './usage-batch.js';
-import {
-  connectBus,
-  deleteUsageStream,
-  keyUsed,
-  publishEvents,
-  startTracker,
-  totalUses,
-  trackerConfig,
-  sleep,
-  type RunningTracker,
-} from '../../test/usage-test-kit.js';
+import { ingestFixture, keyUsed, publishEvents, totalUses } from '../../test/usage-test-kit.js';
 
-let env: TestEnvironment;
-let db: TestDatabase;
-const buses: NatsBus[] = [];
-const trackers: RunningTracker[] = [];
-
-/** Each test gets a subject prefix (so a stream and consumer) of its own; the database is shared. */
-async function namespace(name: string): Promise<{ bus: NatsBus; prefix: string }> {
-  const prefix = `${env.subjectPrefix}.${name}`;
-  const bus = await connectBus(env.natsUrl, prefix);
-  buses.push(bus);
-  return { bus, prefix };
-}
-
-async function tracker(prefix: string, extra: NodeJS.ProcessEnv = {}): Promise<RunningTracker> {
-  const running = await startTracker(trackerConfig({ natsUrl: env.natsUrl, subjectPrefix: prefix, databaseUrl: db.url }, extra));
-  trackers.push(running);
-  return running;
-}
+const fixture = ingestFixture();
 
 async function dedupState(stream: string): Promise<{ ranges: number; appliedThrough: number }> {
-  const dataSource = await new DataSource(usageTrackerDataSourceOptions(db.url, 1)).initialize();
+  const dataSource = await new DataSource(usageTrackerDataSourceOptions(fixture.db.url, 1)).initialize();
   try {
     const [ranges] = await dataSource.query(`SELECT count(*)::int AS n FROM usage.applied_ranges WHERE stream = $1`, [stream]);
     const [state] = await dataSource.query(`SELECT applied_through::int AS n FROM usage.stream_state WHERE stream = $1`, [stream]);
@@ -57,25 +22,10 @@ async function dedupState(stream: string): Promise<{ ranges: number; appliedThro
   }
 }
 
-beforeAll(async () => {
-  env = testEnvironment();
-  db = await createTestDatabase(env);
-  await migrateUsageTracker(db.url);
-});
-
-afterAll(async () => {
-  for (const running of trackers) await running.close().catch(() => undefined);
-  for (const bus of buses) {
-    await deleteUsageStream(bus).catch(() => undefined);
-    await bus.close();
-  }
-  await db?.drop();
-});
-
 describe('usage-tracker ingestion (Postgres + JetStream)', () => {
   it('counts N published uses exactly, per key and minute, and answers the usage queries', async () => {
-    const { bus, prefix } = await namespace('count');
-    const running = await tracker(prefix);
+    const { bus, prefix } = await fixture.namespace('count');
+    const running = await fixture.tracker(prefix);
     const base = Date.parse('2026-03-01T10:00:00.000Z');
     const expected = new Map<string, number>();
     const events = Array.from({ length: 3000 }, (_, i) => {
@@ -95,12 +45,12 @@ describe('usage-tracker ingestion (Postgres + JetStream)', () => {
 
     expect(
       await eventually(
-        () => totalUses(db.url),
+        () => totalUses(fixture.db.url),
         (n) => n >= total,
         { timeoutMs: 15_000 },
       ),
     ).toBe(total);
-    for (const [keyId, count] of expected) expect(await totalUses(db.url, keyId)).toBe(count);
+    for (const [keyId, count] of expected) expect(await totalUses(fixture.db.url, keyId)).toBe(count);
     expect(running.consumer.stats.rejected).toBe(malformed.length);
 
     const series = await bus.request('usageQuery', {
@@ -130,8 +80,8 @@ describe('usage-tracker ingestion (Postgres + JetStream)', () => {
   });
 
   it('refuses bad usage queries with invalid_request', async () => {
-    const { bus, prefix } = await namespace('query');
-    await tracker(prefix);
+    const { bus, prefix } = await fixture.namespace('query');
+    await fixture.tracker(prefix);
     const ask = (query: Record<string, unknown>) =>
       bus.request('usageQuery', { keyId: 'k', ...query }).then(
         () => 'answered',
@@ -146,8 +96,8 @@ describe('usage-tracker ingestion (Postgres + JetStream)', () => {
   });
 
   it('shows a use in lastUsedAt and totals within 5 seconds', async () => {
-    const { bus, prefix } = await namespace('fresh');
-    await tracker(prefix);
+    const { bus, prefix } = await fixture.namespace('fresh');
+    await fixture.tracker(prefix);
     const at = new Date();
     const started = Date.now();
     await publishEvents(bus, [keyUsed('fresh-k', at)]);
@@ -162,7 +112,7 @@ describe('usage-tracker ingestion (Postgres + JetStream)', () => {
   });
 
   it('never counts a redelivered message twice: committed, then crashed before the ack', async () => {
-    const { bus, prefix } = await namespace('redelivery');
+    const { bus, prefix } = await fixture.namespace('redelivery');
     const names = usageStreamNames(bus);
     const jsm = await jetstreamManager(bus.connection);
     await ensureUsageStream(jsm, names);
@@ -174,7 +124,7 @@ describe('usage-tracker ingestion (Postgres + JetStream)', () => {
     const consumer = await jetstream(bus.connection).consumers.get(names.stream, names.durable);
     const fetched: JsMsg[] = [];
     for await (const msg of await consumer.fetch({ max_messages: 150, expires: 2_000 })) fetched.push(msg);
-    const dataSource = await new DataSource(usageTrackerDataSourceOptions(db.url, 1)).initialize();
+    const dataSource = await new DataSource(usageTrackerDataSourceOptions(fixture.db.url, 1)).initialize();
     try {
       const repository = new UsageIngestRepository(dataSource);
       await repository.registerStream(names.stream);
@@ -187,25 +137,25 @@ describe('usage-tracker ingestion (Postgres + JetStream)', () => {
     }
     const totalFor = async () => {
       let sum = 0;
-      for (let k = 0; k < 4; k++) sum += await totalUses(db.url, `redelivery-k${k}`);
+      for (let k = 0; k < 4; k++) sum += await totalUses(fixture.db.url, `redelivery-k${k}`);
       return sum;
     };
     expect(await totalFor()).toBe(150);
 
-    const running = await tracker(prefix, { USAGE_ACK_WAIT_MS: '1000' });
+    const running = await fixture.tracker(prefix, { USAGE_ACK_WAIT_MS: '1000' });
 
     expect(await eventually(totalFor, (n) => n >= 400 && running.consumer.stats.duplicates >= 150, { timeoutMs: 15_000 })).toBe(400);
     expect(running.consumer.stats.duplicates).toBe(150);
-    await usageAllAcknowledged({ natsUrl: env.natsUrl, subjectPrefix: prefix });
+    await usageAllAcknowledged({ natsUrl: fixture.env.natsUrl, subjectPrefix: prefix });
     expect(await totalFor()).toBe(400);
   });
 
   it('keeps one copy of each waiting message when the database is slower than the ack wait, and counts exactly', async () => {
-    const { bus, prefix } = await namespace('slowdb');
-    const running = await tracker(prefix, { USAGE_ACK_WAIT_MS: '1000', USAGE_BATCH_SIZE: '200', USAGE_MAX_ACK_PENDING: '1000' });
+    const { bus, prefix } = await fixture.namespace('slowdb');
+    const running = await fixture.tracker(prefix, { USAGE_ACK_WAIT_MS: '1000', USAGE_BATCH_SIZE: '200', USAGE_MAX_ACK_PENDING: '1000' });
     const stream = usageStreamNames(bus).stream;
-    // Another transaction holds the stream's row: every batch waits for it, as behind a database stalled for 4 s.
-    const blocker = await new DataSource(usageTrackerDataSourceOptions(db.url, 1)).initialize();
+    // Another transaction holds the stream's row: every batch waits for it, as behind a stalled database.
+    const blocker = await new DataSource(usageTrackerDataSourceOptions(fixture.db.url, 1)).initialize();
     const runner = blocker.createQueryRunner();
     await runner.connect();
     await runner.startTransaction();
@@ -215,11 +165,16 @@ describe('usage-tracker ingestion (Postgres + JetStream)', () => {
     let mostWaiting = 0;
     try {
       await publishEvents(bus, events);
-      const until = Date.now() + 4_000;
-      while (Date.now() < until) {
-        mostWaiting = Math.max(mostWaiting, running.consumer.waitingCount);
-        await sleep(50);
-      }
+      // The stall lasts until as many redelivered copies came back as ever waited (a round past the ack wait); what
+      // waits is sampled meanwhile.
+      await eventually(
+        async () => {
+          mostWaiting = Math.max(mostWaiting, running.consumer.waitingCount);
+          return running.consumer.stats.replaced;
+        },
+        (replaced) => replaced > 0 && replaced >= mostWaiting,
+        { timeoutMs: 15_000, intervalMs: 50, what: 'waiting messages redelivered while the database stalls' },
+      );
     } finally {
       await runner.rollbackTransaction();
       await runner.release();
@@ -233,18 +188,18 @@ describe('usage-tracker ingestion (Postgres + JetStream)', () => {
 
     const totalFor = async () => {
       let sum = 0;
-      for (let k = 0; k < 10; k++) sum += await totalUses(db.url, `slowdb-k${k}`);
+      for (let k = 0; k < 10; k++) sum += await totalUses(fixture.db.url, `slowdb-k${k}`);
       return sum;
     };
     expect(await eventually(totalFor, (total) => total >= n, { timeoutMs: 30_000, intervalMs: 250 })).toBe(n);
-    await usageAllAcknowledged({ natsUrl: env.natsUrl, subjectPrefix: prefix });
+    await usageAllAcknowledged({ natsUrl: fixture.env.natsUrl, subjectPrefix: prefix });
     expect(await totalFor()).toBe(n);
   });
 
   it('shares the consumer between two replicas with exact totals', async () => {
-    const { bus, prefix } = await namespace('replicas');
-    const first = await tracker(prefix, { USAGE_BATCH_SIZE: '200' });
-    const second = await tracker(prefix, { USAGE_BATCH_SIZE: '200' });
+    const { bus, prefix } = await fixture.namespace('replicas');
+    const first = await fixture.tracker(prefix, { USAGE_BATCH_SIZE: '200' });
+    const second = await fixture.tracker(prefix, { USAGE_BATCH_SIZE: '200' });
     const n = 20_000;
     const events = Array.from({ length: n }, (_, i) =>
       keyUsed(`replicas-k${i % 50}`, new Date(Date.parse('2026-03-01T12:00:00Z') + i * 7)),
@@ -254,7 +209,7 @@ describe('usage-tracker ingestion (Postgres + JetStream)', () => {
 
     const totalFor = async () => {
       let sum = 0;
-      for (let k = 0; k < 50; k++) sum += await totalUses(db.url, `replicas-k${k}`);
+      for (let k = 0; k < 50; k++) sum += await totalUses(fixture.db.url, `replicas-k${k}`);
       return sum;
     };
     expect(await eventually(totalFor, (total) => total >= n, { timeoutMs: 30_000, intervalMs: 250 })).toBe(n);
