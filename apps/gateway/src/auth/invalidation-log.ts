@@ -33,8 +33,17 @@ export interface ReplySubject {
 export class InvalidationLog {
   private readonly log: ChangeLog<ReplyEntry, 'keyId'>;
 
-  constructor(maxEntries = 100_000) {
-    this.log = new ChangeLog({ maxEntries, settleMs: SETTLE_MS, numbersKeptMs: NUMBERS_KEPT_MS, refusalMs: { keyId: REVOKED_MEMORY_MS } });
+  /**
+   * `verifyTimeoutMs`: a reply comes at most that long after its request was sent, so an entry
+   * settles for SETTLE_MS past it: a request sent while the entry settled is answered while it still does.
+   */
+  constructor(verifyTimeoutMs = 0, maxEntries = 100_000) {
+    this.log = new ChangeLog({
+      maxEntries,
+      settleMs: SETTLE_MS + verifyTimeoutMs,
+      numbersKeptMs: NUMBERS_KEPT_MS,
+      refusalMs: { keyId: REVOKED_MEMORY_MS },
+    });
   }
 
   /** Taken before a verification is sent, and given back to `mayCache` with its reply. */
@@ -62,6 +71,19 @@ export class InvalidationLog {
   /** Whether the presented key changed after `sentAt` (what a verification not yet answered knows of its reply). */
   keyChangedSince(keyHash: string, sentAt: number): boolean {
     return this.log.changedSince('keyHash', keyHash, sentAt);
+  }
+
+  /**
+   * Whether anything `subject` names changed after `sentAt`: a request that joined a verification
+   * sent before some change checks the reply against it (the reply names the key id and account).
+   */
+  subjectChangedSince(subject: ReplySubject, sentAt: number, now: number): boolean {
+    return (
+      this.log.changedSince('keyHash', subject.keyHash, sentAt, now) ||
+      (subject.keyId !== null && this.log.changedSince('keyId', subject.keyId, sentAt, now)) ||
+      (subject.accountId !== null && this.log.changedSince('account', subject.accountId, sentAt, now)) ||
+      (subject.chatbotId !== null && this.log.changedSince('chatbot', subject.chatbotId, sentAt, now))
+    );
   }
 
   /** True when a reply about `subject` to a request sent at change number `sentAt` may be cached. */

@@ -248,6 +248,57 @@ describe('KeyAuthenticator', () => {
     },
   );
 
+  it.each([
+    ['a plan change', (h: Handlers) => h.planChanged!({ accountId: 'acc-1', plan: 'free' }), 'plan_not_eligible'],
+    ['a chatbot deletion', (h: Handlers) => h.chatbotDeleted!({ accountId: 'acc-1', chatbotId: 'bot-1' }), 'insufficient_scope'],
+    [
+      'an assignments change',
+      (h: Handlers) => h.assignmentsChanged!({ userId: 'u-1', accountId: 'acc-1', chatbotIds: [] }),
+      'insufficient_scope',
+    ],
+  ] as const)('does not give a request arriving after %s the answer of a verification sent before it', async (_change, fire, code) => {
+    const { sut, bus, handlers } = setup();
+    const key = generateApiKey('chatbot');
+    let answerOld!: (reply: VerifyReply) => void;
+    bus.verify.mockReturnValueOnce(new Promise((resolve) => (answerOld = resolve)));
+    const before = sut.authenticate(key, 'bot-1', 'c');
+    fire(handlers);
+    bus.verify.mockResolvedValueOnce(allowed({ allowed: false, code } as Partial<VerifyReply>));
+    const after = codeOf(sut.authenticate(key, 'bot-1', 'c'));
+    answerOld(allowed());
+    await before;
+    expect(await after).toBe(code);
+    expect(bus.verify).toHaveBeenCalledTimes(2);
+  });
+
+  it('lets a request join a verification in flight across a change about another account', async () => {
+    const { sut, bus, handlers } = setup();
+    const key = generateApiKey('chatbot');
+    let answer!: (reply: VerifyReply) => void;
+    bus.verify.mockReturnValueOnce(new Promise((resolve) => (answer = resolve)));
+    const first = sut.authenticate(key, 'bot-1', 'c');
+    handlers.planChanged!({ accountId: 'acc-other', plan: 'free' });
+    const second = sut.authenticate(key, 'bot-1', 'c');
+    answer(allowed());
+    await first;
+    expect(await codeOf(second)).toBe('resolved');
+    expect(bus.verify).toHaveBeenCalledTimes(1);
+  });
+
+  it('does not cache a reply to a request sent while the key was settling, even when it arrives after the window', async () => {
+    const { sut, bus, handlers } = setup();
+    const key = generateApiKey('chatbot');
+    handlers.keyUpdated!({ keyId: 'key-1', keyHash: hashApiKey(key), accountId: 'acc-1', chatbotId: 'bot-1' });
+    now += SETTLE_MS - 1;
+    let answer!: (reply: VerifyReply) => void;
+    bus.verify.mockReturnValueOnce(new Promise((resolve) => (answer = resolve)));
+    const pending = sut.authenticate(key, 'bot-1', 'c');
+    now += 2;
+    answer(allowed());
+    await pending;
+    expect(sut.fromCache(key, 'bot-1', 'c')).toBeUndefined();
+  });
+
   it('does not cache a reply to a verification sent before events were missed', async () => {
     const { sut, bus, missed } = setup();
     const key = generateApiKey('chatbot');
@@ -320,7 +371,7 @@ describe('KeyAuthenticator', () => {
     await sut.authenticate(key, 'bot-1', 'c');
     await sut.authenticate(key, 'bot-1', 'c');
     expect(bus.verify).toHaveBeenCalledTimes(2);
-    now += 2_001;
+    now += SETTLE_MS + 50 + 1; // the settle window now covers the verify timeout (50 ms here)
     await sut.authenticate(key, 'bot-1', 'c');
     await sut.authenticate(key, 'bot-1', 'c');
     expect(bus.verify).toHaveBeenCalledTimes(3);

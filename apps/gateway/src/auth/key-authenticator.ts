@@ -6,7 +6,7 @@ import type { GatewayConfig } from '../config.js';
 import { authCacheLookups, authThrottled, cacheHitDuration, reportMemory, verifyDuration } from './auth-metrics.js';
 import { keyHashOf } from './key-hash.js';
 import { FailureThrottle } from './failure-throttle.js';
-import { InvalidationLog } from './invalidation-log.js';
+import { InvalidationLog, type ReplySubject } from './invalidation-log.js';
 import { subscribeToKeyEvents, type Invalidation } from './key-events.js';
 import { RateLimitedError } from './rate-limited-error.js';
 import { ValidKeyRefusal, type KeyLimit } from './valid-key-refusal.js';
@@ -29,7 +29,7 @@ const cacheCoalesced = authCacheLookups.labels('coalesced');
 @Injectable()
 export class KeyAuthenticator extends BusHandlers implements OnModuleInit, OnModuleDestroy {
   private readonly cache: VerifyCache;
-  private readonly changes = new InvalidationLog();
+  private readonly changes: InvalidationLog;
   private readonly throttle = new FailureThrottle();
   /**
    * Per key (by hash): distinct targets verified outside its reach. One valid key tried on random
@@ -48,6 +48,7 @@ export class KeyAuthenticator extends BusHandlers implements OnModuleInit, OnMod
   ) {
     super();
     this.cache = new VerifyCache(config.authCache);
+    this.changes = new InvalidationLog(config.verifyTimeoutMs);
   }
 
   protected subscribe() {
@@ -167,9 +168,22 @@ export class KeyAuthenticator extends BusHandlers implements OnModuleInit, OnMod
     // One sent before a change about this key (or before events were missed) is not joined: its answer may be the old one.
     if (running && !this.changes.keyChangedSince(keyHash, running.sentAt)) {
       cacheCoalesced.inc();
-      return running.reply;
+      // Nothing changed since it was sent: its reply is as good as one asked now.
+      if (this.changes.current() === running.sentAt) return running.reply;
+      // Something did, maybe about the key id, account or chatbot the reply names (only known once
+      // it comes): a reply about any of those changed since is not this request's, which asks again.
+      const { sentAt } = running;
+      return running.reply.then((reply) =>
+        this.changes.subjectChangedSince(subjectOf(reply, keyHash, chatbotId), sentAt, Date.now())
+          ? this.startVerification(presentedKey, keyHash, cacheKey, chatbotId)
+          : reply,
+      );
     }
     cacheMisses.inc();
+    return this.startVerification(presentedKey, keyHash, cacheKey, chatbotId);
+  }
+
+  private startVerification(presentedKey: string, keyHash: string, cacheKey: string, chatbotId: string | null): Promise<CheckedReply> {
     const sentAt = this.changes.current();
     const reply = this.verifyRemotely(presentedKey, keyHash, cacheKey, chatbotId, sentAt).finally(() => {
       if (this.inFlight.get(cacheKey)?.reply === reply) this.inFlight.delete(cacheKey);
@@ -201,8 +215,7 @@ export class KeyAuthenticator extends BusHandlers implements OnModuleInit, OnMod
     if (reply.valid && !reply.allowed && reply.code === 'insufficient_scope') this.scopeBrake.recordFailure(keyHash, now, chatbotId ?? '');
     stopTimer({ outcome: verifyOutcomeOf(reply) });
     // Checked against exactly what the reply is about: a change to any of it since the request was sent (or lately) keeps it out.
-    const subject = { keyHash, keyId: reply.valid ? reply.keyId : null, accountId: reply.valid ? reply.accountId : null, chatbotId };
-    if (this.changes.mayCache(subject, sentAt, now)) this.cache.set(cacheKey, keyHash, reply, now);
+    if (this.changes.mayCache(subjectOf(reply, keyHash, chatbotId), sentAt, now)) this.cache.set(cacheKey, keyHash, reply, now);
     return reply;
   }
 
@@ -289,6 +302,11 @@ export class KeyAuthenticator extends BusHandlers implements OnModuleInit, OnMod
     if (change.keyId) this.cache.dropKeyId(change.keyId);
     if (change.accountId) this.cache.dropAccount(change.accountId);
   }
+}
+
+/** What a reply is about: the key presented, for a valid key its id and account, and the target asked for. */
+function subjectOf(reply: CheckedReply, keyHash: string, chatbotId: string | null): ReplySubject {
+  return { keyHash, keyId: reply.valid ? reply.keyId : null, accountId: reply.valid ? reply.accountId : null, chatbotId };
 }
 
 const REFUSALS = {
