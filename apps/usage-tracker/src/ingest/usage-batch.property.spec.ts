@@ -44,10 +44,12 @@ const gatewayEntry = fc.tuple(
 );
 
 describe('isWellFormedEntry', () => {
-  it('accepts nothing the contract schema refuses', () => {
+  it('accepts nothing the contract schema refuses, and no key id holding U+0000', () => {
     fc.assert(
       fc.property(entry, (candidate) => {
-        if (isWellFormedEntry(candidate)) expect(KeyUsedBatchEntrySchema.safeParse(candidate).success).toBe(true);
+        if (!isWellFormedEntry(candidate)) return;
+        expect(KeyUsedBatchEntrySchema.safeParse(candidate).success).toBe(true);
+        expect(candidate[0]).not.toContain('\u0000');
       }),
       { numRuns: 20_000 },
     );
@@ -61,12 +63,16 @@ describe('isWellFormedEntry', () => {
     );
   });
 
-  it('leaves the rest to the schema: a batch parses the same as with the schema alone', () => {
+  it('leaves the rest to the schema: a batch parses the same as with the schema and the key id check alone', () => {
     fc.assert(
       fc.property(fc.array(entry, { minLength: 1, maxLength: 20 }), (entries) => {
         const body = JSON.stringify({ uses: entries });
         const sut = parseUsageBatch(3, body);
-        const bySchema = (JSON.parse(body) as { uses: unknown[] }).uses.map((e) => KeyUsedBatchEntrySchema.safeParse(e).success);
+        // The schema, and no key id holding U+0000 (PostgreSQL text cannot store it).
+        const bySchema = (JSON.parse(body) as { uses: unknown[] }).uses.map((e) => {
+          const parsed = KeyUsedBatchEntrySchema.safeParse(e);
+          return parsed.success && !parsed.data[0].includes('\u0000');
+        });
         expect(sut.ok).toBe(true);
         if (!sut.ok) return;
         expect(sut.rejected.map((r) => r.index)).toEqual(bySchema.flatMap((ok, index) => (ok ? [] : [index])));

@@ -36,6 +36,7 @@ export function parseUse(seq: number, body: string): ParsedUse {
 function toUse(seq: number, json: unknown): ParsedUse {
   const parsed = KeyUsedEventSchema.safeParse(json);
   if (!parsed.success) return { ok: false, problem: describeIssues(parsed.error.issues) };
+  if (!isStorableKeyId(parsed.data.keyId)) return { ok: false, problem: NUL_IN_KEY_ID };
   const atMs = Date.parse(parsed.data.at);
   if (!Number.isFinite(atMs)) return { ok: false, problem: 'at: not a time' };
   return { ok: true, use: { seq, keyId: parsed.data.keyId, atMs, count: parsed.data.count ?? 1, refused: parsed.data.refused ?? 0 } };
@@ -67,6 +68,7 @@ export function parseUsageBatch(seq: number, body: string, bytes = Buffer.byteLe
     if (isWellFormedEntry(entry)) return void uses.push({ seq, keyId: entry[0], atMs: entry[2], count: entry[3], refused: entry[4] });
     const parsed = KeyUsedBatchEntrySchema.safeParse(entry);
     if (!parsed.success) return void rejected.push({ index, problem: describeIssues(parsed.error.issues), entry });
+    if (!isStorableKeyId(parsed.data[0])) return void rejected.push({ index, problem: NUL_IN_KEY_ID, entry });
     const [keyId, , atMs, count, refused] = parsed.data;
     uses.push({ seq, keyId, atMs, count, refused });
   });
@@ -78,8 +80,8 @@ const bounds = USAGE_BATCH_ENTRY_BOUNDS;
 /**
  * Entries as gateways write them pass this check without the schema's cost (every request on a key of
  * its own is an entry of its own, so this runs once per request). It accepts only what
- * KeyUsedBatchEntrySchema accepts (a property spec holds it to that); whatever it does not accept is
- * left to the schema, which decides and describes.
+ * KeyUsedBatchEntrySchema accepts, and no key id holding U+0000 (a property spec holds it to that);
+ * whatever it does not accept is left to the schema and the same key id check, which decide and describe.
  */
 export function isWellFormedEntry(entry: unknown): entry is KeyUsedBatchEntry {
   if (!Array.isArray(entry) || entry.length !== 5) return false;
@@ -88,13 +90,20 @@ export function isWellFormedEntry(entry: unknown): entry is KeyUsedBatchEntry {
     typeof keyId === 'string' &&
     keyId.length >= 1 &&
     keyId.length <= bounds.keyIdMaxLength &&
-    !keyId.includes('\u0000') &&
+    isStorableKeyId(keyId) &&
     (chatbotId === null || (typeof chatbotId === 'string' && chatbotId.length >= 1 && chatbotId.length <= bounds.chatbotIdMaxLength)) &&
     isIntegerWithin(atMs, bounds.earliestAtMs, bounds.latestAtMs) &&
     isIntegerWithin(count, 0, bounds.maxCount) &&
     isIntegerWithin(refused, 0, bounds.maxCount) &&
     (count > 0 || refused > 0)
   );
+}
+
+const NUL_IN_KEY_ID = 'keyId: contains U+0000, which the usage tables cannot store';
+
+/** PostgreSQL text cannot hold U+0000: a key id with one would fail every batch it joined. */
+function isStorableKeyId(keyId: string): boolean {
+  return !keyId.includes('\u0000');
 }
 
 function isIntegerWithin(value: unknown, min: number, max: number): value is number {
