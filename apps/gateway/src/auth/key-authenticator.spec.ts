@@ -263,7 +263,7 @@ describe('KeyAuthenticator', () => {
     bus.verify.mockReturnValueOnce(new Promise((resolve) => (answerOld = resolve)));
     const before = sut.authenticate(key, 'bot-1', 'c');
     fire(handlers);
-    bus.verify.mockResolvedValueOnce(allowed({ allowed: false, code } as Partial<VerifyReply>));
+    bus.verify.mockResolvedValueOnce(allowed({ allowed: false, code }));
     const after = codeOf(sut.authenticate(key, 'bot-1', 'c'));
     answerOld(allowed());
     await before;
