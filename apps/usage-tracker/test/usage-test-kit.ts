@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { DataSource } from 'typeorm';
 import { afterAll, beforeAll } from '@jest/globals';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -6,6 +7,7 @@ import type { KeyUsedEvent } from '@app/contracts';
 import { createLogger, usageStreamNames, NatsBus, type Logger } from '@app/common';
 import { createTestDatabase, testEnvironment, type TestDatabase, type TestEnvironment } from '@app/testing';
 import { migrateUsageTracker } from '../src/database/migrate.js';
+import { usageTrackerDataSourceOptions } from '../src/database/data-source-options.js';
 import { loadUsageTrackerConfig, type UsageTrackerConfig } from '../src/config.js';
 import { startUsageTracker } from '../src/usage-tracker.js';
 import { UsageConsumer } from '../src/ingest/usage-consumer.js';
@@ -52,6 +54,11 @@ export interface IngestFixture {
   namespace(name: string): Promise<{ bus: NatsBus; prefix: string }>;
   /** A tracker on `prefix` and the shared database, closed after the spec. */
   tracker(prefix: string, extra?: NodeJS.ProcessEnv): Promise<RunningTracker>;
+  /**
+   * Holds `stream`'s row in another transaction, so every batch waits for it as behind a stalled
+   * database, until the returned function ends that transaction.
+   */
+  stallStream(stream: string): Promise<() => Promise<void>>;
 }
 
 /** Registers the spec's beforeAll (database) and afterAll (trackers, streams, buses, database). */
@@ -97,6 +104,18 @@ export function ingestFixture(): IngestFixture {
       );
       trackers.push(running);
       return running;
+    },
+    async stallStream(stream) {
+      const blocker = await new DataSource(usageTrackerDataSourceOptions(fixture.db.url, 1)).initialize();
+      const runner = blocker.createQueryRunner();
+      await runner.connect();
+      await runner.startTransaction();
+      await runner.query(`SELECT 1 FROM usage.stream_state WHERE stream = $1 FOR UPDATE`, [stream]);
+      return async () => {
+        await runner.rollbackTransaction();
+        await runner.release();
+        await blocker.destroy();
+      };
     },
   };
   return fixture;

@@ -169,12 +169,7 @@ describe('usage-tracker ingestion of key.used.batch (Postgres + JetStream)', () 
     const { bus, prefix } = await fixture.namespace('stall');
     const running = await fixture.tracker(prefix, { USAGE_BATCH_SIZE: '100' });
     const stream = usageStreamNames(bus).stream;
-    // Another transaction holds the stream's row: every batch waits for it, as behind a stalled database.
-    const blocker = await new DataSource(usageTrackerDataSourceOptions(fixture.db.url, 1)).initialize();
-    const runner = blocker.createQueryRunner();
-    await runner.connect();
-    await runner.startTransaction();
-    await runner.query(`SELECT 1 FROM usage.stream_state WHERE stream = $1 FOR UPDATE`, [stream]);
+    const endStall = await fixture.stallStream(stream);
     const { messages, expected } = batchesOf('stall', 40, 100, 50, Date.parse('2026-03-02T14:00:00Z'));
     let mostWaiting = 0;
     try {
@@ -190,9 +185,7 @@ describe('usage-tracker ingestion of key.used.batch (Postgres + JetStream)', () 
         { timeoutMs: 10_000, intervalMs: 20, what: 'batches handed back while the database stalls' },
       );
     } finally {
-      await runner.rollbackTransaction();
-      await runner.release();
-      await blocker.destroy();
+      await endStall();
     }
     expect(running.consumer.stats.deferred).toBeGreaterThan(0);
     expect(mostWaiting).toBeGreaterThan(0);

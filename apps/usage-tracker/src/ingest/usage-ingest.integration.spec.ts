@@ -154,12 +154,7 @@ describe('usage-tracker ingestion (Postgres + JetStream)', () => {
     const { bus, prefix } = await fixture.namespace('slowdb');
     const running = await fixture.tracker(prefix, { USAGE_ACK_WAIT_MS: '1000', USAGE_BATCH_SIZE: '200', USAGE_MAX_ACK_PENDING: '1000' });
     const stream = usageStreamNames(bus).stream;
-    // Another transaction holds the stream's row: every batch waits for it, as behind a stalled database.
-    const blocker = await new DataSource(usageTrackerDataSourceOptions(fixture.db.url, 1)).initialize();
-    const runner = blocker.createQueryRunner();
-    await runner.connect();
-    await runner.startTransaction();
-    await runner.query(`SELECT 1 FROM usage.stream_state WHERE stream = $1 FOR UPDATE`, [stream]);
+    const endStall = await fixture.stallStream(stream);
     const n = 3000;
     const events = Array.from({ length: n }, (_, i) => keyUsed(`slowdb-k${i % 10}`, new Date(Date.parse('2026-03-01T13:00:00Z') + i)));
     let mostWaiting = 0;
@@ -176,9 +171,7 @@ describe('usage-tracker ingestion (Postgres + JetStream)', () => {
         { timeoutMs: 15_000, intervalMs: 50, what: 'waiting messages redelivered while the database stalls' },
       );
     } finally {
-      await runner.rollbackTransaction();
-      await runner.release();
-      await blocker.destroy();
+      await endStall();
     }
     // Redelivered every second while they waited, yet never held twice: what waits stays within max_ack_pending
     // (the blocked batch's own copies come back too, and wait for the next batch).
