@@ -1,8 +1,8 @@
 export interface RunNamespace {
   runId: string;
-  /** The server, on its `postgres` database. */
+  /** The server, on its `postgres` database; `createTestDatabase` (libs/testing) makes the run's own. */
   postgresUrl: string;
-  /** The run's own database on that server. */
+  /** The run's own database on that server (created by `createTestDatabase` or the migrations). */
   databaseUrl: string;
   redisUrl: string;
   natsUrl: string;

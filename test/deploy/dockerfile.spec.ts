@@ -61,6 +61,18 @@ function effective(stage: Stage, keyword: string): string | undefined {
   return undefined;
 }
 
+/** What COPY instructions take from the build context (not from another stage): every argument but the destination. */
+function contextCopySources(instructions: Instruction[]): string[] {
+  return instructions
+    .filter((instruction) => instruction.keyword === 'COPY' && !/--from=/.test(instruction.args))
+    .flatMap((instruction) =>
+      instruction.args
+        .replace(/--\S+\s+/g, '')
+        .split(/\s+/)
+        .slice(0, -1),
+    );
+}
+
 const baseImage = (stage: Stage) => lineage(stage).at(-1)!.from;
 const TARGETS = [...SERVICES.map((service) => service.name), 'migrate'];
 
@@ -121,15 +133,7 @@ describe('Dockerfile', () => {
 
   it('copies only what .dockerignore lets into the build context, and keeps local files out of it', () => {
     const ignored = dockerIgnore(readFileSync(join(ROOT, '.dockerignore'), 'utf8'));
-    const contextSources = dockerfile.stages
-      .flatMap((stage) => stage.instructions)
-      .filter((instruction) => instruction.keyword === 'COPY' && !/--from=/.test(instruction.args))
-      .flatMap((instruction) =>
-        instruction.args
-          .replace(/--\S+\s+/g, '')
-          .split(/\s+/)
-          .slice(0, -1),
-      );
+    const contextSources = contextCopySources(dockerfile.stages.flatMap((stage) => stage.instructions));
     expect(contextSources.length).toBeGreaterThan(0);
     for (const source of contextSources) {
       expect({ source, ignored: ignored(source.replace(/^\.\//, '').replace(/\/$/, '')) }).toEqual({ source, ignored: false });
@@ -165,14 +169,7 @@ describe('Dockerfile', () => {
     ];
     expect(used.length).toBeGreaterThan(0);
     const build = dockerfile.stages.find((stage) => stage.instructions.some((instruction) => /npm run build/.test(instruction.args)))!;
-    const copied = build.instructions
-      .filter((instruction) => instruction.keyword === 'COPY' && !/--from=/.test(instruction.args))
-      .flatMap((instruction) =>
-        instruction.args
-          .replace(/--\S+\s+/g, '')
-          .split(/\s+/)
-          .slice(0, -1),
-      );
+    const copied = contextCopySources(build.instructions);
     for (const script of used) expect({ script, copied: copied.includes(script) }).toEqual({ script, copied: true });
   });
 
