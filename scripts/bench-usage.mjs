@@ -232,7 +232,7 @@ try {
       publisher.start();
       const started = performance.now();
       for (let i = 0; i < USES; i++) {
-        publisher.recordUse({ keyId: `p2-k${i % KEYS}`, accountId: 'bench', chatbotId: null });
+        publisher.recordUse(`p2-k${i % KEYS}`);
         if (i % 5000 === 4999) await new Promise((resolve) => setImmediate(resolve));
       }
       const recordSeconds = (performance.now() - started) / 1000;

@@ -25,30 +25,56 @@ export async function inspectable() {
 
 /** A full, blocking garbage collection in the process whose inspector listens on `port`. */
 export async function collectGarbage(port) {
+  const session = await inspectorSession(port);
+  try {
+    for (let i = 0; i < 2; i++) await session.call('HeapProfiler.collectGarbage');
+  } finally {
+    session.close();
+  }
+}
+
+/**
+ * A V8 CPU profile of the process whose inspector listens on `port`, taken while `work` runs:
+ * `{ result, profile }` (the profile as a .cpuprofile holds it).
+ */
+export async function cpuProfileDuring(port, work) {
+  const session = await inspectorSession(port);
+  try {
+    await session.call('Profiler.enable');
+    await session.call('Profiler.start');
+    const result = await work();
+    const { profile } = await session.call('Profiler.stop');
+    return { result, profile };
+  } finally {
+    session.close();
+  }
+}
+
+async function inspectorSession(port) {
   const [target] = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
   const socket = new WebSocket(target.webSocketDebuggerUrl);
   await new Promise((resolve, reject) => {
     socket.addEventListener('open', resolve, { once: true });
     socket.addEventListener('error', reject, { once: true });
   });
-  try {
-    for (let id = 1; id <= 2; id++) {
-      const answered = new Promise((resolve, reject) => {
+  let nextId = 1;
+  return {
+    call(method, params = {}) {
+      const id = nextId++;
+      return new Promise((resolve, reject) => {
         const onMessage = (event) => {
           const message = JSON.parse(event.data);
           if (message.id !== id) return;
           socket.removeEventListener('message', onMessage);
-          if (message.error) reject(new Error(`HeapProfiler.collectGarbage: ${message.error.message}`));
-          else resolve();
+          if (message.error) reject(new Error(`${method}: ${message.error.message}`));
+          else resolve(message.result);
         };
         socket.addEventListener('message', onMessage);
+        socket.send(JSON.stringify({ id, method, params }));
       });
-      socket.send(JSON.stringify({ id, method: 'HeapProfiler.collectGarbage' }));
-      await answered;
-    }
-  } finally {
-    socket.close();
-  }
+    },
+    close: () => socket.close(),
+  };
 }
 
 /** The highest resident set the process has had (VmHWM), in bytes; undefined where /proc is not. */

@@ -11,7 +11,8 @@ import { scrape } from './system.mjs';
 import { freePort } from '../system.mjs';
 import { startGateway } from './processes.mjs';
 import { cpuScope, cpuSnapshot, cpuSpent } from './cpu.mjs';
-import { collectGarbage, deployedGatewayNodeOptions, inspectable, peakRssBytes } from './heap.mjs';
+import { collectGarbage, cpuProfileDuring, deployedGatewayNodeOptions, inspectable, peakRssBytes } from './heap.mjs';
+import { summarizeProfile } from './profile.mjs';
 
 const MiB = 2 ** 20;
 const WARM_UP_KEYS = 1_000;
@@ -56,7 +57,7 @@ function medianRound(results) {
   return sorted[Math.floor((sorted.length - 1) / 2)];
 }
 
-export async function runManyKeys({ system, bus, tenant, count, seconds, coldSeconds, connections, rounds, log }) {
+export async function runManyKeys({ system, bus, tenant, count, seconds, coldSeconds, connections, rounds, profile, log }) {
   const sample = Math.min(1_000, count);
   let started = performance.now();
   const viaBus = await createChatbotKeys(bus, tenant, sample, { concurrency: 64 });
@@ -112,6 +113,16 @@ export async function runManyKeys({ system, bus, tenant, count, seconds, coldSec
       (side === 'warm' ? warmRounds : controlRounds).push(result);
     }
   }
+  // With --profile: one more round of each side (not counted above) under the gateway's CPU profiler.
+  const profiles = {};
+  if (profile) {
+    for (const side of ['warm', 'control']) {
+      const { profile: taken } = await cpuProfileDuring(inspector.port, () =>
+        load({ url, connections, duration: seconds, targets: side === 'warm' ? warmed : oneKey }),
+      );
+      profiles[side] = summarizeProfile(taken, { limit: 30 });
+    }
+  }
   const requests = (results) => results.reduce((sum, result) => sum + result.ok, 0);
   const cpuPerThousand = (side, results) =>
     Object.fromEntries(Object.entries(cpu[side]).map(([group, value]) => [group, (value * 1000 * 1000) / requests(results)]));
@@ -154,5 +165,6 @@ export async function runManyKeys({ system, bus, tenant, count, seconds, coldSec
     before,
     after,
     gatewayMemory,
+    ...(profile ? { profiles } : {}),
   };
 }

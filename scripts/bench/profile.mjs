@@ -5,8 +5,9 @@ import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ROOT } from '../system.mjs';
 
-export function summarizeProfile(file, { windowSeconds = Infinity, skipEndSeconds = 0, limit = 25 } = {}) {
-  const profile = JSON.parse(readFileSync(file, 'utf8'));
+/** `source`: a .cpuprofile file's path, or the profile itself (as the inspector returns it). */
+export function summarizeProfile(source, { windowSeconds = Infinity, skipEndSeconds = 0, limit = 25 } = {}) {
+  const profile = typeof source === 'string' ? JSON.parse(readFileSync(source, 'utf8')) : source;
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
   const times = [];
   let t = profile.startTime;

@@ -344,7 +344,7 @@ which costs the load generator (on the same two cores) throughput that the singl
 Ratio warm / control: **${f(m.warm.rps / m.control.rps)}×**.
 `
     : ''
-}${m.cpuMsPer1000 ? cpuTable(m.cpuMsPer1000) : ''}
+}${m.cpuMsPer1000 ? cpuTable(m.cpuMsPer1000) : ''}${m.profiles ? manyKeysProfiles(m.profiles) : ''}
 
 Memory (RSS MiB, with V8 heap used, of gateway / auth-verifier / key-management; gateway entries from \`gateway_auth_memory_entries\`; Redis keys under the run's prefix):
 
@@ -362,7 +362,7 @@ In-process figures for the cache alone: \`node scripts/bench/verify-cache-memory
     : ''
 }Bounds: the gateway's verify cache holds at most \`AUTH_CACHE_MAX_ENTRIES\` (default 100,000) valid answers and a
 tenth of that of refusals (LRU, TTL 30 s / 5 s); its change log and revoked-key memory at most 100,000 entries each;
-the invalid-key brake 10,000 client addresses; the usage publisher \`maxPendingEntries\` (100,000 counts of a key, chatbot and minute). The verifier's
+the invalid-key brake 10,000 client addresses; the usage publisher \`maxPendingEntries\` (100,000 counts of a key and minute). The verifier's
 Redis entries expire (60 s, refusals 10 s) and its in-memory change log is bounded by \`AUTH_VERIFIER_MEMORY_MAX_ENTRIES\`.
 Load average at the end of this scenario: ${m.loadavg}.
 `;
@@ -548,6 +548,24 @@ bucket shared through Redis needs a round trip per request to be exact.
 
 Load average at the end of this scenario: ${r.loadavg}.
 `;
+}
+
+/** The gateway's heaviest functions in a profiled warm round beside a profiled control round (bench --profile). */
+function manyKeysProfiles(profiles) {
+  const side = (summary) => new Map(summary.functions.map((x) => [x.name.trim(), x.percent]));
+  const warm = side(profiles.warm);
+  const control = side(profiles.control);
+  const names = [...new Set([...warm.keys(), ...control.keys()])].sort((a, b) => (warm.get(b) ?? 0) - (warm.get(a) ?? 0)).slice(0, 20);
+  const cell = (map, name) => (map.has(name) ? f(map.get(name), 1) : '< ' + f(Math.min(...map.values()), 1));
+  return `
+
+The gateway's CPU profile over one more round of each side (inspector \`Profiler\`, not counted above): self time,
+heaviest in the warm round first (${n(profiles.warm.samples)} and ${n(profiles.control.samples)} samples).
+
+${table(
+  ['function', '% warm', '% control'],
+  names.map((name) => [`\`${name}\``, cell(warm, name), cell(control, name)]),
+)}`;
 }
 
 function profileSection(p) {

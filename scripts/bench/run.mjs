@@ -131,6 +131,7 @@ export async function runBench({ quick, only, profile, out, command, machine, lo
           coldSeconds: quick ? 20 : 120,
           connections: settings.connections,
           rounds: settings.rounds,
+          profile,
         }),
       );
     }

@@ -75,13 +75,18 @@ export const USAGE_BATCH_LIMITS = {
 } as const;
 
 /**
- * One entry of a `key.used.batch` message: the counts of one key, chatbot and minute, as a tuple
- * `[keyId, chatbotId, atMs, count, refused]` (`at` as epoch milliseconds: the latest use, or the
- * latest refusal when there is none). The key's account is not repeated: a key belongs to one
- * account, and key-management knows which. Compact on purpose: with every request on a key of its
- * own, each request is one entry, and the stream's cost follows the bytes.
+ * One entry of a `key.used.batch` message: the counts of one key and minute, as a tuple
+ * `[keyId, atMs, count, refused]` (`at` as epoch milliseconds: the latest use, or the latest refusal
+ * when there is none). Neither the key's account nor the chatbot a use targeted is carried: a key
+ * belongs to one account, and usage is kept per key. Compact on purpose: with every request on a
+ * key of its own, each request is one entry, and the stream's cost follows the bytes.
  */
-export type KeyUsedBatchEntry = [keyId: string, chatbotId: string | null, atMs: number, count: number, refused: number];
+export type KeyUsedBatchEntry = [keyId: string, atMs: number, count: number, refused: number];
+/**
+ * The entry as gateways of earlier releases write it, with the chatbot between the key and the
+ * time: still accepted (a rolling upgrade has both), read the same (the chatbot is not kept).
+ */
+export type KeyUsedBatchEntryWithChatbot = [keyId: string, chatbotId: string | null, atMs: number, count: number, refused: number];
 
 /** Bounds of an entry's fields: `atMs` from 2000-01-01 to 2100-01-01 (no other time is one a gateway recorded). */
 export const USAGE_BATCH_ENTRY_BOUNDS = {
@@ -93,15 +98,16 @@ export const USAGE_BATCH_ENTRY_BOUNDS = {
 } as const;
 const bounds = USAGE_BATCH_ENTRY_BOUNDS;
 
+const entryAtMs = z.number().int().min(bounds.earliestAtMs).max(bounds.latestAtMs);
+const entryCount = z.number().int().min(0).max(bounds.maxCount);
+const aUseOrARefusal = { message: 'neither a use nor a refusal' };
+
 export const KeyUsedBatchEntrySchema = z
-  .tuple([
-    usageKeyId,
-    z.string().min(1).max(bounds.chatbotIdMaxLength).nullable(),
-    z.number().int().min(bounds.earliestAtMs).max(bounds.latestAtMs),
-    z.number().int().min(0).max(bounds.maxCount),
-    z.number().int().min(0).max(bounds.maxCount),
-  ])
-  .refine(([, , , count, refused]) => count > 0 || refused > 0, { message: 'neither a use nor a refusal' });
+  .tuple([usageKeyId, entryAtMs, entryCount, entryCount])
+  .refine(([, , count, refused]) => count > 0 || refused > 0, aUseOrARefusal);
+export const KeyUsedBatchEntryWithChatbotSchema = z
+  .tuple([usageKeyId, z.string().min(1).max(bounds.chatbotIdMaxLength).nullable(), entryAtMs, entryCount, entryCount])
+  .refine(([, , , count, refused]) => count > 0 || refused > 0, aUseOrARefusal);
 
 /**
  * `key.used.batch` (JetStream, gateways only): `{"uses": [entry, …]}`. The envelope is checked here;

@@ -126,7 +126,7 @@ export class DataPlane implements OnApplicationShutdown {
     setRateLimitHeaders(reply.raw, decision);
     if (decision.allowed) return;
     rateLimitRefusals.inc();
-    this.usage.recordRefusal({ keyId: key.keyId, accountId: key.accountId, chatbotId: key.chatbotId });
+    this.usage.recordRefusal(key.keyId);
     throw keyRateLimited(decision);
   }
 
@@ -180,7 +180,7 @@ export class DataPlane implements OnApplicationShutdown {
     );
     // Forwarded with a valid key: the one place a request counts as a use of `key` (docs/api.md, Usage).
     // Refused requests and upstream failures (thrown above) are not uses.
-    this.usage.recordUse({ keyId: key.keyId, accountId: key.accountId, chatbotId: key.chatbotId });
+    this.usage.recordUse(key.keyId);
     return status;
   }
 }

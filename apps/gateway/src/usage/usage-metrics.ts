@@ -52,7 +52,7 @@ export const pendingEntries = registeredMetric(
   () =>
     new Gauge({
       name: 'gateway_usage_pending_entries',
-      help: 'Counts of one key, chatbot and minute held in memory (open, queued or in flight), bounded by the publisher',
+      help: 'Counts of one key and minute held in memory (open, queued or in flight), bounded by the publisher',
     }),
 );
 

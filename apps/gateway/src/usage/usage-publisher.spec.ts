@@ -29,7 +29,6 @@ const settle = () => new Promise((resolve) => setImmediate(resolve));
 const metricValue = async (metric: typeof usesUndelivered, reason?: string) =>
   (await metric.get()).values.find((value) => reason === undefined || value.labels.reason === reason)?.value ?? 0;
 
-const use = (keyId: string) => ({ keyId, accountId: 'acc', chatbotId: 'bot' });
 /** The entries of one published batch. */
 const entries = (call: PublishCall) => (JSON.parse(call.payload) as { uses: KeyUsedBatchEntry[] }).uses;
 const keysOf = (call: PublishCall) => entries(call).map(([keyId]) => keyId);
@@ -38,30 +37,30 @@ const t0 = Date.parse('2026-03-01T10:15:00.000Z');
 describe('UsagePublisher', () => {
   it('counts uses per key and minute, and publishes every count of a flush in one batch message', async () => {
     const { sut, calls } = setup();
-    for (let i = 0; i < 5; i++) sut.recordUse(use('k1'), t0 + i * 1000);
-    sut.recordUse(use('k1'), t0 + 60_000);
-    sut.recordUse({ keyId: 'k2', accountId: 'acc', chatbotId: null }, t0);
+    for (let i = 0; i < 5; i++) sut.recordUse('k1', t0 + i * 1000);
+    sut.recordUse('k1', t0 + 60_000);
+    sut.recordUse('k2', t0);
 
     sut.flush();
     await settle();
 
     expect(calls).toHaveLength(1);
     expect(calls[0].subject).toBe('p.key.used.batch');
-    // [keyId, chatbotId, latest use (epoch ms), uses, refusals], in no particular order
+    // [keyId, latest use (epoch ms), uses, refusals], in no particular order
     expect(Object.keys(JSON.parse(calls[0].payload) as object)).toEqual(['uses']);
     expect(entries(calls[0])).toHaveLength(3);
     expect(entries(calls[0])).toEqual(
       expect.arrayContaining([
-        ['k1', 'bot', t0 + 4000, 5, 0],
-        ['k1', 'bot', t0 + 60_000, 1, 0],
-        ['k2', null, t0, 1, 0],
+        ['k1', t0 + 4000, 5, 0],
+        ['k1', t0 + 60_000, 1, 0],
+        ['k2', t0, 1, 0],
       ]),
     );
     expect(entries(calls[0]).every((entry) => KeyUsedBatchEntrySchema.safeParse(entry).success)).toBe(true);
     expect(calls[0].msgID).not.toBe('');
     expect(sut.pendingUses).toBe(0);
 
-    sut.recordUse(use('k1'), t0 + 61_000);
+    sut.recordUse('k1', t0 + 61_000);
     sut.flush();
     await settle();
     expect(calls).toHaveLength(2);
@@ -70,22 +69,22 @@ describe('UsagePublisher', () => {
 
   it('reports refusals beside uses; a refusal moves the time only of an entry without uses', async () => {
     const { sut, calls } = setup();
-    sut.recordUse(use('k1'), t0 + 1000);
-    sut.recordRefusal(use('k1'), t0 + 5000);
-    sut.recordRefusal(use('k2'), t0 + 2000);
-    sut.recordRefusal(use('k2'), t0 + 3000);
+    sut.recordUse('k1', t0 + 1000);
+    sut.recordRefusal('k1', t0 + 5000);
+    sut.recordRefusal('k2', t0 + 2000);
+    sut.recordRefusal('k2', t0 + 3000);
     sut.flush();
     await settle();
     expect(entries(calls[0])).toEqual([
-      ['k1', 'bot', t0 + 1000, 1, 1],
-      ['k2', 'bot', t0 + 3000, 0, 2],
+      ['k1', t0 + 1000, 1, 1],
+      ['k2', t0 + 3000, 0, 2],
     ]);
     expect(entries(calls[0]).every((entry) => KeyUsedBatchEntrySchema.safeParse(entry).success)).toBe(true);
   });
 
   it('publishes as many messages as flushes need, not one per key: 100,000 keys in 100 batches', async () => {
     const { sut, calls } = setup();
-    for (let i = 0; i < 100_000; i++) sut.recordUse(use(`key-${i}`), t0);
+    for (let i = 0; i < 100_000; i++) sut.recordUse(`key-${i}`, t0);
     sut.flush();
     await settle();
 
@@ -97,14 +96,14 @@ describe('UsagePublisher', () => {
 
   it('splits a flush at the entry bound and at the byte bound, and keeps every count', async () => {
     const byEntries = setup({ maxBatchEntries: 3 });
-    for (let i = 0; i < 7; i++) byEntries.sut.recordUse(use(`k${i}`), t0);
+    for (let i = 0; i < 7; i++) byEntries.sut.recordUse(`k${i}`, t0);
     byEntries.sut.flush();
     await settle();
     expect(byEntries.calls.map((call) => entries(call).length)).toEqual([3, 3, 1]);
 
     const byBytes = setup({ maxBatchBytes: 400 });
     // Multi-byte ids: the bound is in bytes on the wire, not string length.
-    for (let i = 0; i < 20; i++) byBytes.sut.recordUse(use(`ключ-${i}`), t0);
+    for (let i = 0; i < 20; i++) byBytes.sut.recordUse(`ключ-${i}`, t0);
     byBytes.sut.flush();
     await settle();
     expect(byBytes.calls.length).toBeGreaterThan(1);
@@ -120,9 +119,9 @@ describe('UsagePublisher', () => {
   it('returns at once while a publish is still waiting for its ack', () => {
     const { sut, outcomes } = setup();
     outcomes.push('hang');
-    sut.recordUse(use('k1'), t0);
+    sut.recordUse('k1', t0);
     sut.flush();
-    sut.recordUse(use('k1'), t0);
+    sut.recordUse('k1', t0);
     expect(sut.pendingUses).toBe(2);
   });
 
@@ -130,8 +129,8 @@ describe('UsagePublisher', () => {
     const { sut, calls, outcomes } = setup();
     const publishedBefore = await metricValue(usesPublished);
     outcomes.push('fail');
-    sut.recordUse(use('k1'), t0);
-    sut.recordUse(use('k1'), t0);
+    sut.recordUse('k1', t0);
+    sut.recordUse('k1', t0);
     sut.flush();
     await settle();
     expect(sut.pendingUses).toBe(2);
@@ -146,27 +145,15 @@ describe('UsagePublisher', () => {
     expect((await metricValue(usesPublished)) - publishedBefore).toBe(2);
   });
 
-  it('keeps an account key’s uses on each chatbot apart, and counts every combination against the bound', async () => {
+  it('counts an account key’s uses on every chatbot in one entry per minute (usage is kept per key)', async () => {
     const { sut, calls } = setup();
-    const on = (chatbotId: string | null) => ({ keyId: 'k3', accountId: 'acc', chatbotId });
-    sut.recordUse(on('a'), t0);
-    sut.recordUse(on('b'), t0 + 1);
-    sut.recordUse(on('a'), t0 + 2);
-    sut.recordUse(on(null), t0 + 3);
-    sut.recordUse(on('b'), t0 + 4);
-    expect(sut.pendingEntryCount()).toBe(3);
+    for (let i = 0; i < 5; i++) sut.recordUse('k3', t0 + i);
+    expect(sut.pendingEntryCount()).toBe(1);
 
     sut.flush();
     await settle();
 
-    expect(entries(calls[0])).toHaveLength(3);
-    expect(entries(calls[0])).toEqual(
-      expect.arrayContaining([
-        ['k3', 'a', t0 + 2, 2, 0],
-        ['k3', 'b', t0 + 4, 2, 0],
-        ['k3', null, t0 + 3, 1, 0],
-      ]),
-    );
+    expect(entries(calls[0])).toEqual([['k3', t0 + 4, 5, 0]]);
     expect(sut.pendingEntryCount()).toBe(0);
   });
 
@@ -175,11 +162,11 @@ describe('UsagePublisher', () => {
     const before = await metricValue(usesUndelivered, 'queue_full');
     connection.up = false;
 
-    sut.recordUse(use('k1'), t0);
-    sut.recordUse(use('k2'), t0);
+    sut.recordUse('k1', t0);
+    sut.recordUse('k2', t0);
     sut.flush();
-    sut.recordUse(use('k3'), t0);
-    sut.recordUse(use('k4'), t0);
+    sut.recordUse('k3', t0);
+    sut.recordUse('k4', t0);
     await settle();
 
     expect(calls).toHaveLength(0);
@@ -197,12 +184,12 @@ describe('UsagePublisher', () => {
   it('keeps coalescing instead of sealing more messages while a backlog waits for acks', async () => {
     const { sut, calls, outcomes } = setup({ maxInFlight: 1 });
     outcomes.push('hang');
-    sut.recordUse(use('k1'), t0);
+    sut.recordUse('k1', t0);
     sut.flush();
-    sut.recordUse(use('k2'), t0);
+    sut.recordUse('k2', t0);
     sut.flush();
     for (let i = 0; i < 10; i++) {
-      sut.recordUse(use('k3'), t0 + i);
+      sut.recordUse('k3', t0 + i);
       sut.flush();
     }
     await settle();
@@ -217,23 +204,23 @@ describe('UsagePublisher', () => {
   it('still counts further uses of a key already held when the bound is reached', () => {
     const { sut, connection } = setup({ maxPendingEntries: 1 });
     connection.up = false;
-    sut.recordUse(use('k1'), t0);
-    sut.recordUse(use('k1'), t0 + 1);
-    sut.recordUse(use('k2'), t0);
+    sut.recordUse('k1', t0);
+    sut.recordUse('k1', t0 + 1);
+    sut.recordUse('k2', t0);
     expect(sut.pendingUses).toBe(2);
   });
 
   it('publishes what is pending on stop, and counts what it could not deliver', async () => {
     const { sut, calls, connection } = setup();
-    sut.recordUse(use('k1'), t0);
+    sut.recordUse('k1', t0);
     await sut.stop();
     expect(calls).toHaveLength(1);
 
     const down = setup();
     const before = await metricValue(usesUndelivered, 'shutdown');
     down.connection.up = false;
-    down.sut.recordUse(use('k1'), t0);
-    down.sut.recordUse(use('k1'), t0);
+    down.sut.recordUse('k1', t0);
+    down.sut.recordUse('k1', t0);
     await down.sut.stop();
     expect((await metricValue(usesUndelivered, 'shutdown')) - before).toBe(2);
     expect(connection.up).toBe(true);

@@ -6,18 +6,11 @@ import * as metrics from './usage-metrics.js';
 
 const LOG_INTERVAL_MS = 5_000;
 
-export interface KeyUse {
-  keyId: string;
-  accountId: string;
-  /** The chatbot the request targeted; null on account routes. */
-  chatbotId: string | null;
-}
-
 export interface UsagePublisherOptions {
   /**
    * The memory bound: counts held at once (open, or sealed into a batch that is queued for retry
-   * or in flight), one per distinct (key, chatbot, minute). Further uses of a combination already
-   * held only raise its count, so this bounds distinct combinations, not requests.
+   * or in flight), one per distinct key and minute. Further uses of a key already counted in that
+   * minute only raise its count, so this bounds distinct keys, not requests.
    */
   maxPendingEntries: number;
   /** How often open counts are sealed into batches and published (also the retry tick). */
@@ -45,7 +38,8 @@ export const DEFAULT_USAGE_PUBLISHER_OPTIONS: UsagePublisherOptions = {
   shutdownTimeoutMs: 5_000,
 };
 
-interface OpenCount extends KeyUse {
+interface OpenCount {
+  keyId: string;
   minute: number;
   lastAtMs: number;
   count: number;
@@ -57,7 +51,7 @@ interface SealedBatch {
   /** Kept across retries: the stream's duplicate window stores a batch whose ack was lost only once. */
   msgId: string;
   payload: string;
-  /** Counts (key, chatbot, minute) it carries. */
+  /** Counts (key and minute) it carries. */
   entries: number;
   /** Uses it carries. */
   uses: number;
@@ -77,8 +71,9 @@ const BATCH_CLOSE = ']}';
 
 /**
  * Records key uses off the request path. `recordUse` only touches memory: uses are counted per
- * key, chatbot and minute, and every flush interval (later while a backlog waits) the counts are
- * sealed into `key.used.batch` messages, each up to `maxBatchEntries` counts and `maxBatchBytes`,
+ * key and minute (usage is kept per key: neither the chatbot a request targeted nor the account is
+ * sent), and every flush interval (later while a backlog waits) the counts are sealed into
+ * `key.used.batch` messages, each up to `maxBatchEntries` counts and `maxBatchBytes`,
  * and published to JetStream with acks. So the messages per second follow the flush rate, not
  * the number of distinct keys. A failed publish is retried with the same message id while NATS is
  * down or slow, up to the memory bound; past the bound new uses are counted in
@@ -88,10 +83,10 @@ const BATCH_CLOSE = ']}';
  */
 export class UsagePublisher {
   /**
-   * Open counts by key id: each key's first (chatbot, minute) since the last flush. A key's other
-   * combinations (an account key on several chatbots, a minute turning) are in `openOthers` under a
-   * composite name. Looking up the key id string the verify reply holds costs no string building and
-   * no hashing per request (its hash is cached in the string), where a composite name costs both.
+   * Open counts by key id: each key's count for the minute it was first used in since the last
+   * flush. A key's count for another minute (the minute turning between flushes) is in
+   * `openOthers` under a composite name. Looking up the key id string the verify reply holds costs
+   * no string building and no hashing per request (its hash is cached in the string).
    */
   private readonly open = new Map<string, OpenCount>();
   private readonly openOthers = new Map<string, OpenCount>();
@@ -129,8 +124,8 @@ export class UsagePublisher {
   }
 
   /** Never awaits and never throws: the request path does not wait on NATS. */
-  recordUse(use: KeyUse, atMs = Date.now()): void {
-    const entry = this.openCount(use, atMs);
+  recordUse(keyId: string, atMs = Date.now()): void {
+    const entry = this.openCount(keyId, atMs);
     if (!entry) return this.undelivered(1, 'queue_full');
     this.recordedSinceFlush += 1;
     // `at` is the latest use (the key's lastUsedAt); a refusal moves it only in a count without uses.
@@ -145,25 +140,24 @@ export class UsagePublisher {
    * `refused`) so that the key's usage shows when it hit its budget. Past the memory bound a
    * refusal is not reported (gateway_rate_limit_refusals_total still counts it).
    */
-  recordRefusal(use: KeyUse, atMs = Date.now()): void {
-    const entry = this.openCount(use, atMs);
+  recordRefusal(keyId: string, atMs = Date.now()): void {
+    const entry = this.openCount(keyId, atMs);
     if (!entry) return;
     if (entry.count === 0 && atMs > entry.lastAtMs) entry.lastAtMs = atMs;
     entry.refused += 1;
   }
 
-  /** The open count for this key, chatbot and minute, made if the memory bound allows. */
-  private openCount(use: KeyUse, atMs: number): OpenCount | undefined {
+  /** The open count for this key and minute, made if the memory bound allows. */
+  private openCount(keyId: string, atMs: number): OpenCount | undefined {
     const minute = Math.floor(atMs / 60_000);
-    const first = this.open.get(use.keyId);
-    if (first !== undefined && first.chatbotId === use.chatbotId && first.minute === minute) return first;
-    // A key belongs to one account: the account is not part of what a count is kept for.
-    const otherName = first === undefined ? undefined : `${use.keyId}\u0000${use.chatbotId ?? ''}\u0000${minute}`;
+    const first = this.open.get(keyId);
+    if (first !== undefined && first.minute === minute) return first;
+    const otherName = first === undefined ? undefined : `${keyId}\u0000${minute}`;
     const existing = otherName === undefined ? undefined : this.openOthers.get(otherName);
     if (existing) return existing;
     if (this.pendingEntryCount() >= this.options.maxPendingEntries) return undefined;
-    const entry = { keyId: use.keyId, accountId: use.accountId, chatbotId: use.chatbotId, minute, lastAtMs: atMs, count: 0, refused: 0 };
-    if (otherName === undefined) this.open.set(use.keyId, entry);
+    const entry: OpenCount = { keyId, minute, lastAtMs: atMs, count: 0, refused: 0 };
+    if (otherName === undefined) this.open.set(keyId, entry);
     else this.openOthers.set(otherName, entry);
     return entry;
   }
@@ -213,7 +207,7 @@ export class UsagePublisher {
     return this.openUses + this.queuedUses + this.inFlightUses;
   }
 
-  /** Counts (key, chatbot, minute) held: open, queued or in flight. What the memory bound limits. */
+  /** Counts (key and minute) held: open, queued or in flight. What the memory bound limits. */
   pendingEntryCount(): number {
     return this.openEntryCount() + this.queuedEntries + this.inFlightEntries;
   }
@@ -325,5 +319,5 @@ export class UsagePublisher {
 }
 
 function batchEntry(entry: OpenCount): KeyUsedBatchEntry {
-  return [entry.keyId, entry.chatbotId, entry.lastAtMs, entry.count, entry.refused];
+  return [entry.keyId, entry.lastAtMs, entry.count, entry.refused];
 }

@@ -22,7 +22,7 @@ function batchesOf(name: string, batches: number, perBatch: number, keys: number
       const keyId = `${name}-k${i % keys}`;
       const count = (i % 5) + 1;
       expected.set(keyId, (expected.get(keyId) ?? 0) + count);
-      return [keyId, null, base + (i % 240) * 1000, count, 0];
+      return [keyId, base + (i % 240) * 1000, count, 0];
     }),
     msgID: `${name}-${b}`,
   }));
@@ -79,18 +79,19 @@ describe('usage-tracker ingestion of key.used.batch (Postgres + JetStream)', () 
     const { bus, prefix } = await fixture.namespace('malformed');
     const running = await fixture.tracker(prefix);
     const at = Date.parse('2026-03-02T11:00:00Z');
-    const tooMany = Array.from({ length: USAGE_BATCH_LIMITS.maxEntries + 1 }, () => ['malformed-k1', null, at, 1, 0]);
+    const tooMany = Array.from({ length: USAGE_BATCH_LIMITS.maxEntries + 1 }, () => ['malformed-k1', at, 1, 0]);
     await publishBatches(bus, [
       { uses: 'not json' },
       { uses: JSON.stringify({ uses: [] }) },
-      { uses: JSON.stringify({ uses: [['malformed-k1', null, at, 1, 0]], extra: true }) },
+      { uses: JSON.stringify({ uses: [['malformed-k1', at, 1, 0]], extra: true }) },
       { uses: tooMany },
       {
         uses: [
-          ['malformed-k1', null, at, 4, 0],
-          ['', null, at, 1, 0],
+          ['malformed-k1', at, 4, 0],
+          ['', at, 1, 0],
+          // As a gateway of the earlier release writes it (the chatbot second): counted too.
           ['malformed-k2', 'bot', at, 1, 0],
-          ['malformed-k1', null, 'yesterday', 1, 0],
+          ['malformed-k1', 'yesterday', 1, 0],
           ['malformed-k1', null, at, 1, 0],
         ],
       },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { KeyUsedBatchEntrySchema, USAGE_BATCH_ENTRY_BOUNDS as bounds } from '@app/contracts';
-import { isWellFormedEntry, parseUsageBatch } from './usage-batch.js';
+import { KeyUsedBatchEntrySchema, KeyUsedBatchEntryWithChatbotSchema, USAGE_BATCH_ENTRY_BOUNDS as bounds } from '@app/contracts';
+import { parseUsageBatch, toEntryUse } from './usage-batch.js';
 
 // Values near every bound of every field, and values of the wrong kind.
 const text = (max: number) =>
@@ -29,36 +29,45 @@ const field = {
   count: fc.oneof(integerNear(0, bounds.maxCount), oddNumber, wrongKind),
 };
 const entry = fc.oneof(
+  fc.tuple(field.keyId, field.atMs, field.count, field.count),
   fc.tuple(field.keyId, field.chatbotId, field.atMs, field.count, field.count),
   // Too short, too long, or not an array at all.
   fc.array(fc.oneof(field.keyId, field.atMs, field.count), { maxLength: 7 }),
   fc.anything(),
 );
-// What gateways write: every one of these must take the fast path.
-const gatewayEntry = fc.tuple(
-  fc.uuid(),
-  fc.oneof(fc.uuid(), fc.constant(null)),
-  fc.integer({ min: bounds.earliestAtMs, max: bounds.latestAtMs }),
-  fc.integer({ min: 0, max: bounds.maxCount }),
-  fc.integer({ min: 0, max: bounds.maxCount }),
+// What gateways write (and, with the chatbot, what earlier releases wrote): every one must take the fast path.
+const atMs = fc.integer({ min: bounds.earliestAtMs, max: bounds.latestAtMs });
+const count = fc.integer({ min: 0, max: bounds.maxCount });
+const gatewayEntry = fc.oneof(
+  fc.tuple(fc.uuid(), atMs, count, count),
+  fc.tuple(fc.uuid(), fc.oneof(fc.uuid(), fc.constant(null)), atMs, count, count),
 );
 
-describe('isWellFormedEntry', () => {
-  it('accepts nothing the contract schema refuses, and no key id holding U+0000', () => {
+/** What the contract's schemas say of an entry: the five-field one for five fields, else the current one. */
+const schemaAccepts = (candidate: unknown) =>
+  (Array.isArray(candidate) && candidate.length === 5 ? KeyUsedBatchEntryWithChatbotSchema : KeyUsedBatchEntrySchema).safeParse(candidate)
+    .success;
+
+describe('toEntryUse', () => {
+  it('accepts nothing the contract schemas refuse, no key id holding U+0000, and reads the fields where they are', () => {
     fc.assert(
       fc.property(entry, (candidate) => {
-        if (!isWellFormedEntry(candidate)) return;
-        expect(KeyUsedBatchEntrySchema.safeParse(candidate).success).toBe(true);
-        expect(candidate[0]).not.toContain('\u0000');
+        const use = toEntryUse(7, candidate);
+        if (use === undefined) return;
+        expect(schemaAccepts(candidate)).toBe(true);
+        const fields = candidate as unknown[];
+        const [keyId, at, uses, refused] = fields.length === 5 ? [fields[0], ...fields.slice(2)] : fields;
+        expect(use).toEqual({ seq: 7, keyId, atMs: at, count: uses, refused });
+        expect(use.keyId).not.toContain('\u0000');
       }),
       { numRuns: 20_000 },
     );
   });
 
-  it('agrees with the schema on entries shaped as gateways write them', () => {
+  it('agrees with the schemas on entries shaped as gateways write them', () => {
     fc.assert(
       fc.property(gatewayEntry, (candidate) => {
-        expect(isWellFormedEntry(candidate)).toBe(KeyUsedBatchEntrySchema.safeParse(candidate).success);
+        expect(toEntryUse(1, candidate) !== undefined).toBe(schemaAccepts(candidate));
       }),
     );
   });
@@ -69,10 +78,9 @@ describe('isWellFormedEntry', () => {
         const body = JSON.stringify({ uses: entries });
         const sut = parseUsageBatch(3, body);
         // The schema, and no key id holding U+0000 (PostgreSQL text cannot store it).
-        const bySchema = (JSON.parse(body) as { uses: unknown[] }).uses.map((e) => {
-          const parsed = KeyUsedBatchEntrySchema.safeParse(e);
-          return parsed.success && !parsed.data[0].includes('\u0000');
-        });
+        const bySchema = (JSON.parse(body) as { uses: unknown[] }).uses.map(
+          (e) => schemaAccepts(e) && !(e as string[])[0].includes('\u0000'),
+        );
         expect(sut.ok).toBe(true);
         if (!sut.ok) return;
         expect(sut.rejected.map((r) => r.index)).toEqual(bySchema.flatMap((ok, index) => (ok ? [] : [index])));

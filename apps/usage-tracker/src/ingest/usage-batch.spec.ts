@@ -48,9 +48,9 @@ describe('parseUsageBatch', () => {
     const sut = parseUsageBatch(
       12,
       batch([
-        ['k1', 'c1', at, 1, 0],
-        ['k2', null, at, 40, 0],
-        ['k3', 'c1', at, 0, 2],
+        ['k1', at, 1, 0],
+        ['k2', at, 40, 0],
+        ['k3', at, 0, 2],
       ]),
     );
     expect(sut).toEqual({
@@ -64,37 +64,61 @@ describe('parseUsageBatch', () => {
     });
   });
 
+  it('reads entries of earlier gateways, with the chatbot second, beside current ones (a rolling upgrade)', () => {
+    const sut = parseUsageBatch(
+      13,
+      batch([
+        ['k1', 'c1', at, 1, 0],
+        ['k2', at + 1, 2, 0],
+        ['k3', null, at + 2, 0, 3],
+      ]),
+    );
+    expect(sut).toEqual({
+      ok: true,
+      rejected: [],
+      uses: [
+        { seq: 13, keyId: 'k1', atMs: at, count: 1, refused: 0 },
+        { seq: 13, keyId: 'k2', atMs: at + 1, count: 2, refused: 0 },
+        { seq: 13, keyId: 'k3', atMs: at + 2, count: 0, refused: 3 },
+      ],
+    });
+  });
+
   it('counts the valid entries and describes each bad one beside them', () => {
     const sut = parseUsageBatch(
       3,
       batch([
-        ['', null, at, 1, 0],
-        ['k1', 'c1', at, 7, 0],
+        ['', at, 1, 0],
+        ['k1', at, 7, 0],
         'use',
-        ['k1', 'c1', at, -2, 0],
-        ['k1', 'c1', at, 0, 0],
-        ['k1', 'c1', 1, 1, 0],
-        ['k1', 'c1', at + 0.5, 1, 0],
+        ['k1', at, -2, 0],
+        ['k1', at, 0, 0],
+        ['k1', 1, 1, 0],
+        ['k1', at + 0.5, 1, 0],
         ['k1', 'c1', at, 1],
         { keyId: 'k1', accountId: 'a1', chatbotId: null, at: '2026-03-01T10:15:42Z' },
+        ['k1', '', at, 1, 0],
+        ['k1', 'c1', at, 1, 0, 0],
+        ['k\u0000', at, 1, 0],
       ]),
     );
     expect(sut.ok).toBe(true);
     if (!sut.ok) return;
     expect(sut.uses).toEqual([{ seq: 3, keyId: 'k1', atMs: at, count: 7, refused: 0 }]);
-    expect(sut.rejected.map((rejected) => rejected.index)).toEqual([0, 2, 3, 4, 5, 6, 7, 8]);
+    expect(sut.rejected.map((rejected) => rejected.index)).toEqual([0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
     expect(sut.rejected.every((rejected) => rejected.problem.length > 0)).toBe(true);
     expect(sut.rejected[1].entry).toBe('use');
+    expect(sut.rejected.at(-1)?.problem).toContain('U+0000');
   });
 
   it.each([
     ['not JSON', '{"uses":['],
-    ['an array instead of the envelope', JSON.stringify([['k1', null, at, 1, 0]])],
+    ['an array instead of the envelope', JSON.stringify([['k1', at, 1, 0]])],
     ['no uses', batch([])],
-    ['uses that are not a list', JSON.stringify({ uses: ['k1', null, at, 1, 0].join() })],
-    ['an unknown field beside uses', JSON.stringify({ uses: [['k1', null, at, 1, 0]], from: 'x' })],
-    ['more entries than the bound', batch(Array.from({ length: USAGE_BATCH_LIMITS.maxEntries + 1 }, () => ['k1', null, at, 1, 0]))],
-    ['more bytes than the bound', batch([['k'.repeat(USAGE_BATCH_LIMITS.maxBytes), null, at, 1, 0]])],
+    ['uses that are not a list', JSON.stringify({ uses: ['k1', at, 1, 0].join() })],
+    ['an unknown field beside uses', JSON.stringify({ uses: [['k1', at, 1, 0]], from: 'x' })],
+    ['more entries than the bound', batch(Array.from({ length: USAGE_BATCH_LIMITS.maxEntries + 1 }, () => ['k1', at, 1, 0]))],
+    ['more bytes than the bound', batch([['k'.repeat(USAGE_BATCH_LIMITS.maxBytes), at, 1, 0]])],
   ])('rejects a whole message with %s, with a description instead of throwing', (_case, body) => {
     const sut = parseUsageBatch(1, body);
     expect(sut.ok).toBe(false);

@@ -1,10 +1,10 @@
 import {
   KeyUsedBatchEntrySchema,
+  KeyUsedBatchEntryWithChatbotSchema,
   KeyUsedBatchEnvelopeSchema,
   KeyUsedEventSchema,
   USAGE_BATCH_ENTRY_BOUNDS,
   USAGE_BATCH_LIMITS,
-  type KeyUsedBatchEntry,
 } from '@app/contracts';
 import { describeIssues } from '@app/common';
 
@@ -65,12 +65,9 @@ export function parseUsageBatch(seq: number, body: string, bytes = Buffer.byteLe
   const uses: UseRecord[] = [];
   const rejected: RejectedEntry[] = [];
   envelope.data.uses.forEach((entry, index) => {
-    if (isWellFormedEntry(entry)) return void uses.push({ seq, keyId: entry[0], atMs: entry[2], count: entry[3], refused: entry[4] });
-    const parsed = KeyUsedBatchEntrySchema.safeParse(entry);
-    if (!parsed.success) return void rejected.push({ index, problem: describeIssues(parsed.error.issues), entry });
-    if (!isStorableKeyId(parsed.data[0])) return void rejected.push({ index, problem: NUL_IN_KEY_ID, entry });
-    const [keyId, , atMs, count, refused] = parsed.data;
-    uses.push({ seq, keyId, atMs, count, refused });
+    const use = toEntryUse(seq, entry);
+    if (use !== undefined) return void uses.push(use);
+    rejected.push({ index, problem: entryProblem(entry), entry });
   });
   return { ok: true, uses, rejected };
 }
@@ -78,25 +75,46 @@ export function parseUsageBatch(seq: number, body: string, bytes = Buffer.byteLe
 const bounds = USAGE_BATCH_ENTRY_BOUNDS;
 
 /**
- * Entries as gateways write them pass this check without the schema's cost (every request on a key of
- * its own is an entry of its own, so this runs once per request). It accepts only what
- * KeyUsedBatchEntrySchema accepts, and no key id holding U+0000 (a property spec holds it to that);
- * whatever it does not accept is left to the schema and the same key id check, which decide and describe.
+ * The record of an entry as gateways write it (`[keyId, atMs, count, refused]`, or with the chatbot
+ * second as earlier releases wrote it), or undefined when the entry is not one. Every request on a
+ * key of its own is an entry of its own, so this runs once per request: a check by hand instead of
+ * the schema's cost. It accepts only what KeyUsedBatchEntrySchema (or …WithChatbotSchema) accepts,
+ * and no key id holding U+0000; a property spec holds it to that.
  */
-export function isWellFormedEntry(entry: unknown): entry is KeyUsedBatchEntry {
-  if (!Array.isArray(entry) || entry.length !== 5) return false;
-  const [keyId, chatbotId, atMs, count, refused] = entry as unknown[];
-  return (
+export function toEntryUse(seq: number, entry: unknown): UseRecord | undefined {
+  if (!Array.isArray(entry)) return undefined;
+  let at = 1;
+  if (entry.length === 5) {
+    const chatbotId: unknown = entry[1];
+    if (chatbotId !== null && (typeof chatbotId !== 'string' || chatbotId.length < 1 || chatbotId.length > bounds.chatbotIdMaxLength)) {
+      return undefined;
+    }
+    at = 2;
+  } else if (entry.length !== 4) return undefined;
+  const keyId: unknown = entry[0];
+  const atMs: unknown = entry[at];
+  const count: unknown = entry[at + 1];
+  const refused: unknown = entry[at + 2];
+  if (
     typeof keyId === 'string' &&
     keyId.length >= 1 &&
     keyId.length <= bounds.keyIdMaxLength &&
     isStorableKeyId(keyId) &&
-    (chatbotId === null || (typeof chatbotId === 'string' && chatbotId.length >= 1 && chatbotId.length <= bounds.chatbotIdMaxLength)) &&
     isIntegerWithin(atMs, bounds.earliestAtMs, bounds.latestAtMs) &&
     isIntegerWithin(count, 0, bounds.maxCount) &&
     isIntegerWithin(refused, 0, bounds.maxCount) &&
     (count > 0 || refused > 0)
-  );
+  ) {
+    return { seq, keyId, atMs, count, refused };
+  }
+  return undefined;
+}
+
+/** Why an entry `toEntryUse` refused is not one, in the schema's words. */
+function entryProblem(entry: unknown): string {
+  const schema = Array.isArray(entry) && entry.length === 5 ? KeyUsedBatchEntryWithChatbotSchema : KeyUsedBatchEntrySchema;
+  const parsed = schema.safeParse(entry);
+  return parsed.success ? NUL_IN_KEY_ID : describeIssues(parsed.error.issues);
 }
 
 const NUL_IN_KEY_ID = 'keyId: contains U+0000, which the usage tables cannot store';

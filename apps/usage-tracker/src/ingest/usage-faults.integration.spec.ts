@@ -188,7 +188,7 @@ describe('usage-tracker under faults', () => {
     let restarted = false;
     while (Date.now() - started < 5_000) {
       for (let i = 0; i < 40; i++) {
-        publisher.recordUse({ keyId: `restart-k${recorded % 30}`, accountId: 'acc', chatbotId: null });
+        publisher.recordUse(`restart-k${recorded % 30}`);
         recorded += 1;
       }
       if (!restarted && Date.now() - started > 1_500) {
