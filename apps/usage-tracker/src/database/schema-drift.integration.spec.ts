@@ -41,6 +41,7 @@ describe('usage-tracker schema', () => {
         'LastUsedInMinutes1767225800000',
         'RefusedRequests1796140900000',
         'UsageRollup1796144900000',
+        'KeyIdsInByteOrder1796150000000',
       ]);
       expect(await migrateUsageTracker(db.url)).toEqual([]);
 
@@ -78,6 +79,7 @@ describe('usage-tracker schema', () => {
         'LastUsedInMinutes1767225800000',
         'RefusedRequests1796140900000',
         'UsageRollup1796144900000',
+        'KeyIdsInByteOrder1796150000000',
       ]);
     } finally {
       await dataSource.destroy();
@@ -88,7 +90,7 @@ describe('usage-tracker schema', () => {
     const dataSource = await new DataSource(usageTrackerDataSourceOptions(db.url, 1)).initialize();
     try {
       await migrateUsageTracker(db.url);
-      for (let step = 0; step < 3; step++) await dataSource.undoLastMigration({ transaction: 'all' });
+      for (let step = 0; step < 4; step++) await dataSource.undoLastMigration({ transaction: 'all' });
       await dataSource.query(`INSERT INTO "usage"."key_usage_minutes" ("key_id", "minute", "count") VALUES
         ('k1', '2026-03-01T10:14:00Z', 4), ('k1', '2026-03-01T10:15:00Z', 2), ('k2', '2026-03-01T09:00:00Z', 1)`);
       await dataSource.query(`INSERT INTO "usage"."key_last_used" ("key_id", "last_used_at") VALUES
@@ -98,6 +100,7 @@ describe('usage-tracker schema', () => {
         'LastUsedInMinutes1767225800000',
         'RefusedRequests1796140900000',
         'UsageRollup1796144900000',
+        'KeyIdsInByteOrder1796150000000',
       ]);
       const rows = await dataSource.query<{ key_id: string; minute: Date; count: number; last_used_at: Date }[]>(
         `SELECT "key_id", "minute", "count"::int AS count, "last_used_at" FROM "usage"."key_usage_minutes" ORDER BY 1, 2`,
@@ -108,7 +111,7 @@ describe('usage-tracker schema', () => {
         ['k2', 1, '2026-03-01T09:00:07.500Z'],
       ]);
 
-      for (let step = 0; step < 3; step++) await dataSource.undoLastMigration({ transaction: 'all' });
+      for (let step = 0; step < 4; step++) await dataSource.undoLastMigration({ transaction: 'all' });
       const lastUsed = await dataSource.query<
         {
           key_id: string;
@@ -132,12 +135,15 @@ describe('usage-tracker schema', () => {
       await migrateUsageTracker(db.url);
       await dataSource.query(`INSERT INTO "usage"."key_usage_minutes" ("key_id", "minute", "count", "refused", "last_used_at") VALUES
         ('k1', '2026-03-01T10:14:00Z', 4, 2, '2026-03-01T10:14:30Z'), ('k1', '2026-03-01T10:15:00Z', 0, 9, NULL)`);
-      await dataSource.undoLastMigration({ transaction: 'all' });
-      await dataSource.undoLastMigration({ transaction: 'all' });
+      for (let step = 0; step < 3; step++) await dataSource.undoLastMigration({ transaction: 'all' });
       const rows = await dataSource.query<unknown[]>(`SELECT "key_id", "count"::int AS count FROM "usage"."key_usage_minutes"`);
       expect(rows).toEqual([{ key_id: 'k1', count: 4 }]);
       await dataSource.query(`DELETE FROM "usage"."key_usage_minutes"`);
-      expect(await migrateUsageTracker(db.url)).toEqual(['RefusedRequests1796140900000', 'UsageRollup1796144900000']);
+      expect(await migrateUsageTracker(db.url)).toEqual([
+        'RefusedRequests1796140900000',
+        'UsageRollup1796144900000',
+        'KeyIdsInByteOrder1796150000000',
+      ]);
     } finally {
       await dataSource.destroy();
     }
@@ -147,7 +153,7 @@ describe('usage-tracker schema', () => {
     const dataSource = await new DataSource(usageTrackerDataSourceOptions(db.url, 1)).initialize();
     try {
       await migrateUsageTracker(db.url);
-      await dataSource.undoLastMigration({ transaction: 'all' });
+      for (let step = 0; step < 2; step++) await dataSource.undoLastMigration({ transaction: 'all' });
       const old = Date.now() - 20 * 86_400_000;
       await dataSource.query(
         `INSERT INTO "usage"."key_usage_minutes" ("key_id", "minute", "count", "refused", "last_used_at")
@@ -159,7 +165,7 @@ describe('usage-tracker schema', () => {
         `SELECT count(*)::int AS rows, sum("count")::int AS uses, sum("refused")::int AS refused FROM "usage"."key_usage_minutes"`,
       );
 
-      expect(await migrateUsageTracker(db.url)).toEqual(['UsageRollup1796144900000']);
+      expect(await migrateUsageTracker(db.url)).toEqual(['UsageRollup1796144900000', 'KeyIdsInByteOrder1796150000000']);
       const after = await dataSource.query<unknown[]>(
         `SELECT count(*)::int AS rows, sum("count")::int AS uses, sum("refused")::int AS refused FROM "usage"."key_usage_minutes"`,
       );
@@ -173,11 +179,52 @@ describe('usage-tracker schema', () => {
       const [{ rolled_to }] = await dataSource.query<{ rolled_to: Date }[]>(`SELECT "rolled_to" FROM "usage"."usage_rollup_state"`);
       expect(rolled_to.getTime()).toBe(Math.floor(old / 3_600_000) * 3_600_000);
 
-      await dataSource.undoLastMigration({ transaction: 'all' });
+      for (let step = 0; step < 2; step++) await dataSource.undoLastMigration({ transaction: 'all' });
       const reverted = await dataSource.query<unknown[]>(
         `SELECT count(*)::int AS rows, sum("count")::int AS uses, sum("refused")::int AS refused FROM "usage"."key_usage_minutes"`,
       );
       expect(reverted).toEqual(before);
+      await dataSource.query(`DELETE FROM "usage"."key_usage_minutes"`);
+      await migrateUsageTracker(db.url);
+    } finally {
+      await dataSource.destroy();
+    }
+  });
+
+  it('compares key ids byte by byte in every usage table and partition, keeping every row, and back', async () => {
+    const dataSource = await new DataSource(usageTrackerDataSourceOptions(db.url, 1)).initialize();
+    const collations = async () =>
+      await dataSource.query<{ table: string; collation: string | null }[]>(
+        `SELECT table_name AS table, collation_name AS collation FROM information_schema.columns
+          WHERE table_schema = $1 AND column_name = 'key_id' ORDER BY 1`,
+        [USAGE_SCHEMA],
+      );
+    const rows = () => dataSource.query<unknown[]>(`SELECT "key_id", "count"::int AS count FROM "usage"."key_usage_minutes" ORDER BY 1`);
+    try {
+      await migrateUsageTracker(db.url);
+      await dataSource.undoLastMigration({ transaction: 'all' });
+      await dataSource.query(`INSERT INTO "usage"."key_usage_minutes" ("key_id", "minute", "count", "refused", "last_used_at")
+        VALUES ('b', now(), 2, 0, now()), ('a', now(), 1, 0, now()), ('B', now(), 3, 0, now())`);
+      const before = await rows();
+      expect((await collations()).every((column) => column.collation === null)).toBe(true);
+
+      expect(await migrateUsageTracker(db.url)).toEqual(['KeyIdsInByteOrder1796150000000']);
+      const migrated = await collations();
+      // The tables, their partitions (named by date) and the DEFAULT partitions.
+      expect(migrated.map((column) => column.table)).toEqual(
+        expect.arrayContaining(['key_usage_days', 'key_usage_hours', 'key_usage_late', 'key_usage_minutes', minutePartition(Date.now()).name]),
+      );
+      expect(migrated.every((column) => column.collation === 'C')).toBe(true);
+      // Byte order: upper case before lower case.
+      expect(await rows()).toEqual([
+        { key_id: 'B', count: 3 },
+        { key_id: 'a', count: 1 },
+        { key_id: 'b', count: 2 },
+      ]);
+
+      await dataSource.undoLastMigration({ transaction: 'all' });
+      expect((await collations()).every((column) => column.collation === null)).toBe(true);
+      expect(new Set(await rows())).toEqual(new Set(before));
       await dataSource.query(`DELETE FROM "usage"."key_usage_minutes"`);
       await migrateUsageTracker(db.url);
     } finally {

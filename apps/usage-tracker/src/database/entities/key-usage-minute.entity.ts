@@ -10,7 +10,7 @@ import { USAGE_SCHEMA } from '../usage-schema.js';
 @Index('key_usage_minutes_minute_brin', { synchronize: false })
 export class KeyUsageMinuteEntity {
   /** Key ids belong to key-management; no foreign key crosses into its tables. */
-  @PrimaryColumn({ name: 'key_id', type: 'varchar', length: 64, primaryKeyConstraintName: 'key_usage_minutes_pkey' })
+  @PrimaryColumn({ name: 'key_id', type: 'varchar', length: 64, collation: 'C', primaryKeyConstraintName: 'key_usage_minutes_pkey' })
   keyId: string;
 
   @PrimaryColumn({ name: 'minute', type: 'timestamptz', primaryKeyConstraintName: 'key_usage_minutes_pkey' })

@@ -4,7 +4,7 @@ import { USAGE_SCHEMA } from '../usage-schema.js';
 /** Uses of one key in one UTC hour, rolled up from its minutes; kept USAGE_HOUR_RETENTION_DAYS (month partitions). */
 @Entity({ name: 'key_usage_hours', schema: USAGE_SCHEMA })
 export class KeyUsageHourEntity {
-  @PrimaryColumn({ name: 'key_id', type: 'varchar', length: 64, primaryKeyConstraintName: 'key_usage_hours_pkey' })
+  @PrimaryColumn({ name: 'key_id', type: 'varchar', length: 64, collation: 'C', primaryKeyConstraintName: 'key_usage_hours_pkey' })
   keyId: string;
 
   @PrimaryColumn({ name: 'hour', type: 'timestamptz', primaryKeyConstraintName: 'key_usage_hours_pkey' })
@@ -23,7 +23,7 @@ export class KeyUsageHourEntity {
 /** Uses of one key in one UTC day, rolled up with its hours; kept forever. */
 @Entity({ name: 'key_usage_days', schema: USAGE_SCHEMA })
 export class KeyUsageDayEntity {
-  @PrimaryColumn({ name: 'key_id', type: 'varchar', length: 64, primaryKeyConstraintName: 'key_usage_days_pkey' })
+  @PrimaryColumn({ name: 'key_id', type: 'varchar', length: 64, collation: 'C', primaryKeyConstraintName: 'key_usage_days_pkey' })
   keyId: string;
 
   @PrimaryColumn({ name: 'day', type: 'timestamptz', primaryKeyConstraintName: 'key_usage_days_pkey' })
@@ -51,7 +51,7 @@ export class KeyUsageLateEntity {
   @PrimaryGeneratedColumn({ name: 'id', type: 'bigint', primaryKeyConstraintName: 'key_usage_late_pkey' })
   id: string;
 
-  @Column({ name: 'key_id', type: 'varchar', length: 64 })
+  @Column({ name: 'key_id', type: 'varchar', length: 64, collation: 'C' })
   keyId: string;
 
   @Column({ name: 'minute', type: 'timestamptz' })
