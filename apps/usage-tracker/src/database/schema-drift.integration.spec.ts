@@ -212,7 +212,13 @@ describe('usage-tracker schema', () => {
       const migrated = await collations();
       // The tables, their partitions (named by date) and the DEFAULT partitions.
       expect(migrated.map((column) => column.table)).toEqual(
-        expect.arrayContaining(['key_usage_days', 'key_usage_hours', 'key_usage_late', 'key_usage_minutes', minutePartition(Date.now()).name]),
+        expect.arrayContaining([
+          'key_usage_days',
+          'key_usage_hours',
+          'key_usage_late',
+          'key_usage_minutes',
+          minutePartition(Date.now()).name,
+        ]),
       );
       expect(migrated.every((column) => column.collation === 'C')).toBe(true);
       // Byte order: upper case before lower case.
