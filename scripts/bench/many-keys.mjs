@@ -113,6 +113,23 @@ export async function runManyKeys({ system, bus, tenant, count, seconds, coldSec
       (side === 'warm' ? warmRounds : controlRounds).push(result);
     }
   }
+  // Where the gap is: one more pair of rounds (not counted above) with the usage-tracker stopped
+  // (SIGSTOP), so that usage is published and stored in the stream but neither consumed nor written
+  // to PostgreSQL; then it resumes and counts the backlog (exactly: nothing was acked meanwhile).
+  const tracker = system.running.services.find((service) => service.name === 'usage-tracker');
+  const trackerStopped = { cpu: { warm: {}, control: {} }, rps: {} };
+  tracker.child.kill('SIGSTOP');
+  try {
+    for (const side of ['warm', 'control']) {
+      const before = cpuSnapshot(scope);
+      const result = await load({ url, connections, duration: seconds, targets: side === 'warm' ? warmed : oneKey });
+      const spent = cpuSpent(before, cpuSnapshot(scope)) ?? {};
+      trackerStopped.rps[side] = result.rps;
+      for (const [group, value] of Object.entries(spent)) trackerStopped.cpu[side][group] = (value * 1000 * 1000) / result.ok;
+    }
+  } finally {
+    tracker.child.kill('SIGCONT');
+  }
   // With --profile: one more round of each side (not counted above) under the gateway's CPU profiler.
   const profiles = {};
   if (profile) {
@@ -160,6 +177,11 @@ export async function runManyKeys({ system, bus, tenant, count, seconds, coldSec
     roundSeconds: seconds,
     warm: { ...warm, rounds: roundsRps(warmRounds) },
     control: { ...control, rounds: roundsRps(controlRounds) },
+    // Each warm round against the control round run next to it: the machine's speed drifts between rounds
+    // (other work on shared cores), and a pair shares its moment.
+    pairedRatios: warmRounds.map((result, i) => result.rps / controlRounds[i].rps),
+    // One warm and one control round with the usage-tracker stopped: req/s and CPU ms per 1,000 requests.
+    trackerStopped,
     // CPU milliseconds per 1,000 answered requests, by process group.
     cpuMsPer1000: { warm: cpuPerThousand('warm', warmRounds), control: cpuPerThousand('control', controlRounds) },
     before,

@@ -1,5 +1,6 @@
 // Writes BENCHMARKS.md from a run's results, and the raw results as BENCHMARKS.json beside it.
 import { writeFileSync } from 'node:fs';
+import { median } from './stats.mjs';
 
 const f = (value, digits = 2) => (typeof value === 'number' && Number.isFinite(value) ? value.toFixed(digits) : '–');
 const n = (value) => (typeof value === 'number' && Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : '–');
@@ -60,8 +61,13 @@ function goals(s) {
   if (m) {
     // Older results have no control rounds: their ratio is to the throughput scenario's single key.
     const single = m.control?.rps ?? s.throughput?.max.ours.rps;
-    const ratio = single ? m.warm.rps / single : undefined;
-    const against = m.control ? 'one key, same generator' : 'one key';
+    // Results since paired rounds: the median of each warm round's ratio to the control round beside it.
+    const ratio = m.pairedRatios ? median(m.pairedRatios) : single ? m.warm.rps / single : undefined;
+    const against = m.pairedRatios
+      ? `one key, same generator: median of ${m.pairedRatios.length} paired rounds`
+      : m.control
+        ? 'one key, same generator'
+        : 'one key';
     rows.push([
       `${n(m.keys)} active keys: throughput holds (≥ 0.90× one key), memory bounded`,
       `${n(m.warm.rps)} req/s across all keys${ratio ? ` (${f(ratio)}× ${against})` : ''}; gateway RSS ${m.after.rssMiB.gateway} MiB; ${n(m.warmKeys)} keys warm`,
@@ -341,10 +347,16 @@ Warm and control alternate (${m.warm.rounds.length} rounds each, ${m.roundSecond
 (warm ${m.warm.rounds.map(n).join(', ')}; control ${m.control.rounds.map(n).join(', ')} req/s). The control cycles through
 as many targets as the warm pass, all of them one key: autocannon rebuilds every request when it cycles targets,
 which costs the load generator (on the same two cores) throughput that the single-key scenario does not pay.
-Ratio warm / control: **${f(m.warm.rps / m.control.rps)}×**.
+${
+  m.pairedRatios
+    ? `Ratio warm / control, each warm round against the control round run beside it (the machine's speed drifts
+between rounds; a pair shares its moment): ${m.pairedRatios.map((x) => f(x)).join(', ')}, median **${f(median(m.pairedRatios))}×**
+(the ratio of the two sides' median rounds: ${f(m.warm.rps / m.control.rps)}×).`
+    : `Ratio warm / control: **${f(m.warm.rps / m.control.rps)}×**.`
+}
 `
     : ''
-}${m.cpuMsPer1000 ? cpuTable(m.cpuMsPer1000) : ''}${m.profiles ? manyKeysProfiles(m.profiles) : ''}
+}${m.cpuMsPer1000 ? cpuTable(m.cpuMsPer1000) : ''}${m.trackerStopped ? trackerStoppedSection(m.trackerStopped) : ''}${m.profiles ? manyKeysProfiles(m.profiles) : ''}
 
 Memory (RSS MiB, with V8 heap used, of gateway / auth-verifier / key-management; gateway entries from \`gateway_auth_memory_entries\`; Redis keys under the run's prefix):
 
@@ -548,6 +560,19 @@ bucket shared through Redis needs a round trip per request to be exact.
 
 Load average at the end of this scenario: ${r.loadavg}.
 `;
+}
+
+/** The pair of rounds run with the usage-tracker stopped: what the gap is made of. */
+function trackerStoppedSection(t) {
+  const groups = ['gateway', 'nats-server', 'usage-tracker', 'postgres'];
+  return `
+
+One more warm and one more control round with the usage-tracker stopped (SIGSTOP; usage is published
+and kept in the stream, then counted when it resumes): warm ${n(t.rps.warm)}, control ${n(t.rps.control)} req/s,
+**${f(t.rps.warm / t.rps.control)}×**. CPU ms per 1,000 requests, warm / control: ${groups
+    .map((group) => `${group} ${f(t.cpu.warm[group] ?? 0, 1)} / ${f(t.cpu.control[group] ?? 0, 1)}`)
+    .join('; ')}. What the warm rounds above pay beyond the control is the usage of every key written as a
+row of its own (tracker and PostgreSQL), and what that work takes from the other processes on the same cores.`;
 }
 
 /** The gateway's heaviest functions in a profiled warm round beside a profiled control round (bench --profile). */
