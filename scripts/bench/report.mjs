@@ -678,9 +678,8 @@ each: with one key that is one message per flush, but with every key in turn eac
 own (publish with ack, stored, delivered, acked, deleted). The full run of 2026-11-27 02:27 measured what that cost:
 warm 0.58× the control, and per 1,000 requests nats-server 54.8 ms against 5.3 with one key (gateway +66 ms, where a
 profile found 17 % of its CPU in the publisher's flush; tracker +14; PostgreSQL +11). Now the gateway seals every count
-of a flush into \`key.used.batch\` messages of up to 1,000 entries (tuples of key, time, uses and refusals, about
-60 bytes each with a UUID id; until 2026-12-01 they also carried the chatbot, which the tracker never stored: about
-100 bytes), so the messages per second follow the flush rate whatever the number of keys; what still grows with the
+of a flush into \`key.used.batch\` messages of up to 1,000 entries (tuples of key, chatbot, time, uses and refusals,
+the chatbot null since 2026-12-01, as the tracker never stored it: about 65 bytes each with a UUID id, 100 before), so the messages per second follow the flush rate whatever the number of keys; what still grows with the
 keys is the bytes (on a private nats-server, about 0.07 ms a message plus 8 ns a byte), the tracker's per-entry
 parsing and one minute row per key in PostgreSQL.
 

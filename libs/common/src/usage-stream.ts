@@ -26,7 +26,7 @@ const MS = 1_000_000; // JetStream durations are nanoseconds
  * - Size limit 1 GiB with `discard: new`: when the tracker is down long enough to fill
  *   it, publishes are refused and the gateway counts and logs what it cannot deliver.
  *   The old-message discard policy would delete unconsumed uses silently instead.
- *   A batch entry (one key and minute) is about 60 bytes with UUID ids: some 17 million counts of backlog.
+ *   A batch entry (one key and minute) is about 65 bytes with a UUID key id: some 16 million counts of backlog.
  * - Message size limit: one full batch (USAGE_BATCH_LIMITS.maxBytes) plus room for its headers.
  * - No age limit, for the same reason: an unconsumed use is never expired.
  * - Duplicate window 10 minutes: the gateway publishes every message with a

@@ -75,18 +75,19 @@ export const USAGE_BATCH_LIMITS = {
 } as const;
 
 /**
- * One entry of a `key.used.batch` message: the counts of one key and minute, as a tuple
- * `[keyId, atMs, count, refused]` (`at` as epoch milliseconds: the latest use, or the latest refusal
- * when there is none). Neither the key's account nor the chatbot a use targeted is carried: a key
- * belongs to one account, and usage is kept per key. Compact on purpose: with every request on a
- * key of its own, each request is one entry, and the stream's cost follows the bytes.
- */
-export type KeyUsedBatchEntry = [keyId: string, atMs: number, count: number, refused: number];
-/**
- * The entry as gateways of earlier releases write it, with the chatbot between the key and the
- * time: still accepted (a rolling upgrade has both), read the same (the chatbot is not kept).
+ * One entry of a `key.used.batch` message: the counts of one key and minute. Usage is kept per key:
+ * neither the key's account nor the chatbot a use targeted is stored. Two forms, both read by
+ * trackers of this release:
+ * - `[keyId, chatbotId, atMs, count, refused]`, what every release's trackers read. Gateways of
+ *   this release write it with the chatbot `null` (about 65 bytes with a UUID key id, where earlier
+ *   gateways sent the chatbot's id: about 100), so gateways and trackers may be upgraded in any order.
+ * - `[keyId, atMs, count, refused]`, for a later gateway release to write once every tracker reads
+ *   it (trackers of this release and later): earlier trackers would refuse it as a bad entry.
+ * `at` is epoch milliseconds: the latest use, or the latest refusal when there is none. Compact on
+ * purpose: with every request on a key of its own, each request is one entry.
  */
 export type KeyUsedBatchEntryWithChatbot = [keyId: string, chatbotId: string | null, atMs: number, count: number, refused: number];
+export type KeyUsedBatchEntry = [keyId: string, atMs: number, count: number, refused: number];
 
 /** Bounds of an entry's fields: `atMs` from 2000-01-01 to 2100-01-01 (no other time is one a gateway recorded). */
 export const USAGE_BATCH_ENTRY_BOUNDS = {

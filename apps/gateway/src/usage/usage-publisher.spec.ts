@@ -1,6 +1,6 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import type { Logger } from '@app/common';
-import { KeyUsedBatchEntrySchema, type KeyUsedBatchEntry } from '@app/contracts';
+import { KeyUsedBatchEntryWithChatbotSchema, type KeyUsedBatchEntryWithChatbot } from '@app/contracts';
 import { UsagePublisher, DEFAULT_USAGE_PUBLISHER_OPTIONS, type UsagePublisherOptions } from './usage-publisher.js';
 import { usesUndelivered, usesPublished } from './usage-metrics.js';
 
@@ -30,7 +30,7 @@ const metricValue = async (metric: typeof usesUndelivered, reason?: string) =>
   (await metric.get()).values.find((value) => reason === undefined || value.labels.reason === reason)?.value ?? 0;
 
 /** The entries of one published batch. */
-const entries = (call: PublishCall) => (JSON.parse(call.payload) as { uses: KeyUsedBatchEntry[] }).uses;
+const entries = (call: PublishCall) => (JSON.parse(call.payload) as { uses: KeyUsedBatchEntryWithChatbot[] }).uses;
 const keysOf = (call: PublishCall) => entries(call).map(([keyId]) => keyId);
 const t0 = Date.parse('2026-03-01T10:15:00.000Z');
 
@@ -46,17 +46,17 @@ describe('UsagePublisher', () => {
 
     expect(calls).toHaveLength(1);
     expect(calls[0].subject).toBe('p.key.used.batch');
-    // [keyId, latest use (epoch ms), uses, refusals], in no particular order
+    // [keyId, chatbot (null: usage is kept per key), latest use (epoch ms), uses, refusals], in no particular order
     expect(Object.keys(JSON.parse(calls[0].payload) as object)).toEqual(['uses']);
     expect(entries(calls[0])).toHaveLength(3);
     expect(entries(calls[0])).toEqual(
       expect.arrayContaining([
-        ['k1', t0 + 4000, 5, 0],
-        ['k1', t0 + 60_000, 1, 0],
-        ['k2', t0, 1, 0],
+        ['k1', null, t0 + 4000, 5, 0],
+        ['k1', null, t0 + 60_000, 1, 0],
+        ['k2', null, t0, 1, 0],
       ]),
     );
-    expect(entries(calls[0]).every((entry) => KeyUsedBatchEntrySchema.safeParse(entry).success)).toBe(true);
+    expect(entries(calls[0]).every((entry) => KeyUsedBatchEntryWithChatbotSchema.safeParse(entry).success)).toBe(true);
     expect(calls[0].msgID).not.toBe('');
     expect(sut.pendingUses).toBe(0);
 
@@ -76,10 +76,10 @@ describe('UsagePublisher', () => {
     sut.flush();
     await settle();
     expect(entries(calls[0])).toEqual([
-      ['k1', t0 + 1000, 1, 1],
-      ['k2', t0 + 3000, 0, 2],
+      ['k1', null, t0 + 1000, 1, 1],
+      ['k2', null, t0 + 3000, 0, 2],
     ]);
-    expect(entries(calls[0]).every((entry) => KeyUsedBatchEntrySchema.safeParse(entry).success)).toBe(true);
+    expect(entries(calls[0]).every((entry) => KeyUsedBatchEntryWithChatbotSchema.safeParse(entry).success)).toBe(true);
   });
 
   it('publishes as many messages as flushes need, not one per key: 100,000 keys in 100 batches', async () => {
@@ -153,7 +153,7 @@ describe('UsagePublisher', () => {
     sut.flush();
     await settle();
 
-    expect(entries(calls[0])).toEqual([['k3', t0 + 4, 5, 0]]);
+    expect(entries(calls[0])).toEqual([['k3', null, t0 + 4, 5, 0]]);
     expect(sut.pendingEntryCount()).toBe(0);
   });
 

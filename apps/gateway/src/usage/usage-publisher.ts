@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { USAGE_BATCH_LIMITS, type KeyUsedBatchEntry } from '@app/contracts';
+import { USAGE_BATCH_LIMITS, type KeyUsedBatchEntryWithChatbot } from '@app/contracts';
 import { RateLimitedLog, type Logger } from '@app/common';
 import * as metrics from './usage-metrics.js';
 
@@ -72,7 +72,7 @@ const BATCH_CLOSE = ']}';
 /**
  * Records key uses off the request path. `recordUse` only touches memory: uses are counted per
  * key and minute (usage is kept per key: neither the chatbot a request targeted nor the account is
- * sent), and every flush interval (later while a backlog waits) the counts are sealed into
+ * sent, the entry's chatbot is null), and every flush interval (later while a backlog waits) the counts are sealed into
  * `key.used.batch` messages, each up to `maxBatchEntries` counts and `maxBatchBytes`,
  * and published to JetStream with acks. So the messages per second follow the flush rate, not
  * the number of distinct keys. A failed publish is retried with the same message id while NATS is
@@ -318,6 +318,10 @@ export class UsagePublisher {
   }
 }
 
-function batchEntry(entry: OpenCount): KeyUsedBatchEntry {
-  return [entry.keyId, entry.lastAtMs, entry.count, entry.refused];
+/**
+ * The five-field form with the chatbot null: every tracker release reads it, so gateways and
+ * trackers upgrade in any order (see KeyUsedBatchEntryWithChatbot).
+ */
+function batchEntry(entry: OpenCount): KeyUsedBatchEntryWithChatbot {
+  return [entry.keyId, null, entry.lastAtMs, entry.count, entry.refused];
 }

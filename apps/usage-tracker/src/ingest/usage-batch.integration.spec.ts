@@ -89,7 +89,7 @@ describe('usage-tracker ingestion of key.used.batch (Postgres + JetStream)', () 
         uses: [
           ['malformed-k1', at, 4, 0],
           ['', at, 1, 0],
-          // As a gateway of the earlier release writes it (the chatbot second): counted too.
+          // With the chatbot second, as gateways write it: counted too.
           ['malformed-k2', 'bot', at, 1, 0],
           ['malformed-k1', 'yesterday', 1, 0],
           ['malformed-k1', null, at, 1, 0],

@@ -64,7 +64,7 @@ describe('parseUsageBatch', () => {
     });
   });
 
-  it('reads entries of earlier gateways, with the chatbot second, beside current ones (a rolling upgrade)', () => {
+  it('reads both forms of entry, with the chatbot second or without it, side by side', () => {
     const sut = parseUsageBatch(
       13,
       batch([

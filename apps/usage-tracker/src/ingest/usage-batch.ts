@@ -75,8 +75,8 @@ export function parseUsageBatch(seq: number, body: string, bytes = Buffer.byteLe
 const bounds = USAGE_BATCH_ENTRY_BOUNDS;
 
 /**
- * The record of an entry as gateways write it (`[keyId, atMs, count, refused]`, or with the chatbot
- * second as earlier releases wrote it), or undefined when the entry is not one. Every request on a
+ * The record of an entry in either form (`[keyId, chatbotId, atMs, count, refused]`, as gateways
+ * write it, or `[keyId, atMs, count, refused]`, see KeyUsedBatchEntry), or undefined when the entry is not one. Every request on a
  * key of its own is an entry of its own, so this runs once per request: a check by hand instead of
  * the schema's cost. It accepts only what KeyUsedBatchEntrySchema (or …WithChatbotSchema) accepts,
  * and no key id holding U+0000; a property spec holds it to that.
