@@ -684,8 +684,9 @@ keys is the bytes (on a private nats-server, about 0.07 ms a message plus 8 ns a
 parsing and one minute row per key in PostgreSQL.
 
 The pair of rounds with the usage-tracker stopped shows where the rest of the gap is: without the tracker and
-PostgreSQL at work, warm and control run at the same rate and the gateway spends the same CPU per request with
-100,000 keys as with one (first measured 2026-12-01: 179.8 vs 180.6 ms per 1,000 requests, 1.04×). With every key
+PostgreSQL at work, warm and control run at nearly the same rate and the gateway spends within 0–6 % of the same CPU
+per request with 100,000 keys as with one (three runs on 2026-12-01/02: 179.8 vs 180.6, 207.7 vs 207.2, 145.6 vs
+137.7 ms per 1,000 requests; 1.04×, 1.00×, 0.95×). With every key
 used every 15 seconds or so, as here, each request is a minute row of its own: inserted at the key's first use in a
 minute, updated in place (HOT, fillfactor 50) after that, about 8 to 9 ms of PostgreSQL backend CPU per 1,000 rows
 (measured alone, 100,000 keys over 5 minutes; fillfactor 100 costs 14.7 ms, 75 costs 11.2), and on two shared cores
