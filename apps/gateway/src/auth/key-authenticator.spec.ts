@@ -38,7 +38,13 @@ function setup(cache = { maxEntries: 100, ttlMs: 30_000, negativeTtlMs: 5_000 })
   const sut = new KeyAuthenticator(bus as unknown as KeyEventSubscriber, bus as unknown as VerifyClient, config);
   sut.onModuleInit();
   sut.onApplicationBootstrap();
-  return { sut, bus, handlers, missed: (reason: MissedEventsReason) => eventsMissed(reason) };
+  /** The next auth.verify waits for its reply: answer it with the function returned. */
+  const holdVerify = (): ((reply: VerifyReply) => void) => {
+    let answer!: (reply: VerifyReply) => void;
+    bus.verify.mockReturnValueOnce(new Promise((resolve) => (answer = resolve)));
+    return (reply: VerifyReply) => answer(reply);
+  };
+  return { sut, bus, handlers, holdVerify, missed: (reason: MissedEventsReason) => eventsMissed(reason) };
 }
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
@@ -181,15 +187,13 @@ describe('KeyAuthenticator', () => {
     ['keyUpdated', (key: string) => ({ keyId: 'key-1', keyHash: hashApiKey(key), accountId: 'acc-1', chatbotId: 'bot-1' })],
     ['missed events', null],
   ] as const)('does not join a verification sent before %s: the key is asked again', async (_change, eventFor) => {
-    const { sut, bus, handlers, missed } = setup();
+    const { sut, bus, handlers, missed, holdVerify } = setup();
     const key = generateApiKey('chatbot');
-    let answerOld!: (reply: VerifyReply) => void;
-    bus.verify.mockReturnValueOnce(new Promise((resolve) => (answerOld = resolve)));
+    const answerOld = holdVerify();
     const before = sut.authenticate(key, 'bot-1', 'c');
     if (eventFor) handlers.keyUpdated!(eventFor(key));
     else missed('gap');
-    let answerNew!: (reply: VerifyReply) => void;
-    bus.verify.mockReturnValueOnce(new Promise((resolve) => (answerNew = resolve)));
+    const answerNew = holdVerify();
     const after = codeOf(sut.authenticate(key, 'bot-1', 'c'));
     answerOld(allowed());
     await expect(before).resolves.toMatchObject({ keyId: 'key-1' });
@@ -257,10 +261,9 @@ describe('KeyAuthenticator', () => {
       'insufficient_scope',
     ],
   ] as const)('does not give a request arriving after %s the answer of a verification sent before it', async (_change, fire, code) => {
-    const { sut, bus, handlers } = setup();
+    const { sut, bus, handlers, holdVerify } = setup();
     const key = generateApiKey('chatbot');
-    let answerOld!: (reply: VerifyReply) => void;
-    bus.verify.mockReturnValueOnce(new Promise((resolve) => (answerOld = resolve)));
+    const answerOld = holdVerify();
     const before = sut.authenticate(key, 'bot-1', 'c');
     fire(handlers);
     bus.verify.mockResolvedValueOnce(allowed({ allowed: false, code }));
@@ -272,10 +275,9 @@ describe('KeyAuthenticator', () => {
   });
 
   it('lets a request join a verification in flight across a change about another account', async () => {
-    const { sut, bus, handlers } = setup();
+    const { sut, bus, handlers, holdVerify } = setup();
     const key = generateApiKey('chatbot');
-    let answer!: (reply: VerifyReply) => void;
-    bus.verify.mockReturnValueOnce(new Promise((resolve) => (answer = resolve)));
+    const answer = holdVerify();
     const first = sut.authenticate(key, 'bot-1', 'c');
     handlers.planChanged!({ accountId: 'acc-other', plan: 'free' });
     const second = sut.authenticate(key, 'bot-1', 'c');
@@ -286,12 +288,11 @@ describe('KeyAuthenticator', () => {
   });
 
   it('does not cache a reply to a request sent while the key was settling, even when it arrives after the window', async () => {
-    const { sut, bus, handlers } = setup();
+    const { sut, handlers, holdVerify } = setup();
     const key = generateApiKey('chatbot');
     handlers.keyUpdated!({ keyId: 'key-1', keyHash: hashApiKey(key), accountId: 'acc-1', chatbotId: 'bot-1' });
     now += SETTLE_MS - 1;
-    let answer!: (reply: VerifyReply) => void;
-    bus.verify.mockReturnValueOnce(new Promise((resolve) => (answer = resolve)));
+    const answer = holdVerify();
     const pending = sut.authenticate(key, 'bot-1', 'c');
     now += 2;
     answer(allowed());
@@ -300,10 +301,9 @@ describe('KeyAuthenticator', () => {
   });
 
   it('does not cache a reply to a verification sent before events were missed', async () => {
-    const { sut, bus, missed } = setup();
+    const { sut, missed, holdVerify } = setup();
     const key = generateApiKey('chatbot');
-    let answer!: (reply: VerifyReply) => void;
-    bus.verify.mockReturnValueOnce(new Promise((resolve) => (answer = resolve)));
+    const answer = holdVerify();
     const pending = sut.authenticate(key, 'bot-1', 'c');
     missed('reconnect');
     answer(allowed());
@@ -313,10 +313,9 @@ describe('KeyAuthenticator', () => {
   });
 
   it('does not cache a reply to a request sent before an invalidation', async () => {
-    const { sut, bus, handlers } = setup();
+    const { sut, bus, handlers, holdVerify } = setup();
     const key = generateApiKey('user');
-    let answer!: (reply: VerifyReply) => void;
-    bus.verify.mockReturnValueOnce(new Promise((resolve) => (answer = resolve)));
+    const answer = holdVerify();
     const pending = sut.authenticate(key, null, 'c');
     handlers.planChanged!({ accountId: 'acc-1', plan: 'free' });
     answer(allowed({ chatbotId: null }));
@@ -332,10 +331,9 @@ describe('KeyAuthenticator', () => {
     ['planChanged', { accountId: 'acc-1', plan: 'free' }],
     ['chatbotDeleted', { accountId: 'acc-9', chatbotId: 'bot-1' }],
   ] as const)('does not cache a reply to a request sent before %s named what it is about, even once settled', async (subject, event) => {
-    const { sut, bus, handlers } = setup();
+    const { sut, handlers, holdVerify } = setup();
     const key = generateApiKey('chatbot');
-    let answer!: (reply: VerifyReply) => void;
-    bus.verify.mockReturnValueOnce(new Promise((resolve) => (answer = resolve)));
+    const answer = holdVerify();
     const pending = sut.authenticate(key, 'bot-1', 'c');
     const named = 'keyHash' in event ? { ...event, keyHash: hashApiKey(key) } : event;
     (handlers[subject] as (e: unknown) => void)(named);
@@ -347,10 +345,9 @@ describe('KeyAuthenticator', () => {
   });
 
   it('caches a reply whose request raced changes about other keys, accounts and chatbots only', async () => {
-    const { sut, bus, handlers } = setup();
+    const { sut, bus, handlers, holdVerify } = setup();
     const key = generateApiKey('chatbot');
-    let answer!: (reply: VerifyReply) => void;
-    bus.verify.mockReturnValueOnce(new Promise((resolve) => (answer = resolve)));
+    const answer = holdVerify();
     const pending = sut.authenticate(key, 'bot-1', 'c');
     handlers.keyUpdated!({ keyId: 'key-9', keyHash: hashApiKey(generateApiKey('chatbot')), accountId: 'acc-9', chatbotId: 'bot-9' });
     handlers.keyRevoked!({ keyId: 'key-8', keyHash: hashApiKey(generateApiKey('chatbot')), accountId: 'acc-1', chatbotId: 'bot-1' });
