@@ -1,29 +1,22 @@
 import { beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { automock } from '@app/testing';
-import { AuditLog } from '../audit/audit-log.js';
 import type { AccountEntity } from '../database/entities/index.js';
-import { Transactions, type Tx } from '../database/transactions.js';
-import { EventPublisher } from '../events/event-publisher.js';
 import { AccountsRepository } from './accounts.repository.js';
 import { AccountsService } from './accounts.service.js';
+import { TX, writeServiceMocks } from '../../test/write-service-mocks.js';
 
-/** A stand-in for the transaction handle: the service only passes it on to the repositories. */
-const TX = { transaction: 'handle' } as unknown as Tx;
 const stored: AccountEntity = { id: 'acc-1', name: 'Acme', plan: 'standard', createdAt: new Date() };
 
 describe(AccountsService.name, () => {
   let sut: AccountsService;
   const accounts = automock(AccountsRepository);
-  const transactions = automock(Transactions);
-  const events = automock(EventPublisher);
-  const audit = automock(AuditLog);
+  const { transactions, events, audit, primeWriteMocks } = writeServiceMocks();
 
   beforeEach(() => {
     jest.clearAllMocks();
     accounts.lockById.mockResolvedValue(stored);
     accounts.update.mockResolvedValue(undefined);
-    transactions.run.mockImplementation((work) => work(TX));
-    audit.record.mockResolvedValue(undefined);
+    primeWriteMocks();
     sut = new AccountsService(accounts, transactions, events, audit);
   });
 

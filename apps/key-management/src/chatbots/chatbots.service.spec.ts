@@ -1,16 +1,12 @@
 import { beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { automock } from '@app/testing';
 import { AccountsRepository } from '../accounts/accounts.repository.js';
-import { AuditLog } from '../audit/audit-log.js';
 import type { ChatbotEntity } from '../database/entities/index.js';
-import { Transactions, type Tx } from '../database/transactions.js';
-import { EventPublisher } from '../events/event-publisher.js';
 import { KeysRepository } from '../keys/keys.repository.js';
 import { ChatbotsRepository } from './chatbots.repository.js';
 import { ChatbotsService } from './chatbots.service.js';
+import { TX, writeServiceMocks } from '../../test/write-service-mocks.js';
 
-/** A stand-in for the transaction handle: the service only passes it on to the repositories. */
-const TX = { transaction: 'handle' } as unknown as Tx;
 const live: ChatbotEntity = { id: 'cb-1', accountId: 'acc-1', name: 'Support', createdAt: new Date(), deletedAt: null };
 
 describe(ChatbotsService.name, () => {
@@ -18,9 +14,7 @@ describe(ChatbotsService.name, () => {
   const chatbots = automock(ChatbotsRepository);
   const accounts = automock(AccountsRepository);
   const keys = automock(KeysRepository);
-  const transactions = automock(Transactions);
-  const events = automock(EventPublisher);
-  const audit = automock(AuditLog);
+  const { transactions, events, audit, primeWriteMocks } = writeServiceMocks();
 
   beforeEach(() => {
     jest.clearAllMocks();
@@ -32,8 +26,7 @@ describe(ChatbotsService.name, () => {
       { id: 'k1', keyHash: 'h1', accountId: 'acc-1', chatbotId: 'cb-1' },
       { id: 'k2', keyHash: 'h2', accountId: 'acc-1', chatbotId: 'cb-1' },
     ]);
-    transactions.run.mockImplementation((work) => work(TX));
-    audit.record.mockResolvedValue(undefined);
+    primeWriteMocks();
     sut = new ChatbotsService(chatbots, accounts, keys, transactions, events, audit);
   });
 

@@ -6,16 +6,12 @@ import { automock } from '@app/testing';
 import { AccountsRepository } from '../accounts/accounts.repository.js';
 import { ActorResolver } from '../access/actor-resolver.js';
 import { ChatbotAccess } from '../access/chatbot-access.js';
-import { AuditLog } from '../audit/audit-log.js';
 import { ChatbotsRepository } from '../chatbots/chatbots.repository.js';
-import { Transactions, type Tx } from '../database/transactions.js';
-import { EventPublisher } from '../events/event-publisher.js';
 import { DuplicateKeyHashError, KeysRepository } from './keys.repository.js';
 import { KEY_LIMIT_PER_CHATBOT } from '@app/contracts';
 import { KeysService } from './keys.service.js';
+import { TX, writeServiceMocks } from '../../test/write-service-mocks.js';
 
-/** A stand-in for the transaction handle: the service only passes it on to the repositories. */
-const TX = { transaction: 'handle' } as unknown as Tx;
 const HASH = 'a'.repeat(64);
 const owner: ResolvedActor = { userId: 'u-owner', accountId: 'acc-1', role: 'owner' };
 const member: ResolvedActor = { userId: 'u-member', accountId: 'acc-1', role: 'member' };
@@ -55,9 +51,7 @@ describe(KeysService.name, () => {
   const accounts = automock(AccountsRepository);
   const chatbots = automock(ChatbotsRepository);
   const keys = automock(KeysRepository);
-  const transactions = automock(Transactions);
-  const events = automock(EventPublisher);
-  const audit = automock(AuditLog);
+  const { transactions, events, audit, primeWriteMocks } = writeServiceMocks();
 
   beforeEach(() => {
     jest.clearAllMocks();
@@ -75,8 +69,7 @@ describe(KeysService.name, () => {
     keys.update.mockResolvedValue(undefined);
     keys.listActive.mockImplementation(async () => [storedKey()]);
     keys.findActive.mockResolvedValue(null);
-    transactions.run.mockImplementation((work) => work(TX));
-    audit.record.mockResolvedValue(undefined);
+    primeWriteMocks();
     sut = new KeysService(actors, access, accounts, chatbots, keys, transactions, events, audit);
   });
 

@@ -1,15 +1,11 @@
 import { beforeEach, describe, expect, it, jest } from '@jest/globals';
 import type { ApiKeyEntity, UserEntity } from '../database/entities/index.js';
 import { automock } from '@app/testing';
-import { AuditLog } from '../audit/audit-log.js';
-import { Transactions, type Tx } from '../database/transactions.js';
-import { EventPublisher } from '../events/event-publisher.js';
 import { UsersRepository } from '../users/users.repository.js';
 import { DuplicateKeyHashError, KeysRepository } from './keys.repository.js';
 import { UserKeysService } from './user-keys.service.js';
+import { TX, writeServiceMocks } from '../../test/write-service-mocks.js';
 
-/** A stand-in for the transaction handle: the service only passes it on to the repositories. */
-const TX = { transaction: 'handle' } as unknown as Tx;
 const HASH = 'b'.repeat(64);
 const holder = (role: UserEntity['role']): UserEntity => ({
   id: 'u-1',
@@ -24,16 +20,13 @@ describe(UserKeysService.name, () => {
   let sut: UserKeysService;
   const users = automock(UsersRepository);
   const keys = automock(KeysRepository);
-  const transactions = automock(Transactions);
-  const events = automock(EventPublisher);
-  const audit = automock(AuditLog);
+  const { transactions, events, audit, primeWriteMocks } = writeServiceMocks();
 
   beforeEach(() => {
     jest.clearAllMocks();
     users.findById.mockResolvedValue(holder('owner'));
     keys.insert.mockImplementation(async (_tx, key) => ({ ...key, id: 'key-1', createdAt: new Date(), revokedAt: null }) as ApiKeyEntity);
-    transactions.run.mockImplementation((work) => work(TX));
-    audit.record.mockResolvedValue(undefined);
+    primeWriteMocks();
     sut = new UserKeysService(users, keys, transactions, events, audit);
   });
 

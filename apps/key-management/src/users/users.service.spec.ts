@@ -1,16 +1,12 @@
 import { beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { automock } from '@app/testing';
 import { AccountsRepository } from '../accounts/accounts.repository.js';
-import { AuditLog } from '../audit/audit-log.js';
 import { ChatbotsRepository } from '../chatbots/chatbots.repository.js';
 import type { UserEntity } from '../database/entities/index.js';
-import { Transactions, type Tx } from '../database/transactions.js';
-import { EventPublisher } from '../events/event-publisher.js';
 import { DuplicateSsoSubjectError, UsersRepository } from './users.repository.js';
 import { UsersService } from './users.service.js';
+import { TX, writeServiceMocks } from '../../test/write-service-mocks.js';
 
-/** A stand-in for the transaction handle: the service only passes it on to the repositories. */
-const TX = { transaction: 'handle' } as unknown as Tx;
 const stored: UserEntity = {
   id: 'u-1',
   accountId: 'acc-1',
@@ -26,9 +22,7 @@ describe(UsersService.name, () => {
   const users = automock(UsersRepository);
   const accounts = automock(AccountsRepository);
   const chatbots = automock(ChatbotsRepository);
-  const transactions = automock(Transactions);
-  const events = automock(EventPublisher);
-  const audit = automock(AuditLog);
+  const { transactions, events, audit, primeWriteMocks } = writeServiceMocks();
 
   beforeEach(() => {
     jest.clearAllMocks();
@@ -39,8 +33,7 @@ describe(UsersService.name, () => {
     users.assignedChatbotIds.mockResolvedValue([]);
     accounts.findById.mockResolvedValue({ id: 'acc-1', name: 'Acme', plan: 'standard', createdAt: new Date() });
     chatbots.lockLiveIdsOfAccount.mockImplementation(async (_tx, _account, ids) => ids.filter((id) => liveChatbots.includes(id)));
-    transactions.run.mockImplementation((work) => work(TX));
-    audit.record.mockResolvedValue(undefined);
+    primeWriteMocks();
     sut = new UsersService(users, accounts, chatbots, transactions, events, audit);
   });
 
