@@ -101,14 +101,19 @@ export async function runManyKeys({ system, bus, tenant, count, seconds, coldSec
   // CPU per process group over each side's rounds: where the work per request went.
   const cpu = { warm: {}, control: {} };
   const scope = cpuScope(system.namespace);
+  const round = (side) => load({ url, connections, duration: seconds, targets: side === 'warm' ? warmed : oneKey });
+  /** One round of a side, with the CPU seconds each process group spent meanwhile. */
+  const measuredRound = async (side) => {
+    const before = cpuSnapshot(scope);
+    const result = await round(side);
+    return { result, spent: cpuSpent(before, cpuSnapshot(scope)) ?? {} };
+  };
   // Not counted: a short round of each side lets what the cold pass left behind (its usage backlog) settle first.
   for (const targets of [warmed, oneKey]) await load({ url, connections, duration: 2, targets });
   for (let round = 0; round < rounds; round++) {
     const order = round % 2 === 0 ? ['warm', 'control'] : ['control', 'warm'];
     for (const side of order) {
-      const before = cpuSnapshot(scope);
-      const result = await load({ url, connections, duration: seconds, targets: side === 'warm' ? warmed : oneKey });
-      const spent = cpuSpent(before, cpuSnapshot(scope)) ?? {};
+      const { result, spent } = await measuredRound(side);
       for (const [group, value] of Object.entries(spent)) cpu[side][group] = (cpu[side][group] ?? 0) + value;
       (side === 'warm' ? warmRounds : controlRounds).push(result);
     }
@@ -121,9 +126,7 @@ export async function runManyKeys({ system, bus, tenant, count, seconds, coldSec
   tracker.child.kill('SIGSTOP');
   try {
     for (const side of ['warm', 'control']) {
-      const before = cpuSnapshot(scope);
-      const result = await load({ url, connections, duration: seconds, targets: side === 'warm' ? warmed : oneKey });
-      const spent = cpuSpent(before, cpuSnapshot(scope)) ?? {};
+      const { result, spent } = await measuredRound(side);
       trackerStopped.rps[side] = result.rps;
       for (const [group, value] of Object.entries(spent)) trackerStopped.cpu[side][group] = (value * 1000 * 1000) / result.ok;
     }
@@ -134,9 +137,7 @@ export async function runManyKeys({ system, bus, tenant, count, seconds, coldSec
   const profiles = {};
   if (profile) {
     for (const side of ['warm', 'control']) {
-      const { profile: taken } = await cpuProfileDuring(inspector.port, () =>
-        load({ url, connections, duration: seconds, targets: side === 'warm' ? warmed : oneKey }),
-      );
+      const { profile: taken } = await cpuProfileDuring(inspector.port, () => round(side));
       profiles[side] = summarizeProfile(taken, { limit: 30 });
     }
   }

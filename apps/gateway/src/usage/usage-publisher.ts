@@ -72,9 +72,9 @@ const BATCH_CLOSE = ']}';
 /**
  * Records key uses off the request path. `recordUse` only touches memory: uses are counted per
  * key and minute (usage is kept per key: neither the chatbot a request targeted nor the account is
- * sent, the entry's chatbot is null), and every flush interval (later while a backlog waits) the counts are sealed into
- * `key.used.batch` messages, each up to `maxBatchEntries` counts and `maxBatchBytes`,
- * and published to JetStream with acks. So the messages per second follow the flush rate, not
+ * sent, the entry's chatbot is null), and every flush interval (later while a backlog waits) the
+ * counts are sealed into `key.used.batch` messages, each up to `maxBatchEntries` counts and
+ * `maxBatchBytes`, and published to JetStream with acks. So the messages per second follow the flush rate, not
  * the number of distinct keys. A failed publish is retried with the same message id while NATS is
  * down or slow, up to the memory bound; past the bound new uses are counted in
  * `gateway_usage_uses_undelivered_total` and logged. Guarantee: every recorded use is either
