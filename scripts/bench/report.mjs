@@ -741,7 +741,7 @@ copies pile up (4,800 held after 4 s with max_ack_pending 1,000 in the spec that
 replica's unwritten messages. A message may carry many uses (\`count\`): through the gateway's publisher, which merges
 uses per key and flush, the same tracker's rate in uses is the last row of the table.
 
-Reproduce: \`npm run bench\` (10 to 20 minutes, depending on the machine's load; \`--quick\` for a smoke run, \`--only throughput,verify,revocation,usage,many-keys,redis-memory\`
+Reproduce: \`npm run bench\` (15 to 25 minutes, depending on the machine's load; \`--quick\` for a smoke run, \`--only throughput,verify,revocation,usage,many-keys,redis-memory\`
 for some scenarios, \`--profile\` to add the profile to a partial run). Raw figures of the last run: BENCHMARKS.json.
 `;
 
