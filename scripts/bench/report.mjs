@@ -706,12 +706,12 @@ nats-server of their own with its monitoring port, then the full run above):
   batches a second and the tracker acks as many, read from nats-server's \`/connz\` each second); only the bytes
   differ (230–310 KB/s in and out with every key in turn, 2–10 KB/s with one). On a private nats-server with the
   stream's configuration, 20 batches a second of 230 entries (14.7 KB) cost 5–9 ms/s more than batches of one entry
-  with an acking consumer (about 20–30 ns a byte stored and delivered), 15 ms/s more with the messages left unacked.
+  with an acking consumer (about 20–30 ns a byte stored and delivered), 15–19 ms/s more with the messages left unacked.
 - **PostgreSQL**, per process over the rounds: the tracker's two backends 9.0 + 3.6 ms per 1,000 requests with every
   key in turn against 2.6 + 0.8 with one; checkpointer, WAL writer and background writer the same on both sides;
   no autovacuum ran during the rounds. It is the row writes themselves.
 - **Tracker**: batches like the gateway's published straight to a tracker at 20 a second (230 random keys against one)
-  cost it 13–19 ms of CPU a second more, about 3 µs an entry; its main thread's profile puts about 1 µs of that in
+  cost it 12–19 ms of CPU a second more, about 3 µs an entry; its main thread's profile puts about 1 µs of that in
   JavaScript (parsing, dedup, aggregation, array literals), the rest outside it (sockets, garbage collection threads).
 - Measured alone and not done: key ids as PostgreSQL \`uuid\` instead of text (they are UUIDs) cost 4 % less CPU per
   row write and 28 % less space (120.5 against 167.7 MiB for 100,000 keys × 6 minutes of row writes), but changing
