@@ -51,6 +51,11 @@ async function memory(system, gatewayMetricsUrl, gatewayInspectorPort) {
   return { rssMiB: rss, gatewayBytes, gatewayEntries: gateway, redisKeys, redisUsedMiB: Math.round(redisMemory / MiB) };
 }
 
+/** CPU seconds per process group, as milliseconds per 1,000 answered requests. */
+function msPer1000(spentSeconds, requests) {
+  return Object.fromEntries(Object.entries(spentSeconds).map(([group, seconds]) => [group, (seconds * 1000 * 1000) / requests]));
+}
+
 /** The round with the median throughput (its latencies with it). */
 function medianRound(results) {
   const sorted = [...results].sort((a, b) => a.rps - b.rps);
@@ -101,11 +106,11 @@ export async function runManyKeys({ system, bus, tenant, count, seconds, coldSec
   // CPU per process group over each side's rounds: where the work per request went.
   const cpu = { warm: {}, control: {} };
   const scope = cpuScope(system.namespace);
-  const round = (side) => load({ url, connections, duration: seconds, targets: side === 'warm' ? warmed : oneKey });
+  const runRound = (side) => load({ url, connections, duration: seconds, targets: side === 'warm' ? warmed : oneKey });
   /** One round of a side, with the CPU seconds each process group spent meanwhile. */
   const measuredRound = async (side) => {
     const before = cpuSnapshot(scope);
-    const result = await round(side);
+    const result = await runRound(side);
     return { result, spent: cpuSpent(before, cpuSnapshot(scope)) ?? {} };
   };
   // Not counted: a short round of each side lets what the cold pass left behind (its usage backlog) settle first.
@@ -128,7 +133,7 @@ export async function runManyKeys({ system, bus, tenant, count, seconds, coldSec
     for (const side of ['warm', 'control']) {
       const { result, spent } = await measuredRound(side);
       trackerStopped.rps[side] = result.rps;
-      for (const [group, value] of Object.entries(spent)) trackerStopped.cpu[side][group] = (value * 1000 * 1000) / result.ok;
+      trackerStopped.cpu[side] = msPer1000(spent, result.ok);
     }
   } finally {
     tracker.child.kill('SIGCONT');
@@ -137,13 +142,11 @@ export async function runManyKeys({ system, bus, tenant, count, seconds, coldSec
   const profiles = {};
   if (profile) {
     for (const side of ['warm', 'control']) {
-      const { profile: taken } = await cpuProfileDuring(inspector.port, () => round(side));
+      const { profile: taken } = await cpuProfileDuring(inspector.port, () => runRound(side));
       profiles[side] = summarizeProfile(taken, { limit: 30 });
     }
   }
   const requests = (results) => results.reduce((sum, result) => sum + result.ok, 0);
-  const cpuPerThousand = (side, results) =>
-    Object.fromEntries(Object.entries(cpu[side]).map(([group, value]) => [group, (value * 1000 * 1000) / requests(results)]));
   const warm = medianRound(warmRounds);
   const control = medianRound(controlRounds);
   log(
@@ -184,7 +187,7 @@ export async function runManyKeys({ system, bus, tenant, count, seconds, coldSec
     // One warm and one control round with the usage-tracker stopped: req/s and CPU ms per 1,000 requests.
     trackerStopped,
     // CPU milliseconds per 1,000 answered requests, by process group.
-    cpuMsPer1000: { warm: cpuPerThousand('warm', warmRounds), control: cpuPerThousand('control', controlRounds) },
+    cpuMsPer1000: { warm: msPer1000(cpu.warm, requests(warmRounds)), control: msPer1000(cpu.control, requests(controlRounds)) },
     before,
     after,
     gatewayMemory,
