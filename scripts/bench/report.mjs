@@ -680,7 +680,7 @@ warm 0.58× the control, and per 1,000 requests nats-server 54.8 ms against 5.3 
 profile found 17 % of its CPU in the publisher's flush; tracker +14; PostgreSQL +11). Now the gateway seals every count
 of a flush into \`key.used.batch\` messages of up to 1,000 entries (tuples of key, chatbot, time, uses and refusals,
 the chatbot null since 2026-12-01, as the tracker never stored it: about 65 bytes each with a UUID id, 100 before), so the messages per second follow the flush rate whatever the number of keys; what still grows with the
-keys is the bytes (on a private nats-server, about 0.07 ms a message plus 8 ns a byte), the tracker's per-entry
+keys is the bytes (on a private nats-server, about 0.07 ms a message plus 8 ns a byte in an earlier measurement; 20–30 ns a byte with the usage stream's configuration and an acking consumer in the one below), the tracker's per-entry
 parsing and one minute row per key in PostgreSQL.
 
 The pair of rounds with the usage-tracker stopped shows where the rest of the gap is: without the tracker and
